@@ -1,0 +1,287 @@
+//! Backoff strategies and jitter modes: how long to wait after failed attempt n.
+//!
+//! All arithmetic is on `u128` nanoseconds and saturates at `max_delay`:
+//! attempt 10 000 of an exponential backoff is `max_delay`, never an overflow.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::rng::JitterRng;
+
+/// How the un-jittered delay grows with the attempt number n (n >= 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BackoffStrategy {
+    /// `base`.
+    Fixed,
+    /// `base * n`.
+    Linear,
+    /// `base * 2^(n-1)` (the default).
+    #[default]
+    Exponential,
+    /// `base * fib(n)` with fib(1) = fib(2) = 1.
+    Fibonacci,
+}
+
+impl BackoffStrategy {
+    /// Every strategy, in declaration order.
+    pub const ALL: [BackoffStrategy; 4] = [Self::Fixed, Self::Linear, Self::Exponential, Self::Fibonacci];
+
+    /// The lowercase name used by every binding (`"exponential"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fixed => "fixed",
+            Self::Linear => "linear",
+            Self::Exponential => "exponential",
+            Self::Fibonacci => "fibonacci",
+        }
+    }
+}
+
+impl fmt::Display for BackoffStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BackoffStrategy {
+    type Err = ConfigError;
+    /// Parses a lowercase name; anything else is a [`ConfigError`] for `backoff`.
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| ConfigError::new("backoff", "one of fixed, linear, exponential, fibonacci", s))
+    }
+}
+
+/// How randomness is applied to the capped delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Jitter {
+    /// No randomness.
+    None,
+    /// The original's: the capped delay times a factor uniform in
+    /// `[0.75, 1.25)`, so it may reach 1.25 × `max_delay` (the default).
+    #[default]
+    Proportional,
+    /// AWS "full jitter": uniform in `[0, capped)`.
+    Full,
+    /// AWS "equal jitter": `capped/2 + uniform[0, capped/2)`.
+    Equal,
+    /// AWS "decorrelated jitter": uniform in `[base, 3 × previous)`, capped at
+    /// `max_delay`; the previous delay starts at `base`. Ignores the strategy.
+    Decorrelated,
+}
+
+impl Jitter {
+    /// Every mode, in declaration order.
+    pub const ALL: [Jitter; 5] = [
+        Self::None,
+        Self::Proportional,
+        Self::Full,
+        Self::Equal,
+        Self::Decorrelated,
+    ];
+
+    /// The lowercase name used by every binding.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Proportional => "proportional",
+            Self::Full => "full",
+            Self::Equal => "equal",
+            Self::Decorrelated => "decorrelated",
+        }
+    }
+
+    /// `true` → the original's proportional jitter, `false` → none.
+    pub fn from_bool(on: bool) -> Self {
+        if on {
+            Self::Proportional
+        } else {
+            Self::None
+        }
+    }
+
+    /// Whether any randomness is applied.
+    pub fn is_enabled(self) -> bool {
+        self != Self::None
+    }
+}
+
+impl fmt::Display for Jitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Jitter {
+    type Err = ConfigError;
+    /// Parses a lowercase name; anything else is a [`ConfigError`] for `jitter`.
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        Self::ALL
+            .into_iter()
+            .find(|j| j.as_str() == s)
+            .ok_or_else(|| ConfigError::new("jitter", "one of none, proportional, full, equal, decorrelated", s))
+    }
+}
+
+/// The un-jittered delay after failed attempt `attempt`, capped at `max`.
+/// Attempts `<= 0` give zero.
+pub(crate) fn raw_delay(strategy: BackoffStrategy, base: Duration, max: Duration, attempt: i64) -> Duration {
+    if attempt <= 0 {
+        return Duration::ZERO;
+    }
+    let base_ns = base.as_nanos();
+    let max_ns = max.as_nanos();
+    if base_ns == 0 {
+        return Duration::ZERO;
+    }
+    // n >= 1 here; u64 holds every positive i64.
+    let n = attempt.unsigned_abs();
+    let raw_ns = match strategy {
+        BackoffStrategy::Fixed => base_ns,
+        BackoffStrategy::Linear => base_ns.saturating_mul(u128::from(n)),
+        BackoffStrategy::Exponential => exponential_ns(base_ns, n),
+        BackoffStrategy::Fibonacci => fibonacci_ns(base_ns, max_ns, n),
+    };
+    nanos_to_duration(raw_ns.min(max_ns))
+}
+
+fn exponential_ns(base_ns: u128, n: u64) -> u128 {
+    let shift = n.saturating_sub(1);
+    match u32::try_from(shift) {
+        Ok(s) if s < 128 => base_ns.checked_mul(1u128 << s).unwrap_or(u128::MAX),
+        _ => u128::MAX,
+    }
+}
+
+/// `base * fib(n)`, stopping as soon as the product passes `max`, so the
+/// loop runs at most ~190 times whatever `n` is.
+fn fibonacci_ns(base_ns: u128, max_ns: u128, n: u64) -> u128 {
+    let (mut a, mut b) = (1u128, 1u128); // fib(1), fib(2)
+    let mut i = 1u64;
+    while i < n {
+        if a.saturating_mul(base_ns) >= max_ns {
+            return u128::MAX;
+        }
+        let next = a.saturating_add(b);
+        a = b;
+        b = next;
+        i += 1;
+    }
+    a.saturating_mul(base_ns)
+}
+
+pub(crate) fn nanos_to_duration(ns: u128) -> Duration {
+    let secs = ns / 1_000_000_000;
+    let sub = (ns % 1_000_000_000) as u32;
+    match u64::try_from(secs) {
+        Ok(s) => Duration::new(s, sub),
+        Err(_) => Duration::MAX,
+    }
+}
+
+/// `d × factor` for a finite, non-negative factor, rounded to the nanosecond.
+fn scale(d: Duration, factor: f64) -> Duration {
+    let ns = d.as_nanos() as f64 * factor;
+    if ns.is_finite() && ns >= 0.0 {
+        // `as` saturates for floats beyond u128.
+        nanos_to_duration(ns.round() as u128)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// A uniform draw in `[low, high)` (`low` when the range is empty).
+fn uniform_between(low: Duration, high: Duration, rng: &JitterRng) -> Duration {
+    if high <= low {
+        return low;
+    }
+    low.saturating_add(scale(high.saturating_sub(low), rng.next_unit()))
+}
+
+/// Applies `jitter` to the capped delay.
+///
+/// `previous` is the last delay returned in this retry sequence (only
+/// decorrelated jitter uses it; `None` means "start of the sequence").
+pub(crate) fn apply_jitter(
+    jitter: Jitter,
+    capped: Duration,
+    base: Duration,
+    max: Duration,
+    previous: Option<Duration>,
+    rng: &JitterRng,
+) -> Duration {
+    match jitter {
+        Jitter::None => capped,
+        Jitter::Proportional => scale(capped, 0.75 + rng.next_unit() * 0.5),
+        Jitter::Full => uniform_between(Duration::ZERO, capped, rng),
+        Jitter::Equal => {
+            let half = capped / 2;
+            half.saturating_add(uniform_between(Duration::ZERO, capped.saturating_sub(half), rng))
+        }
+        Jitter::Decorrelated => {
+            let prev = previous.unwrap_or(base).max(base);
+            uniform_between(base, prev.saturating_mul(3), rng).min(max)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn strategies_follow_their_formulas() {
+        let max = Duration::from_secs(1000);
+        let exp: Vec<_> = (1..=5)
+            .map(|n| raw_delay(BackoffStrategy::Exponential, S, max, n).as_secs())
+            .collect();
+        assert_eq!(exp, [1, 2, 4, 8, 16]);
+        let fib: Vec<_> = (1..=7)
+            .map(|n| raw_delay(BackoffStrategy::Fibonacci, S, max, n).as_secs())
+            .collect();
+        assert_eq!(fib, [1, 1, 2, 3, 5, 8, 13]);
+        let lin: Vec<_> = (1..=3)
+            .map(|n| raw_delay(BackoffStrategy::Linear, S, max, n).as_secs())
+            .collect();
+        assert_eq!(lin, [1, 2, 3]);
+        assert_eq!(raw_delay(BackoffStrategy::Fixed, S, max, 9), S);
+    }
+
+    #[test]
+    fn huge_attempts_saturate_at_max() {
+        let max = Duration::from_secs(60);
+        for s in BackoffStrategy::ALL {
+            for n in [64, 127, 128, 1024, 10_000, i64::MAX] {
+                let d = raw_delay(s, S, max, n);
+                assert!(d <= max, "{s} {n}");
+            }
+        }
+        assert_eq!(raw_delay(BackoffStrategy::Exponential, S, max, 10_000), max);
+        assert_eq!(raw_delay(BackoffStrategy::Fibonacci, S, max, i64::MAX), max);
+    }
+
+    #[test]
+    fn zero_and_negative_attempts_give_zero() {
+        for n in [0, -1, i64::MIN] {
+            assert_eq!(raw_delay(BackoffStrategy::Fixed, S, S, n), Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_is_an_error() {
+        for s in BackoffStrategy::ALL {
+            assert_eq!(s.as_str().parse::<BackoffStrategy>().unwrap(), s);
+        }
+        for j in Jitter::ALL {
+            assert_eq!(j.as_str().parse::<Jitter>().unwrap(), j);
+        }
+        assert_eq!("cubic".parse::<BackoffStrategy>().unwrap_err().parameter(), "backoff");
+        assert_eq!("lots".parse::<Jitter>().unwrap_err().parameter(), "jitter");
+    }
+}

@@ -1,0 +1,105 @@
+//! The one error type for bad configuration.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A configuration value was outside its allowed range.
+///
+/// It names the parameter, the allowed range and the rejected value, so every
+/// binding can surface a message such as
+/// `invalid max_attempts: must be >= 1, got 0` in its own idiom.
+///
+/// ```
+/// use resilience_core::RetryPolicy;
+/// let err = RetryPolicy::builder().max_attempts(0).build().unwrap_err();
+/// assert_eq!(err.parameter(), "max_attempts");
+/// assert_eq!(err.to_string(), "invalid max_attempts: must be >= 1, got 0");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    parameter: &'static str,
+    requirement: &'static str,
+    got: String,
+}
+
+impl ConfigError {
+    /// A new error for `parameter`, which must satisfy `requirement` but was `got`.
+    pub fn new(parameter: &'static str, requirement: &'static str, got: impl fmt::Display) -> Self {
+        Self {
+            parameter,
+            requirement,
+            got: got.to_string(),
+        }
+    }
+
+    /// The name of the offending parameter (snake_case, as in the Rust API).
+    pub fn parameter(&self) -> &'static str {
+        self.parameter
+    }
+
+    /// The allowed range, e.g. `">= 1"`.
+    pub fn requirement(&self) -> &'static str {
+        self.requirement
+    }
+
+    /// The rejected value, rendered as text.
+    pub fn got(&self) -> &str {
+        &self.got
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid {}: must be {}, got {}",
+            self.parameter, self.requirement, self.got
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The allowed range of every duration parameter given as a float.
+pub const DURATION_REQUIREMENT: &str = "a finite number >= 0";
+
+/// Converts seconds given as a float (Python's unit) into a [`Duration`].
+///
+/// NaN, negative, infinite and too-large values are a [`ConfigError`] naming
+/// `parameter`; this is the one place bindings turn user floats into time.
+///
+/// ```
+/// use resilience_core::duration_from_secs;
+/// assert_eq!(duration_from_secs("base_delay", 0.5).unwrap().as_millis(), 500);
+/// assert!(duration_from_secs("base_delay", f64::NAN).is_err());
+/// ```
+pub fn duration_from_secs(parameter: &'static str, secs: f64) -> Result<Duration, ConfigError> {
+    if !(secs >= 0.0) || !secs.is_finite() {
+        return Err(ConfigError::new(parameter, DURATION_REQUIREMENT, secs));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::new(parameter, DURATION_REQUIREMENT, secs))
+}
+
+/// Converts milliseconds given as a float (JavaScript's unit) into a [`Duration`].
+///
+/// The same validation as [`duration_from_secs`].
+pub fn duration_from_millis(parameter: &'static str, millis: f64) -> Result<Duration, ConfigError> {
+    if !(millis >= 0.0) || !millis.is_finite() {
+        return Err(ConfigError::new(parameter, DURATION_REQUIREMENT, millis));
+    }
+    duration_from_secs(parameter, millis / 1000.0)
+        .map_err(|_| ConfigError::new(parameter, DURATION_REQUIREMENT, millis))
+}
+
+/// Converts a clock reading in float seconds into a [`Duration`], clamping
+/// NaN and negative values to zero and huge values to [`Duration::MAX`].
+///
+/// Clock readings are not configuration: a user clock that starts below zero
+/// must not make a breaker fail, so this never errors.
+pub fn clock_reading_from_secs(secs: f64) -> Duration {
+    if secs.is_nan() || secs <= 0.0 {
+        Duration::ZERO
+    } else {
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    }
+}

@@ -1,0 +1,74 @@
+//! # resilience-core
+//!
+//! Every resilience decision of the `resilience` family, in one sans-IO
+//! crate: the delay before attempt n, retry or give up, admit or reject a
+//! call through a circuit breaker, the next fallback, a bulkhead slot.
+//! Executors are thin loops over those decisions; the Python, C and
+//! JavaScript bindings run the same decisions and never re-implement them.
+//!
+//! Time and randomness are injected: a [`Clock`], a [`Sleeper`] /
+//! [`AsyncSleeper`], and a seedable jitter source; [`ManualClock`] is all of
+//! them for tests. The crate depends on no async runtime, forbids `unsafe`,
+//! and never panics on any input: bad configuration is a [`ConfigError`] and
+//! arithmetic saturates.
+//!
+//! ```
+//! use std::time::Duration;
+//! use resilience_core::{BreakerConfig, CircuitBreaker, Jitter, ManualClock, Retry, RetryPolicy};
+//!
+//! let clock = ManualClock::new();
+//! let policy = RetryPolicy::builder().max_attempts(3).jitter(Jitter::None).build()?;
+//! let breaker = CircuitBreaker::new(BreakerConfig::default(), clock.clone());
+//! let mut calls = 0;
+//! let answer = Retry::new(&policy, clock.clone()).call(|_attempt| {
+//!     breaker.call(|| { calls += 1; if calls < 2 { Err("flaky") } else { Ok(42) } })
+//! });
+//! assert_eq!(answer.unwrap(), 42);
+//! assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
+//! # Ok::<(), resilience_core::ConfigError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+mod backoff;
+mod breaker;
+mod bulkhead;
+mod error;
+mod executor;
+mod fallback;
+mod policy;
+mod retry_after;
+mod retry_state;
+mod rng;
+mod time;
+
+pub use backoff::{BackoffStrategy, Jitter};
+pub use breaker::{
+    BreakerConfig, BreakerConfigBuilder, BreakerError, CircuitBreaker, CircuitState, Permit, PermitToken, Rejected,
+    Transition, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
+};
+pub use bulkhead::{
+    Admission, Bulkhead, BulkheadConfig, BulkheadStats, CancelOutcome, Ticket, DEFAULT_BULKHEAD_TIMEOUT,
+    DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
+};
+pub use error::{clock_reading_from_secs, duration_from_millis, duration_from_secs, ConfigError, DURATION_REQUIREMENT};
+pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
+pub use fallback::{run_fallback, FallbackState, FallbackStep};
+pub use policy::{RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY};
+pub use retry_after::parse_retry_after;
+pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
+pub use rng::JitterRng;
+pub use time::{AsyncSleeper, Clock, ManualClock, Sleeper};
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use time::{SystemClock, SystemSleeper};

@@ -1,0 +1,273 @@
+//! The retry policy: configuration plus the pure decisions derived from it.
+
+use std::time::Duration;
+
+use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
+use crate::error::ConfigError;
+use crate::retry_state::RetryState;
+use crate::rng::JitterRng;
+
+/// Default `max_attempts` (the original's).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Default `base_delay`: 1 s.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(1);
+/// Default `max_delay`: 60 s.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// How many times to try, and how long to wait in between.
+///
+/// Immutable once built; jitter draws from an internal lock-free generator,
+/// so a policy can be shared across threads.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{BackoffStrategy, Jitter, RetryPolicy};
+/// let policy = RetryPolicy::builder()
+///     .max_attempts(4)
+///     .backoff(BackoffStrategy::Exponential)
+///     .base_delay(Duration::from_millis(100))
+///     .jitter(Jitter::None)
+///     .build()?;
+/// assert_eq!(policy.calculate_delay(3), Duration::from_millis(400));
+/// assert!(policy.should_retry(3, true));
+/// assert!(!policy.should_retry(4, true)); // the fourth attempt was the last
+/// # Ok::<(), resilience_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    backoff: BackoffStrategy,
+    base_delay: Duration,
+    max_delay: Duration,
+    jitter: Jitter,
+    retryable_status_codes: Option<Vec<u16>>,
+    seed: Option<u64>,
+    rng: JitterRng,
+}
+
+impl Default for RetryPolicy {
+    /// The original's defaults: 3 attempts, exponential from 1 s capped at
+    /// 60 s, proportional jitter, every error retryable, no status codes.
+    fn default() -> Self {
+        Self {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            backoff: BackoffStrategy::Exponential,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            jitter: Jitter::Proportional,
+            retryable_status_codes: None,
+            seed: None,
+            rng: JitterRng::from_entropy(),
+        }
+    }
+}
+
+impl PartialEq for RetryPolicy {
+    /// Policies are equal when their configuration is; the generator's
+    /// position is not part of the value.
+    fn eq(&self, other: &Self) -> bool {
+        self.max_attempts == other.max_attempts
+            && self.backoff == other.backoff
+            && self.base_delay == other.base_delay
+            && self.max_delay == other.max_delay
+            && self.jitter == other.jitter
+            && self.retryable_status_codes == other.retryable_status_codes
+            && self.seed == other.seed
+    }
+}
+
+impl RetryPolicy {
+    /// A builder starting from the defaults.
+    pub fn builder() -> RetryPolicyBuilder {
+        RetryPolicyBuilder::default()
+    }
+
+    /// Total attempts allowed, the first included (>= 1).
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+    /// The backoff strategy.
+    pub fn backoff(&self) -> BackoffStrategy {
+        self.backoff
+    }
+    /// The base delay.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+    /// The cap on the un-jittered delay.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+    /// The jitter mode.
+    pub fn jitter(&self) -> Jitter {
+        self.jitter
+    }
+    /// The HTTP status codes worth retrying (`None`: never retry a response).
+    pub fn retryable_status_codes(&self) -> Option<&[u16]> {
+        self.retryable_status_codes.as_deref()
+    }
+    /// The jitter seed, if one was given.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    /// The delay before retrying after failed attempt `attempt`, with jitter
+    /// (decorrelated jitter treats each call as the start of a sequence; use
+    /// [`RetryState`] for a whole sequence). Attempts `<= 0` give zero.
+    pub fn calculate_delay(&self, attempt: i64) -> Duration {
+        self.delay_after(attempt, None)
+    }
+
+    /// The delay before retrying after failed attempt `attempt`, capped at
+    /// `max_delay`, without jitter.
+    pub fn raw_delay(&self, attempt: i64) -> Duration {
+        raw_delay(self.backoff, self.base_delay, self.max_delay, attempt)
+    }
+
+    /// The jittered delay given the previous delay of the same sequence.
+    pub(crate) fn delay_after(&self, attempt: i64, previous: Option<Duration>) -> Duration {
+        if attempt <= 0 {
+            return Duration::ZERO;
+        }
+        let capped = self.raw_delay(attempt);
+        apply_jitter(
+            self.jitter,
+            capped,
+            self.base_delay,
+            self.max_delay,
+            previous,
+            &self.rng,
+        )
+    }
+
+    /// Whether to retry after failed attempt `attempt`: false once
+    /// `attempt >= max_attempts`, else whether the error was `retryable`.
+    pub fn should_retry(&self, attempt: i64, retryable: bool) -> bool {
+        attempt < i64::from(self.max_attempts) && retryable
+    }
+
+    /// Whether to retry a response with `status` after attempt `attempt`:
+    /// false once `attempt >= max_attempts`; true iff the status is in
+    /// `retryable_status_codes` (never when that is `None`).
+    pub fn should_retry_status(&self, status: i64, attempt: i64) -> bool {
+        attempt < i64::from(self.max_attempts)
+            && self
+                .retryable_status_codes
+                .as_deref()
+                .is_some_and(|codes| codes.iter().any(|&c| i64::from(c) == status))
+    }
+
+    /// The delay to honour for a server's `Retry-After` hint: the hint capped
+    /// at `max_delay`.
+    pub fn cap_retry_after(&self, hint: Duration) -> Duration {
+        hint.min(self.max_delay)
+    }
+
+    /// A fresh retry sequence (attempt 1 about to run).
+    pub fn start(&self) -> RetryState {
+        RetryState::new()
+    }
+}
+
+/// Builds a [`RetryPolicy`]; [`RetryPolicyBuilder::build`] validates.
+#[derive(Debug, Clone)]
+pub struct RetryPolicyBuilder {
+    max_attempts: u32,
+    backoff: BackoffStrategy,
+    base_delay: Duration,
+    max_delay: Duration,
+    jitter: Jitter,
+    retryable_status_codes: Option<Vec<u16>>,
+    seed: Option<u64>,
+}
+
+impl Default for RetryPolicyBuilder {
+    fn default() -> Self {
+        Self {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            backoff: BackoffStrategy::Exponential,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            jitter: Jitter::Proportional,
+            retryable_status_codes: None,
+            seed: None,
+        }
+    }
+}
+
+impl RetryPolicyBuilder {
+    /// Total attempts, the first included; must be >= 1.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+    /// The backoff strategy.
+    pub fn backoff(mut self, strategy: BackoffStrategy) -> Self {
+        self.backoff = strategy;
+        self
+    }
+    /// The base delay.
+    pub fn base_delay(mut self, d: Duration) -> Self {
+        self.base_delay = d;
+        self
+    }
+    /// The cap on the un-jittered delay; must be >= `base_delay`.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+    /// The jitter mode.
+    pub fn jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+    /// HTTP status codes worth retrying.
+    pub fn retryable_status_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
+        let mut codes: Vec<u16> = codes.into_iter().collect();
+        codes.sort_unstable();
+        codes.dedup();
+        self.retryable_status_codes = Some(codes);
+        self
+    }
+    /// Seeds the jitter generator for reproducible delays.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+    /// Seeds the jitter generator, or from the OS when `None`.
+    pub fn maybe_seed(mut self, seed: Option<u64>) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Validates and builds.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for `max_attempts` < 1 or `max_delay` < `base_delay`.
+    pub fn build(self) -> Result<RetryPolicy, ConfigError> {
+        if self.max_attempts < 1 {
+            return Err(ConfigError::new("max_attempts", ">= 1", self.max_attempts));
+        }
+        if self.max_delay < self.base_delay {
+            return Err(ConfigError::new(
+                "max_delay",
+                ">= base_delay",
+                format_args!("{:?} (base_delay {:?})", self.max_delay, self.base_delay),
+            ));
+        }
+        let rng = match self.seed {
+            Some(seed) => JitterRng::from_seed(seed),
+            None => JitterRng::from_entropy(),
+        };
+        Ok(RetryPolicy {
+            max_attempts: self.max_attempts,
+            backoff: self.backoff,
+            base_delay: self.base_delay,
+            max_delay: self.max_delay,
+            jitter: self.jitter,
+            retryable_status_codes: self.retryable_status_codes,
+            seed: self.seed,
+            rng,
+        })
+    }
+}

@@ -1,0 +1,201 @@
+//! Injected time: a monotonic [`Clock`], a blocking [`Sleeper`], an
+//! [`AsyncSleeper`], and one [`ManualClock`] that is all three for tests.
+//!
+//! The core never reads system time on its own (`std::time::Instant` panics
+//! on `wasm32-unknown-unknown`); every binding supplies its clock.
+
+use std::future::{ready, Future, Ready};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// A monotonic clock: the time elapsed since an arbitrary, fixed origin.
+pub trait Clock {
+    /// The current reading.
+    fn now(&self) -> Duration;
+}
+
+/// A blocking sleeper.
+pub trait Sleeper {
+    /// Blocks the calling thread for `duration`.
+    fn sleep(&self, duration: Duration);
+}
+
+/// An asynchronous sleeper. The future has no `Send` bound, so
+/// single-threaded runtimes (wasm, asyncio drivers) fit.
+pub trait AsyncSleeper {
+    /// The future returned by [`AsyncSleeper::sleep`].
+    type Sleep: Future<Output = ()>;
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Self::Sleep;
+}
+
+impl<T: Clock + ?Sized> Clock for &T {
+    fn now(&self) -> Duration {
+        (**self).now()
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for Arc<T> {
+    fn now(&self) -> Duration {
+        (**self).now()
+    }
+}
+
+/// Any `Fn(Duration)` is a blocking sleeper (e.g. a no-op `|_| {}`).
+impl<F: Fn(Duration)> Sleeper for F {
+    fn sleep(&self, duration: Duration) {
+        self(duration);
+    }
+}
+
+/// Any `Fn(Duration) -> impl Future` is an async sleeper, e.g.
+/// `|d| tokio::time::sleep(d)`.
+impl<F, Fut> AsyncSleeper for F
+where
+    F: Fn(Duration) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    type Sleep = Fut;
+    fn sleep(&self, duration: Duration) -> Fut {
+        self(duration)
+    }
+}
+
+/// The operating system's monotonic clock (not on `wasm32-unknown-unknown`).
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    origin: std::time::Instant,
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl SystemClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        Self {
+            origin: std::time::Instant::now(),
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+}
+
+/// Sleeps the current thread (not on `wasm32-unknown-unknown`).
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemSleeper;
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl Sleeper for SystemSleeper {
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// Virtual time for tests: a clock that only moves when told to, and a
+/// sleeper (blocking and async) that advances it at once and records every
+/// requested sleep. Clones share the same time.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{Clock, ManualClock, Sleeper};
+/// let clock = ManualClock::new();
+/// clock.sleep(Duration::from_millis(250));
+/// assert_eq!(clock.now(), Duration::from_millis(250));
+/// assert_eq!(clock.sleeps(), vec![Duration::from_millis(250)]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock {
+    inner: Arc<ManualInner>,
+}
+
+#[derive(Debug, Default)]
+struct ManualInner {
+    nanos: AtomicU64,
+    sleeps: Mutex<Vec<Duration>>,
+}
+
+fn saturating_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl ManualClock {
+    /// A clock at time zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A clock at `start`.
+    pub fn starting_at(start: Duration) -> Self {
+        let clock = Self::new();
+        clock.set(start);
+        clock
+    }
+
+    /// Moves time forward by `by` (saturating).
+    pub fn advance(&self, by: Duration) {
+        let by = saturating_nanos(by);
+        // fetch_update never fails with a closure that always returns Some.
+        let _ = self
+            .inner
+            .nanos
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_add(by)));
+    }
+
+    /// Sets the time to `to` (it may move backwards; tests decide).
+    pub fn set(&self, to: Duration) {
+        self.inner.nanos.store(saturating_nanos(to), Ordering::Release);
+    }
+
+    /// Every sleep requested so far, in order.
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.inner.sleeps.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Forgets the recorded sleeps.
+    pub fn clear_sleeps(&self) {
+        self.inner.sleeps.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    fn record_sleep(&self, duration: Duration) {
+        self.inner
+            .sleeps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(duration);
+        self.advance(duration);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.inner.nanos.load(Ordering::Acquire))
+    }
+}
+
+impl Sleeper for ManualClock {
+    fn sleep(&self, duration: Duration) {
+        self.record_sleep(duration);
+    }
+}
+
+impl AsyncSleeper for ManualClock {
+    type Sleep = Ready<()>;
+    fn sleep(&self, duration: Duration) -> Ready<()> {
+        self.record_sleep(duration);
+        ready(())
+    }
+}
