@@ -1,0 +1,42 @@
+# The two README commands: `make demo` and `make test`.
+# Each part has its own target and installs what it needs, idempotently.
+# Binding-specific rules live next to each binding (bindings-*/*.mk).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(CURDIR)
+CARGO ?= cargo
+DEMO_DIR := $(ROOT)/target/demo
+
+.PHONY: demo test lint test-core bench bench-rust demo-rust demo-compare
+
+## make test: every suite — lint, core + conformance, Python, C, Node, browser.
+test: lint test-core test-python test-c test-js test-browser
+	@echo "make test: all suites passed"
+
+## make demo: build every binding, run the same seeded scenario in each, compare.
+demo: demo-rust demo-python demo-c demo-js
+	@$(MAKE) --no-print-directory demo-compare
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy -p resilience-core -p resilience-demo --all-targets -- -D warnings
+
+test-core:
+	$(CARGO) test -p resilience-core -p resilience-demo
+
+demo-rust:
+	@mkdir -p $(DEMO_DIR)
+	$(CARGO) run -q -p resilience-demo -- examples/scenario.json $(DEMO_DIR)/rust.trace
+
+demo-compare:
+	@bash examples/compare-traces.sh $(DEMO_DIR)
+
+bench: bench-rust bench-python bench-c bench-js
+
+bench-rust:
+	$(CARGO) bench -p resilience-bench
+
+-include bindings-python/python.mk
+-include bindings-c/c.mk
+-include bindings-wasm/wasm.mk
