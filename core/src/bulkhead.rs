@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, COUNT_AT_LEAST_ONE};
 
 /// Default `max_concurrent` (the original's).
 pub const DEFAULT_MAX_CONCURRENT: u32 = 10;
@@ -40,7 +40,7 @@ impl BulkheadConfig {
     /// [`ConfigError`] when `max_concurrent` is zero.
     pub fn new(max_concurrent: u32, max_queue_size: u32, timeout: Duration) -> Result<Self, ConfigError> {
         if max_concurrent < 1 {
-            return Err(ConfigError::new("max_concurrent", ">= 1", max_concurrent));
+            return Err(ConfigError::new("max_concurrent", COUNT_AT_LEAST_ONE, max_concurrent));
         }
         Ok(Self {
             max_concurrent,

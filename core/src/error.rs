@@ -7,13 +7,13 @@ use std::time::Duration;
 ///
 /// It names the parameter, the allowed range and the rejected value, so every
 /// binding can surface a message such as
-/// `invalid max_attempts: must be >= 1, got 0` in its own idiom.
+/// `invalid max_attempts: must be an integer in 1..=4294967295, got 0` in its own idiom.
 ///
 /// ```
 /// use resilience_core::RetryPolicy;
 /// let err = RetryPolicy::builder().max_attempts(0).build().unwrap_err();
 /// assert_eq!(err.parameter(), "max_attempts");
-/// assert_eq!(err.to_string(), "invalid max_attempts: must be >= 1, got 0");
+/// assert_eq!(err.to_string(), "invalid max_attempts: must be an integer in 1..=4294967295, got 0");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -62,6 +62,48 @@ impl std::error::Error for ConfigError {}
 
 /// The allowed range of every duration parameter given as a float.
 pub const DURATION_REQUIREMENT: &str = "a finite number >= 0";
+
+/// The allowed range of a count that must be at least one.
+pub const COUNT_AT_LEAST_ONE: &str = "an integer in 1..=4294967295";
+
+/// The allowed range of a count that may be zero.
+pub const COUNT_AT_LEAST_ZERO: &str = "an integer in 0..=4294967295";
+
+fn count_requirement(min: u32) -> &'static str {
+    if min == 0 {
+        COUNT_AT_LEAST_ZERO
+    } else {
+        COUNT_AT_LEAST_ONE
+    }
+}
+
+/// Validates a count given as a wide integer (Python's `int`, C's `int64_t`):
+/// it must lie in `min..=u32::MAX` (`min` is 0 or 1).
+///
+/// ```
+/// use resilience_core::count_from_i64;
+/// assert_eq!(count_from_i64("max_attempts", 3, 1), Ok(3));
+/// assert_eq!(count_from_i64("max_attempts", 0, 1).unwrap_err().to_string(),
+///            "invalid max_attempts: must be an integer in 1..=4294967295, got 0");
+/// ```
+pub fn count_from_i64(parameter: &'static str, value: i64, min: u32) -> Result<u32, ConfigError> {
+    match u32::try_from(value) {
+        Ok(v) if v >= min => Ok(v),
+        _ => Err(ConfigError::new(parameter, count_requirement(min), value)),
+    }
+}
+
+/// Validates a count given as a float (JavaScript's `number`): it must be an
+/// integer in `min..=u32::MAX`; NaN, fractions and infinities are errors.
+pub fn count_from_f64(parameter: &'static str, value: f64, min: u32) -> Result<u32, ConfigError> {
+    let in_range = value.is_finite() && value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(u32::MAX);
+    if in_range {
+        // Exact: an integral float within u32's range.
+        Ok(value as u32)
+    } else {
+        Err(ConfigError::new(parameter, count_requirement(min), value))
+    }
+}
 
 /// Converts seconds given as a float (Python's unit) into a [`Duration`].
 ///

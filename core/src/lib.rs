@@ -62,7 +62,10 @@ pub use bulkhead::{
     Admission, Bulkhead, BulkheadConfig, BulkheadStats, CancelOutcome, Ticket, DEFAULT_BULKHEAD_TIMEOUT,
     DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
 };
-pub use error::{clock_reading_from_secs, duration_from_millis, duration_from_secs, ConfigError, DURATION_REQUIREMENT};
+pub use error::{
+    clock_reading_from_secs, count_from_f64, count_from_i64, duration_from_millis, duration_from_secs, ConfigError,
+    COUNT_AT_LEAST_ONE, COUNT_AT_LEAST_ZERO, DURATION_REQUIREMENT,
+};
 pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
 pub use policy::{RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, COUNT_AT_LEAST_ONE};
 use crate::retry_state::RetryState;
 use crate::rng::JitterRng;
 
@@ -246,7 +246,7 @@ impl RetryPolicyBuilder {
     /// [`ConfigError`] for `max_attempts` < 1 or `max_delay` < `base_delay`.
     pub fn build(self) -> Result<RetryPolicy, ConfigError> {
         if self.max_attempts < 1 {
-            return Err(ConfigError::new("max_attempts", ">= 1", self.max_attempts));
+            return Err(ConfigError::new("max_attempts", COUNT_AT_LEAST_ONE, self.max_attempts));
         }
         if self.max_delay < self.base_delay {
             return Err(ConfigError::new(

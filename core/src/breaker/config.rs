@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, COUNT_AT_LEAST_ONE};
 
 /// Default failure threshold (the original's).
 pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
@@ -74,12 +74,16 @@ impl BreakerConfigBuilder {
     /// [`ConfigError`] for a zero `failure_threshold` or `half_open_max_calls`.
     pub fn build(self) -> Result<BreakerConfig, ConfigError> {
         if self.0.failure_threshold < 1 {
-            return Err(ConfigError::new("failure_threshold", ">= 1", self.0.failure_threshold));
+            return Err(ConfigError::new(
+                "failure_threshold",
+                COUNT_AT_LEAST_ONE,
+                self.0.failure_threshold,
+            ));
         }
         if self.0.half_open_max_calls < 1 {
             return Err(ConfigError::new(
                 "half_open_max_calls",
-                ">= 1",
+                COUNT_AT_LEAST_ONE,
                 self.0.half_open_max_calls,
             ));
         }
