@@ -152,7 +152,9 @@ pub(crate) fn raw_delay(strategy: BackoffStrategy, base: Duration, max: Duration
 fn exponential_ns(base_ns: u128, n: u64) -> u128 {
     let shift = n.saturating_sub(1);
     match u32::try_from(shift) {
-        Ok(s) if s < 128 => base_ns.checked_mul(1u128 << s).unwrap_or(u128::MAX),
+        Ok(s) => 1u128
+            .checked_shl(s)
+            .map_or(u128::MAX, |factor| base_ns.saturating_mul(factor)),
         _ => u128::MAX,
     }
 }
@@ -169,7 +171,7 @@ fn fibonacci_ns(base_ns: u128, max_ns: u128, n: u64) -> u128 {
         let next = a.saturating_add(b);
         a = b;
         b = next;
-        i += 1;
+        i = i.saturating_add(1);
     }
     a.saturating_mul(base_ns)
 }
@@ -219,7 +221,7 @@ pub(crate) fn apply_jitter(
         Jitter::Proportional => scale(capped, 0.75 + rng.next_unit() * 0.5),
         Jitter::Full => uniform_between(Duration::ZERO, capped, rng),
         Jitter::Equal => {
-            let half = capped / 2;
+            let half = capped.checked_div(2).unwrap_or(Duration::ZERO);
             half.saturating_add(uniform_between(Duration::ZERO, capped.saturating_sub(half), rng))
         }
         Jitter::Decorrelated => {

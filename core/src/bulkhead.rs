@@ -148,7 +148,7 @@ impl Bulkhead {
     pub fn try_acquire(&self) -> Admission {
         let mut s = self.lock();
         if s.active < self.config.max_concurrent {
-            s.active += 1;
+            s.active = s.active.saturating_add(1);
             return Admission::Acquired;
         }
         if s.queue.len() >= self.config.max_queue_size as usize {
@@ -164,7 +164,7 @@ impl Bulkhead {
     pub fn try_acquire_now(&self) -> bool {
         let mut s = self.lock();
         if s.active < self.config.max_concurrent && s.queue.is_empty() {
-            s.active += 1;
+            s.active = s.active.saturating_add(1);
             true
         } else {
             false

@@ -116,7 +116,7 @@ pub fn count_from_f64(parameter: &'static str, value: f64, min: u32) -> Result<u
 /// assert!(duration_from_secs("base_delay", f64::NAN).is_err());
 /// ```
 pub fn duration_from_secs(parameter: &'static str, secs: f64) -> Result<Duration, ConfigError> {
-    if !(secs >= 0.0) || !secs.is_finite() {
+    if secs.is_nan() || secs < 0.0 || !secs.is_finite() {
         return Err(ConfigError::new(parameter, DURATION_REQUIREMENT, secs));
     }
     Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::new(parameter, DURATION_REQUIREMENT, secs))
@@ -126,7 +126,7 @@ pub fn duration_from_secs(parameter: &'static str, secs: f64) -> Result<Duration
 ///
 /// The same validation as [`duration_from_secs`].
 pub fn duration_from_millis(parameter: &'static str, millis: f64) -> Result<Duration, ConfigError> {
-    if !(millis >= 0.0) || !millis.is_finite() {
+    if millis.is_nan() || millis < 0.0 || !millis.is_finite() {
         return Err(ConfigError::new(parameter, DURATION_REQUIREMENT, millis));
     }
     duration_from_secs(parameter, millis / 1000.0)

@@ -54,7 +54,7 @@ impl FallbackState {
     fn advance(&mut self) -> FallbackStep {
         if self.next < self.fallbacks {
             let index = self.next;
-            self.next += 1;
+            self.next = self.next.saturating_add(1);
             FallbackStep::CallFallback(index)
         } else {
             FallbackStep::Raise

@@ -30,6 +30,9 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+// Every field is range-checked before the arithmetic below (year 0..=9999,
+// day 1..=31, hour 0..=23, …), so no operation can overflow.
+#[allow(clippy::arithmetic_side_effects)]
 /// Parses the three HTTP-date forms into time since the epoch:
 /// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850
 /// `Sunday, 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`.
@@ -58,12 +61,13 @@ fn parse_http_date(s: &str) -> Option<Duration> {
         _ => return None,
     };
     let mut hms = time.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let mi: i64 = hms.next()?.parse().ok()?;
-    let sec: i64 = hms.next()?.parse().ok()?;
+    let h: u8 = hms.next()?.parse().ok()?;
+    let mi: u8 = hms.next()?.parse().ok()?;
+    let sec: u8 = hms.next()?.parse().ok()?;
     if hms.next().is_some() || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
+    let (h, mi, sec) = (i64::from(h), i64::from(mi), i64::from(sec));
     let days = days_from_civil(year, month, day)?;
     let secs = days.checked_mul(86_400)?.checked_add(h * 3600 + mi * 60 + sec)?;
     u64::try_from(secs).ok().map(Duration::from_secs)
@@ -73,9 +77,11 @@ fn month_index(m: &str) -> Option<i64> {
     MONTHS
         .iter()
         .position(|&x| x == m)
-        .and_then(|i| i64::try_from(i + 1).ok())
+        .and_then(|i| i64::try_from(i).ok())
+        .map(|i| i.saturating_add(1))
 }
 
+#[allow(clippy::arithmetic_side_effects)] // year is checked to 0..=9999 first
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
     if !(0..=9999).contains(&y) {

@@ -312,7 +312,7 @@ impl<C: Clock> CircuitBreaker<C> {
                 }
                 CircuitState::HalfOpen => {
                     if slow.trials_in_flight < self.config.half_open_max_calls {
-                        slow.trials_in_flight += 1;
+                        slow.trials_in_flight = slow.trials_in_flight.saturating_add(1);
                         (Ok(PermitToken::trial(slow.epoch, None)), None)
                     } else {
                         (

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use resilience_core::{count_from_i64, duration_from_millis, BreakerConfig, BulkheadConfig, ConfigError, RetryPolicy};
 use serde_json::Value;
 
-pub fn load_all() -> Vec<(String, Value)> {
+pub(crate) fn load_all() -> Vec<(String, Value)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/conformance exists")
@@ -23,15 +23,15 @@ pub fn load_all() -> Vec<(String, Value)> {
         .collect()
 }
 
-pub fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_else(|| panic!("missing string {key} in {v}"))
 }
 
-pub fn u64_of(v: &Value, key: &str) -> u64 {
+pub(crate) fn u64_of(v: &Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or_else(|| panic!("missing count {key} in {v}"))
 }
 
-pub fn i64_of(v: &Value, key: &str) -> i64 {
+pub(crate) fn i64_of(v: &Value, key: &str) -> i64 {
     v[key]
         .as_i64()
         .unwrap_or_else(|| panic!("missing integer {key} in {v}"))
@@ -61,7 +61,7 @@ fn millis(v: &Value, key: &str, parameter: &'static str, default_ms: u64) -> Res
     }
 }
 
-pub fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
+pub(crate) fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
     let mut b = RetryPolicy::builder()
         .max_attempts(count(p, "max_attempts", "max_attempts", 3, 1)?)
         .base_delay(millis(p, "base_delay_ms", "base_delay", 1000)?)
@@ -87,7 +87,7 @@ pub fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
     b.build()
 }
 
-pub fn breaker_config(c: &Value) -> Result<BreakerConfig, ConfigError> {
+pub(crate) fn breaker_config(c: &Value) -> Result<BreakerConfig, ConfigError> {
     BreakerConfig::builder()
         .failure_threshold(count(c, "failure_threshold", "failure_threshold", 5, 1)?)
         .recovery_timeout(millis(c, "recovery_timeout_ms", "recovery_timeout", 30_000)?)
@@ -95,7 +95,7 @@ pub fn breaker_config(c: &Value) -> Result<BreakerConfig, ConfigError> {
         .build()
 }
 
-pub fn bulkhead_config(c: &Value) -> Result<BulkheadConfig, ConfigError> {
+pub(crate) fn bulkhead_config(c: &Value) -> Result<BulkheadConfig, ConfigError> {
     BulkheadConfig::new(
         count(c, "max_concurrent", "max_concurrent", 10, 1)?,
         count(c, "max_queue_size", "max_queue_size", 100, 0)?,

@@ -96,14 +96,13 @@ impl Scenario {
         let service_calls = Cell::new(0u64);
         let rejected = Cell::new(0u64);
         let (mut primary, mut fallback) = (0u64, 0u64);
-        let mut lines = Vec::new();
+        let lines = std::cell::RefCell::new(Vec::new());
 
         for req in 1..=self.requests {
-            let lines_cell = std::cell::RefCell::new(&mut lines);
             let result = Retry::new(&self.policy, clock.clone())
                 .retry_if(|e: &AttemptError| matches!(e, AttemptError::Service))
                 .on_retry(|_attempt, _e: &AttemptError, delay| {
-                    lines_cell
+                    lines
                         .borrow_mut()
                         .push(format!("t={} req={req} retry in {}", ms(clock.now()), ms(delay)));
                 })
@@ -124,7 +123,7 @@ impl Scenario {
                         Err(BreakerError::Inner(())) => "fail",
                         Err(BreakerError::Open(_)) => "rejected",
                     };
-                    lines_cell.borrow_mut().push(format!(
+                    lines.borrow_mut().push(format!(
                         "t={} req={req} attempt={attempt} breaker={state} -> {word}",
                         ms(started)
                     ));
@@ -137,7 +136,6 @@ impl Scenario {
                         }
                     }
                 });
-            drop(lines_cell);
             // The fallback chain: one cache fallback that always answers.
             let answered_by = match result {
                 Ok(()) => {
@@ -152,10 +150,13 @@ impl Scenario {
                     FallbackStep::Raise => return Err("the fallback chain raised".into()),
                 },
             };
-            lines.push(format!("t={} req={req} answered by {answered_by}", ms(clock.now())));
+            lines
+                .borrow_mut()
+                .push(format!("t={} req={req} answered by {answered_by}", ms(clock.now())));
             clock.advance(self.interval);
         }
         let slept: Duration = clock.sleeps().iter().sum();
+        let mut lines = lines.into_inner();
         lines.push(format!(
             "summary primary={primary} fallback={fallback} service_calls={} rejected={} slept={}",
             service_calls.get(),
@@ -166,6 +167,6 @@ impl Scenario {
     }
 
     fn service_fails(&self, now: Duration, n: u64) -> bool {
-        self.outages.iter().any(|&(a, b)| now >= a && now < b) || n % self.fail_every == 0
+        self.outages.iter().any(|&(a, b)| now >= a && now < b) || n.is_multiple_of(self.fail_every)
     }
 }
