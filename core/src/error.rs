@@ -133,6 +133,24 @@ pub fn duration_from_millis(parameter: &'static str, millis: f64) -> Result<Dura
         .map_err(|_| ConfigError::new(parameter, DURATION_REQUIREMENT, millis))
 }
 
+/// The allowed range of a duration given as signed nanoseconds.
+pub const NANOS_REQUIREMENT: &str = "an integer number of nanoseconds >= 0";
+
+/// Converts signed integer nanoseconds (C's `int64_t`) into a [`Duration`];
+/// a negative value is a [`ConfigError`] naming `parameter`.
+///
+/// ```
+/// use resilience_core::duration_from_nanos_i64;
+/// assert_eq!(duration_from_nanos_i64("base_delay", 1_500).unwrap().as_nanos(), 1_500);
+/// assert_eq!(duration_from_nanos_i64("base_delay", -1).unwrap_err().to_string(),
+///            "invalid base_delay: must be an integer number of nanoseconds >= 0, got -1");
+/// ```
+pub fn duration_from_nanos_i64(parameter: &'static str, nanos: i64) -> Result<Duration, ConfigError> {
+    u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| ConfigError::new(parameter, NANOS_REQUIREMENT, nanos))
+}
+
 /// Converts a clock reading in float seconds into a [`Duration`], clamping
 /// NaN and negative values to zero and huge values to [`Duration::MAX`].
 ///

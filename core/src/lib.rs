@@ -63,8 +63,8 @@ pub use bulkhead::{
     DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
 };
 pub use error::{
-    clock_reading_from_secs, count_from_f64, count_from_i64, duration_from_millis, duration_from_secs, ConfigError,
-    COUNT_AT_LEAST_ONE, COUNT_AT_LEAST_ZERO, DURATION_REQUIREMENT,
+    clock_reading_from_secs, count_from_f64, count_from_i64, duration_from_millis, duration_from_nanos_i64,
+    duration_from_secs, ConfigError, COUNT_AT_LEAST_ONE, COUNT_AT_LEAST_ZERO, DURATION_REQUIREMENT, NANOS_REQUIREMENT,
 };
 pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
