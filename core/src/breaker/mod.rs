@@ -120,13 +120,13 @@ type Listener = Box<dyn Fn(Transition) + Send + Sync>;
 struct Slow {
     opened_at: Duration,
     trials_in_flight: u32,
-    /// Bumped on every entry into half-open and on reset, so a trial permit
-    /// from an earlier round can never free a slot of the current one.
+    /// Bumped on reset, so a trial permit from before a reset can never
+    /// free a trial slot or decide the state after it.
     epoch: u32,
 }
 
 impl Slow {
-    /// Frees the trial slot of `token` if it belongs to the current round.
+    /// Frees the trial slot of `token` if it was issued since the last reset.
     fn finish_trial(&mut self, token: PermitToken) -> bool {
         let current = token.is_trial() && token.epoch() == self.epoch;
         if current {
@@ -292,38 +292,34 @@ impl<C: Clock> CircuitBreaker<C> {
     fn acquire_slow(&self) -> Result<PermitToken, Rejected> {
         let (result, t) = {
             let mut slow = self.lock();
+            let mut entered = None;
             match self.stored() {
-                CircuitState::Closed => (Ok(PermitToken::normal()), None),
+                CircuitState::Closed => return Ok(PermitToken::normal()),
                 CircuitState::Open => {
                     let elapsed = self.clock.now().saturating_sub(slow.opened_at);
                     if elapsed < self.config.recovery_timeout {
                         let retry_after = self.config.recovery_timeout.saturating_sub(elapsed);
-                        (Err(Rejected { retry_after }), None)
-                    } else {
-                        self.set_stored(CircuitState::HalfOpen);
-                        slow.epoch = slow.epoch.wrapping_add(1);
-                        slow.trials_in_flight = 1;
-                        let t = Transition {
-                            from: CircuitState::Open,
-                            to: CircuitState::HalfOpen,
-                        };
-                        (Ok(PermitToken::trial(slow.epoch, Some(t))), Some(t))
+                        return Err(Rejected { retry_after });
                     }
+                    self.set_stored(CircuitState::HalfOpen);
+                    entered = Some(Transition {
+                        from: CircuitState::Open,
+                        to: CircuitState::HalfOpen,
+                    });
                 }
-                CircuitState::HalfOpen => {
-                    if slow.trials_in_flight < self.config.half_open_max_calls {
-                        slow.trials_in_flight = slow.trials_in_flight.saturating_add(1);
-                        (Ok(PermitToken::trial(slow.epoch, None)), None)
-                    } else {
-                        (
-                            Err(Rejected {
-                                retry_after: Duration::ZERO,
-                            }),
-                            None,
-                        )
-                    }
-                }
+                CircuitState::HalfOpen => {}
             }
+            // Trials of an earlier half-open round that are still running
+            // count too: at most `half_open_max_calls` trials ever run at once.
+            let result = if slow.trials_in_flight < self.config.half_open_max_calls {
+                slow.trials_in_flight = slow.trials_in_flight.saturating_add(1);
+                Ok(PermitToken::trial(slow.epoch, entered))
+            } else {
+                Err(Rejected {
+                    retry_after: Duration::ZERO,
+                })
+            };
+            (result, entered)
         };
         self.notify(t);
         result
@@ -344,7 +340,6 @@ impl<C: Clock> CircuitBreaker<C> {
             let mut slow = self.lock();
             if slow.finish_trial(token) && self.stored() == CircuitState::HalfOpen {
                 self.failures.store(0, Ordering::Release);
-                slow.trials_in_flight = 0;
                 self.set_stored(CircuitState::Closed);
                 Some(Transition {
                     from: CircuitState::HalfOpen,

@@ -1,0 +1,130 @@
+//! Property tests: for random configurations and attempts, delays stay in
+//! range, un-jittered delays never decrease, invalid configurations are
+//! errors (never panics), and the same seed gives the same sequence.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use resilience_core::{
+    count_from_f64, count_from_i64, duration_from_millis, duration_from_secs, parse_retry_after, BackoffStrategy,
+    Jitter, RetryPolicy,
+};
+
+fn strategy() -> impl Strategy<Value = BackoffStrategy> {
+    prop::sample::select(BackoffStrategy::ALL.to_vec())
+}
+
+fn jitter() -> impl Strategy<Value = Jitter> {
+    prop::sample::select(Jitter::ALL.to_vec())
+}
+
+/// (base, max) with base <= max, from zero up to ~3 years.
+fn delays() -> impl Strategy<Value = (Duration, Duration)> {
+    (0u64..=100_000_000_000_000_000, 0u64..=100_000_000_000_000_000).prop_map(|(a, b)| {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        (Duration::from_nanos(lo), Duration::from_nanos(hi))
+    })
+}
+
+fn policy(s: BackoffStrategy, j: Jitter, (base, max): (Duration, Duration), seed: u64) -> RetryPolicy {
+    RetryPolicy::builder()
+        .backoff(s)
+        .jitter(j)
+        .base_delay(base)
+        .max_delay(max)
+        .seed(seed)
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #[test]
+    fn every_delay_is_within_its_bound(s in strategy(), j in jitter(), d in delays(), seed: u64, attempt: i64) {
+        let p = policy(s, j, d, seed);
+        let delay = p.calculate_delay(attempt);
+        let bound = if j == Jitter::Proportional { p.max_delay().mul_f64(1.25) } else { p.max_delay() };
+        // mul_f64 rounds; allow the one nanosecond it may lose.
+        prop_assert!(delay <= bound + Duration::from_nanos(1), "{delay:?} > {bound:?}");
+        if attempt <= 0 {
+            prop_assert_eq!(delay, Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn unjittered_delays_never_decrease(s in strategy(), d in delays(), start in -5i64..10_000, steps in 1usize..50) {
+        let p = policy(s, Jitter::None, d, 0);
+        let mut previous = p.calculate_delay(start);
+        for n in start + 1..start + 1 + steps as i64 {
+            let next = p.calculate_delay(n);
+            prop_assert!(next >= previous, "attempt {n}: {next:?} < {previous:?}");
+            prop_assert_eq!(next, p.raw_delay(n));
+            previous = next;
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_sequence(s in strategy(), j in jitter(), d in delays(), seed: u64) {
+        let a = policy(s, j, d, seed);
+        let b = policy(s, j, d, seed);
+        for n in 1..20 {
+            prop_assert_eq!(a.calculate_delay(n), b.calculate_delay(n));
+        }
+        let (mut sa, mut sb) = (a.start(), b.start());
+        for _ in 0..10 {
+            prop_assert_eq!(sa.on_failure(&a, true), sb.on_failure(&b, true));
+        }
+    }
+
+    #[test]
+    fn invalid_retry_configs_are_errors_not_panics(attempts: u32, base: u64, max: u64) {
+        let built = RetryPolicy::builder()
+            .max_attempts(attempts)
+            .base_delay(Duration::from_nanos(base))
+            .max_delay(Duration::from_nanos(max))
+            .build();
+        match built {
+            Ok(p) => prop_assert!(attempts >= 1 && max >= base && p.max_attempts() == attempts),
+            Err(e) => prop_assert!(
+                (attempts == 0 && e.parameter() == "max_attempts") || (max < base && e.parameter() == "max_delay")
+            ),
+        }
+    }
+
+    #[test]
+    fn float_inputs_validate_without_panicking(x: f64, n: i64) {
+        let ok_duration = x.is_finite() && x >= 0.0;
+        prop_assert_eq!(duration_from_secs("base_delay", x).is_ok(), ok_duration && x < 1.8e19);
+        if duration_from_millis("timeout", x).is_err() {
+            prop_assert!(!ok_duration || x >= 1.8e22);
+        }
+        let c = count_from_f64("max_attempts", x, 1);
+        prop_assert_eq!(c.is_ok(), x.is_finite() && x.fract() == 0.0 && (1.0..=4_294_967_295.0).contains(&x));
+        prop_assert_eq!(count_from_i64("max_queue_size", n, 0).is_ok(), (0..=i64::from(u32::MAX)).contains(&n));
+    }
+
+    #[test]
+    fn retry_after_never_panics(header in ".{0,40}", now: u64) {
+        let _ = parse_retry_after(&header, Duration::from_secs(now));
+    }
+
+    #[test]
+    fn retry_state_gives_up_after_exactly_max_attempts(max in 1u32..50, retryable in prop::collection::vec(any::<bool>(), 60)) {
+        let p = RetryPolicy::builder().max_attempts(max).jitter(Jitter::None).base_delay(Duration::ZERO).build().unwrap();
+        let mut state = p.start();
+        for (i, r) in retryable.iter().enumerate() {
+            let attempt = u32::try_from(i).unwrap() + 1;
+            match state.on_failure(&p, *r) {
+                resilience_core::RetryDecision::Retry { attempt: a, .. } => {
+                    prop_assert!(*r && a == attempt && attempt < max);
+                }
+                resilience_core::RetryDecision::GiveUp { attempts, reason } => {
+                    prop_assert_eq!(attempts, attempt);
+                    let exhausted = attempt >= max;
+                    prop_assert_eq!(reason == resilience_core::GiveUpReason::Exhausted, exhausted);
+                    prop_assert!(exhausted || !*r);
+                    break;
+                }
+            }
+        }
+    }
+}
