@@ -1,1 +1,27 @@
-//! Binding crate (being built).
+//! # resilience-wasm
+//!
+//! The WebAssembly face of `resilience-core`, compiled with wasm-bindgen and
+//! wrapped by the JavaScript glue of the npm package `resilience-wasm`.
+//!
+//! Division of labour (measured in `bench/js/RESULTS.md`): every *decision* —
+//! the delay before the next attempt, retry or give up, admit or reject a
+//! call through a breaker, the next fallback, a bulkhead slot — is taken here
+//! by the core. The JavaScript glue only awaits the user's promise, sleeps,
+//! and turns the numbers returned here into promises and errors. The
+//! exports are therefore small synchronous functions over plain numbers:
+//! crossing into wasm costs nanoseconds, awaiting through
+//! `wasm-bindgen-futures` would cost microseconds on every call.
+//!
+//! Nothing here holds a `RefCell` borrow while calling into JavaScript.
+
+mod breaker;
+mod bulkhead;
+mod clock;
+mod config;
+mod fallback;
+mod policy;
+
+pub use breaker::BreakerCore;
+pub use bulkhead::BulkheadCore;
+pub use fallback::fallback_step;
+pub use policy::{retry_after_ms, RetryPolicyCore};

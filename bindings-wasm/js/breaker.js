@@ -1,0 +1,78 @@
+// CircuitBreaker: admits or rejects through core's permit tokens; the glue
+// only runs the call and reports how it ended.
+
+import { BrokenCircuitError, translatingConfigErrors } from './errors.js';
+import { native } from './native.js';
+import { numberFor, optionalFunction } from './options.js';
+
+const STATES = Object.freeze(['closed', 'open', 'half_open']);
+
+/** Fails fast while a dependency is down, and probes it when it may be back. */
+export class CircuitBreaker {
+  #core;
+  #isFailure;
+
+  constructor(options = {}) {
+    const clock = optionalFunction(options, 'clock');
+    this.#isFailure = optionalFunction(options, 'isFailure');
+    this.#core = translatingConfigErrors(
+      () =>
+        new native.BreakerCore(
+          numberFor(options.failureThreshold, 5),
+          numberFor(options.recoveryTimeoutMs, 30000),
+          numberFor(options.halfOpenMaxCalls, 1),
+          clock,
+        ),
+      options,
+    );
+  }
+
+  /**
+   * Runs `fn()` if the breaker admits it; rejects with BrokenCircuitError
+   * when it does not, else settles like `fn()` (its error unchanged).
+   */
+  async execute(fn) {
+    const core = this.#core;
+    const token = core.acquire();
+    if (token < 0) throw new BrokenCircuitError(core.retry_after_ms());
+    let value;
+    try {
+      value = await fn();
+    } catch (error) {
+      this.#recordError(token, error);
+      throw error;
+    }
+    core.record_success(token);
+    return value;
+  }
+
+  #recordError(token, error) {
+    const isFailure = this.#isFailure;
+    let counted = true;
+    if (isFailure !== undefined) {
+      try {
+        counted = Boolean(isFailure(error));
+      } catch {
+        // A predicate that cannot classify the error counts it: failing safe.
+        counted = true;
+      }
+    }
+    if (counted) this.#core.record_failure(token);
+    else this.#core.release(token);
+  }
+
+  /** 'closed' | 'open' | 'half_open' (an open breaker past its recovery timeout reads 'half_open'). */
+  get state() {
+    return STATES[this.#core.state()];
+  }
+
+  /** Counted failures since the last success or reset. */
+  get failureCount() {
+    return this.#core.failure_count();
+  }
+
+  /** Back to closed with no failures. */
+  reset() {
+    this.#core.reset();
+  }
+}

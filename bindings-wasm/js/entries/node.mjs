@@ -1,0 +1,20 @@
+// Node `import` entry: the CommonJS build, re-exported, so that `require`
+// and `import` in one process share one wasm instance and one set of classes.
+import { createRequire } from 'node:module';
+
+const api = createRequire(import.meta.url)('./node.cjs');
+
+export const {
+  RetryPolicy,
+  RetryExecutor,
+  CircuitBreaker,
+  FallbackChain,
+  Bulkhead,
+  retry,
+  circuitBreaker,
+  fallback,
+  withRetry,
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ConfigError,
+} = api;

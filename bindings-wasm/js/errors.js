@@ -1,0 +1,86 @@
+// The errors the library creates. User errors never pass through here: they
+// are rejected unchanged (the same object).
+
+/** A circuit breaker refused the call; `retryAfterMs` is its remaining open time. */
+export class BrokenCircuitError extends Error {
+  constructor(retryAfterMs) {
+    super(`circuit breaker is open (retry after ${retryAfterMs} ms)`);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A bulkhead refused the call: its queue was full, or the wait timed out. */
+export class BulkheadRejectedError extends Error {
+  constructor(reason, detail) {
+    super(`bulkhead rejected the call: ${detail}`);
+    this.reason = reason;
+  }
+}
+
+/** An option was outside its allowed range. */
+export class ConfigError extends Error {
+  constructor(parameter, requirement, got) {
+    super(`invalid ${parameter}: must be ${requirement}, got ${describe(got)}`);
+    this.parameter = parameter;
+    this.requirement = requirement;
+    this.got = got;
+  }
+}
+
+// Stable names that survive minification (`constructor.name` would not).
+for (const [cls, name] of [
+  [BrokenCircuitError, 'BrokenCircuitError'],
+  [BulkheadRejectedError, 'BulkheadRejectedError'],
+  [ConfigError, 'ConfigError'],
+]) {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+}
+
+// Core names parameters as the Rust API does; JavaScript users know them by
+// their option names.
+const OPTION_NAMES = {
+  max_attempts: 'maxAttempts',
+  backoff: 'backoff',
+  base_delay: 'baseDelayMs',
+  max_delay: 'maxDelayMs',
+  jitter: 'jitter',
+  retryable_status_codes: 'retryableStatusCodes',
+  seed: 'seed',
+  failure_threshold: 'failureThreshold',
+  recovery_timeout: 'recoveryTimeoutMs',
+  half_open_max_calls: 'halfOpenMaxCalls',
+  max_concurrent: 'maxConcurrent',
+  max_queue_size: 'maxQueueSize',
+  timeout: 'timeoutMs',
+};
+
+/** The JavaScript option name of a core parameter name. */
+export function optionName(coreName) {
+  return OPTION_NAMES[coreName] ?? coreName.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+/**
+ * Runs `build` (a call into core that may throw core's ConfigError) and
+ * re-throws such an error as a ConfigError naming the option as the user
+ * spelt it, with the value the user gave (`given`: option name -> value).
+ */
+export function translatingConfigErrors(build, given) {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'ConfigError' && typeof e.parameter === 'string') {
+      const parameter = optionName(e.parameter);
+      const requirement = e.requirement.replace(/[a-z]+(?:_[a-z]+)+/g, optionName);
+      const got = Object.hasOwn(given, parameter) ? given[parameter] : e.got;
+      throw new ConfigError(parameter, requirement, got);
+    }
+    throw e;
+  }
+}
+
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  return String(value);
+}

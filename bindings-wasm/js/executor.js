@@ -1,0 +1,130 @@
+// RetryExecutor: a thin loop. It calls the operation, awaits it, sleeps;
+// whether and how long to wait comes from core's RetryState (through
+// RetryPolicyCore.on_failure), never from here.
+
+import { ConfigError } from './errors.js';
+import { optionalFunction, optionalSignal } from './options.js';
+import { policyInternals, RetryPolicy } from './policy.js';
+import { defaultSleep, isAbortError, raceAbort } from './timers.js';
+
+/** Core's answer when there is no Retry-After hint. */
+const NO_HINT = Number.NaN;
+
+/** Runs operations under a RetryPolicy. */
+export class RetryExecutor {
+  #policy;
+  #core;
+  #onRetry;
+  #signal;
+  #sleep;
+  #clock;
+
+  constructor(policy, options = {}) {
+    if (!(policy instanceof RetryPolicy)) throw new ConfigError('policy', 'a RetryPolicy', policy);
+    this.#policy = policy;
+    this.#core = policyInternals(policy).core;
+    this.#onRetry = optionalFunction(options, 'onRetry');
+    this.#signal = optionalSignal(options, 'signal');
+    this.#sleep = optionalFunction(options, 'sleep');
+    this.#clock = optionalFunction(options, 'clock') ?? Date.now;
+  }
+
+  /** The policy this executor runs. */
+  get policy() {
+    return this.#policy;
+  }
+
+  /**
+   * Runs `fn(attempt)` until it succeeds or the policy gives up; rejects with
+   * the last error unchanged, or with `signal.reason` once aborted.
+   */
+  async execute(fn) {
+    if (this.#signal !== undefined) return this.run(fn, this.#signal, undefined);
+    // Fast path: no signal, so the first attempt needs nothing from core.
+    try {
+      return await fn(1);
+    } catch (error) {
+      return this.#retryAfter(fn, error, undefined, undefined);
+    }
+  }
+
+  /**
+   * The general loop (package-internal). `judge(value, attempt)` may call a
+   * resolved value a failure worth retrying by returning its Retry-After
+   * hint in ms (NaN: none); `undefined` accepts the value.
+   */
+  async run(fn, signal, judge) {
+    signal?.throwIfAborted();
+    let value;
+    try {
+      value = await (signal === undefined ? fn(1) : raceAbort(fn(1), signal));
+    } catch (error) {
+      return this.#retryAfter(fn, error, signal, judge);
+    }
+    const hint = judge?.(value, 1);
+    if (hint === undefined) return value;
+    return this.#retryAfter(fn, value, signal, judge, hint);
+  }
+
+  /** Attempt 1 failed with `failure` (an error, or a judged value): retry per core. */
+  async #retryAfter(fn, failure, signal, judge, hint = undefined) {
+    const core = this.#core;
+    const handle = core.begin();
+    try {
+      let attempt = 1;
+      let isValue = hint !== undefined;
+      for (;;) {
+        if (signal?.aborted) throw signal.reason;
+        const retryable = isValue || (!isAbortError(failure) && this.#policy.isRetryable(failure));
+        const delayMs = core.on_failure(handle, retryable, isValue ? hint : NO_HINT);
+        if (delayMs < 0) {
+          if (isValue) return failure;
+          throw failure;
+        }
+        this.#notify(attempt, failure, delayMs);
+        await this.#wait(delayMs, signal);
+        attempt += 1;
+        try {
+          const value = await (signal === undefined ? fn(attempt) : raceAbort(fn(attempt), signal));
+          hint = judge?.(value, attempt);
+          if (hint === undefined) return value;
+          failure = value;
+          isValue = true;
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason;
+          failure = error;
+          isValue = false;
+        }
+      }
+    } finally {
+      core.end(handle);
+    }
+  }
+
+  /** The wall clock in ms since the epoch (for HTTP-date Retry-After hints). */
+  nowUnixMs() {
+    return this.#clock();
+  }
+
+  #notify(attempt, failure, delayMs) {
+    const onRetry = this.#onRetry;
+    if (onRetry === undefined) return;
+    try {
+      onRetry(attempt, failure, delayMs);
+    } catch (e) {
+      // A failing callback is reported, never allowed to break the loop.
+      console.warn('resilience-wasm: onRetry threw', e);
+    }
+  }
+
+  #wait(delayMs, signal) {
+    const sleep = this.#sleep;
+    if (sleep !== undefined) {
+      const slept = sleep(delayMs, signal);
+      return signal === undefined ? slept : raceAbort(slept, signal);
+    }
+    // No timer for a zero delay: yield once and go on.
+    if (delayMs === 0) return signal === undefined ? undefined : raceAbort(undefined, signal);
+    return defaultSleep(delayMs, signal);
+  }
+}

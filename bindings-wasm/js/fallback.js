@@ -1,0 +1,54 @@
+// FallbackChain: which fallback runs next, and whose error surfaces, is
+// core's decision (fallback_step); the glue calls and awaits.
+
+import { ConfigError } from './errors.js';
+import { native } from './native.js';
+import { errorFilter } from './options.js';
+
+/** Primary first, then each fallback in order with the same arguments. */
+export class FallbackChain {
+  #fallbacks;
+  #isExpected;
+
+  constructor(fallbacks = [], options = {}) {
+    if (!Array.isArray(fallbacks) || !fallbacks.every((f) => typeof f === 'function')) {
+      throw new ConfigError('fallbacks', 'an array of functions', fallbacks);
+    }
+    this.#fallbacks = [...fallbacks];
+    this.#isExpected = errorFilter(options, 'isExpected');
+  }
+
+  /** The fallbacks, in order. */
+  get fallbacks() {
+    return [...this.#fallbacks];
+  }
+
+  /**
+   * Settles like `primary(...args)` if it succeeds; otherwise like the first
+   * fallback that succeeds. Rejects with the primary's error when it is not
+   * expected, else with the last fallback's error (the primary's if none).
+   */
+  async execute(primary, ...args) {
+    try {
+      return await primary(...args);
+    } catch (error) {
+      return this.#fallBack(error, args);
+    }
+  }
+
+  async #fallBack(primaryError, args) {
+    const fallbacks = this.#fallbacks;
+    const isExpected = this.#isExpected;
+    const expected = isExpected === undefined || Boolean(isExpected(primaryError));
+    let error = primaryError;
+    for (let failed = 0; ; failed += 1) {
+      const next = native.fallback_step(fallbacks.length, expected, failed);
+      if (next < 0) throw error;
+      try {
+        return await fallbacks[next](...args);
+      } catch (e) {
+        error = e;
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// Sleeping and cancellation. Every wait here removes the listener it added
+// and clears the timer it started, whichever way it ends.
+
+/** setTimeout fires at once for delays beyond this (2^31 - 1 ms). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** Sleeps `ms` through setTimeout; aborting `signal` rejects with its reason. */
+export function defaultSleep(ms, signal) {
+  const wait = Math.min(ms, MAX_TIMEOUT_MS);
+  if (signal === undefined) {
+    return new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, wait);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Settles like `value` (a promise or a plain value), unless `signal` aborts
+ * first: then rejects at once with `signal.reason`. A late settlement of
+ * `value` is absorbed (no unhandled rejection).
+ */
+export function raceAbort(value, signal) {
+  if (signal.aborted) {
+    Promise.resolve(value).catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(value).then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Whether an error is a cancellation, which is never retried. */
+export function isAbortError(error) {
+  return error !== null && typeof error === 'object' && error.name === 'AbortError';
+}

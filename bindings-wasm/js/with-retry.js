@@ -1,0 +1,52 @@
+// withRetry: a fetch that retries network errors and retryable statuses,
+// honouring Retry-After. The status check, the hint's parsing and capping,
+// and retry-or-give-up are core's; this reads headers and discards bodies.
+
+import { native } from './native.js';
+import { RetryExecutor } from './executor.js';
+import { policyInternals, RetryPolicy } from './policy.js';
+import { ConfigError } from './errors.js';
+
+/** Statuses worth retrying when the options name none. */
+export const DEFAULT_RETRYABLE_STATUS_CODES = Object.freeze([408, 429, 500, 502, 503, 504]);
+
+/**
+ * Wraps a fetch-like function. The result resolves with the first response
+ * whose status is not retryable, or with the last response when retries run
+ * out; it rejects with the last network error, or the abort reason.
+ */
+export function withRetry(fetchFn, options = {}) {
+  if (typeof fetchFn !== 'function') throw new ConfigError('fetch', 'a function', fetchFn);
+  const { honorRetryAfter = true, onRetry, signal, sleep, clock, ...policyOptions } = options;
+  const policy = new RetryPolicy({ retryableStatusCodes: DEFAULT_RETRYABLE_STATUS_CODES, ...policyOptions });
+  const executor = new RetryExecutor(policy, { onRetry, sleep, clock });
+  const core = policyInternals(policy).core;
+  const judge = (response, attempt) => {
+    if (!core.should_retry_status(response.status, attempt)) return undefined;
+    const hint = honorRetryAfter ? retryAfterMs(response, executor) : Number.NaN;
+    discardBody(response);
+    return hint;
+  };
+  return (input, init) => {
+    const callSignal = init?.signal ?? signal;
+    const attemptInit = callSignal !== undefined && init?.signal === undefined ? { ...init, signal: callSignal } : init;
+    return executor.run(() => fetchFn(input, attemptInit), callSignal ?? undefined, judge);
+  };
+}
+
+/** The response's Retry-After hint in ms, or NaN when absent or unparseable. */
+function retryAfterMs(response, executor) {
+  const header = response.headers?.get?.('retry-after');
+  if (header == null) return Number.NaN;
+  return native.retry_after_ms(String(header), executor.nowUnixMs()) ?? Number.NaN;
+}
+
+/** Frees the connection of a response that will not be read. */
+function discardBody(response) {
+  try {
+    const cancelled = response.body?.cancel?.();
+    cancelled?.catch?.(() => {});
+  } catch {
+    // A body that is locked or already consumed needs nothing.
+  }
+}

@@ -1,0 +1,117 @@
+//! The circuit breaker, driven by the glue through permit tokens.
+
+use std::cell::Cell;
+
+use js_sys::Function;
+use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, PermitToken};
+use wasm_bindgen::prelude::*;
+
+use crate::clock::JsClock;
+use crate::config::{config_error, count, millis, to_millis};
+
+/// `acquire` answer when the breaker rejects the call.
+const REJECTED: f64 = -1.0;
+
+/// A core circuit breaker on a JS clock.
+///
+/// `acquire` returns a permit token as a non-negative number (exact: tokens
+/// fit in 33 bits) or -1 when rejected; the glue hands the token back to
+/// exactly one of `record_success`, `record_failure` or `release`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct BreakerCore {
+    breaker: CircuitBreaker<JsClock>,
+    /// The remaining open time of the last rejection, in ms.
+    last_retry_after_ms: Cell<f64>,
+}
+
+#[wasm_bindgen]
+impl BreakerCore {
+    /// Validates and builds a closed breaker. `clock` returns monotonic
+    /// milliseconds; `undefined` means `performance.now()`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        failure_threshold: f64,
+        recovery_timeout_ms: f64,
+        half_open_max_calls: f64,
+        clock: Option<Function>,
+    ) -> Result<BreakerCore, JsValue> {
+        let config = BreakerConfig::builder()
+            .failure_threshold(count("failure_threshold", failure_threshold, 1)?)
+            .recovery_timeout(millis("recovery_timeout", recovery_timeout_ms)?)
+            .half_open_max_calls(count("half_open_max_calls", half_open_max_calls, 1)?)
+            .build()
+            .map_err(|e| config_error(&e))?;
+        Ok(Self {
+            breaker: CircuitBreaker::new(config, JsClock::new(clock)),
+            last_retry_after_ms: Cell::new(0.0),
+        })
+    }
+
+    /// Asks to run one call: a token (>= 0) or -1 when rejected (then
+    /// `retry_after_ms` says how long the breaker stays open).
+    pub fn acquire(&self) -> Result<f64, JsValue> {
+        let answer = match self.breaker.acquire_token() {
+            Ok(token) => token.to_raw() as f64,
+            Err(rejected) => {
+                self.last_retry_after_ms.set(to_millis(rejected.retry_after));
+                REJECTED
+            }
+        };
+        if let Err(e) = self.breaker.clock().take_error() {
+            if answer >= 0.0 {
+                self.release(answer);
+            }
+            return Err(e);
+        }
+        Ok(answer)
+    }
+
+    /// The remaining open time, in ms, of the last rejected `acquire`.
+    pub fn retry_after_ms(&self) -> f64 {
+        self.last_retry_after_ms.get()
+    }
+
+    /// The call admitted with `token` succeeded.
+    pub fn record_success(&self, token: f64) {
+        self.breaker.record_success(token_from(token));
+    }
+
+    /// The call admitted with `token` failed with a counted error.
+    pub fn record_failure(&self, token: f64) -> Result<(), JsValue> {
+        self.breaker.record_failure(token_from(token));
+        self.breaker.clock().take_error()
+    }
+
+    /// The call admitted with `token` failed with an uncounted error.
+    pub fn release(&self, token: f64) {
+        self.breaker.release(token_from(token));
+    }
+
+    /// 0 closed, 1 open, 2 half-open (the view: an open breaker whose
+    /// recovery timeout has passed reads half-open).
+    pub fn state(&self) -> Result<u8, JsValue> {
+        let state = match self.breaker.state() {
+            CircuitState::Closed => 0,
+            CircuitState::Open => 1,
+            CircuitState::HalfOpen => 2,
+        };
+        self.breaker.clock().take_error()?;
+        Ok(state)
+    }
+
+    /// Counted failures since the last success or reset.
+    pub fn failure_count(&self) -> u32 {
+        self.breaker.failure_count()
+    }
+
+    /// Back to closed with no failures.
+    pub fn reset(&self) {
+        self.breaker.reset();
+    }
+}
+
+fn token_from(raw: f64) -> PermitToken {
+    // Tokens come from `acquire`; anything else is at worst ignored by core.
+    PermitToken::from_raw(raw as u64)
+}

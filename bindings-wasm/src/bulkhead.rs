@@ -1,0 +1,76 @@
+//! The bulkhead: slots and a FIFO queue; the glue does the waiting.
+
+use resilience_core::{Admission, Bulkhead, BulkheadConfig, CancelOutcome, Ticket};
+use wasm_bindgen::prelude::*;
+
+use crate::config::{config_error, count, millis, to_millis};
+
+/// `try_acquire` answer: a slot is yours.
+const ACQUIRED: f64 = -1.0;
+/// `try_acquire` answer: the queue is full.
+const QUEUE_FULL: f64 = -2.0;
+/// `release` answer: no waiter was handed the slot.
+const NO_WAITER: f64 = -1.0;
+
+/// A core bulkhead. Tickets are non-negative numbers (exact below 2^53).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct BulkheadCore {
+    bulkhead: Bulkhead,
+}
+
+#[wasm_bindgen]
+impl BulkheadCore {
+    /// Validates and builds an empty bulkhead.
+    #[wasm_bindgen(constructor)]
+    pub fn new(max_concurrent: f64, max_queue_size: f64, timeout_ms: f64) -> Result<BulkheadCore, JsValue> {
+        let config = BulkheadConfig::new(
+            count("max_concurrent", max_concurrent, 1)?,
+            count("max_queue_size", max_queue_size, 0)?,
+            millis("timeout", timeout_ms)?,
+        )
+        .map_err(|e| config_error(&e))?;
+        Ok(Self {
+            bulkhead: Bulkhead::new(config),
+        })
+    }
+
+    /// -1: a slot is yours; -2: the queue is full; otherwise the ticket of
+    /// your place in the queue.
+    pub fn try_acquire(&self) -> f64 {
+        match self.bulkhead.try_acquire() {
+            Admission::Acquired => ACQUIRED,
+            Admission::QueueFull => QUEUE_FULL,
+            Admission::Queued(Ticket(t)) => t as f64,
+        }
+    }
+
+    /// Gives a slot back: the ticket of the waiter it passed to, or -1.
+    pub fn release(&self) -> f64 {
+        match self.bulkhead.release() {
+            Some(Ticket(t)) => t as f64,
+            None => NO_WAITER,
+        }
+    }
+
+    /// A queued waiter gives up: `true` if it left the queue, `false` if a
+    /// release had already handed it the slot (it must use or release it).
+    pub fn cancel(&self, ticket: f64) -> bool {
+        self.bulkhead.cancel(Ticket(ticket as u64)) == CancelOutcome::Withdrawn
+    }
+
+    /// Slots in use.
+    pub fn active(&self) -> u32 {
+        self.bulkhead.stats().active
+    }
+
+    /// Waiters in the queue.
+    pub fn queued(&self) -> u32 {
+        self.bulkhead.stats().queued
+    }
+
+    /// How long a waiter waits, in ms.
+    pub fn timeout_ms(&self) -> f64 {
+        to_millis(self.bulkhead.config().timeout())
+    }
+}

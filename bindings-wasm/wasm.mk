@@ -1,0 +1,45 @@
+# JavaScript / WebAssembly binding: npm package `resilience-wasm`.
+# Included by the root Makefile (ROOT, CARGO, DEMO_DIR come from there).
+# Every target installs what it needs, idempotently.
+
+WASM_PKG := $(ROOT)/bindings-wasm
+# The CLI must be exactly the wasm-bindgen version Cargo.lock resolved.
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' $(ROOT)/Cargo.lock)
+
+.PHONY: wasm-tools wasm-build test-js test-browser demo-js bench-js
+
+## wasm-tools: the wasm32 target, the matching wasm-bindgen CLI, npm dev dependencies.
+wasm-tools:
+	rustup target add wasm32-unknown-unknown
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "wasm-bindgen $(WASM_BINDGEN_VERSION) already installed"; \
+	else \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked -j2 \
+	  || $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) -j2; \
+	fi
+	cd $(WASM_PKG) && npm ci --no-audit --no-fund --loglevel=error
+
+## wasm-build: cargo -> wasm-bindgen (nodejs + web) -> wasm-opt -Oz -> dist/.
+wasm-build: wasm-tools
+	bash $(WASM_PKG)/build.sh
+
+## test-js: clippy on wasm32, the node --test suites, the npm-pack tarball smoke test.
+test-js: wasm-build
+	$(CARGO) clippy -p resilience-wasm --target wasm32-unknown-unknown -- -D warnings
+	cd $(WASM_PKG) && node --test tests/*.test.mjs
+	bash $(WASM_PKG)/tests/smoke/pack-smoke.sh
+
+## test-browser: headless Chromium (Debian's) driven by playwright-core.
+test-browser: wasm-build
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+	cd $(WASM_PKG) && node --test tests/browser/browser.spec.mjs
+
+## demo-js: the demo's Node leg (trace compared by demo-compare).
+demo-js: wasm-build
+	@mkdir -p $(DEMO_DIR)
+	node examples/node/demo.mjs examples/scenario.json $(DEMO_DIR)/js.trace
+
+## bench-js: one Node process against a bare call, cockatiel, p-retry, opossum.
+bench-js: wasm-build
+	node bench/js/bench.mjs | tee bench/js/RESULTS.md
