@@ -1,0 +1,297 @@
+//! The retry policy handle and its pure decisions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use resilience_core::{
+    count_from_i64, duration_from_nanos_i64, BackoffStrategy, ConfigError, Jitter, RetryPolicy, DEFAULT_BASE_DELAY,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
+};
+
+use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
+use crate::status::{resilience_status_t, Failure};
+
+/// A backoff strategy: one of the `RESILIENCE_BACKOFF_*` values.
+#[allow(non_camel_case_types)]
+pub type resilience_backoff_t = u32;
+/// `base_delay` after every attempt.
+pub const RESILIENCE_BACKOFF_FIXED: resilience_backoff_t = 0;
+/// `base_delay * n` after attempt n.
+pub const RESILIENCE_BACKOFF_LINEAR: resilience_backoff_t = 1;
+/// `base_delay * 2^(n-1)` after attempt n (the default).
+pub const RESILIENCE_BACKOFF_EXPONENTIAL: resilience_backoff_t = 2;
+/// `base_delay * fib(n)` after attempt n, fib(1) = fib(2) = 1.
+pub const RESILIENCE_BACKOFF_FIBONACCI: resilience_backoff_t = 3;
+
+/// A jitter mode: one of the `RESILIENCE_JITTER_*` values.
+#[allow(non_camel_case_types)]
+pub type resilience_jitter_t = u32;
+/// No randomness.
+pub const RESILIENCE_JITTER_NONE: resilience_jitter_t = 0;
+/// The capped delay times a factor uniform in [0.75, 1.25) (the default; may
+/// reach 1.25 x max_delay, as the original Python library does).
+pub const RESILIENCE_JITTER_PROPORTIONAL: resilience_jitter_t = 1;
+/// Uniform in [0, capped delay).
+pub const RESILIENCE_JITTER_FULL: resilience_jitter_t = 2;
+/// capped/2 + uniform [0, capped/2).
+pub const RESILIENCE_JITTER_EQUAL: resilience_jitter_t = 3;
+/// Uniform in [base, 3 x previous delay), capped at max_delay.
+pub const RESILIENCE_JITTER_DECORRELATED: resilience_jitter_t = 4;
+
+/// Configuration of a retry policy. Start from
+/// resilience_retry_config_default() and set what you need.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy)]
+pub struct resilience_retry_config_t {
+    /// Total attempts, the first included; 1..=4294967295 (default 3).
+    pub max_attempts: i64,
+    /// A RESILIENCE_BACKOFF_* value (default RESILIENCE_BACKOFF_EXPONENTIAL).
+    pub backoff: resilience_backoff_t,
+    /// Base delay in nanoseconds; >= 0 (default 1 s).
+    pub base_delay_ns: i64,
+    /// Cap on the un-jittered delay in nanoseconds; >= base_delay_ns (default 60 s).
+    pub max_delay_ns: i64,
+    /// A RESILIENCE_JITTER_* value (default RESILIENCE_JITTER_PROPORTIONAL).
+    pub jitter: resilience_jitter_t,
+    /// When true, jitter draws from a generator seeded with `seed`, so the
+    /// delays are reproducible (and equal to every other binding's for the
+    /// same seed). When false (default), the OS seeds it.
+    pub seeded: bool,
+    /// The jitter seed, used when `seeded` is true.
+    pub seed: u64,
+    /// HTTP status codes worth retrying (copied). NULL (default): never
+    /// retry on a status. Non-NULL with length 0: an empty set.
+    pub retryable_status_codes: *const u16,
+    /// Number of entries in `retryable_status_codes`.
+    pub retryable_status_codes_len: usize,
+}
+
+/// The defaults of the original library: 3 attempts, exponential backoff
+/// from 1 s capped at 60 s, proportional jitter, OS-seeded, no status codes.
+#[no_mangle]
+pub extern "C" fn resilience_retry_config_default() -> resilience_retry_config_t {
+    resilience_retry_config_t {
+        max_attempts: i64::from(DEFAULT_MAX_ATTEMPTS),
+        backoff: backoff_to_c(BackoffStrategy::default()),
+        base_delay_ns: signed_nanos(DEFAULT_BASE_DELAY),
+        max_delay_ns: signed_nanos(DEFAULT_MAX_DELAY),
+        jitter: jitter_to_c(Jitter::default()),
+        seeded: false,
+        seed: 0,
+        retryable_status_codes: std::ptr::null(),
+        retryable_status_codes_len: 0,
+    }
+}
+
+fn backoff_to_c(b: BackoffStrategy) -> resilience_backoff_t {
+    match b {
+        BackoffStrategy::Fixed => RESILIENCE_BACKOFF_FIXED,
+        BackoffStrategy::Linear => RESILIENCE_BACKOFF_LINEAR,
+        BackoffStrategy::Exponential => RESILIENCE_BACKOFF_EXPONENTIAL,
+        BackoffStrategy::Fibonacci => RESILIENCE_BACKOFF_FIBONACCI,
+    }
+}
+
+fn jitter_to_c(j: Jitter) -> resilience_jitter_t {
+    match j {
+        Jitter::None => RESILIENCE_JITTER_NONE,
+        Jitter::Proportional => RESILIENCE_JITTER_PROPORTIONAL,
+        Jitter::Full => RESILIENCE_JITTER_FULL,
+        Jitter::Equal => RESILIENCE_JITTER_EQUAL,
+        Jitter::Decorrelated => RESILIENCE_JITTER_DECORRELATED,
+    }
+}
+
+fn backoff_from_c(v: resilience_backoff_t) -> Result<BackoffStrategy, ConfigError> {
+    BackoffStrategy::ALL
+        .into_iter()
+        .find(|b| backoff_to_c(*b) == v)
+        .ok_or_else(|| ConfigError::new("backoff", "one of RESILIENCE_BACKOFF_* (0..=3)", v))
+}
+
+fn jitter_from_c(v: resilience_jitter_t) -> Result<Jitter, ConfigError> {
+    Jitter::ALL
+        .into_iter()
+        .find(|j| jitter_to_c(*j) == v)
+        .ok_or_else(|| ConfigError::new("jitter", "one of RESILIENCE_JITTER_* (0..=4)", v))
+}
+
+/// A validated, immutable retry policy. Thread-safe: one policy may be used
+/// by many threads at once (jitter draws from a lock-free generator).
+#[allow(non_camel_case_types)]
+#[derive(Debug)]
+pub struct resilience_retry_policy_t {
+    pub(crate) policy: Arc<RetryPolicy>,
+}
+
+impl resilience_retry_config_t {
+    /// Core's builder does every range check.
+    ///
+    /// # Safety
+    /// `retryable_status_codes` is NULL or points to `..._len` readable values.
+    unsafe fn build(&self) -> Result<RetryPolicy, Failure> {
+        let mut builder = RetryPolicy::builder()
+            .max_attempts(count_from_i64("max_attempts", self.max_attempts, 1)?)
+            .backoff(backoff_from_c(self.backoff)?)
+            .base_delay(duration_from_nanos_i64("base_delay", self.base_delay_ns)?)
+            .max_delay(duration_from_nanos_i64("max_delay", self.max_delay_ns)?)
+            .jitter(jitter_from_c(self.jitter)?)
+            .maybe_seed(self.seeded.then_some(self.seed));
+        if !self.retryable_status_codes.is_null() {
+            // SAFETY: non-NULL, and the caller promises `len` readable values.
+            let codes =
+                unsafe { std::slice::from_raw_parts(self.retryable_status_codes, self.retryable_status_codes_len) };
+            builder = builder.retryable_status_codes(codes.iter().copied());
+        } else if self.retryable_status_codes_len != 0 {
+            return Err(Failure::null("config->retryable_status_codes (with a non-zero length)"));
+        }
+        Ok(builder.build()?)
+    }
+}
+
+/// Validates `config` and creates a policy in `*policy_out`.
+///
+/// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for
+/// max_attempts < 1, max_delay_ns < base_delay_ns, an unknown backoff or
+/// jitter value. Free the policy with resilience_retry_policy_free().
+///
+/// # Safety
+/// `config` and `policy_out` are NULL or valid; see the config's fields.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_new(
+    config: *const resilience_retry_config_t,
+    policy_out: *mut *mut resilience_retry_policy_t,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let config = unsafe { borrow(config, "config") }?;
+        let out = check_out(policy_out, "policy_out")?;
+        // SAFETY: the caller's promise about the status-code array.
+        let policy = unsafe { config.build() }?;
+        // SAFETY: `out` was checked.
+        unsafe {
+            hand_out(
+                out,
+                resilience_retry_policy_t {
+                    policy: Arc::new(policy),
+                },
+            )
+        }
+    })
+}
+
+/// Frees a policy. NULL is a no-op. Retry states created from it stay valid.
+///
+/// # Safety
+/// `policy` is NULL or from resilience_retry_policy_new(), not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_free(policy: *mut resilience_retry_policy_t) {
+    // SAFETY: the caller's promise.
+    let _ = ffi_call(|| unsafe {
+        free_handle(policy);
+        Ok(resilience_status_t::RESILIENCE_OK)
+    });
+}
+
+/// The delay (ns) before retrying after failed attempt `attempt`, with
+/// jitter (one draw from the policy's generator). `attempt <= 0` gives 0.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_calculate_delay(
+    policy: *const resilience_retry_policy_t,
+    attempt: i64,
+    delay_ns_out: *mut u64,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let p = unsafe { borrow(policy, "policy") }?;
+        let out = check_out(delay_ns_out, "delay_ns_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(nanos(p.policy.calculate_delay(attempt))) }
+    })
+}
+
+/// The delay (ns) after failed attempt `attempt`, capped at max_delay,
+/// without jitter. `attempt <= 0` gives 0.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_raw_delay(
+    policy: *const resilience_retry_policy_t,
+    attempt: i64,
+    delay_ns_out: *mut u64,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let p = unsafe { borrow(policy, "policy") }?;
+        let out = check_out(delay_ns_out, "delay_ns_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(nanos(p.policy.raw_delay(attempt))) }
+    })
+}
+
+/// Whether to retry after failed attempt `attempt` whose error is
+/// `retryable`: false once attempt >= max_attempts.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_should_retry(
+    policy: *const resilience_retry_policy_t,
+    attempt: i64,
+    retryable: bool,
+    retry_out: *mut bool,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let p = unsafe { borrow(policy, "policy") }?;
+        let out = check_out(retry_out, "retry_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(p.policy.should_retry(attempt, retryable)) }
+    })
+}
+
+/// Whether to retry a response with HTTP `status` after attempt `attempt`:
+/// false once attempt >= max_attempts; else whether `status` is one of the
+/// configured retryable_status_codes (never, when none were configured).
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_should_retry_status(
+    policy: *const resilience_retry_policy_t,
+    status: i64,
+    attempt: i64,
+    retry_out: *mut bool,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let p = unsafe { borrow(policy, "policy") }?;
+        let out = check_out(retry_out, "retry_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(p.policy.should_retry_status(status, attempt)) }
+    })
+}
+
+/// A server's Retry-After wait (ns) capped at the policy's max_delay.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_cap_retry_after(
+    policy: *const resilience_retry_policy_t,
+    hint_ns: u64,
+    delay_ns_out: *mut u64,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let p = unsafe { borrow(policy, "policy") }?;
+        let out = check_out(delay_ns_out, "delay_ns_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(nanos(p.policy.cap_retry_after(Duration::from_nanos(hint_ns)))) }
+    })
+}

@@ -1,0 +1,107 @@
+//! Time injection: a C struct of callbacks becomes core's `Clock` / `Sleeper`.
+
+use std::ffi::c_void;
+use std::time::Duration;
+
+use resilience_core::{Clock, Sleeper, SystemClock, SystemSleeper};
+
+use crate::boundary::nanos;
+
+/// Virtual (or custom) time for the library, wasmtime-style: callbacks plus
+/// the `user_data` they receive, and an optional finalizer.
+///
+/// Every callback may be NULL: a NULL `now_ns` means the system monotonic
+/// clock, a NULL `sleep_ns` means the system sleep (`nanosleep`).
+///
+/// Ownership: an object created with a time source (a circuit breaker) takes
+/// ownership of `user_data` when its `*_new` returns RESILIENCE_OK, and calls
+/// `free_user_data(user_data)` (if not NULL) exactly once, from its `*_free`.
+/// Functions that only borrow a time source for one call
+/// (`resilience_retry_execute`) never call the finalizer.
+///
+/// A breaker shared by several threads calls `now_ns` from all of them:
+/// make it thread-safe (an atomic counter is enough).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy)]
+pub struct resilience_time_source_t {
+    /// Passed as the first argument of every callback.
+    pub user_data: *mut c_void,
+    /// Monotonic "now" in nanoseconds since an arbitrary fixed origin.
+    pub now_ns: Option<unsafe extern "C" fn(user_data: *mut c_void) -> u64>,
+    /// Blocks (or, for virtual time, advances the clock) for `ns` nanoseconds.
+    pub sleep_ns: Option<unsafe extern "C" fn(user_data: *mut c_void, ns: u64)>,
+    /// Called once with `user_data` when the owning object is freed.
+    pub free_user_data: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+}
+
+/// The system time source: all callbacks NULL, no user data.
+#[no_mangle]
+pub extern "C" fn resilience_time_source_system() -> resilience_time_source_t {
+    resilience_time_source_t::SYSTEM
+}
+
+impl resilience_time_source_t {
+    pub(crate) const SYSTEM: Self = Self {
+        user_data: std::ptr::null_mut(),
+        now_ns: None,
+        sleep_ns: None,
+        free_user_data: None,
+    };
+}
+
+/// A time source owned by a library object; runs the finalizer on drop.
+#[derive(Debug)]
+pub(crate) struct OwnedClock {
+    source: resilience_time_source_t,
+    system: SystemClock,
+}
+
+// SAFETY: the documented contract makes the caller's callbacks and
+// `user_data` usable from any thread that uses the owning object.
+unsafe impl Send for OwnedClock {}
+// SAFETY: as above.
+unsafe impl Sync for OwnedClock {}
+
+impl OwnedClock {
+    pub(crate) fn new(source: resilience_time_source_t) -> Self {
+        Self {
+            source,
+            system: SystemClock::new(),
+        }
+    }
+}
+
+impl Clock for OwnedClock {
+    #[inline]
+    fn now(&self) -> Duration {
+        match self.source.now_ns {
+            // SAFETY: the caller supplied a valid callback for this user_data.
+            Some(now) => Duration::from_nanos(unsafe { now(self.source.user_data) }),
+            None => self.system.now(),
+        }
+    }
+}
+
+impl Drop for OwnedClock {
+    fn drop(&mut self) {
+        if let Some(free) = self.source.free_user_data {
+            // SAFETY: ownership of user_data was passed to us; called once.
+            unsafe { free(self.source.user_data) };
+        }
+    }
+}
+
+/// A time source borrowed for one call: sleeps only, no finalizer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BorrowedSleeper(pub(crate) resilience_time_source_t);
+
+impl Sleeper for BorrowedSleeper {
+    fn sleep(&self, duration: Duration) {
+        match self.0.sleep_ns {
+            // SAFETY: the caller supplied a valid callback for this user_data.
+            Some(sleep) => unsafe { sleep(self.0.user_data, nanos(duration)) },
+            None => SystemSleeper.sleep(duration),
+        }
+    }
+}
