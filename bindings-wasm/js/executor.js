@@ -9,12 +9,15 @@ import { defaultSleep, isAbortError, raceAbort } from './timers.js';
 
 /** Core's answer when there is no Retry-After hint. */
 const NO_HINT = Number.NaN;
+/** Why core gave up, by its `on_failure` answer (-1, -2). */
+const GIVE_UP_REASONS = Object.freeze({ '-1': 'exhausted', '-2': 'not_retryable' });
 
 /** Runs operations under a RetryPolicy. */
 export class RetryExecutor {
   #policy;
   #core;
   #onRetry;
+  #onGiveUp;
   #signal;
   #sleep;
   #clock;
@@ -24,6 +27,7 @@ export class RetryExecutor {
     this.#policy = policy;
     this.#core = policyInternals(policy).core;
     this.#onRetry = optionalFunction(options, 'onRetry');
+    this.#onGiveUp = optionalFunction(options, 'onGiveUp');
     this.#signal = optionalSignal(options, 'signal');
     this.#sleep = optionalFunction(options, 'sleep');
     this.#clock = optionalFunction(options, 'clock') ?? Date.now;
@@ -78,6 +82,7 @@ export class RetryExecutor {
         const retryable = isValue || (!isAbortError(failure) && this.#policy.isRetryable(failure));
         const delayMs = core.on_failure(handle, retryable, isValue ? hint : NO_HINT);
         if (delayMs < 0) {
+          this.#notifyGiveUp(attempt, GIVE_UP_REASONS[delayMs], failure);
           if (isValue) return failure;
           throw failure;
         }
@@ -114,6 +119,16 @@ export class RetryExecutor {
     } catch (e) {
       // A failing callback is reported, never allowed to break the loop.
       console.warn('resilience-wasm: onRetry threw', e);
+    }
+  }
+
+  #notifyGiveUp(attempts, reason, failure) {
+    const onGiveUp = this.#onGiveUp;
+    if (onGiveUp === undefined) return;
+    try {
+      onGiveUp(attempts, reason, failure);
+    } catch (e) {
+      console.warn('resilience-wasm: onGiveUp threw', e);
     }
   }
 
