@@ -133,20 +133,28 @@ pub(crate) fn raw_delay(strategy: BackoffStrategy, base: Duration, max: Duration
     if attempt <= 0 {
         return Duration::ZERO;
     }
-    let base_ns = base.as_nanos();
-    let max_ns = max.as_nanos();
-    if base_ns == 0 {
-        return Duration::ZERO;
-    }
     // n >= 1 here; u64 holds every positive i64.
     let n = attempt.unsigned_abs();
-    let raw_ns = match strategy {
+    // Fast path: both fit in u64 nanoseconds (anything under 584 years),
+    // which avoids u128 division on every retry.
+    if let (Ok(base_ns), Ok(max_ns)) = (u64::try_from(base.as_nanos()), u64::try_from(max.as_nanos())) {
+        return Duration::from_nanos(
+            raw_ns(strategy, u128::from(base_ns), u128::from(max_ns), n).min(u128::from(max_ns)) as u64,
+        );
+    }
+    nanos_to_duration(raw_ns(strategy, base.as_nanos(), max.as_nanos(), n).min(max.as_nanos()))
+}
+
+fn raw_ns(strategy: BackoffStrategy, base_ns: u128, max_ns: u128, n: u64) -> u128 {
+    if base_ns == 0 {
+        return 0;
+    }
+    match strategy {
         BackoffStrategy::Fixed => base_ns,
         BackoffStrategy::Linear => base_ns.saturating_mul(u128::from(n)),
         BackoffStrategy::Exponential => exponential_ns(base_ns, n),
         BackoffStrategy::Fibonacci => fibonacci_ns(base_ns, max_ns, n),
-    };
-    nanos_to_duration(raw_ns.min(max_ns))
+    }
 }
 
 fn exponential_ns(base_ns: u128, n: u64) -> u128 {
@@ -177,6 +185,9 @@ fn fibonacci_ns(base_ns: u128, max_ns: u128, n: u64) -> u128 {
 }
 
 pub(crate) fn nanos_to_duration(ns: u128) -> Duration {
+    if let Ok(small) = u64::try_from(ns) {
+        return Duration::from_nanos(small);
+    }
     let secs = ns / 1_000_000_000;
     let sub = (ns % 1_000_000_000) as u32;
     match u64::try_from(secs) {

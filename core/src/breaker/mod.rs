@@ -16,7 +16,7 @@ pub use permit::{Permit, PermitToken};
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -118,7 +118,6 @@ type Listener = Box<dyn Fn(Transition) + Send + Sync>;
 /// What the mutex guards: the parts that only change on transitions.
 #[derive(Debug)]
 struct Slow {
-    opened_at: Duration,
     trials_in_flight: u32,
     /// Bumped on reset, so a trial permit from before a reset can never
     /// free a trial slot or decide the state after it.
@@ -159,6 +158,9 @@ pub struct CircuitBreaker<C> {
     clock: C,
     state: AtomicU8,
     failures: AtomicU32,
+    /// When the breaker last opened, in clock nanoseconds. Written under the
+    /// lock (on transitions), read without it so rejecting is lock-free.
+    opened_at_nanos: AtomicU64,
     slow: Mutex<Slow>,
     listener: Option<Listener>,
 }
@@ -182,8 +184,8 @@ impl<C: Clock> CircuitBreaker<C> {
             clock,
             state: AtomicU8::new(CircuitState::Closed.to_u8()),
             failures: AtomicU32::new(0),
+            opened_at_nanos: AtomicU64::new(0),
             slow: Mutex::new(Slow {
-                opened_at: Duration::ZERO,
                 trials_in_flight: 0,
                 epoch: 0,
             }),
@@ -231,8 +233,7 @@ impl<C: Clock> CircuitBreaker<C> {
     pub fn state(&self) -> CircuitState {
         match self.stored() {
             CircuitState::Open => {
-                let opened_at = self.lock().opened_at;
-                if self.clock.now().saturating_sub(opened_at) >= self.config.recovery_timeout {
+                if self.open_elapsed() >= self.config.recovery_timeout {
                     CircuitState::HalfOpen
                 } else {
                     CircuitState::Open
@@ -253,7 +254,7 @@ impl<C: Clock> CircuitBreaker<C> {
             let mut slow = self.lock();
             let from = self.stored();
             slow.trials_in_flight = 0;
-            slow.opened_at = Duration::ZERO;
+            self.opened_at_nanos.store(0, Ordering::Release);
             slow.epoch = slow.epoch.wrapping_add(1);
             self.failures.store(0, Ordering::Release);
             self.set_stored(CircuitState::Closed);
@@ -282,6 +283,7 @@ impl<C: Clock> CircuitBreaker<C> {
     ///
     /// # Errors
     /// [`Rejected`] when the call must not run.
+    #[inline]
     pub fn acquire_token(&self) -> Result<PermitToken, Rejected> {
         if self.stored() == CircuitState::Closed {
             return Ok(PermitToken::normal());
@@ -289,14 +291,24 @@ impl<C: Clock> CircuitBreaker<C> {
         self.acquire_slow()
     }
 
+    #[cold]
+    #[inline(never)]
     fn acquire_slow(&self) -> Result<PermitToken, Rejected> {
+        if self.stored() == CircuitState::Open {
+            // Still open: reject without taking the lock.
+            let elapsed = self.open_elapsed();
+            if elapsed < self.config.recovery_timeout {
+                let retry_after = self.config.recovery_timeout.saturating_sub(elapsed);
+                return Err(Rejected { retry_after });
+            }
+        }
         let (result, t) = {
             let mut slow = self.lock();
             let mut entered = None;
             match self.stored() {
                 CircuitState::Closed => return Ok(PermitToken::normal()),
                 CircuitState::Open => {
-                    let elapsed = self.clock.now().saturating_sub(slow.opened_at);
+                    let elapsed = self.open_elapsed();
                     if elapsed < self.config.recovery_timeout {
                         let retry_after = self.config.recovery_timeout.saturating_sub(elapsed);
                         return Err(Rejected { retry_after });
@@ -313,7 +325,7 @@ impl<C: Clock> CircuitBreaker<C> {
             // count too: at most `half_open_max_calls` trials ever run at once.
             let result = if slow.trials_in_flight < self.config.half_open_max_calls {
                 slow.trials_in_flight = slow.trials_in_flight.saturating_add(1);
-                Ok(PermitToken::trial(slow.epoch, entered))
+                Ok(PermitToken::trial(slow.epoch, entered.is_some()))
             } else {
                 Err(Rejected {
                     retry_after: Duration::ZERO,
@@ -328,14 +340,21 @@ impl<C: Clock> CircuitBreaker<C> {
     /// The permitted call succeeded: a success closes the breaker and resets
     /// the count. A stale closed-state permit (the breaker opened meanwhile)
     /// changes nothing.
+    #[inline]
     pub fn record_success(&self, token: PermitToken) -> Option<Transition> {
-        if !token.is_trial() {
-            // Hot path: one load, and a store only when there is something to reset.
-            if self.stored() == CircuitState::Closed && self.failures.load(Ordering::Relaxed) != 0 {
-                self.failures.store(0, Ordering::Release);
-            }
-            return None;
+        if token.is_trial() {
+            return self.trial_succeeded(token);
         }
+        // Hot path: one load, and a store only when there is something to reset.
+        if self.stored() == CircuitState::Closed && self.failures.load(Ordering::Relaxed) != 0 {
+            self.failures.store(0, Ordering::Release);
+        }
+        None
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn trial_succeeded(&self, token: PermitToken) -> Option<Transition> {
         let t = {
             let mut slow = self.lock();
             if slow.finish_trial(token) && self.stored() == CircuitState::HalfOpen {
@@ -360,7 +379,7 @@ impl<C: Clock> CircuitBreaker<C> {
             let mut slow = self.lock();
             if slow.finish_trial(token) && self.stored() == CircuitState::HalfOpen {
                 self.bump_failures();
-                slow.opened_at = self.clock.now();
+                self.stamp_opened();
                 self.set_stored(CircuitState::Open);
                 Some(Transition {
                     from: CircuitState::HalfOpen,
@@ -372,9 +391,9 @@ impl<C: Clock> CircuitBreaker<C> {
         } else if self.stored() == CircuitState::Closed {
             let count = self.bump_failures();
             if count >= self.config.failure_threshold {
-                let mut slow = self.lock();
+                let _transition_guard = self.lock();
                 if self.stored() == CircuitState::Closed {
-                    slow.opened_at = self.clock.now();
+                    self.stamp_opened();
                     self.set_stored(CircuitState::Open);
                     Some(Transition {
                         from: CircuitState::Closed,
@@ -398,6 +417,16 @@ impl<C: Clock> CircuitBreaker<C> {
         if token.is_trial() {
             self.lock().finish_trial(token);
         }
+    }
+
+    fn open_elapsed(&self) -> Duration {
+        let opened_at = Duration::from_nanos(self.opened_at_nanos.load(Ordering::Acquire));
+        self.clock.now().saturating_sub(opened_at)
+    }
+
+    fn stamp_opened(&self) {
+        let now = u64::try_from(self.clock.now().as_nanos()).unwrap_or(u64::MAX);
+        self.opened_at_nanos.store(now, Ordering::Release);
     }
 
     /// Adds one failure (saturating) and returns the new count.

@@ -2,47 +2,57 @@
 
 use std::fmt;
 
-use super::{CircuitBreaker, Transition};
+use super::{CircuitBreaker, CircuitState, Transition};
 use crate::time::Clock;
 
 /// A plain, copyable record of an admitted call, for bindings that cannot
 /// hold a borrow of the breaker. Give it back exactly once.
+///
+/// Packed into one `u64` (bit 32: trial, bit 33: admitting it moved the
+/// breaker from open to half-open, bits 0–31: the reset epoch), so the
+/// closed-state path returns a single register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PermitToken {
-    trial: bool,
-    epoch: u32,
-    transition: Option<Transition>,
-}
+pub struct PermitToken(u64);
+
+const TRIAL: u64 = 1 << 32;
+const ENTERED_HALF_OPEN: u64 = 1 << 33;
 
 impl PermitToken {
     pub(super) fn normal() -> Self {
-        Self {
-            trial: false,
-            epoch: 0,
-            transition: None,
-        }
+        Self(0)
     }
 
-    pub(super) fn trial(epoch: u32, transition: Option<Transition>) -> Self {
-        Self {
-            trial: true,
-            epoch,
-            transition,
-        }
+    pub(super) fn trial(epoch: u32, entered_half_open: bool) -> Self {
+        let entered = if entered_half_open { ENTERED_HALF_OPEN } else { 0 };
+        Self(TRIAL | entered | u64::from(epoch))
     }
 
     pub(super) fn epoch(&self) -> u32 {
-        self.epoch
+        (self.0 & u64::from(u32::MAX)) as u32
     }
 
     /// Whether this call is a half-open trial.
     pub fn is_trial(&self) -> bool {
-        self.trial
+        self.0 & TRIAL != 0
     }
 
     /// The transition that admitting this call caused (open → half-open), if any.
     pub fn transition(&self) -> Option<Transition> {
-        self.transition
+        (self.0 & ENTERED_HALF_OPEN != 0).then_some(Transition {
+            from: CircuitState::Open,
+            to: CircuitState::HalfOpen,
+        })
+    }
+
+    /// Packs the token into 64 bits (for C and other FFI callers).
+    pub fn to_raw(&self) -> u64 {
+        self.0
+    }
+
+    /// Unpacks [`PermitToken::to_raw`]. Any value is safe to pass back: a
+    /// forged or stale token can at worst be ignored by the breaker.
+    pub fn from_raw(raw: u64) -> Self {
+        Self(raw & (TRIAL | ENTERED_HALF_OPEN | u64::from(u32::MAX)))
     }
 }
 
@@ -101,23 +111,6 @@ impl<C: Clock> Drop for Permit<'_, C> {
     fn drop(&mut self) {
         if let Some(t) = self.token.take() {
             self.breaker.release(t);
-        }
-    }
-}
-
-impl PermitToken {
-    /// Packs the token into 64 bits (for C and other FFI callers).
-    pub fn to_raw(&self) -> u64 {
-        (u64::from(self.trial) << 32) | u64::from(self.epoch)
-    }
-
-    /// Unpacks [`PermitToken::to_raw`]. Any value is safe to pass back: a
-    /// forged or stale token can at worst be ignored by the breaker.
-    pub fn from_raw(raw: u64) -> Self {
-        Self {
-            trial: (raw >> 32) & 1 == 1,
-            epoch: (raw & u64::from(u32::MAX)) as u32,
-            transition: None,
         }
     }
 }
