@@ -75,3 +75,8 @@ pub use rng::JitterRng;
 pub use time::{AsyncSleeper, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use time::{SystemClock, SystemSleeper};
+
+/// The repository README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
