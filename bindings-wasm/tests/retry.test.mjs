@@ -1,0 +1,226 @@
+// RetryPolicy and RetryExecutor: defaults, decisions from core, errors kept
+// unchanged, callbacks, virtual time and the default setTimeout sleeper.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { ConfigError, retry, RetryExecutor, RetryPolicy } from 'resilience-wasm';
+import { VirtualTime } from './helpers/virtual-time.mjs';
+import { withFakeTimers } from './helpers/fake-timers.mjs';
+
+describe('RetryPolicy', () => {
+  test('has the original defaults', () => {
+    const p = new RetryPolicy();
+    assert.equal(p.maxAttempts, 3);
+    assert.equal(p.backoff, 'exponential');
+    assert.equal(p.baseDelayMs, 1000);
+    assert.equal(p.maxDelayMs, 60000);
+    assert.equal(p.jitter, true);
+    assert.equal(p.retryableStatusCodes, undefined);
+  });
+
+  test('backoff strategies, the cap, and no overflow', () => {
+    const delays = (backoff) =>
+      [1, 2, 3, 4, 5].map((n) => new RetryPolicy({ backoff, jitter: false, baseDelayMs: 100 }).calculateDelayMs(n));
+    assert.deepEqual(delays('fixed'), [100, 100, 100, 100, 100]);
+    assert.deepEqual(delays('linear'), [100, 200, 300, 400, 500]);
+    assert.deepEqual(delays('exponential'), [100, 200, 400, 800, 1600]);
+    assert.deepEqual(delays('fibonacci'), [100, 100, 200, 300, 500]);
+    const p = new RetryPolicy({ jitter: false, maxDelayMs: 5000 });
+    assert.equal(p.calculateDelayMs(10000), 5000);
+    assert.equal(p.calculateDelayMs(0), 0);
+    assert.equal(p.calculateDelayMs(-1), 0);
+  });
+
+  test('proportional jitter stays in [0.75, 1.25) of the capped delay and varies', () => {
+    const p = new RetryPolicy({ baseDelayMs: 1000, maxDelayMs: 1000 });
+    const seen = new Set();
+    for (let i = 0; i < 500; i += 1) {
+      const d = p.calculateDelayMs(5);
+      assert.ok(d >= 750 && d < 1250, `${d}`);
+      seen.add(d);
+    }
+    assert.ok(seen.size > 400, 'jitter from crypto.getRandomValues varies');
+  });
+
+  test('unseeded policies draw different sequences; a seed (number or bigint) repeats', () => {
+    const seq = (o) => {
+      const p = new RetryPolicy(o);
+      return [1, 2, 3, 4].map((n) => p.calculateDelayMs(n));
+    };
+    assert.notDeepEqual(seq({}), seq({}));
+    assert.deepEqual(seq({ seed: 42 }), seq({ seed: 42 }));
+    assert.deepEqual(seq({ seed: 42 }), seq({ seed: 42n }));
+    assert.notDeepEqual(seq({ seed: 42 }), seq({ seed: 43 }));
+    assert.deepEqual(seq({ seed: 2n ** 64n - 1n }), seq({ seed: 2n ** 64n - 1n }));
+  });
+
+  test('shouldRetry: the attempt limit first, then the error filter (classes or predicate)', () => {
+    const byClass = new RetryPolicy({ maxAttempts: 3, retryableErrors: [TypeError] });
+    assert.equal(byClass.shouldRetry(new TypeError(), 1), true);
+    assert.equal(byClass.shouldRetry(new RangeError(), 1), false);
+    assert.equal(byClass.shouldRetry(new TypeError(), 3), false);
+    const byPredicate = new RetryPolicy({ retryableErrors: (e) => e.code === 'EAGAIN' });
+    assert.equal(byPredicate.shouldRetry({ code: 'EAGAIN' }, 1), true);
+    assert.equal(byPredicate.shouldRetry({ code: 'EPERM' }, 1), false);
+    assert.equal(new RetryPolicy().shouldRetry('anything', 2), true);
+  });
+
+  test('shouldRetryResponse: listed statuses only, never without a list', () => {
+    const p = new RetryPolicy({ retryableStatusCodes: [503] });
+    assert.equal(p.shouldRetryResponse({ status: 503 }, 1), true);
+    assert.equal(p.shouldRetryResponse({ status: 500 }, 1), false);
+    assert.equal(p.shouldRetryResponse({ status: 503 }, 3), false);
+    assert.equal(new RetryPolicy().shouldRetryResponse({ status: 503 }, 1), false);
+  });
+
+  test('bad options are ConfigErrors naming the option in camelCase with the allowed range', () => {
+    const cases = [
+      [{ maxAttempts: 0 }, 'maxAttempts', /must be an integer in 1\.\.=4294967295, got 0$/],
+      [{ maxAttempts: 1.5 }, 'maxAttempts', /got 1\.5$/],
+      [{ maxAttempts: '3' }, 'maxAttempts', /got "3"$/],
+      [{ baseDelayMs: -1 }, 'baseDelayMs', /must be a finite number >= 0, got -1$/],
+      [{ baseDelayMs: Number.NaN }, 'baseDelayMs', /got NaN$/],
+      [{ baseDelayMs: 2000, maxDelayMs: 1000 }, 'maxDelayMs', /must be >= baseDelayMs, got 1000$/],
+      [{ backoff: 'cubic' }, 'backoff', /must be one of fixed, linear, exponential, fibonacci, got "cubic"$/],
+      [{ jitter: 'lots' }, 'jitter', /got "lots"$/],
+      [{ seed: -1 }, 'seed', /must be an integer in 0\.\.=18446744073709551615, got -1$/],
+      [{ seed: 2n ** 64n }, 'seed', /must be an integer in 0\.\.=18446744073709551615/],
+      [{ retryableStatusCodes: [503, 70000] }, 'retryableStatusCodes', /must be integers in 0\.\.=65535/],
+      [{ retryableErrors: 'TypeError' }, 'retryableErrors', /must be a predicate/],
+    ];
+    for (const [options, parameter, message] of cases) {
+      assert.throws(
+        () => new RetryPolicy(options),
+        (e) => e instanceof ConfigError && e instanceof Error && e.name === 'ConfigError' && e.parameter === parameter && message.test(e.message),
+        JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+      );
+    }
+  });
+});
+
+describe('RetryExecutor', () => {
+  const flaky = (failures, error = () => new Error('flaky')) => {
+    const errors = [];
+    let calls = 0;
+    const fn = async (attempt) => {
+      calls += 1;
+      assert.equal(attempt, calls, 'the attempt number is passed');
+      if (calls <= failures) {
+        errors.push(error());
+        throw errors.at(-1);
+      }
+      return `ok after ${calls}`;
+    };
+    return { fn, errors, calls: () => calls };
+  };
+
+  test('retries with the policy delays on virtual time, telling onRetry each one', async () => {
+    const time = new VirtualTime();
+    const seen = [];
+    const executor = new RetryExecutor(new RetryPolicy({ jitter: false, baseDelayMs: 100 }), {
+      sleep: time.sleep,
+      onRetry: (attempt, error, delayMs) => seen.push([attempt, error.message, delayMs]),
+    });
+    const { fn } = flaky(2);
+    assert.equal(await executor.execute(fn), 'ok after 3');
+    assert.deepEqual(seen, [
+      [1, 'flaky', 100],
+      [2, 'flaky', 200],
+    ]);
+    assert.deepEqual(time.sleepsNs, [100e6, 200e6]);
+  });
+
+  test('rejects with the last error, the same object, when attempts run out', async () => {
+    const time = new VirtualTime();
+    const { fn, errors, calls } = flaky(10);
+    const executor = new RetryExecutor(new RetryPolicy({ maxAttempts: 4 }), { sleep: time.sleep });
+    await assert.rejects(executor.execute(fn), (e) => e === errors[3]);
+    assert.equal(calls(), 4);
+    assert.equal(time.sleepsNs.length, 3);
+  });
+
+  test('a non-retryable error is rejected at once, unchanged', async () => {
+    const time = new VirtualTime();
+    const { fn, errors, calls } = flaky(10, () => new RangeError('fatal'));
+    const policy = new RetryPolicy({ retryableErrors: [TypeError] });
+    await assert.rejects(new RetryExecutor(policy, { sleep: time.sleep }).execute(fn), (e) => e === errors[0]);
+    assert.equal(calls(), 1);
+    assert.deepEqual(time.sleepsNs, []);
+  });
+
+  test('non-Error rejections and synchronous throws are retried and surfaced unchanged', async () => {
+    const time = new VirtualTime();
+    const thrown = { reason: 'plain object' };
+    let calls = 0;
+    const executor = new RetryExecutor(new RetryPolicy(), { sleep: time.sleep });
+    await assert.rejects(
+      executor.execute(() => {
+        calls += 1;
+        throw thrown;
+      }),
+      (e) => e === thrown,
+    );
+    assert.equal(calls, 3);
+    assert.equal(await executor.execute(() => 7), 7, 'a plain value is a success');
+  });
+
+  test('a throwing onRetry is logged and never breaks the loop', async (t) => {
+    const warn = t.mock.method(console, 'warn', () => {});
+    const time = new VirtualTime();
+    const executor = new RetryExecutor(new RetryPolicy(), {
+      sleep: time.sleep,
+      onRetry: () => {
+        throw new Error('callback bug');
+      },
+    });
+    assert.equal(await executor.execute(flaky(2).fn), 'ok after 3');
+    assert.equal(warn.mock.callCount(), 2);
+  });
+
+  test('onGiveUp tells why, once', async () => {
+    const time = new VirtualTime();
+    const gaveUp = [];
+    const executor = new RetryExecutor(new RetryPolicy({ retryableErrors: [TypeError] }), {
+      sleep: time.sleep,
+      onGiveUp: (attempts, reason) => gaveUp.push([attempts, reason]),
+    });
+    await assert.rejects(executor.execute(flaky(9, () => new TypeError('x')).fn));
+    await assert.rejects(executor.execute(flaky(9, () => new RangeError('x')).fn));
+    assert.deepEqual(gaveUp, [
+      [3, 'exhausted'],
+      [1, 'not_retryable'],
+    ]);
+  });
+
+  test('the default sleeper uses setTimeout, clamped to 2^31-1 ms, and no timer for a zero delay', async () => {
+    await withFakeTimers(async (timers) => {
+      const executor = new RetryExecutor(new RetryPolicy({ jitter: false, baseDelayMs: 5e9, maxDelayMs: 5e9 }));
+      assert.equal(await executor.execute(flaky(1).fn), 'ok after 2');
+      assert.deepEqual(timers.delays, [2_147_483_647]);
+      timers.delays.length = 0;
+      const zero = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0 }));
+      assert.equal(await zero.execute(flaky(2).fn), 'ok after 3');
+      assert.deepEqual(timers.delays, []);
+    });
+  });
+
+  test('a policy is required', () => {
+    assert.throws(() => new RetryExecutor({ maxAttempts: 3 }), (e) => e instanceof ConfigError && e.parameter === 'policy');
+  });
+
+  test('retry() wraps a function, passing its arguments', async () => {
+    const time = new VirtualTime();
+    let calls = 0;
+    const add = retry(
+      async (a, b) => {
+        calls += 1;
+        if (calls < 2) throw new Error('once');
+        return a + b;
+      },
+      { sleep: time.sleep, maxAttempts: 2 },
+    );
+    assert.equal(await add(2, 3), 5);
+    assert.ok(add.executor instanceof RetryExecutor);
+    assert.equal(add.executor.policy.maxAttempts, 2);
+  });
+});
