@@ -1,0 +1,131 @@
+"""Asynchronous bulkhead resource pool.
+
+The core bulkhead decides who holds a slot; waiting is an asyncio future
+per queued ticket. Never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from resilience import _core
+from resilience.defaults import (
+    DEFAULT_BULKHEAD_MAX_CONCURRENT,
+    DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
+    DEFAULT_BULKHEAD_TIMEOUT,
+)
+
+
+class AsyncResourcePool:
+    """Asynchronous resource pool with limited capacity for isolation.
+
+    A waiter that times out while a release hands it the slot keeps the slot
+    (acquire returns True); a cancelled waiter passes such a slot on. No slot
+    is ever leaked. For sync contexts, use SyncResourcePool instead.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_concurrent: int = DEFAULT_BULKHEAD_MAX_CONCURRENT,
+        max_queue_size: int = DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
+        timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
+    ) -> None:
+        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, float(timeout))
+        self._max_concurrent = max_concurrent
+        self._max_queue_size = max_queue_size
+        self._timeout = timeout
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncResourcePool(max_concurrent={self._max_concurrent!r}, "
+            f"max_queue_size={self._max_queue_size!r}, timeout={self._timeout!r})"
+        )
+
+    @property
+    def max_concurrent(self) -> int:
+        return self._max_concurrent
+
+    @property
+    def max_queue_size(self) -> int:
+        return self._max_queue_size
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    async def active_count(self) -> int:
+        """Number of currently active operations."""
+        return self._core.stats()[0]
+
+    async def available_capacity(self) -> int:
+        """Number of available slots."""
+        return max(0, self._max_concurrent - self._core.stats()[0])
+
+    async def queue_size(self) -> int:
+        """Current number of waiting operations."""
+        return self._core.stats()[1]
+
+    async def acquire(self, timeout: float | None = None) -> bool:
+        """Acquire a resource slot (async).
+
+        Args:
+            timeout: Maximum time to wait (defaults to pool timeout)
+
+        Returns:
+            True if acquired, False if timeout
+
+        Raises:
+            RuntimeError: If queue is full
+        """
+        actual_timeout = timeout if timeout is not None else self._timeout
+        ticket = self._core.try_acquire()
+        if ticket is None:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters[ticket] = waiter
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout=actual_timeout)
+            return True
+        except asyncio.TimeoutError:
+            return self._give_up(ticket, keep_slot=True)
+        except BaseException:
+            self._give_up(ticket, keep_slot=False)
+            raise
+
+    def _give_up(self, ticket: int, *, keep_slot: bool) -> bool:
+        """Leaves the queue; True if a release had already handed us the slot."""
+        self._waiters.pop(ticket, None)
+        if self._core.cancel(ticket):
+            return False
+        if not keep_slot:
+            self._release()
+        return True
+
+    def _release(self) -> None:
+        ticket = self._core.release()
+        if ticket is not None:
+            waiter = self._waiters.pop(ticket, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    async def release(self) -> None:
+        """Release a resource slot (handing it to the first waiter, if any)."""
+        self._release()
+
+    async def get_stats(self) -> dict[str, Any]:
+        """Get pool statistics."""
+        active, waiting = self._core.stats()
+        return {
+            "max_concurrent": self._max_concurrent,
+            "active_count": active,
+            "available_capacity": self._max_concurrent - active,
+            "waiting_count": waiting,
+            "max_queue_size": self._max_queue_size,
+            "utilization": active / self._max_concurrent if self._max_concurrent > 0 else 0.0,
+        }
+
+
+__all__ = ["AsyncResourcePool"]

@@ -1,0 +1,141 @@
+"""Fallback chains for graceful degradation.
+
+The core's fallback state decides which function runs next and whose error
+surfaces; `execute` runs natively, `execute_async` is an `async def` driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import functools
+import logging
+from typing import Any, TypeVar
+
+from resilience import _core, _logging
+from resilience._compat import is_coroutine_function
+
+T = TypeVar("T")
+
+
+class FallbackChain:
+    """Chain of fallback strategies for graceful degradation.
+
+    Executes fallback functions in order when primary function fails.
+    """
+
+    __slots__ = ("expected_exceptions", "fallbacks")
+
+    def __init__(
+        self,
+        *,
+        fallbacks: list[Callable[..., Any]] | None = None,
+        expected_exceptions: tuple[type[Exception], ...] = (Exception,),
+    ) -> None:
+        self.fallbacks: list[Callable[..., Any]] = [] if fallbacks is None else fallbacks
+        self.expected_exceptions = expected_exceptions
+
+    def __repr__(self) -> str:
+        return f"FallbackChain(fallbacks={self.fallbacks!r}, expected_exceptions={self.expected_exceptions!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.fallbacks, self.expected_exceptions) == (
+            other.fallbacks,  # type: ignore[attr-defined]
+            other.expected_exceptions,  # type: ignore[attr-defined]
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the attrs original
+
+    def add_fallback(self, fallback_func: Callable[..., Any]) -> None:
+        """Add a fallback function to the chain."""
+        self.fallbacks.append(fallback_func)
+        if _logging.logger.isEnabledFor(logging.DEBUG):
+            _logging.fallback_added(len(self.fallbacks), fallback_func)
+
+    def execute(self, primary_func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Execute primary function with fallback chain (sync)."""
+        return _core.fallback_call(  # type: ignore[no-any-return]
+            primary_func, self.fallbacks, self.expected_exceptions, args, kwargs
+        )
+
+    async def execute_async(self, primary_func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Execute primary function with fallback chain (async).
+
+        Sync and async functions may be mixed in the chain.
+        """
+        try:
+            if is_coroutine_function(primary_func):
+                return await primary_func(*args, **kwargs)
+            return primary_func(*args, **kwargs)
+        except Exception as primary_error:
+            error: Exception = primary_error
+        logger = _logging.logger
+        fallbacks = self.fallbacks
+        state = _core.FallbackStateCore(len(fallbacks))
+        expected = isinstance(error, self.expected_exceptions)
+        index = state.on_primary_error(expected)
+        if not expected:
+            if logger.isEnabledFor(logging.DEBUG):
+                _logging.fallback_unexpected(error, self.expected_exceptions)
+            raise error
+        if logger.isEnabledFor(logging.WARNING):
+            _logging.fallback_primary_failed(primary_func, error, len(fallbacks))
+        while index is not None:
+            fallback_func = fallbacks[index]
+            try:
+                if is_coroutine_function(fallback_func):
+                    result = await fallback_func(*args, **kwargs)
+                else:
+                    result = fallback_func(*args, **kwargs)
+            except Exception as fallback_error:
+                error = fallback_error
+                if logger.isEnabledFor(logging.WARNING):
+                    _logging.fallback_failed(index, fallback_func, error)
+                index = state.on_fallback_error()
+                continue
+            if logger.isEnabledFor(logging.INFO):
+                _logging.fallback_succeeded(index, fallback_func)
+            return result
+        if logger.isEnabledFor(logging.ERROR):
+            _logging.fallback_exhausted(primary_func, len(fallbacks))
+        raise error
+
+
+def fallback(*fallback_funcs: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator to add fallback functions to a primary function.
+
+    Args:
+        *fallback_funcs: Functions to use as fallbacks, in order of preference
+
+    Returns:
+        Decorated function that uses fallback chain
+    """
+
+    def decorator(primary_func: Callable[..., T]) -> Callable[..., T]:
+        chain = FallbackChain()
+        for fallback_func in fallback_funcs:
+            chain.add_fallback(fallback_func)
+
+        if is_coroutine_function(primary_func):
+
+            @functools.wraps(primary_func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await chain.execute_async(primary_func, *args, **kwargs)
+
+            return async_wrapper
+
+        fallbacks = chain.fallbacks
+        expected = chain.expected_exceptions
+        call = _core.fallback_call
+
+        @functools.wraps(primary_func)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return call(primary_func, fallbacks, expected, args, kwargs)
+
+        return sync_wrapper
+
+    return decorator
+
+
+__all__ = ["FallbackChain", "fallback"]

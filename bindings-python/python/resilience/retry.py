@@ -1,0 +1,353 @@
+"""Retry policy and executor.
+
+`RetryPolicy` keeps the user's values (for `repr`, equality, hashing) and a
+native core policy that takes every decision: delays, jitter, retry or give
+up. `RetryExecutor.execute_sync` runs its whole loop natively;
+`execute_async` is an `async def` driver over the same decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import logging
+import time
+from typing import Any, TypeVar
+
+from resilience import _core, _logging
+from resilience._compat import is_coroutine_function
+from resilience.defaults import (
+    DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_RETRY_JITTER,
+    DEFAULT_RETRY_MAX_ATTEMPTS,
+    DEFAULT_RETRY_MAX_DELAY,
+    DEFAULT_RETRY_RETRYABLE_ERRORS,
+    DEFAULT_RETRY_RETRYABLE_STATUS_CODES,
+)
+from resilience.types import BackoffStrategy
+
+__all__ = [
+    "BackoffStrategy",
+    "RetryExecutor",
+    "RetryPolicy",
+]
+
+T = TypeVar("T")
+
+# The real blocking sleep, captured at import: when an executor would use it,
+# the native loop sleeps itself with the GIL released. A replacement (a test's
+# monkeypatched `time.sleep`, a `sleep_func`) is called instead.
+_SYSTEM_SLEEP = time.sleep
+
+_FIELDS = (
+    "max_attempts",
+    "backoff",
+    "base_delay",
+    "max_delay",
+    "jitter",
+    "retryable_errors",
+    "retryable_status_codes",
+)
+
+_JITTER_MODES = ("none", "proportional", "full", "equal", "decorrelated")
+
+
+class FrozenInstanceError(AttributeError):
+    """Raised when assigning to a field of a frozen `RetryPolicy` (as attrs does)."""
+
+    def __init__(self) -> None:
+        super().__init__("can't set attribute")
+
+
+def _check_type(name: str, value: object, types: type | tuple[type, ...]) -> None:
+    # The same check and message as the original's attrs `instance_of` validator.
+    if not isinstance(value, types):
+        raise TypeError(
+            f"'{name}' must be {types!r} (got {value!r} that is a {value.__class__!r}).",
+        )
+
+
+def _jitter_mode(jitter: object) -> str:
+    """`True`/`False` as in the original; a core mode name selects the others."""
+    if isinstance(jitter, str):
+        return jitter
+    return "proportional" if jitter else "none"
+
+
+def _backoff_name(backoff: object) -> str:
+    return backoff.value if isinstance(backoff, BackoffStrategy) else str(backoff)
+
+
+def _status_codes(codes: Any) -> list[int] | None:
+    if codes is None:
+        return None
+    return [c for c in codes if isinstance(c, int)]
+
+
+class RetryPolicy:
+    """Configuration for retry behavior (frozen, compared and hashed by value).
+
+    Attributes:
+        max_attempts: Maximum number of attempts, the first included (>= 1)
+        backoff: Backoff strategy to use for delays
+        base_delay: Base delay in seconds between retries
+        max_delay: Maximum delay in seconds (caps the backoff)
+        jitter: Whether to add random jitter to delays (±25%); a core jitter
+            mode name ("none", "proportional", "full", "equal",
+            "decorrelated") is accepted too
+        retryable_errors: Tuple of exception types to retry (None = all)
+        retryable_status_codes: Set of HTTP status codes to retry (for middleware)
+        seed: Seeds the jitter generator for reproducible delays (None: from the OS)
+    """
+
+    __slots__ = (*_FIELDS, "seed", "_core")
+
+    max_attempts: int
+    backoff: BackoffStrategy
+    base_delay: float
+    max_delay: float
+    jitter: bool
+    retryable_errors: tuple[type[Exception], ...] | None
+    retryable_status_codes: set[int] | None
+    seed: int | None
+    _core: _core.RetryPolicyCore
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int = DEFAULT_RETRY_MAX_ATTEMPTS,
+        backoff: BackoffStrategy = BackoffStrategy.EXPONENTIAL,
+        base_delay: float = DEFAULT_RETRY_BASE_DELAY,
+        max_delay: float = DEFAULT_RETRY_MAX_DELAY,
+        jitter: bool = DEFAULT_RETRY_JITTER,
+        retryable_errors: tuple[type[Exception], ...] | None = DEFAULT_RETRY_RETRYABLE_ERRORS,
+        retryable_status_codes: set[int] | None = DEFAULT_RETRY_RETRYABLE_STATUS_CODES,
+        seed: int | None = None,
+    ) -> None:
+        _check_type("max_attempts", max_attempts, int)
+        _check_type("base_delay", base_delay, (int, float))
+        _check_type("max_delay", max_delay, (int, float))
+        core = _core.RetryPolicyCore(
+            max_attempts,
+            _backoff_name(backoff),
+            float(base_delay),
+            float(max_delay),
+            _jitter_mode(jitter),
+            _status_codes(retryable_status_codes),
+            seed,
+        )
+        setattr_ = object.__setattr__
+        setattr_(self, "max_attempts", max_attempts)
+        setattr_(self, "backoff", BackoffStrategy(_backoff_name(backoff)))
+        setattr_(self, "base_delay", base_delay)
+        setattr_(self, "max_delay", max_delay)
+        setattr_(self, "jitter", jitter)
+        setattr_(self, "retryable_errors", retryable_errors)
+        setattr_(self, "retryable_status_codes", retryable_status_codes)
+        setattr_(self, "seed", seed)
+        setattr_(self, "_core", core)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in _FIELDS) + (self.seed,)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        errors = self.retryable_errors
+        codes = self.retryable_status_codes
+        return hash(
+            (
+                self.__class__,
+                self.max_attempts,
+                self.backoff,
+                self.base_delay,
+                self.max_delay,
+                self.jitter,
+                tuple(errors) if errors is not None else None,
+                frozenset(codes) if codes is not None else None,
+                self.seed,
+            ),
+        )
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS)
+        seed = "" if self.seed is None else f", seed={self.seed!r}"
+        return f"RetryPolicy({fields}{seed})"
+
+    def __str__(self) -> str:
+        """Human-readable string representation."""
+        return (
+            f"RetryPolicy(max_attempts={self.max_attempts}, "
+            f"backoff={self.backoff.value}, base_delay={self.base_delay}s)"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {f: getattr(self, f) for f in _FIELDS}
+        kwargs["seed"] = self.seed
+        return (_rebuild_policy, (kwargs,))
+
+    def calculate_delay(self, attempt: int) -> float:
+        """Calculate delay for a given attempt number.
+
+        Args:
+            attempt: Attempt number (1-based)
+
+        Returns:
+            Delay in seconds (0 for attempts <= 0)
+        """
+        return self._core.calculate_delay(attempt)
+
+    def should_retry(self, error: Exception, attempt: int) -> bool:
+        """Determine if an error should be retried.
+
+        Args:
+            error: The exception that occurred
+            attempt: Current attempt number (1-based)
+
+        Returns:
+            True if should retry, False otherwise
+        """
+        errors = self.retryable_errors
+        retryable = errors is None or isinstance(error, errors)
+        return self._core.should_retry(attempt, retryable)
+
+    def should_retry_response(self, response: Any, attempt: int) -> bool:
+        """Check if HTTP response should be retried.
+
+        Args:
+            response: Response object with status attribute
+            attempt: Current attempt number (1-based)
+
+        Returns:
+            True if should retry, False otherwise
+        """
+        status = getattr(response, "status", None)
+        if not isinstance(status, int):
+            return False
+        return self._core.should_retry_status(status, attempt)
+
+
+def _rebuild_policy(kwargs: dict[str, Any]) -> RetryPolicy:
+    return RetryPolicy(**kwargs)
+
+
+class RetryExecutor:
+    """Unified retry execution engine.
+
+    Runs the retry loop for sync functions (natively) and async functions
+    (an `async def` driver), using a RetryPolicy for every decision.
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        on_retry: Callable[[int, Exception], None] | None = None,
+        time_source: Callable[[], float] | None = None,
+        sleep_func: Callable[[float], None] | None = None,
+        async_sleep_func: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        """Initialize retry executor.
+
+        Args:
+            policy: Retry policy configuration
+            on_retry: Optional callback for retry events (attempt, error)
+            time_source: Optional callable that returns current time (for testing).
+                        Defaults to time.time() for production use.
+            sleep_func: Optional synchronous sleep function (for testing).
+                       Defaults to time.sleep() for production use.
+            async_sleep_func: Optional asynchronous sleep function (for testing).
+                             Defaults to asyncio.sleep() for production use.
+        """
+        self.policy = policy
+        self.on_retry = on_retry
+        self._time_source = time_source or time.time
+        self._sleep = sleep_func or time.sleep
+        self._async_sleep = async_sleep_func or asyncio.sleep
+
+    def execute_sync(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Execute synchronous function with retry logic.
+
+        Returns:
+            Result from successful execution
+
+        Raises:
+            Exception: The last exception raised by func (the same object,
+                traceback intact), once the policy gives up.
+        """
+        policy = self.policy
+        sleep = self._sleep
+        return _core.retry_call(  # type: ignore[no-any-return]
+            policy._core,
+            policy.retryable_errors,
+            self.on_retry,
+            None if sleep is _SYSTEM_SLEEP else sleep,
+            func,
+            args,
+            kwargs,
+        )
+
+    async def execute_async(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Execute asynchronous function with retry logic.
+
+        Returns:
+            Result from successful execution
+
+        Raises:
+            Exception: The last exception raised by func, once the policy gives up.
+        """
+        try:
+            return await func(*args, **kwargs)
+        except Exception as error:
+            first = error
+        return await self._retry_async(first, func, args, kwargs)
+
+    async def _retry_async(
+        self,
+        error: Exception,
+        func: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        """The retry loop after a first failure (the success path never gets here)."""
+        policy = self.policy
+        errors = policy.retryable_errors
+        state = policy._core.start()
+        logger = _logging.logger
+        while True:
+            retryable = errors is None or isinstance(error, errors)
+            delay = state.on_failure(retryable)
+            if delay is None:
+                if state.reason == "exhausted" and logger.isEnabledFor(logging.ERROR):
+                    _logging.retry_exhausted(policy.max_attempts, error)
+                raise error
+            attempt = state.attempt - 1
+            if logger.isEnabledFor(logging.INFO):
+                _logging.retry_attempt(attempt, policy.max_attempts, delay, error)
+            on_retry = self.on_retry
+            if on_retry:
+                try:
+                    if is_coroutine_function(on_retry):
+                        await on_retry(attempt, error)  # type: ignore[misc]
+                    else:
+                        on_retry(attempt, error)
+                except Exception as callback_error:
+                    if logger.isEnabledFor(logging.WARNING):
+                        _logging.retry_callback_failed(callback_error)
+            await self._async_sleep(delay)
+            try:
+                return await func(*args, **kwargs)
+            except Exception as next_error:
+                error = next_error

@@ -1,0 +1,321 @@
+//! Circuit breakers over the core's `CircuitBreaker`: `SyncCircuitBreaker`
+//! (the whole `call` runs natively) and `BreakerCore`, the permit API the
+//! Python `AsyncCircuitBreaker` drives.
+
+use std::time::Duration;
+
+use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
+use resilience_core::{duration_from_secs, BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken};
+
+use crate::clock::PyClock;
+use crate::errors::config_error;
+use crate::num::attempt_i64;
+
+/// The original's message, kept for parity.
+const OPEN_MESSAGE: &str = "Circuit breaker is open";
+
+/// `resilience.circuit_sync.CircuitState` members: CLOSED, OPEN, HALF_OPEN.
+static STATES: PyOnceLock<[Py<PyAny>; 3]> = PyOnceLock::new();
+
+fn state_member(py: Python<'_>, state: CircuitState) -> PyResult<Bound<'_, PyAny>> {
+    let members = STATES.get_or_try_init(py, || -> PyResult<_> {
+        let class = py.import("resilience.circuit_sync")?.getattr("CircuitState")?;
+        Ok([
+            class.getattr("CLOSED")?.unbind(),
+            class.getattr("OPEN")?.unbind(),
+            class.getattr("HALF_OPEN")?.unbind(),
+        ])
+    })?;
+    let [closed, open, half_open] = members;
+    let member = match state {
+        CircuitState::Closed => closed,
+        CircuitState::Open => open,
+        CircuitState::HalfOpen => half_open,
+    };
+    Ok(member.bind(py).clone())
+}
+
+fn positive_u32(parameter: &'static str, value: &Bound<'_, PyAny>) -> PyResult<u32> {
+    let n = attempt_i64(value)?;
+    if n < 1 {
+        return Err(config_error(&ConfigError::new(parameter, ">= 1", n)));
+    }
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+fn timeout_from_secs(seconds: f64) -> PyResult<Duration> {
+    duration_from_secs("recovery_timeout", seconds).map_err(|e| config_error(&e))
+}
+
+/// `value`, or `default` when it was not given (or given as `None`).
+fn or_default<'py>(py: Python<'py>, value: Option<Bound<'py, PyAny>>, default: Bound<'py, PyAny>) -> Bound<'py, PyAny> {
+    let _ = py;
+    value.filter(|v| !v.is_none()).unwrap_or(default)
+}
+
+/// What both breaker classes share: the core breaker, its clock, and the
+/// exception filter.
+pub(crate) struct BreakerInner {
+    core: CircuitBreaker<PyClock>,
+    expected: Py<PyAny>,
+    failure_threshold: Py<PyAny>,
+    recovery_timeout: Py<PyAny>,
+}
+
+impl BreakerInner {
+    fn new(
+        failure_threshold: &Bound<'_, PyAny>,
+        recovery_timeout: &Bound<'_, PyAny>,
+        expected_exception: &Bound<'_, PyAny>,
+        time_source: Option<&Bound<'_, PyAny>>,
+        half_open_max_calls: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let config = BreakerConfig::builder()
+            .failure_threshold(positive_u32("failure_threshold", failure_threshold)?)
+            .recovery_timeout(timeout_from_secs(recovery_timeout.extract()?)?)
+            .half_open_max_calls(positive_u32("half_open_max_calls", half_open_max_calls)?)
+            .build()
+            .map_err(|e| config_error(&e))?;
+        let source = time_source.filter(|s| !s.is_none()).map(|s| s.clone().unbind());
+        Ok(Self {
+            core: CircuitBreaker::new(config, PyClock::new(source)),
+            expected: expected_exception.clone().unbind(),
+            failure_threshold: failure_threshold.clone().unbind(),
+            recovery_timeout: recovery_timeout.clone().unbind(),
+        })
+    }
+
+    /// Reads a Python `time_source` before a core call that may need the
+    /// time (only when the breaker is not closed: the closed path never does).
+    fn refresh_unless_closed(&self, py: Python<'_>) -> PyResult<()> {
+        let clock = self.core.clock();
+        if clock.source().is_some() && self.core.state() != CircuitState::Closed {
+            clock.refresh(py)?;
+        }
+        Ok(())
+    }
+
+    fn acquire(&self, py: Python<'_>) -> PyResult<PermitToken> {
+        self.refresh_unless_closed(py)?;
+        self.core
+            .acquire_token()
+            .map_err(|_| PyRuntimeError::new_err(OPEN_MESSAGE))
+    }
+
+    /// Reports a call that raised `error`: counted if it is an `Exception`
+    /// matching `expected_exception`, otherwise the permit is just released.
+    fn on_error(&self, py: Python<'_>, token: PermitToken, error: &Bound<'_, PyAny>) -> PyResult<()> {
+        let counted = match error.is_instance_of::<PyException>() {
+            true => error.is_instance(self.expected.bind(py)),
+            false => Ok(false),
+        };
+        match counted {
+            Ok(true) => {
+                let refreshed = self.core.clock().refresh(py);
+                self.core.record_failure(token);
+                refreshed
+            }
+            Ok(false) => {
+                self.core.release(token);
+                Ok(())
+            }
+            Err(e) => {
+                self.core.release(token);
+                Err(e)
+            }
+        }
+    }
+
+    fn call<'py>(
+        &self,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = func.py();
+        let token = self.acquire(py)?;
+        match func.call(args, kwargs) {
+            Ok(value) => {
+                self.core.record_success(token);
+                Ok(value)
+            }
+            Err(error) => {
+                self.on_error(py, token, error.value(py))?;
+                Err(error)
+            }
+        }
+    }
+
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.refresh_unless_closed(py)?;
+        state_member(py, self.core.state())
+    }
+
+    fn time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.core.clock().source() {
+            Some(source) => Ok(source.bind(py).clone()),
+            None => py.import("time")?.getattr("monotonic"),
+        }
+    }
+}
+
+/// A thread-safe synchronous circuit breaker (`resilience.circuit_sync`).
+#[pyclass(subclass, weakref, module = "resilience.circuit_sync")]
+pub(crate) struct SyncCircuitBreaker {
+    inner: BreakerInner,
+}
+
+#[pymethods]
+impl SyncCircuitBreaker {
+    #[new]
+    #[pyo3(signature = (failure_threshold=None, recovery_timeout=None, expected_exception=None, time_source=None, *, half_open_max_calls=None))]
+    fn new(
+        py: Python<'_>,
+        failure_threshold: Option<Bound<'_, PyAny>>,
+        recovery_timeout: Option<Bound<'_, PyAny>>,
+        expected_exception: Option<Bound<'_, PyAny>>,
+        time_source: Option<&Bound<'_, PyAny>>,
+        half_open_max_calls: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        // The original's defaults: 5 failures, 30 s, every Exception.
+        let failure_threshold = or_default(py, failure_threshold, 5_u32.into_pyobject(py)?.into_any());
+        let recovery_timeout = or_default(py, recovery_timeout, 30.0_f64.into_pyobject(py)?.into_any());
+        let expected = or_default(py, expected_exception, py.get_type::<PyException>().into_any());
+        let half_open = or_default(py, half_open_max_calls, 1_u32.into_pyobject(py)?.into_any());
+        Ok(Self {
+            inner: BreakerInner::new(&failure_threshold, &recovery_timeout, &expected, time_source, &half_open)?,
+        })
+    }
+
+    /// The current state; an open breaker past its recovery timeout reads HALF_OPEN.
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.state(py)
+    }
+
+    /// Counted failures since the last success or reset.
+    fn failure_count(&self) -> u32 {
+        self.inner.core.failure_count()
+    }
+
+    /// Runs `func(*args, **kwargs)` through the breaker.
+    #[pyo3(signature = (func, *args, **kwargs))]
+    fn call<'py>(
+        &self,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.call(func, args, kwargs)
+    }
+
+    /// Back to CLOSED with no failures.
+    fn reset(&self) {
+        self.inner.core.reset();
+    }
+
+    #[getter]
+    fn failure_threshold<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.inner.failure_threshold.bind(py).clone()
+    }
+
+    #[getter]
+    fn recovery_timeout<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.inner.recovery_timeout.bind(py).clone()
+    }
+
+    #[getter]
+    fn expected_exception<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        self.inner.expected.bind(py).clone()
+    }
+
+    #[getter]
+    fn half_open_max_calls(&self) -> u32 {
+        self.inner.core.config().half_open_max_calls()
+    }
+
+    #[getter]
+    fn _time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.time_source(py)
+    }
+}
+
+/// The permit API of a breaker, for the Python `AsyncCircuitBreaker`:
+/// `acquire()` → token (or `RuntimeError` when open), then exactly one of
+/// `success(token)` / `error(token, exc)`.
+#[pyclass(frozen, module = "resilience._core")]
+pub(crate) struct BreakerCore {
+    inner: BreakerInner,
+}
+
+#[pymethods]
+impl BreakerCore {
+    #[new]
+    #[pyo3(signature = (failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls))]
+    fn new(
+        failure_threshold: &Bound<'_, PyAny>,
+        recovery_timeout: &Bound<'_, PyAny>,
+        expected_exception: &Bound<'_, PyAny>,
+        time_source: Option<&Bound<'_, PyAny>>,
+        half_open_max_calls: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            inner: BreakerInner::new(
+                failure_threshold,
+                recovery_timeout,
+                expected_exception,
+                time_source,
+                half_open_max_calls,
+            )?,
+        })
+    }
+
+    /// Asks to run one call without raising: `(token, 0.0)` when admitted,
+    /// `(None, seconds_until_recovery)` when rejected.
+    fn try_acquire(&self, py: Python<'_>) -> PyResult<(Option<u64>, f64)> {
+        self.inner.refresh_unless_closed(py)?;
+        Ok(match self.inner.core.acquire_token() {
+            Ok(token) => (Some(token.to_raw()), 0.0),
+            Err(rejected) => (None, rejected.retry_after.as_secs_f64()),
+        })
+    }
+
+    /// Asks to run one call; raises `RuntimeError("Circuit breaker is open")`.
+    fn acquire(&self, py: Python<'_>) -> PyResult<u64> {
+        self.inner.acquire(py).map(|t| t.to_raw())
+    }
+
+    /// The permitted call returned.
+    fn success(&self, token: u64) {
+        self.inner.core.record_success(PermitToken::from_raw(token));
+    }
+
+    /// The permitted call raised `error` (counted only if it matches the filter).
+    fn error(&self, py: Python<'_>, token: u64, error: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.on_error(py, PermitToken::from_raw(token), error)
+    }
+
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.state(py)
+    }
+
+    fn failure_count(&self) -> u32 {
+        self.inner.core.failure_count()
+    }
+
+    fn reset(&self) {
+        self.inner.core.reset();
+    }
+
+    #[getter]
+    fn half_open_max_calls(&self) -> u32 {
+        self.inner.core.config().half_open_max_calls()
+    }
+
+    #[getter]
+    fn time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.time_source(py)
+    }
+}
