@@ -542,6 +542,15 @@ extern "C" {
 struct resilience_circuit_breaker_config_t resilience_circuit_breaker_config_default(void);
 
 /**
+ * Whether `permit` is a half-open trial (at most half_open_max_calls trials
+ * are out at any moment).
+ *
+ * # Safety
+ * `is_trial_out` is NULL or valid.
+ */
+enum resilience_status_t resilience_permit_is_trial(struct resilience_permit_t permit, bool *is_trial_out);
+
+/**
  * Validates `config` and creates a closed breaker in `*breaker_out`.
  *
  * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a

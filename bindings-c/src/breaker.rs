@@ -66,6 +66,23 @@ pub struct resilience_permit_t {
     pub token: u64,
 }
 
+/// Whether `permit` is a half-open trial (at most half_open_max_calls trials
+/// are out at any moment).
+///
+/// # Safety
+/// `is_trial_out` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_permit_is_trial(
+    permit: resilience_permit_t,
+    is_trial_out: *mut bool,
+) -> resilience_status_t {
+    ffi_call(|| {
+        let out = check_out(is_trial_out, "is_trial_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(PermitToken::from_raw(permit.token).is_trial()) }
+    })
+}
+
 /// A thread-safe circuit breaker: one breaker may be shared by many threads
 /// (admitting a call while closed is lock-free).
 #[allow(non_camel_case_types)]

@@ -1,0 +1,245 @@
+/* libFuzzer harness over the C ABI: configurations and outcome scripts from
+ * arbitrary bytes. Any crash, sanitizer report or broken invariant (abort)
+ * is a finding.
+ *
+ * Short run (part of `make test-c`): fuzz_c_abi -max_total_time=20 CORPUS
+ * Long run:  make c-fuzz C_FUZZ_SECONDS=3600   (or run target/c/fuzz_c_abi
+ *            -max_total_time=3600 -jobs=2 target/c/fuzz-corpus) */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resilience.h"
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} bytes;
+
+static uint64_t take(bytes *b, size_t width) {
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < width && b->n; i++, b->n--, b->p++) v = (v << 8) | *b->p;
+    return v;
+}
+
+#define REQUIRE(cond) \
+    do {              \
+        if (!(cond)) abort(); \
+    } while (0)
+
+static void require_known_status(resilience_status_t s) {
+    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_PANIC && s != RESILIENCE_ERR_PANIC);
+    REQUIRE(resilience_last_error_message() != NULL);
+}
+
+typedef struct {
+    uint64_t now;
+    const uint8_t *script;
+    size_t script_len;
+} world;
+
+static uint64_t world_now(void *u) { return ((world *)u)->now; }
+static void world_sleep(void *u, uint64_t ns) { ((world *)u)->now += ns; }
+
+static int scripted(void *u, uint32_t attempt) {
+    world *w = u;
+    if (attempt == 0 || attempt > w->script_len) return RESILIENCE_OP_SUCCESS;
+    return (int)(int8_t)w->script[attempt - 1];
+}
+
+static void fuzz_retry(bytes *b) {
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    resilience_retry_policy_t *p = NULL;
+    resilience_retry_state_t *s = NULL;
+    resilience_retry_outcome_t o;
+    resilience_time_source_t t = resilience_time_source_system();
+    world w = {0, NULL, 0};
+    uint16_t codes[4] = {500, 502, 503, 504};
+    resilience_status_t st;
+    int i;
+    /* Small attempt counts most of the time, anything sometimes. */
+    cfg.max_attempts = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)(take(b, 1) % 12);
+    cfg.backoff = (uint32_t)take(b, 1) % 6;
+    cfg.jitter = (uint32_t)take(b, 1) % 7;
+    cfg.base_delay_ns = (int64_t)take(b, 8);
+    cfg.max_delay_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : cfg.base_delay_ns + (int64_t)take(b, 4);
+    cfg.seeded = take(b, 1) & 1;
+    cfg.seed = take(b, 8);
+    if (take(b, 1) & 1) { cfg.retryable_status_codes = codes; cfg.retryable_status_codes_len = take(b, 1) % 5; }
+    st = resilience_retry_policy_new(&cfg, &p);
+    require_known_status(st);
+    if (st != RESILIENCE_OK) { REQUIRE(st == RESILIENCE_ERR_INVALID_CONFIG && p == NULL); return; }
+    REQUIRE(cfg.max_attempts >= 1 && cfg.base_delay_ns >= 0 && cfg.max_delay_ns >= cfg.base_delay_ns);
+    for (i = 0; i < 8 && b->n; i++) {
+        uint64_t d = 0, raw = 0;
+        int64_t attempt = (int64_t)take(b, 8);
+        bool yes = false;
+        REQUIRE(resilience_retry_policy_calculate_delay(p, attempt, &d) == RESILIENCE_OK);
+        REQUIRE(resilience_retry_policy_raw_delay(p, attempt, &raw) == RESILIENCE_OK);
+        REQUIRE(raw <= (uint64_t)cfg.max_delay_ns);
+        /* Proportional jitter may reach 1.25 x max_delay; every other mode stays under it. */
+        REQUIRE(d / 5 <= (uint64_t)cfg.max_delay_ns / 4 + 1);
+        if (attempt <= 0) REQUIRE(d == 0 && raw == 0);
+        REQUIRE(resilience_retry_policy_should_retry(p, attempt, true, &yes) == RESILIENCE_OK);
+        REQUIRE(!yes || attempt < cfg.max_attempts);
+        REQUIRE(resilience_retry_policy_should_retry_status(p, (int64_t)take(b, 2), attempt, &yes) == RESILIENCE_OK);
+        REQUIRE(resilience_retry_policy_cap_retry_after(p, take(b, 8), &d) == RESILIENCE_OK);
+        REQUIRE(d <= (uint64_t)cfg.max_delay_ns);
+    }
+    /* The step API over an outcome script. */
+    REQUIRE(resilience_retry_state_new(p, &s) == RESILIENCE_OK);
+    for (i = 0; i < 16 && b->n; i++) {
+        resilience_retry_decision_t d;
+        uint8_t c = (uint8_t)take(b, 1);
+        st = (c & 1) ? resilience_retry_state_on_failure_with_hint(s, c & 2, take(b, 8), &d)
+                     : resilience_retry_state_on_failure(s, c & 2, &d);
+        REQUIRE(st == RESILIENCE_OK);
+        if (d.action == RESILIENCE_RETRY_ACTION_GIVE_UP) {
+            REQUIRE(d.reason == RESILIENCE_GIVE_UP_EXHAUSTED || d.reason == RESILIENCE_GIVE_UP_NOT_RETRYABLE);
+            break;
+        }
+        REQUIRE(d.action == RESILIENCE_RETRY_ACTION_RETRY && (int64_t)d.attempt < cfg.max_attempts);
+    }
+    resilience_retry_state_free(s);
+    /* The blocking executor over the same kind of script, on virtual time. */
+    w.script = b->p;
+    w.script_len = b->n < 16 ? b->n : 16;
+    t.user_data = &w;
+    t.now_ns = world_now;
+    t.sleep_ns = world_sleep;
+    st = resilience_retry_execute(p, scripted, NULL, &w, &t, &o);
+    REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_OPERATION_FAILED);
+    REQUIRE(o.attempts >= 1 && (int64_t)o.attempts <= cfg.max_attempts);
+    REQUIRE((st == RESILIENCE_OK) == (o.last_code == 0));
+    resilience_retry_policy_free(p);
+}
+
+static void fuzz_breaker(bytes *b) {
+    resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
+    resilience_circuit_breaker_t *br = NULL;
+    resilience_permit_t held[4];
+    size_t n_held = 0;
+    world w = {0, NULL, 0};
+    resilience_status_t st;
+    int i;
+    cfg.failure_threshold = (int64_t)(int8_t)take(b, 1);
+    cfg.recovery_timeout_ns = (int64_t)take(b, 2) - 100;
+    cfg.half_open_max_calls = (int64_t)(int8_t)take(b, 1);
+    cfg.clock.user_data = &w;
+    cfg.clock.now_ns = world_now;
+    st = resilience_circuit_breaker_new(&cfg, &br);
+    require_known_status(st);
+    if (st != RESILIENCE_OK) { REQUIRE(br == NULL); return; }
+    for (i = 0; i < 64 && b->n; i++) {
+        uint8_t op = (uint8_t)take(b, 1);
+        resilience_permit_t p;
+        resilience_circuit_state_t state;
+        uint32_t count;
+        uint64_t wait = 0;
+        switch (op % 8) {
+        case 0: case 1:
+            st = resilience_circuit_breaker_try_acquire(br, &p, &wait);
+            REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_CIRCUIT_OPEN);
+            if (st == RESILIENCE_ERR_CIRCUIT_OPEN) REQUIRE(wait <= (uint64_t)cfg.recovery_timeout_ns);
+            if (st == RESILIENCE_OK && n_held < 4) held[n_held++] = p;
+            break;
+        case 2: case 3: case 4:
+            if (n_held) {
+                p = held[--n_held];
+                st = op % 8 == 2   ? resilience_circuit_breaker_record_success(br, p)
+                     : op % 8 == 3 ? resilience_circuit_breaker_record_failure(br, p)
+                                   : resilience_circuit_breaker_release(br, p);
+                REQUIRE(st == RESILIENCE_OK);
+            }
+            break;
+        case 5: w.now += take(b, 2); break;
+        case 6:
+            p.token = take(b, 8); /* a forged permit is harmless */
+            REQUIRE(resilience_circuit_breaker_record_failure(br, p) == RESILIENCE_OK);
+            break;
+        default:
+            if (op & 0x80) REQUIRE(resilience_circuit_breaker_reset(br) == RESILIENCE_OK);
+            break;
+        }
+        REQUIRE(resilience_circuit_breaker_state(br, &state) == RESILIENCE_OK && state <= RESILIENCE_CIRCUIT_HALF_OPEN);
+        REQUIRE(resilience_circuit_breaker_failure_count(br, &count) == RESILIENCE_OK);
+    }
+    resilience_circuit_breaker_free(br);
+}
+
+static void fuzz_bulkhead_and_fallback(bytes *b) {
+    resilience_bulkhead_config_t cfg = resilience_bulkhead_config_default();
+    resilience_bulkhead_t *bh = NULL;
+    resilience_fallback_t *fb = NULL;
+    resilience_fallback_step_t step;
+    resilience_status_t st;
+    size_t fallbacks = take(b, 1) % 5, calls = 0;
+    int i;
+    cfg.max_concurrent = (int64_t)(int8_t)take(b, 1);
+    cfg.max_queue_size = (int64_t)(int8_t)take(b, 1);
+    cfg.timeout_ns = (int64_t)take(b, 8);
+    st = resilience_bulkhead_new(&cfg, &bh);
+    require_known_status(st);
+    if (st == RESILIENCE_OK) {
+        for (i = 0; i < 32 && b->n; i++) {
+            uint8_t op = (uint8_t)take(b, 1);
+            resilience_bulkhead_admission_t a;
+            resilience_bulkhead_handoff_t h;
+            resilience_cancel_outcome_t c;
+            resilience_bulkhead_stats_t s;
+            if (op % 3 == 0) {
+                st = resilience_bulkhead_try_acquire(bh, &a);
+                REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_BULKHEAD_FULL);
+            } else if (op % 3 == 1) {
+                REQUIRE(resilience_bulkhead_release(bh, &h) == RESILIENCE_OK);
+            } else {
+                REQUIRE(resilience_bulkhead_cancel(bh, take(b, 1), &c) == RESILIENCE_OK);
+            }
+            REQUIRE(resilience_bulkhead_stats(bh, &s) == RESILIENCE_OK);
+            REQUIRE(s.active <= (uint32_t)cfg.max_concurrent && s.queued <= (uint32_t)cfg.max_queue_size);
+        }
+        resilience_bulkhead_free(bh);
+    }
+    REQUIRE(resilience_fallback_new(fallbacks, &fb) == RESILIENCE_OK);
+    REQUIRE(resilience_fallback_on_primary_error(fb, take(b, 1) & 1, &step) == RESILIENCE_OK);
+    while (step.action == RESILIENCE_FALLBACK_CALL) {
+        REQUIRE(step.index == calls++ && calls <= fallbacks);
+        REQUIRE(resilience_fallback_on_fallback_error(fb, &step) == RESILIENCE_OK);
+    }
+    resilience_fallback_free(fb);
+}
+
+static void fuzz_text(bytes *b) {
+    char header[64];
+    uint64_t wait, bits = take(b, 8), now = take(b, 8);
+    size_t n = b->n < sizeof header - 1 ? b->n : sizeof header - 1;
+    double d;
+    int64_t ns;
+    resilience_status_t st;
+    memcpy(header, b->p, n);
+    header[n] = '\0';
+    st = resilience_parse_retry_after(header, now, &wait);
+    REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_INVALID_ARGUMENT);
+    memcpy(&d, &bits, sizeof d); /* every double, NaNs and infinities included */
+    st = resilience_duration_from_secs(d, &ns);
+    REQUIRE(st == RESILIENCE_OK ? ns >= 0 : st == RESILIENCE_ERR_INVALID_CONFIG);
+    st = resilience_duration_from_millis(d, &ns);
+    REQUIRE(st == RESILIENCE_OK ? ns >= 0 : st == RESILIENCE_ERR_INVALID_CONFIG);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    bytes b;
+    if (size == 0) return 0;
+    b.p = data + 1;
+    b.n = size - 1;
+    switch (data[0] % 4) {
+    case 0: fuzz_retry(&b); break;
+    case 1: fuzz_breaker(&b); break;
+    case 2: fuzz_bulkhead_and_fallback(&b); break;
+    default: fuzz_text(&b); break;
+    }
+    return 0;
+}

@@ -1,0 +1,476 @@
+/* Every exported function, called with good and bad input: NULL pointers,
+ * zero / negative / huge values, out-of-range enum values, freeing NULL.
+ * Each bad call must return its documented status, explain itself in the
+ * last-error message, and leave out-parameters untouched. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resilience.h"
+#include "support/check.h"
+#include "support/vclock.h"
+
+#define SENTINEL 0xC0FFEEu
+
+static void test_status_messages(void) {
+    CHECK(strcmp(resilience_status_message(RESILIENCE_OK), "ok") == 0);
+    CHECK(strcmp(resilience_status_message(RESILIENCE_ERR_CIRCUIT_OPEN), "circuit breaker is open") == 0);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_PANIC), "panic") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_NULL_ARGUMENT), "NULL") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_INVALID_CONFIG), "configuration") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_INVALID_ARGUMENT), "argument") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_BULKHEAD_FULL), "full") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_OPERATION_FAILED), "failed") != NULL);
+    /* Out-of-range values are not a crash. */
+    CHECK(strcmp(resilience_status_message(-1), "unknown status") == 0);
+    CHECK(strcmp(resilience_status_message(8), "unknown status") == 0);
+    CHECK(strcmp(resilience_status_message(INT32_MAX), "unknown status") == 0);
+    /* The numeric values are ABI: pinned here. */
+    CHECK(RESILIENCE_OK == 0 && RESILIENCE_ERR_NULL_ARGUMENT == 1 && RESILIENCE_ERR_INVALID_CONFIG == 2 &&
+          RESILIENCE_ERR_INVALID_ARGUMENT == 3 && RESILIENCE_ERR_CIRCUIT_OPEN == 4 &&
+          RESILIENCE_ERR_BULKHEAD_FULL == 5 && RESILIENCE_ERR_OPERATION_FAILED == 6 && RESILIENCE_ERR_PANIC == 7);
+    CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_CLOSED), "closed") == 0);
+    CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_OPEN), "open") == 0);
+    CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_HALF_OPEN), "half_open") == 0);
+    CHECK(strcmp(resilience_circuit_state_name(77), "unknown") == 0);
+}
+
+static void test_retry_config(void) {
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    resilience_retry_policy_t *p = (resilience_retry_policy_t *)(uintptr_t)SENTINEL;
+    uint16_t codes[] = {503, 500};
+
+    CHECK(cfg.max_attempts == 3 && cfg.backoff == RESILIENCE_BACKOFF_EXPONENTIAL);
+    CHECK(cfg.base_delay_ns == 1000000000LL && cfg.max_delay_ns == 60000000000LL);
+    CHECK(cfg.jitter == RESILIENCE_JITTER_PROPORTIONAL && !cfg.seeded && cfg.retryable_status_codes == NULL);
+
+    CHECK_STATUS(resilience_retry_policy_new(NULL, &p), RESILIENCE_ERR_NULL_ARGUMENT, "config must not be NULL");
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "policy_out must not be NULL");
+
+    cfg.max_attempts = 0;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid max_attempts: must be an integer in 1..=4294967295, got 0");
+    cfg.max_attempts = -5;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got -5");
+    cfg.max_attempts = INT64_MAX;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_attempts");
+    cfg = resilience_retry_config_default();
+    cfg.base_delay_ns = -1;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid base_delay: must be an integer number of nanoseconds >= 0, got -1");
+    cfg = resilience_retry_config_default();
+    cfg.max_delay_ns = INT64_MIN;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_delay");
+    cfg = resilience_retry_config_default();
+    cfg.base_delay_ns = 2000;
+    cfg.max_delay_ns = 1000;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_delay: must be >= base_delay");
+    cfg = resilience_retry_config_default();
+    cfg.backoff = 4;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid backoff");
+    cfg.backoff = UINT32_MAX;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got 4294967295");
+    cfg = resilience_retry_config_default();
+    cfg.jitter = 5;
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid jitter");
+    cfg = resilience_retry_config_default();
+    cfg.retryable_status_codes_len = 2; /* but no array */
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_NULL_ARGUMENT, "retryable_status_codes");
+    CHECK(p == (resilience_retry_policy_t *)(uintptr_t)SENTINEL); /* never written on failure */
+
+    /* Huge but valid: max_delay of 292 years. */
+    cfg = resilience_retry_config_default();
+    cfg.max_delay_ns = INT64_MAX;
+    cfg.max_attempts = UINT32_MAX;
+    cfg.retryable_status_codes = codes;
+    cfg.retryable_status_codes_len = 2;
+    p = NULL;
+    CHECK_OK(resilience_retry_policy_new(&cfg, &p));
+    CHECK(p != NULL);
+    resilience_retry_policy_free(p);
+    resilience_retry_policy_free(NULL); /* a no-op */
+}
+
+static void test_policy_functions(void) {
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    resilience_retry_policy_t *p = NULL;
+    uint16_t codes[] = {503};
+    uint64_t ns = SENTINEL;
+    bool yes = false;
+
+    cfg.jitter = RESILIENCE_JITTER_NONE;
+    cfg.base_delay_ns = 100000000; /* 100 ms */
+    cfg.max_delay_ns = 1000000000; /* 1 s */
+    cfg.retryable_status_codes = codes;
+    cfg.retryable_status_codes_len = 1;
+    CHECK_OK(resilience_retry_policy_new(&cfg, &p));
+
+    CHECK_OK(resilience_retry_policy_calculate_delay(p, 3, &ns));
+    CHECK_EQ_U64(ns, 400000000);
+    CHECK_OK(resilience_retry_policy_calculate_delay(p, 10000, &ns));
+    CHECK_EQ_U64(ns, 1000000000); /* saturates at max_delay, never overflows */
+    CHECK_OK(resilience_retry_policy_calculate_delay(p, INT64_MIN, &ns));
+    CHECK_EQ_U64(ns, 0);
+    CHECK_OK(resilience_retry_policy_raw_delay(p, 2, &ns));
+    CHECK_EQ_U64(ns, 200000000);
+    ns = SENTINEL;
+    CHECK_STATUS(resilience_retry_policy_calculate_delay(NULL, 1, &ns), RESILIENCE_ERR_NULL_ARGUMENT, "policy");
+    CHECK_STATUS(resilience_retry_policy_calculate_delay(p, 1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "delay_ns_out");
+    CHECK_STATUS(resilience_retry_policy_raw_delay(NULL, 1, &ns), RESILIENCE_ERR_NULL_ARGUMENT, "policy");
+    CHECK_STATUS(resilience_retry_policy_raw_delay(p, 1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "delay_ns_out");
+    CHECK(ns == SENTINEL);
+
+    CHECK_OK(resilience_retry_policy_should_retry(p, 2, true, &yes));
+    CHECK(yes);
+    CHECK_OK(resilience_retry_policy_should_retry(p, 3, true, &yes));
+    CHECK(!yes);
+    CHECK_OK(resilience_retry_policy_should_retry(p, 1, false, &yes));
+    CHECK(!yes);
+    CHECK_STATUS(resilience_retry_policy_should_retry(NULL, 1, true, &yes), RESILIENCE_ERR_NULL_ARGUMENT, "policy");
+    CHECK_STATUS(resilience_retry_policy_should_retry(p, 1, true, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "retry_out");
+
+    CHECK_OK(resilience_retry_policy_should_retry_status(p, 503, 1, &yes));
+    CHECK(yes);
+    CHECK_OK(resilience_retry_policy_should_retry_status(p, 500, 1, &yes));
+    CHECK(!yes);
+    CHECK_OK(resilience_retry_policy_should_retry_status(p, -503, 1, &yes));
+    CHECK(!yes);
+    CHECK_STATUS(resilience_retry_policy_should_retry_status(NULL, 503, 1, &yes), RESILIENCE_ERR_NULL_ARGUMENT, "policy");
+    CHECK_STATUS(resilience_retry_policy_should_retry_status(p, 503, 1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "retry_out");
+
+    CHECK_OK(resilience_retry_policy_cap_retry_after(p, 5000000000ULL, &ns));
+    CHECK_EQ_U64(ns, 1000000000);
+    CHECK_OK(resilience_retry_policy_cap_retry_after(p, UINT64_MAX, &ns));
+    CHECK_EQ_U64(ns, 1000000000);
+    CHECK_STATUS(resilience_retry_policy_cap_retry_after(NULL, 1, &ns), RESILIENCE_ERR_NULL_ARGUMENT, "policy");
+    CHECK_STATUS(resilience_retry_policy_cap_retry_after(p, 1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "delay_ns_out");
+    resilience_retry_policy_free(p);
+}
+
+static void test_seeded_jitter_is_reproducible(void) {
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    resilience_retry_policy_t *a = NULL, *b = NULL;
+    int i, differs_from_raw = 0;
+    cfg.seeded = true;
+    cfg.seed = 42;
+    CHECK_OK(resilience_retry_policy_new(&cfg, &a));
+    CHECK_OK(resilience_retry_policy_new(&cfg, &b));
+    for (i = 1; i <= 5; i++) {
+        uint64_t da = 0, db = 0, raw = 0;
+        CHECK_OK(resilience_retry_policy_calculate_delay(a, i, &da));
+        CHECK_OK(resilience_retry_policy_calculate_delay(b, i, &db));
+        CHECK_OK(resilience_retry_policy_raw_delay(a, i, &raw));
+        CHECK_EQ_U64(da, db);
+        CHECK(da >= raw / 4 * 3 && da <= raw / 4 * 5); /* proportional: [0.75, 1.25] x raw */
+        differs_from_raw |= da != raw;
+    }
+    CHECK(differs_from_raw);
+    resilience_retry_policy_free(a);
+    resilience_retry_policy_free(b);
+}
+
+static void test_retry_state_bad_input(void) {
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    resilience_retry_policy_t *p = NULL;
+    resilience_retry_state_t *s = (resilience_retry_state_t *)(uintptr_t)SENTINEL;
+    resilience_retry_decision_t d;
+    uint32_t attempt = SENTINEL;
+    uint64_t total = SENTINEL;
+    CHECK_OK(resilience_retry_policy_new(&cfg, &p));
+    CHECK_STATUS(resilience_retry_state_new(NULL, &s), RESILIENCE_ERR_NULL_ARGUMENT, "policy must not be NULL");
+    CHECK_STATUS(resilience_retry_state_new(p, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "state_out");
+    CHECK(s == (resilience_retry_state_t *)(uintptr_t)SENTINEL);
+    CHECK_STATUS(resilience_retry_state_on_failure(NULL, true, &d), RESILIENCE_ERR_NULL_ARGUMENT, "state");
+    CHECK_STATUS(resilience_retry_state_on_failure_with_hint(NULL, true, 1, &d), RESILIENCE_ERR_NULL_ARGUMENT, "state");
+    CHECK_STATUS(resilience_retry_state_attempt(NULL, &attempt), RESILIENCE_ERR_NULL_ARGUMENT, "state");
+    CHECK_STATUS(resilience_retry_state_total_delay(NULL, &total), RESILIENCE_ERR_NULL_ARGUMENT, "state");
+    CHECK_OK(resilience_retry_state_new(p, &s));
+    CHECK_STATUS(resilience_retry_state_on_failure(s, true, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "decision_out");
+    CHECK_STATUS(resilience_retry_state_on_failure_with_hint(s, true, 1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "decision_out");
+    CHECK_STATUS(resilience_retry_state_attempt(s, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "attempt_out");
+    CHECK_STATUS(resilience_retry_state_total_delay(s, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "total_delay_ns_out");
+    CHECK(attempt == SENTINEL && total == SENTINEL);
+    resilience_retry_policy_free(p); /* the state keeps its policy alive */
+    CHECK_OK(resilience_retry_state_attempt(s, &attempt));
+    CHECK_EQ_U64(attempt, 1);
+    resilience_retry_state_free(s);
+    resilience_retry_state_free(NULL);
+}
+
+static int succeed(void *user_data, uint32_t attempt) {
+    (void)user_data;
+    (void)attempt;
+    return RESILIENCE_OP_SUCCESS;
+}
+
+static void test_execute_bad_input(void) {
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    resilience_retry_policy_t *p = NULL;
+    resilience_retry_outcome_t o;
+    memset(&o, 0xAB, sizeof o);
+    CHECK_OK(resilience_retry_policy_new(&cfg, &p));
+    CHECK_STATUS(resilience_retry_execute(NULL, succeed, NULL, NULL, NULL, &o), RESILIENCE_ERR_NULL_ARGUMENT, "policy");
+    CHECK_STATUS(resilience_retry_execute(p, NULL, NULL, NULL, NULL, &o), RESILIENCE_ERR_NULL_ARGUMENT, "op must not be NULL");
+    CHECK_STATUS(resilience_retry_execute(p, succeed, NULL, NULL, NULL, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "outcome_out");
+    CHECK(o.attempts == 0xABABABABu); /* untouched */
+    /* NULL time source: the system sleeper (never reached: the first attempt succeeds). */
+    CHECK_OK(resilience_retry_execute(p, succeed, NULL, NULL, NULL, &o));
+    CHECK(o.attempts == 1 && o.last_code == 0 && o.reason == RESILIENCE_GIVE_UP_NONE && o.total_delay_ns == 0);
+    resilience_retry_policy_free(p);
+}
+
+static void test_breaker_api(void) {
+    resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
+    resilience_circuit_breaker_t *b = (resilience_circuit_breaker_t *)(uintptr_t)SENTINEL;
+    resilience_permit_t permit = {SENTINEL};
+    resilience_circuit_state_t state = SENTINEL;
+    uint32_t count = SENTINEL;
+    uint64_t wait = SENTINEL;
+    vclock *clock = NULL;
+    int finalized = 0;
+
+    CHECK(cfg.failure_threshold == 5 && cfg.recovery_timeout_ns == 30000000000LL && cfg.half_open_max_calls == 1);
+    CHECK(cfg.clock.now_ns == NULL && cfg.clock.sleep_ns == NULL && cfg.clock.free_user_data == NULL);
+    CHECK_STATUS(resilience_circuit_breaker_new(NULL, &b), RESILIENCE_ERR_NULL_ARGUMENT, "config");
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "breaker_out");
+    cfg.failure_threshold = 0;
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid failure_threshold");
+    cfg.failure_threshold = -1;
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "got -1");
+    cfg = resilience_circuit_breaker_config_default();
+    cfg.half_open_max_calls = 0;
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid half_open_max_calls");
+    cfg = resilience_circuit_breaker_config_default();
+    cfg.recovery_timeout_ns = -30;
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid recovery_timeout");
+    CHECK(b == (resilience_circuit_breaker_t *)(uintptr_t)SENTINEL);
+
+    /* A failed new leaves the clock with the caller: no finalizer runs. */
+    cfg.clock = vclock_owned(&clock, &finalized);
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "recovery_timeout");
+    CHECK(finalized == 0);
+    cfg.failure_threshold = 1;
+    cfg.recovery_timeout_ns = 1000;
+    CHECK_OK(resilience_circuit_breaker_new(&cfg, &b));
+
+    CHECK_STATUS(resilience_circuit_breaker_try_acquire(NULL, &permit, &wait), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, NULL, &wait), RESILIENCE_ERR_NULL_ARGUMENT, "permit_out");
+    CHECK_STATUS(resilience_circuit_breaker_record_success(NULL, permit), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK_STATUS(resilience_circuit_breaker_record_failure(NULL, permit), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK_STATUS(resilience_circuit_breaker_release(NULL, permit), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK_STATUS(resilience_circuit_breaker_state(NULL, &state), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK_STATUS(resilience_circuit_breaker_state(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "state_out");
+    CHECK_STATUS(resilience_circuit_breaker_failure_count(NULL, &count), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK_STATUS(resilience_circuit_breaker_failure_count(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "count_out");
+    CHECK_STATUS(resilience_circuit_breaker_reset(NULL), RESILIENCE_ERR_NULL_ARGUMENT, "breaker");
+    CHECK(permit.token == SENTINEL && state == SENTINEL && count == SENTINEL && wait == SENTINEL);
+
+    /* Closed -> one failure opens it (threshold 1) -> rejected with the time left. */
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &permit, NULL));
+    CHECK_OK(resilience_circuit_breaker_record_failure(b, permit));
+    CHECK_OK(resilience_circuit_breaker_state(b, &state));
+    CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_OPEN);
+    CHECK_OK(resilience_circuit_breaker_failure_count(b, &count));
+    CHECK_EQ_U64(count, 1);
+    clock->now_ns += 400;
+    permit.token = SENTINEL;
+    CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, &permit, &wait), RESILIENCE_ERR_CIRCUIT_OPEN, NULL);
+    CHECK_EQ_U64(wait, 600);
+    CHECK(permit.token == SENTINEL);
+    CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, &permit, NULL), RESILIENCE_ERR_CIRCUIT_OPEN, NULL);
+    /* Half-open: one trial; a forged permit changes nothing; release frees the slot. */
+    clock->now_ns += 600;
+    CHECK_OK(resilience_circuit_breaker_state(b, &state));
+    CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_HALF_OPEN);
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &permit, NULL));
+    CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, &permit, &wait), RESILIENCE_ERR_CIRCUIT_OPEN, NULL);
+    CHECK_EQ_U64(wait, 0);
+    {
+        resilience_permit_t forged = {UINT64_MAX};
+        CHECK_OK(resilience_circuit_breaker_record_success(b, forged));
+        CHECK_OK(resilience_circuit_breaker_state(b, &state));
+        CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_HALF_OPEN);
+    }
+    CHECK_OK(resilience_circuit_breaker_release(b, permit));
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &permit, NULL));
+    CHECK_OK(resilience_circuit_breaker_record_success(b, permit));
+    CHECK_OK(resilience_circuit_breaker_state(b, &state));
+    CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_CLOSED);
+    CHECK_OK(resilience_circuit_breaker_failure_count(b, &count));
+    CHECK_EQ_U64(count, 0);
+    /* reset() from open. */
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &permit, NULL));
+    CHECK_OK(resilience_circuit_breaker_record_failure(b, permit));
+    CHECK_OK(resilience_circuit_breaker_reset(b));
+    CHECK_OK(resilience_circuit_breaker_state(b, &state));
+    CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_CLOSED);
+
+    resilience_circuit_breaker_free(b);
+    CHECK(finalized == 1);
+    resilience_circuit_breaker_free(NULL);
+
+    /* The system clock (all-NULL time source) works too. */
+    cfg = resilience_circuit_breaker_config_default();
+    CHECK_OK(resilience_circuit_breaker_new(&cfg, &b));
+    CHECK_OK(resilience_circuit_breaker_state(b, &state));
+    CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_CLOSED);
+    resilience_circuit_breaker_free(b);
+}
+
+static void test_bulkhead_api(void) {
+    resilience_bulkhead_config_t cfg = resilience_bulkhead_config_default();
+    resilience_bulkhead_t *b = (resilience_bulkhead_t *)(uintptr_t)SENTINEL;
+    resilience_bulkhead_admission_t a = {SENTINEL, SENTINEL}, queued;
+    resilience_bulkhead_handoff_t h = {false, SENTINEL};
+    resilience_bulkhead_stats_t st = {SENTINEL, SENTINEL};
+    resilience_cancel_outcome_t outcome = SENTINEL;
+    uint64_t timeout = SENTINEL;
+
+    CHECK(cfg.max_concurrent == 10 && cfg.max_queue_size == 100 && cfg.timeout_ns == 30000000000LL);
+    CHECK_STATUS(resilience_bulkhead_new(NULL, &b), RESILIENCE_ERR_NULL_ARGUMENT, "config");
+    CHECK_STATUS(resilience_bulkhead_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead_out");
+    cfg.max_concurrent = 0;
+    CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_concurrent");
+    cfg = resilience_bulkhead_config_default();
+    cfg.max_queue_size = -1;
+    CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid max_queue_size: must be an integer in 0..=4294967295, got -1");
+    cfg = resilience_bulkhead_config_default();
+    cfg.max_queue_size = (int64_t)UINT32_MAX + 1;
+    CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_queue_size");
+    cfg = resilience_bulkhead_config_default();
+    cfg.timeout_ns = -1;
+    CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid timeout");
+    CHECK(b == (resilience_bulkhead_t *)(uintptr_t)SENTINEL);
+
+    cfg = resilience_bulkhead_config_default();
+    cfg.max_concurrent = 1;
+    cfg.max_queue_size = 1;
+    cfg.timeout_ns = 5;
+    CHECK_OK(resilience_bulkhead_new(&cfg, &b));
+    CHECK_STATUS(resilience_bulkhead_try_acquire(NULL, &a), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_try_acquire(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "admission_out");
+    CHECK_STATUS(resilience_bulkhead_release(NULL, &h), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_release(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "handoff_out");
+    CHECK_STATUS(resilience_bulkhead_cancel(NULL, 0, &outcome), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_cancel(b, 0, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "outcome_out");
+    CHECK_STATUS(resilience_bulkhead_stats(NULL, &st), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_stats(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "stats_out");
+    CHECK_STATUS(resilience_bulkhead_timeout(NULL, &timeout), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_timeout(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "timeout_ns_out");
+    CHECK(a.admission == SENTINEL && h.ticket == SENTINEL && st.active == SENTINEL && outcome == SENTINEL &&
+          timeout == SENTINEL);
+
+    CHECK_OK(resilience_bulkhead_timeout(b, &timeout));
+    CHECK_EQ_U64(timeout, 5);
+    CHECK_OK(resilience_bulkhead_try_acquire(b, &a));
+    CHECK_EQ_U64(a.admission, RESILIENCE_ADMISSION_ACQUIRED);
+    CHECK_OK(resilience_bulkhead_try_acquire(b, &queued));
+    CHECK_EQ_U64(queued.admission, RESILIENCE_ADMISSION_QUEUED);
+    a.admission = SENTINEL;
+    CHECK_STATUS(resilience_bulkhead_try_acquire(b, &a), RESILIENCE_ERR_BULKHEAD_FULL, NULL);
+    CHECK(a.admission == SENTINEL);
+    CHECK_OK(resilience_bulkhead_stats(b, &st));
+    CHECK(st.active == 1 && st.queued == 1);
+    CHECK_OK(resilience_bulkhead_release(b, &h)); /* hands the slot to the waiter */
+    CHECK(h.granted && h.ticket == queued.ticket);
+    CHECK_OK(resilience_bulkhead_cancel(b, queued.ticket, &outcome));
+    CHECK_EQ_U64(outcome, RESILIENCE_CANCEL_ALREADY_GRANTED);
+    CHECK_OK(resilience_bulkhead_try_acquire(b, &queued));
+    CHECK_OK(resilience_bulkhead_cancel(b, queued.ticket, &outcome));
+    CHECK_EQ_U64(outcome, RESILIENCE_CANCEL_WITHDRAWN);
+    CHECK_OK(resilience_bulkhead_release(b, &h));
+    CHECK(!h.granted && h.ticket == 0);
+    CHECK_OK(resilience_bulkhead_stats(b, &st));
+    CHECK(st.active == 0 && st.queued == 0);
+    resilience_bulkhead_free(b);
+    resilience_bulkhead_free(NULL);
+}
+
+static void test_fallback_api(void) {
+    resilience_fallback_t *f = (resilience_fallback_t *)(uintptr_t)SENTINEL;
+    resilience_fallback_step_t step = {SENTINEL, SENTINEL};
+    CHECK_STATUS(resilience_fallback_new(2, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "fallback_out");
+    CHECK(f == (resilience_fallback_t *)(uintptr_t)SENTINEL);
+    CHECK_OK(resilience_fallback_new(2, &f));
+    CHECK_STATUS(resilience_fallback_on_primary_error(NULL, true, &step), RESILIENCE_ERR_NULL_ARGUMENT, "fallback");
+    CHECK_STATUS(resilience_fallback_on_primary_error(f, true, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "step_out");
+    CHECK_STATUS(resilience_fallback_on_fallback_error(NULL, &step), RESILIENCE_ERR_NULL_ARGUMENT, "fallback");
+    CHECK_STATUS(resilience_fallback_on_fallback_error(f, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "step_out");
+    CHECK(step.action == SENTINEL);
+    CHECK_OK(resilience_fallback_on_primary_error(f, true, &step));
+    CHECK(step.action == RESILIENCE_FALLBACK_CALL && step.index == 0);
+    CHECK_OK(resilience_fallback_on_fallback_error(f, &step));
+    CHECK(step.action == RESILIENCE_FALLBACK_CALL && step.index == 1);
+    CHECK_OK(resilience_fallback_on_fallback_error(f, &step));
+    CHECK(step.action == RESILIENCE_FALLBACK_RAISE);
+    CHECK_OK(resilience_fallback_on_primary_error(f, false, &step)); /* unexpected: raise at once */
+    CHECK(step.action == RESILIENCE_FALLBACK_RAISE);
+    resilience_fallback_free(f);
+    resilience_fallback_free(NULL);
+    /* Huge counts are fine: the chain only counts. */
+    CHECK_OK(resilience_fallback_new(SIZE_MAX, &f));
+    CHECK_OK(resilience_fallback_on_primary_error(f, true, &step));
+    CHECK(step.index == 0);
+    resilience_fallback_free(f);
+}
+
+static void test_retry_after_and_durations(void) {
+    const uint64_t now = 784111777ULL * 1000000000ULL; /* Sun, 06 Nov 1994 08:49:37 GMT */
+    uint64_t wait = SENTINEL;
+    int64_t ns = 7;
+    CHECK_OK(resilience_parse_retry_after("120", now, &wait));
+    CHECK_EQ_U64(wait, 120000000000ULL);
+    CHECK_OK(resilience_parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now, &wait));
+    CHECK_EQ_U64(wait, 10000000000ULL);
+    wait = SENTINEL;
+    CHECK_STATUS(resilience_parse_retry_after("soon", now, &wait), RESILIENCE_ERR_INVALID_ARGUMENT,
+                 "invalid header: \"soon\" is neither delta-seconds nor an HTTP-date");
+    CHECK_STATUS(resilience_parse_retry_after("\xff\xfe", now, &wait), RESILIENCE_ERR_INVALID_ARGUMENT, "not UTF-8");
+    CHECK_STATUS(resilience_parse_retry_after(NULL, now, &wait), RESILIENCE_ERR_NULL_ARGUMENT, "header");
+    CHECK_STATUS(resilience_parse_retry_after("1", now, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "wait_ns_out");
+    CHECK(wait == SENTINEL);
+
+    CHECK_OK(resilience_duration_from_secs(1.5, &ns));
+    CHECK(ns == 1500000000LL);
+    CHECK_OK(resilience_duration_from_millis(0.25, &ns));
+    CHECK(ns == 250000LL);
+    ns = 7;
+    CHECK_STATUS(resilience_duration_from_secs(NAN, &ns), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid duration: must be a finite number >= 0, got NaN");
+    CHECK_STATUS(resilience_duration_from_secs(-0.5, &ns), RESILIENCE_ERR_INVALID_CONFIG, "got -0.5");
+    CHECK_STATUS(resilience_duration_from_secs(INFINITY, &ns), RESILIENCE_ERR_INVALID_CONFIG, "got inf");
+    CHECK_STATUS(resilience_duration_from_secs(1e300, &ns), RESILIENCE_ERR_INVALID_CONFIG, "invalid duration");
+    CHECK_STATUS(resilience_duration_from_secs(1e12, &ns), RESILIENCE_ERR_INVALID_CONFIG, "292 years");
+    CHECK_STATUS(resilience_duration_from_millis(-INFINITY, &ns), RESILIENCE_ERR_INVALID_CONFIG, "invalid duration");
+    CHECK_STATUS(resilience_duration_from_millis(1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "ns_out");
+    CHECK_STATUS(resilience_duration_from_secs(1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "ns_out");
+    CHECK(ns == 7);
+}
+
+static void test_last_error_is_per_call(void) {
+    /* Successes leave the message alone; the next failure replaces it. */
+    resilience_fallback_t *f = NULL;
+    CHECK_STATUS(resilience_fallback_new(1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "fallback_out");
+    CHECK_OK(resilience_fallback_new(1, &f));
+    CHECK(strstr(resilience_last_error_message(), "fallback_out") != NULL);
+    CHECK_STATUS(resilience_bulkhead_stats(NULL, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead must not be NULL");
+    resilience_fallback_free(f);
+}
+
+int main(void) {
+    CHECK(strcmp(resilience_last_error_message(), "") == 0); /* nothing failed yet */
+    test_status_messages();
+    test_retry_config();
+    test_policy_functions();
+    test_seeded_jitter_is_reproducible();
+    test_retry_state_bad_input();
+    test_execute_bad_input();
+    test_breaker_api();
+    test_bulkhead_api();
+    test_fallback_api();
+    test_retry_after_and_durations();
+    test_last_error_is_per_call();
+    return check_report("api");
+}
