@@ -11,7 +11,6 @@ mod bulkhead;
 mod clock;
 mod errors;
 mod fallback;
-mod http;
 mod logs;
 mod num;
 mod policy;
@@ -33,6 +32,5 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fallback::FallbackStateCore>()?;
     m.add_function(wrap_pyfunction!(fallback::fallback_call, m)?)?;
     m.add_class::<bulkhead::BulkheadCore>()?;
-    m.add_function(wrap_pyfunction!(http::parse_retry_after, m)?)?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `RetryPolicyCore`: the core's `RetryPolicy` behind the Python `RetryPolicy`.
 
 use pyo3::prelude::*;
-use resilience_core::{duration_from_secs, BackoffStrategy, ConfigError, Jitter, RetryPolicy};
+use resilience_core::{clock_reading_from_secs, duration_from_secs, parse_retry_after, BackoffStrategy, ConfigError, Jitter, RetryPolicy};
 
 use crate::errors::config_error;
 use crate::num::attempt_i64;
@@ -79,6 +79,14 @@ impl RetryPolicyCore {
     fn cap_retry_after(&self, seconds: f64) -> PyResult<f64> {
         let hint = duration_from_secs("retry_after", seconds).map_err(|e| config_error(&e))?;
         Ok(self.inner.cap_retry_after(hint).as_secs_f64())
+    }
+
+    /// The wait in seconds a `Retry-After` header value asks for, capped at
+    /// `max_delay`, given the wall clock as seconds since the UNIX epoch;
+    /// `None` when the value is neither delta-seconds nor an HTTP-date.
+    fn retry_after_hint(&self, header: &str, now_unix: f64) -> Option<f64> {
+        parse_retry_after(header, clock_reading_from_secs(now_unix))
+            .map(|hint| self.inner.cap_retry_after(hint).as_secs_f64())
     }
 
     /// A fresh retry sequence over this policy.

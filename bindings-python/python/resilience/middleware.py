@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from resilience import _core, _logging
+from resilience import _logging
 from resilience.retry import BackoffStrategy, RetryPolicy
 
 
@@ -145,7 +145,7 @@ class RetryMiddleware(Middleware):
         if header is None:
             return None
         now = (self.time_source or time.time)()
-        return _core.parse_retry_after(header, now)
+        return self.policy._core.retry_after_hint(header, now)
 
 
 __all__ = ["Middleware", "RetryMiddleware", "TransportError"]
