@@ -1,0 +1,20 @@
+// The installed tarball, by name, through `import`: a retry and a breaker,
+// and the same classes as `require` gives (one instance, no dual package).
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { CircuitBreaker, RetryExecutor, RetryPolicy, BrokenCircuitError } from 'resilience-wasm';
+
+let calls = 0;
+const executor = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0 }));
+const value = await executor.execute(async () => {
+  calls += 1;
+  if (calls < 2) throw new TypeError('flaky');
+  return calls;
+});
+assert.equal(value, 2);
+
+const breaker = new CircuitBreaker({ failureThreshold: 1 });
+await assert.rejects(breaker.execute(() => Promise.reject(new Error('down'))));
+await assert.rejects(breaker.execute(() => 1), BrokenCircuitError);
+assert.equal(createRequire(import.meta.url)('resilience-wasm').RetryPolicy, RetryPolicy);
+console.log('import: retry and breaker ok');

@@ -1,0 +1,78 @@
+// Compiled with `tsc --noEmit --strict` by tests/types.test.mjs: the
+// declarations accept idiomatic use, infer precise types, and reject misuse
+// (each @ts-expect-error must be an error, or tsc fails).
+import {
+  BrokenCircuitError,
+  Bulkhead,
+  BulkheadRejectedError,
+  CircuitBreaker,
+  circuitBreaker,
+  ConfigError,
+  fallback,
+  FallbackChain,
+  retry,
+  RetryExecutor,
+  RetryPolicy,
+  withRetry,
+  type CircuitState,
+} from 'resilience-wasm';
+
+export async function usage(signal: AbortSignal): Promise<void> {
+  const policy = new RetryPolicy({ maxAttempts: 3, backoff: 'fibonacci', jitter: 'decorrelated', seed: 42n, retryableErrors: [TypeError] });
+  const delay: number = policy.calculateDelayMs(2);
+  const again: boolean = policy.shouldRetry(new Error('x'), 1) && policy.shouldRetryResponse({ status: 503 }, 1);
+  const executor = new RetryExecutor(policy, { signal, onRetry: (attempt: number, _e: unknown, ms: number) => void (attempt + ms) });
+  const n: number = await executor.execute(async (attempt) => attempt * 2);
+
+  const breaker = new CircuitBreaker({ failureThreshold: 3, isFailure: (e) => e instanceof TypeError, clock: () => performance.now() });
+  const state: CircuitState = breaker.state;
+  const s: string = await breaker.execute(() => 'sync values are fine');
+  const count: number = breaker.failureCount;
+
+  const chain = new FallbackChain<[id: number], string>([async (id) => `cached ${id}`]);
+  const answer: string = await chain.execute(async (id) => `fresh ${id}`, 7);
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const b: boolean = await bulkhead.execute(async () => true);
+
+  const add = retry(async (x: number, y: number) => x + y, { maxAttempts: 2, sleep: async () => {} });
+  const sum: number = await add(1, 2);
+  const guarded = circuitBreaker(async (id: string) => id.length);
+  const len: number = await guarded('abc');
+  const st: CircuitState = guarded.breaker.state;
+  const safe = fallback(async (id: number) => ({ id }), async (id: number) => ({ id }));
+  const obj: { id: number } = await safe(1);
+
+  const resilientFetch = withRetry(fetch, { retryableStatusCodes: [503], honorRetryAfter: true });
+  const response: Response = await resilientFetch('http://127.0.0.1/', { signal });
+
+  try {
+    await breaker.execute(() => 1);
+  } catch (e) {
+    if (e instanceof BrokenCircuitError) {
+      const ms: number = e.retryAfterMs;
+      const name: 'BrokenCircuitError' = e.name;
+      void [ms, name];
+    }
+    if (e instanceof BulkheadRejectedError) {
+      const reason: 'queue_full' | 'timeout' = e.reason;
+      void reason;
+    }
+    if (e instanceof ConfigError) {
+      const p: string = e.parameter;
+      void p;
+    }
+  }
+
+  // @ts-expect-error: backoff names are checked
+  new RetryPolicy({ backoff: 'cubic' });
+  // @ts-expect-error: milliseconds are numbers
+  new CircuitBreaker({ recoveryTimeoutMs: '30s' });
+  // @ts-expect-error: state is read-only
+  breaker.state = 'open';
+  // @ts-expect-error: a policy is required
+  new RetryExecutor();
+  // @ts-expect-error: wrapped functions keep their parameter types
+  await add('1', 2);
+
+  void [delay, again, n, state, s, count, answer, b, sum, len, st, obj, response];
+}
