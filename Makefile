@@ -20,7 +20,7 @@ demo: demo-rust demo-python demo-c demo-js
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy -p resilience-core -p resilience-demo --all-targets -- -D warnings
+	$(CARGO) clippy -p resilience-core -p resilience-demo -p resilience-bench --all-targets -- -D warnings
 
 test-core:
 	$(CARGO) test -p resilience-core -p resilience-demo

@@ -127,6 +127,12 @@ impl FromStr for Jitter {
     }
 }
 
+/// Nanoseconds of `d`, saturating at `u64::MAX` (584 years): every delay is
+/// computed in `u64` nanoseconds, so a larger `max_delay` acts as 584 years.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// The un-jittered delay after failed attempt `attempt`, capped at `max`.
 /// Attempts `<= 0` give zero.
 pub(crate) fn raw_delay(strategy: BackoffStrategy, base: Duration, max: Duration, attempt: i64) -> Duration {
@@ -135,46 +141,37 @@ pub(crate) fn raw_delay(strategy: BackoffStrategy, base: Duration, max: Duration
     }
     // n >= 1 here; u64 holds every positive i64.
     let n = attempt.unsigned_abs();
-    // Fast path: both fit in u64 nanoseconds (anything under 584 years),
-    // which avoids u128 division on every retry.
-    if let (Ok(base_ns), Ok(max_ns)) = (u64::try_from(base.as_nanos()), u64::try_from(max.as_nanos())) {
-        return Duration::from_nanos(
-            raw_ns(strategy, u128::from(base_ns), u128::from(max_ns), n).min(u128::from(max_ns)) as u64,
-        );
-    }
-    nanos_to_duration(raw_ns(strategy, base.as_nanos(), max.as_nanos(), n).min(max.as_nanos()))
-}
-
-fn raw_ns(strategy: BackoffStrategy, base_ns: u128, max_ns: u128, n: u64) -> u128 {
+    let (base_ns, max_ns) = (nanos(base), nanos(max));
     if base_ns == 0 {
-        return 0;
+        return Duration::ZERO;
     }
-    match strategy {
+    let raw_ns = match strategy {
         BackoffStrategy::Fixed => base_ns,
-        BackoffStrategy::Linear => base_ns.saturating_mul(u128::from(n)),
+        BackoffStrategy::Linear => base_ns.saturating_mul(n),
         BackoffStrategy::Exponential => exponential_ns(base_ns, n),
         BackoffStrategy::Fibonacci => fibonacci_ns(base_ns, max_ns, n),
-    }
+    };
+    Duration::from_nanos(raw_ns.min(max_ns))
 }
 
-fn exponential_ns(base_ns: u128, n: u64) -> u128 {
+fn exponential_ns(base_ns: u64, n: u64) -> u64 {
     let shift = n.saturating_sub(1);
     match u32::try_from(shift) {
-        Ok(s) => 1u128
+        Ok(s) => 1u64
             .checked_shl(s)
-            .map_or(u128::MAX, |factor| base_ns.saturating_mul(factor)),
-        _ => u128::MAX,
+            .map_or(u64::MAX, |factor| base_ns.saturating_mul(factor)),
+        Err(_) => u64::MAX,
     }
 }
 
 /// `base * fib(n)`, stopping as soon as the product passes `max`, so the
-/// loop runs at most ~190 times whatever `n` is.
-fn fibonacci_ns(base_ns: u128, max_ns: u128, n: u64) -> u128 {
-    let (mut a, mut b) = (1u128, 1u128); // fib(1), fib(2)
+/// loop runs at most ~95 times whatever `n` is.
+fn fibonacci_ns(base_ns: u64, max_ns: u64, n: u64) -> u64 {
+    let (mut a, mut b) = (1u64, 1u64); // fib(1), fib(2)
     let mut i = 1u64;
     while i < n {
         if a.saturating_mul(base_ns) >= max_ns {
-            return u128::MAX;
+            return u64::MAX;
         }
         let next = a.saturating_add(b);
         a = b;
@@ -184,24 +181,14 @@ fn fibonacci_ns(base_ns: u128, max_ns: u128, n: u64) -> u128 {
     a.saturating_mul(base_ns)
 }
 
-pub(crate) fn nanos_to_duration(ns: u128) -> Duration {
-    if let Ok(small) = u64::try_from(ns) {
-        return Duration::from_nanos(small);
-    }
-    let secs = ns / 1_000_000_000;
-    let sub = (ns % 1_000_000_000) as u32;
-    match u64::try_from(secs) {
-        Ok(s) => Duration::new(s, sub),
-        Err(_) => Duration::MAX,
-    }
-}
-
-/// `d × factor` for a finite, non-negative factor, rounded to the nanosecond.
+/// `d × factor` for a finite, non-negative factor, rounded half up to the
+/// nanosecond and saturating at 584 years.
 fn scale(d: Duration, factor: f64) -> Duration {
-    let ns = d.as_nanos() as f64 * factor;
+    let ns = nanos(d) as f64 * factor;
     if ns.is_finite() && ns >= 0.0 {
-        // `as` saturates for floats beyond u128.
-        nanos_to_duration(ns.round() as u128)
+        // Positive, so adding one half and truncating rounds half up; `as`
+        // saturates beyond u64.
+        Duration::from_nanos((ns + 0.5) as u64)
     } else {
         Duration::ZERO
     }
