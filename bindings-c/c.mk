@@ -109,7 +109,7 @@ install-c: c-lib
 	@echo "installed into $(PREFIX)"
 
 c-install-test: | $(C_OUT)
-	rm -rf $(C_OUT)/prefix
+	rm -rf $(C_OUT)/prefix $(C_OUT)/example
 	$(MAKE) --no-print-directory install-c PREFIX=$(C_OUT)/prefix
 	$(MAKE) --no-print-directory -C $(ROOT)/examples/c PKG_CONFIG_PATH=$(C_OUT)/prefix/lib/pkgconfig OUT=$(C_OUT)/example run
 
