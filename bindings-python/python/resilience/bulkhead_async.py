@@ -17,6 +17,15 @@ from resilience.defaults import (
 )
 
 
+class _Expired(Exception):
+    """A queued waiter's timeout fired before a release handed it a slot."""
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_Expired())
+
+
 class AsyncResourcePool:
     """Asynchronous resource pool with limited capacity for isolation.
 
@@ -84,16 +93,22 @@ class AsyncResourcePool:
         ticket = self._core.try_acquire()
         if ticket is None:
             return True
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         self._waiters[ticket] = waiter
+        # A timer instead of asyncio.wait_for: wait_for may swallow a
+        # cancellation that races the hand-over (3.11 and older).
+        timer = loop.call_later(actual_timeout, _expire, waiter)
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), timeout=actual_timeout)
+            await waiter
             return True
-        except asyncio.TimeoutError:
+        except _Expired:
             return self._give_up(ticket, keep_slot=True)
         except BaseException:
             self._give_up(ticket, keep_slot=False)
             raise
+        finally:
+            timer.cancel()
 
     def _give_up(self, ticket: int, *, keep_slot: bool) -> bool:
         """Leaves the queue; True if a release had already handed us the slot."""
