@@ -36,6 +36,7 @@ bench: bench-rust bench-python bench-c bench-js
 
 bench-rust:
 	$(CARGO) bench -p resilience-bench
+	python3 bench/rust/report.py "$${CARGO_TARGET_DIR:-target}"
 
 -include bindings-python/python.mk
 -include bindings-c/c.mk
