@@ -20,20 +20,30 @@ pub(crate) fn ffi_call(body: impl FnOnce() -> Result<resilience_status_t, Failur
     // beyond what core's poison-tolerant locks already handle.
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(status)) => status,
-        Ok(Err(failure)) => {
-            set_last_error(&failure.message);
-            failure.status
-        }
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            set_last_error(&format!("internal error: {what}"));
-            resilience_status_t::RESILIENCE_ERR_PANIC
-        }
+        Ok(Err(failure)) => report(failure),
+        Err(payload) => report_panic(payload),
     }
+}
+
+/// Remembers a failure's message and returns its status. Out of line and
+/// cold, so the success path of every function stays small.
+#[cold]
+#[inline(never)]
+fn report(failure: Failure) -> resilience_status_t {
+    set_last_error(&failure.message);
+    failure.status
+}
+
+#[cold]
+#[inline(never)]
+fn report_panic(payload: Box<dyn std::any::Any + Send>) -> resilience_status_t {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    set_last_error(&format!("internal error: {what}"));
+    resilience_status_t::RESILIENCE_ERR_PANIC
 }
 
 /// A shared reference to a caller-owned object, or a NULL-argument failure.

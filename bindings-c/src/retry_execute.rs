@@ -2,7 +2,7 @@
 
 use std::ffi::{c_int, c_void};
 
-use resilience_core::Retry;
+use resilience_core::{Retry, RetryError};
 
 use crate::boundary::{borrow, check_out, ffi_call, nanos};
 use crate::retry_policy::resilience_retry_policy_t;
@@ -118,15 +118,21 @@ pub unsafe extern "C" fn resilience_retry_execute(
         };
         match result {
             Ok(()) => Ok(resilience_status_t::RESILIENCE_OK),
-            Err(e) => Err(Failure::new(
-                resilience_status_t::RESILIENCE_ERR_OPERATION_FAILED,
-                format!(
-                    "the operation failed: gave up after {} attempt(s) ({}), last code {}",
-                    e.attempts,
-                    e.reason.as_str(),
-                    e.error
-                ),
-            )),
+            Err(e) => Err(gave_up(&e)),
         }
     })
+}
+
+#[cold]
+#[inline(never)]
+fn gave_up(e: &RetryError<c_int>) -> Failure {
+    Failure::new(
+        resilience_status_t::RESILIENCE_ERR_OPERATION_FAILED,
+        format!(
+            "the operation failed: gave up after {} attempt(s) ({}), last code {}",
+            e.attempts,
+            e.reason.as_str(),
+            e.error
+        ),
+    )
 }

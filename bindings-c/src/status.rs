@@ -73,6 +73,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    #[cold]
     pub(crate) fn new(status: resilience_status_t, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -81,11 +82,15 @@ impl Failure {
     }
 
     /// `name` was NULL.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn null(name: &str) -> Self {
         Self::new(RESILIENCE_ERR_NULL_ARGUMENT, format!("{name} must not be NULL"))
     }
 
     /// `name` is not a valid argument: `why`.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn invalid(name: &str, why: impl std::fmt::Display) -> Self {
         Self::new(RESILIENCE_ERR_INVALID_ARGUMENT, format!("invalid {name}: {why}"))
     }

@@ -1,0 +1,230 @@
+/* C benchmarks of libresilience, each side by side with a bare call and a
+ * hand-written C equivalent, in one run (so ratios compare like with like).
+ *   S1 retry, first attempt succeeds      S2 two failures then success (no-op sleeper)
+ *   S3 breaker closed (acquire+success)   S4 breaker open (rejection)
+ *   S7 one breaker shared by 1, 2, 4 threads (closed path)
+ * Prints a Markdown table. `make bench-c` writes it to bench/c/RESULTS.md. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "resilience.h"
+
+#define REPEATS 7
+#define ITERS 2000000L
+
+/* Per thread, so S7's threads share nothing but the breaker under test. */
+static __thread volatile uint64_t sink;
+
+/* The "work" every case wraps: an opaque call, so nothing is folded away. */
+__attribute__((noinline)) static int work(void *user_data, uint32_t attempt) {
+    sink += attempt + (uint64_t)(uintptr_t)user_data;
+    return 0;
+}
+
+/* Attempts 1 and 2 fail (retryably), attempt 3 succeeds. */
+__attribute__((noinline)) static int fail_twice(void *user_data, uint32_t attempt) {
+    (void)user_data;
+    sink += attempt;
+    return attempt <= 2 ? RESILIENCE_OP_RETRYABLE : RESILIENCE_OP_SUCCESS;
+}
+
+__attribute__((noinline)) static void no_sleep(void *user_data, uint64_t ns) {
+    (void)user_data;
+    sink += ns;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- hand-written peers --------------------------------------------------- */
+
+/* The retry loop a C programmer writes by hand: exponential, capped, no jitter. */
+static int handwritten_retry(int (*op)(void *, uint32_t), void *ud, uint32_t max_attempts, uint64_t base,
+                             uint64_t cap, void (*sleep_ns)(void *, uint64_t)) {
+    uint32_t attempt;
+    for (attempt = 1;; attempt++) {
+        int rc = op(ud, attempt);
+        uint64_t delay;
+        if (rc == 0) return 0;
+        if (attempt >= max_attempts || rc < 0) return rc;
+        delay = attempt > 63 ? cap : base << (attempt - 1);
+        sleep_ns(ud, delay > cap ? cap : delay);
+    }
+}
+
+/* A minimal atomic breaker: closed check and success are plain atomic loads. */
+typedef struct {
+    int open;
+    uint32_t failures;
+    uint64_t opened_at;
+    uint32_t threshold;
+    uint64_t timeout;
+} atomic_breaker;
+
+static int ab_acquire(atomic_breaker *b) {
+    if (!__atomic_load_n(&b->open, __ATOMIC_ACQUIRE)) return 1;
+    return now_ns() - __atomic_load_n(&b->opened_at, __ATOMIC_ACQUIRE) >= b->timeout;
+}
+
+static void ab_success(atomic_breaker *b) {
+    if (__atomic_load_n(&b->failures, __ATOMIC_RELAXED) != 0) __atomic_store_n(&b->failures, 0, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&b->open, __ATOMIC_ACQUIRE)) __atomic_store_n(&b->open, 0, __ATOMIC_RELEASE);
+}
+
+static void ab_failure(atomic_breaker *b) {
+    if (__atomic_add_fetch(&b->failures, 1, __ATOMIC_ACQ_REL) >= b->threshold) {
+        __atomic_store_n(&b->opened_at, now_ns(), __ATOMIC_RELEASE);
+        __atomic_store_n(&b->open, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* ---- the cases ------------------------------------------------------------- */
+
+static resilience_retry_policy_t *policy;
+static resilience_circuit_breaker_t *closed_breaker, *open_breaker;
+static atomic_breaker hand_closed = {0, 0, 0, 5, 30000000000ULL}, hand_open = {0, 0, 0, 1, 3600000000000ULL};
+static resilience_time_source_t noop_time;
+
+static void s1_bare(void) { work(NULL, 1); }
+static void s1_ours(void) {
+    resilience_retry_outcome_t o;
+    resilience_retry_execute(policy, work, NULL, NULL, &noop_time, &o);
+}
+static void s1_hand(void) { handwritten_retry(work, NULL, 3, 1000000000u, 60000000000ULL, no_sleep); }
+
+static void s2_bare(void) {
+    fail_twice(NULL, 1);
+    fail_twice(NULL, 2);
+    fail_twice(NULL, 3);
+}
+static void s2_ours(void) {
+    resilience_retry_outcome_t o;
+    resilience_retry_execute(policy, fail_twice, NULL, NULL, &noop_time, &o);
+}
+static void s2_hand(void) { handwritten_retry(fail_twice, NULL, 3, 1000000000u, 60000000000ULL, no_sleep); }
+
+static void s3_ours(void) {
+    resilience_permit_t p;
+    if (resilience_circuit_breaker_try_acquire(closed_breaker, &p, NULL) == RESILIENCE_OK) {
+        work(NULL, 1);
+        resilience_circuit_breaker_record_success(closed_breaker, p);
+    }
+}
+static void s3_hand(void) {
+    if (ab_acquire(&hand_closed)) {
+        work(NULL, 1);
+        ab_success(&hand_closed);
+    }
+}
+
+static void s4_ours(void) {
+    resilience_permit_t p;
+    if (resilience_circuit_breaker_try_acquire(open_breaker, &p, NULL) == RESILIENCE_OK) work(NULL, 1);
+}
+static void s4_hand(void) {
+    if (ab_acquire(&hand_open)) work(NULL, 1);
+}
+
+/* Best of REPEATS runs, in ns per call. */
+static double measure(void (*f)(void), long iters) {
+    double best = 1e30;
+    int r;
+    long i;
+    for (r = 0; r < REPEATS; r++) {
+        uint64_t t0 = now_ns();
+        for (i = 0; i < iters; i++) f();
+        {
+            double ns = (double)(now_ns() - t0) / (double)iters;
+            if (ns < best) best = ns;
+        }
+    }
+    return best;
+}
+
+typedef struct {
+    void (*f)(void);
+    long iters;
+} thread_job;
+
+static void *run_job(void *arg) {
+    thread_job *j = arg;
+    long i;
+    for (i = 0; i < j->iters; i++) j->f();
+    return NULL;
+}
+
+/* Wall time per call seen by each of `threads` threads running at once. */
+static double measure_threads(void (*f)(void), int threads, long iters) {
+    double best = 1e30;
+    int r, t;
+    for (r = 0; r < REPEATS; r++) {
+        pthread_t tids[8];
+        thread_job job = {f, iters};
+        uint64_t t0 = now_ns();
+        for (t = 0; t < threads; t++) pthread_create(&tids[t], NULL, run_job, &job);
+        for (t = 0; t < threads; t++) pthread_join(tids[t], NULL);
+        {
+            double ns = (double)(now_ns() - t0) / (double)iters;
+            if (ns < best) best = ns;
+        }
+    }
+    return best;
+}
+
+static void row(const char *scenario, double bare, double ours, double hand) {
+    char b[32] = "-", over[32] = "-";
+    if (bare > 0) {
+        snprintf(b, sizeof b, "%.2f", bare);
+        snprintf(over, sizeof over, "%+.2f", ours - bare);
+    }
+    printf("| %s | %s | %.2f | %.2f | %s | %.2fx |\n", scenario, b, ours, hand, over, ours / hand);
+}
+
+int main(void) {
+    resilience_retry_config_t rc = resilience_retry_config_default();
+    resilience_circuit_breaker_config_t bc = resilience_circuit_breaker_config_default();
+    resilience_permit_t p;
+    double s7_ours[3], s7_hand[3];
+    int threads[3] = {1, 2, 4}, k;
+
+    rc.jitter = RESILIENCE_JITTER_NONE; /* the hand-written loop has none either */
+    noop_time = resilience_time_source_system();
+    noop_time.sleep_ns = no_sleep;
+    if (resilience_retry_policy_new(&rc, &policy) || resilience_circuit_breaker_new(&bc, &closed_breaker)) return 1;
+    bc.failure_threshold = 1;
+    bc.recovery_timeout_ns = 3600000000000LL;
+    if (resilience_circuit_breaker_new(&bc, &open_breaker)) return 1;
+    resilience_circuit_breaker_try_acquire(open_breaker, &p, NULL);
+    resilience_circuit_breaker_record_failure(open_breaker, p);
+    ab_failure(&hand_open);
+
+    printf("| scenario | bare call (ns) | libresilience (ns) | hand-written C (ns) | over bare (ns) | vs hand-written |\n");
+    printf("|---|---:|---:|---:|---:|---:|\n");
+    row("S1 retry, first attempt succeeds", measure(s1_bare, ITERS), measure(s1_ours, ITERS), measure(s1_hand, ITERS));
+    row("S2 two failures then success (no-op sleeper)", measure(s2_bare, ITERS), measure(s2_ours, ITERS),
+        measure(s2_hand, ITERS));
+    row("S3 breaker closed: acquire + call + success", measure(s1_bare, ITERS), measure(s3_ours, ITERS),
+        measure(s3_hand, ITERS));
+    row("S4 breaker open: rejection", 0.0, measure(s4_ours, ITERS), measure(s4_hand, ITERS));
+    for (k = 0; k < 3; k++) {
+        s7_ours[k] = measure_threads(s3_ours, threads[k], ITERS);
+        s7_hand[k] = measure_threads(s3_hand, threads[k], ITERS);
+    }
+    for (k = 0; k < 3; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "S7 one closed breaker shared by %d thread(s) (wall ns per call, each thread)",
+                 threads[k]);
+        row(name, 0.0, s7_ours[k], s7_hand[k]);
+    }
+    resilience_circuit_breaker_free(closed_breaker);
+    resilience_circuit_breaker_free(open_breaker);
+    resilience_retry_policy_free(policy);
+    return 0;
+}
