@@ -1,0 +1,145 @@
+// Headless Chromium (Debian's), driven by playwright-core: loads the package
+// as a plain ES module from a local static server on 127.0.0.1, runs it
+// against that server, asserts the page's results; then renders the demo
+// page examples/browser/ and checks its timeline (screenshot kept in
+// bindings-wasm/test-results/demo.png).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { RetryPolicy } from 'resilience-wasm';
+import { startServer } from '../../../examples/browser/serve.mjs';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../../test-results/', import.meta.url));
+
+let server;
+let context;
+let profile;
+const sequenceCalls = new Map();
+let itemsCalls = 0;
+
+before(async () => {
+  server = await startServer({
+    routes: {
+      // 503, then 429 with Retry-After: 1, then 200 — per id.
+      '/api/sequence': (url, res) => {
+        const id = url.searchParams.get('id');
+        const n = (sequenceCalls.get(id) ?? 0) + 1;
+        sequenceCalls.set(id, n);
+        if (n === 1) res.writeHead(503).end('unavailable');
+        else if (n === 2) res.writeHead(429, { 'retry-after': '1' }).end('slow down');
+        else res.writeHead(200).end('hello');
+      },
+      // The API of the README's HTML example: down once, then back.
+      '/api/items': (_url, res) => {
+        itemsCalls += 1;
+        if (itemsCalls === 1) res.writeHead(503).end('down');
+        else res.writeHead(200).end('fresh items');
+      },
+      // The README's HTML example, with its package path served from dist/.
+      '/readme-example.html': (_url, res) => {
+        const readme = readFileSync(join(REPO, 'bindings-wasm/README.md'), 'utf8');
+        const html = readme.match(/```html\n([\s\S]*?)```/)[1];
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<!doctype html><body>${html.replace('./node_modules/resilience-wasm/', '/bindings-wasm/')}</body>`);
+      },
+    },
+  });
+  profile = mkdtempSync(join(tmpdir(), 'resilience-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+  });
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function open(path, readyExpression) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(`${server.url}${path}`);
+  await page.waitForFunction(readyExpression, undefined, { timeout: 20000 }).catch((e) => {
+    throw new Error(`${path} did not finish: ${e.message}; page errors: ${errors.join('; ')}`);
+  });
+  assert.deepEqual(errors, []);
+  return page;
+}
+
+test('the package loads as an ES module and runs retry, breaker, fallback and withRetry', async () => {
+  const page = await open('/bindings-wasm/tests/browser/page.html', () => window.__results !== undefined);
+  const r = await page.evaluate(() => window.__results);
+  assert.deepEqual(r.retry, { value: 'ok', calls: 3, sleeps: [100, 200], sameError: true });
+  assert.deepEqual(r.breaker, {
+    states: ['closed', 'open', 'half_open', 'closed'],
+    rejectedName: 'BrokenCircuitError',
+    isBrokenCircuitError: true,
+    retryAfterMs: 1000,
+  });
+  assert.equal(r.fallback, 'guest-7');
+  assert.deepEqual(r.withRetry, {
+    status: 200,
+    body: 'hello',
+    retried: [
+      [1, 503, 100],
+      [2, 429, 1000],
+    ],
+    sleeps: [100, 1000],
+  });
+  const node = new RetryPolicy({ seed: 42, baseDelayMs: 1000 });
+  assert.deepEqual(r.seededDelays, [1, 2, 3, 4].map((n) => node.calculateDelayMs(n)), 'same seed, same delays as Node');
+  assert.ok(r.unseededDistinct > 40, 'unseeded jitter comes from crypto.getRandomValues');
+  assert.deepEqual(r.configError, { name: 'ConfigError', parameter: 'maxAttempts', isClass: true });
+  await page.close();
+});
+
+test("the README's HTML example runs", async () => {
+  const page = await open('/readme-example.html', () => document.body.dataset.result !== undefined);
+  assert.equal(await page.evaluate(() => document.body.dataset.result), 'served from cache, then fresh items (closed)');
+  await page.close();
+});
+
+test('the demo page draws its timeline, and its trace matches the Node leg', async () => {
+  const page = await open('/examples/browser/?virtual', () => document.body.dataset.done === 'true');
+  const trace = await page.evaluate(() => document.getElementById('trace').textContent);
+  const nodeTrace = execFileSync(
+    process.execPath,
+    [join(REPO, 'examples/node/demo.mjs'), join(REPO, 'examples/scenario.json'), join(tmpdir(), 'browser-spec-js.trace')],
+    { encoding: 'utf8' },
+  );
+  assert.equal(trace, nodeTrace, 'the browser made the same decisions as Node (and so as Rust)');
+  const attemptLines = trace.split('\n').filter((l) => / attempt=\d+ /.test(l)).length;
+  assert.equal(await page.locator('#timeline .attempt').count(), attemptLines);
+  assert.ok((await page.locator('#timeline .attempt.rejected').count()) > 0, 'rejections are drawn');
+  assert.ok((await page.locator('#timeline .delay').count()) > 0, 'retry delays are drawn');
+  const changes = await page.locator('#changes .state-change').allTextContents();
+  assert.ok(changes.some((c) => c.includes('closed → open')), changes.join('\n'));
+  assert.ok(changes.some((c) => c.includes('half_open → closed')), changes.join('\n'));
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const png = join(RESULTS_DIR, 'demo.png');
+  await page.screenshot({ path: png, fullPage: true });
+  assert.ok(statSync(png).size > 20_000, 'the screenshot has content');
+  await page.close();
+});

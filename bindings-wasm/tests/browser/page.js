@@ -1,0 +1,92 @@
+// Runs in headless Chromium: the package as a plain ES module (no bundler),
+// exercised on virtual time; window.__results is asserted by browser.spec.mjs.
+import {
+  BrokenCircuitError,
+  CircuitBreaker,
+  ConfigError,
+  fallback,
+  RetryExecutor,
+  RetryPolicy,
+  withRetry,
+} from '/bindings-wasm/dist/browser.js';
+
+const results = {};
+let nowMs = 0;
+const sleeps = [];
+const sleep = async (ms) => {
+  sleeps.push(ms);
+  nowMs += ms;
+};
+
+// Retry: two failures then success; the same error object when it gives up.
+let calls = 0;
+const executor = new RetryExecutor(new RetryPolicy({ jitter: false, baseDelayMs: 100 }), { sleep });
+results.retry = {
+  value: await executor.execute(async () => {
+    calls += 1;
+    if (calls < 3) throw new Error('flaky');
+    return 'ok';
+  }),
+  calls,
+  sleeps: [...sleeps],
+};
+const lastError = new TypeError('always');
+results.retry.sameError = await executor.execute(() => Promise.reject(lastError)).catch((e) => e === lastError);
+
+// Breaker: opens, rejects, half-opens on the injected clock, closes.
+const breaker = new CircuitBreaker({ failureThreshold: 2, recoveryTimeoutMs: 1000, clock: () => nowMs });
+const states = [breaker.state];
+for (let i = 0; i < 2; i += 1) await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => {});
+states.push(breaker.state);
+const rejection = await breaker.execute(() => 1).catch((e) => e);
+nowMs += 1000;
+states.push(breaker.state);
+await breaker.execute(() => 'probe');
+states.push(breaker.state);
+results.breaker = {
+  states,
+  rejectedName: rejection.name,
+  isBrokenCircuitError: rejection instanceof BrokenCircuitError && rejection instanceof Error,
+  retryAfterMs: rejection.retryAfterMs,
+};
+
+// Fallback.
+const getName = fallback(
+  async () => {
+    throw new Error('db down');
+  },
+  async () => {
+    throw new Error('cache miss');
+  },
+  async (id) => `guest-${id}`,
+);
+results.fallback = await getName(7);
+
+// withRetry against the local server: 503, 429 + Retry-After, 200.
+sleeps.length = 0;
+const retried = [];
+const resilientFetch = withRetry(fetch, {
+  baseDelayMs: 100,
+  jitter: false,
+  sleep,
+  onRetry: (attempt, response, delayMs) => retried.push([attempt, response.status, delayMs]),
+});
+const response = await resilientFetch(`/api/sequence?id=${Math.random()}`);
+results.withRetry = { status: response.status, body: await response.text(), retried, sleeps: [...sleeps] };
+
+// Jitter: seeded delays (compared with Node's by the test) and unseeded ones
+// drawn from crypto.getRandomValues.
+const seeded = new RetryPolicy({ seed: 42, baseDelayMs: 1000 });
+results.seededDelays = [1, 2, 3, 4].map((n) => seeded.calculateDelayMs(n));
+const unseeded = new Set(Array.from({ length: 50 }, () => new RetryPolicy().calculateDelayMs(1)));
+results.unseededDistinct = unseeded.size;
+
+// Errors are classes with stable names.
+try {
+  new RetryPolicy({ maxAttempts: 0 });
+} catch (e) {
+  results.configError = { name: e.name, parameter: e.parameter, isClass: e instanceof ConfigError };
+}
+
+window.__results = results;
+document.getElementById('out').textContent = JSON.stringify(results, null, 2);
