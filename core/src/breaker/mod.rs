@@ -458,20 +458,7 @@ impl<C: Clock> CircuitBreaker<C> {
         is_failure: impl FnOnce(&E) -> bool,
     ) -> Result<T, BreakerError<E>> {
         let permit = self.try_acquire().map_err(BreakerError::Open)?;
-        match op() {
-            Ok(v) => {
-                permit.success();
-                Ok(v)
-            }
-            Err(e) => {
-                if is_failure(&e) {
-                    permit.failure();
-                } else {
-                    permit.release();
-                }
-                Err(BreakerError::Inner(e))
-            }
-        }
+        Self::settle(permit, op(), is_failure)
     }
 
     /// The async twin of [`CircuitBreaker::call_filtered`]. If the future is
@@ -488,7 +475,16 @@ impl<C: Clock> CircuitBreaker<C> {
         Fut: Future<Output = Result<T, E>>,
     {
         let permit = self.try_acquire().map_err(BreakerError::Open)?;
-        match op().await {
+        Self::settle(permit, op().await, is_failure)
+    }
+
+    /// Reports how a permitted call ended and passes its result on.
+    fn settle<T, E>(
+        permit: Permit<'_, C>,
+        result: Result<T, E>,
+        is_failure: impl FnOnce(&E) -> bool,
+    ) -> Result<T, BreakerError<E>> {
+        match result {
             Ok(v) => {
                 permit.success();
                 Ok(v)
