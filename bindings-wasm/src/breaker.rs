@@ -100,6 +100,12 @@ impl BreakerCore {
         Ok(state)
     }
 
+    /// The core breaker (for the benchmark-only futures path).
+    #[cfg(feature = "futures-bench")]
+    pub(crate) fn breaker(&self) -> &CircuitBreaker<JsClock> {
+        &self.breaker
+    }
+
     /// Counted failures since the last success or reset.
     pub fn failure_count(&self) -> u32 {
         self.breaker.failure_count()

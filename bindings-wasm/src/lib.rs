@@ -19,6 +19,8 @@ mod bulkhead;
 mod clock;
 mod config;
 mod fallback;
+#[cfg(feature = "futures-bench")]
+mod futures_path;
 mod policy;
 
 pub use breaker::BreakerCore;

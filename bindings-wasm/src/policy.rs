@@ -133,6 +133,12 @@ impl RetryPolicyCore {
         }
     }
 
+    /// The core policy (for the benchmark-only futures path).
+    #[cfg(feature = "futures-bench")]
+    pub(crate) fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
     /// Sequences currently in flight (for leak tests).
     pub fn sequences_in_flight(&self) -> u32 {
         let slab = self.sequences.borrow();
