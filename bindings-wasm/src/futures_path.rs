@@ -39,7 +39,7 @@ async fn call(f: &Function, arg: &JsValue) -> Result<JsValue, JsValue> {
 impl RetryPolicyCore {
     /// Runs `f(attempt)` under this policy with core's async executor.
     pub async fn execute_via_futures(&self, f: Function) -> Result<JsValue, JsValue> {
-        Retry::new(self.policy(), |d| sleep(d))
+        Retry::new(self.policy(), sleep)
             .call_async(|attempt| {
                 let f = f.clone();
                 async move { call(&f, &JsValue::from(attempt)).await }
