@@ -162,8 +162,10 @@ impl BreakerInner {
     }
 }
 
-/// A thread-safe synchronous circuit breaker (`resilience.circuit_sync`).
-#[pyclass(subclass, weakref, module = "resilience.circuit_sync")]
+/// The native base of `resilience.circuit_sync.SyncCircuitBreaker` (which
+/// only adds the documented `__init__` signature): a thread-safe breaker
+/// whose whole `call` runs here.
+#[pyclass(subclass, weakref, module = "resilience._core", name = "SyncCircuitBreakerBase")]
 pub(crate) struct SyncCircuitBreaker {
     inner: BreakerInner,
 }
@@ -186,7 +188,13 @@ impl SyncCircuitBreaker {
         let expected = or_default(py, expected_exception, py.get_type::<PyException>().into_any());
         let half_open = or_default(py, half_open_max_calls, 1_u32.into_pyobject(py)?.into_any());
         Ok(Self {
-            inner: BreakerInner::new(&failure_threshold, &recovery_timeout, &expected, time_source, &half_open)?,
+            inner: BreakerInner::new(
+                &failure_threshold,
+                &recovery_timeout,
+                &expected,
+                time_source,
+                &half_open,
+            )?,
         })
     }
 

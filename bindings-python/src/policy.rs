@@ -1,7 +1,9 @@
 //! `RetryPolicyCore`: the core's `RetryPolicy` behind the Python `RetryPolicy`.
 
 use pyo3::prelude::*;
-use resilience_core::{clock_reading_from_secs, duration_from_secs, parse_retry_after, BackoffStrategy, ConfigError, Jitter, RetryPolicy};
+use resilience_core::{
+    clock_reading_from_secs, duration_from_secs, parse_retry_after, BackoffStrategy, ConfigError, Jitter, RetryPolicy,
+};
 
 use crate::errors::config_error;
 use crate::num::attempt_i64;

@@ -68,7 +68,12 @@ fn retry_after_failure<'py>(
             }
             RetryDecision::Retry { attempt, delay } => {
                 let seconds = delay.as_secs_f64();
-                logs::emit(py, INFO, "retry_attempt", (attempt, max_attempts, seconds, error.value(py)))?;
+                logs::emit(
+                    py,
+                    INFO,
+                    "retry_attempt",
+                    (attempt, max_attempts, seconds, error.value(py)),
+                )?;
                 if let Some(callback) = spec.on_retry {
                     notify(callback, attempt, &error)?;
                 }

@@ -8,17 +8,51 @@ half-open it admits at most `half_open_max_calls` trial calls at a time.
 
 from __future__ import annotations
 
-from enum import Enum, auto
+from collections.abc import Callable
+from enum import Enum
 
-from resilience._core import SyncCircuitBreaker
+from resilience._core import SyncCircuitBreakerBase
 
 
 class CircuitState(Enum):
     """Represents the state of the circuit breaker."""
 
-    CLOSED = auto()
-    OPEN = auto()
-    HALF_OPEN = auto()
+    # The original's auto() values.
+    CLOSED = 1
+    OPEN = 2
+    HALF_OPEN = 3
+
+
+class SyncCircuitBreaker(SyncCircuitBreakerBase):
+    """Synchronous circuit breaker for resilience patterns.
+
+    Thread-safe without a Python lock. For async code, use AsyncCircuitBreaker.
+    Methods: `state()`, `failure_count()`, `call(func, *args, **kwargs)`
+    (raises `RuntimeError("Circuit breaker is open")` when open), `reset()`.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        recovery_timeout: float = 30.0,
+        expected_exception: type[Exception] | tuple[type[Exception], ...] = Exception,
+        time_source: Callable[[], float] | None = None,
+        *,
+        half_open_max_calls: int = 1,
+    ) -> None:
+        """Initialize the synchronous circuit breaker (the native base has
+        already validated and stored the configuration).
+
+        Args:
+            failure_threshold: Number of failures before opening circuit
+            recovery_timeout: Seconds to wait before attempting recovery
+            expected_exception: Exception type(s) to catch
+            time_source: Optional callable that returns current time (for testing).
+                        Defaults to a monotonic clock.
+            half_open_max_calls: Trial calls admitted at a time while half-open
+        """
 
 
 __all__ = ["CircuitState", "SyncCircuitBreaker"]

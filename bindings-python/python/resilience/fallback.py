@@ -123,7 +123,7 @@ def fallback(*fallback_funcs: Callable[..., Any]) -> Callable[..., Any]:
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 return await chain.execute_async(primary_func, *args, **kwargs)
 
-            return async_wrapper
+            return async_wrapper  # type: ignore[return-value]
 
         fallbacks = chain.fallbacks
         expected = chain.expected_exceptions
