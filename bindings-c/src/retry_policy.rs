@@ -152,9 +152,11 @@ impl resilience_retry_config_t {
 
 /// Validates `config` and creates a policy in `*policy_out`.
 ///
-/// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for
-/// max_attempts < 1, max_delay_ns < base_delay_ns, an unknown backoff or
-/// jitter value. Free the policy with resilience_retry_policy_free().
+/// Errors: RESILIENCE_ERR_NULL_ARGUMENT (also for a NULL status-code array
+/// with a non-zero length); RESILIENCE_ERR_INVALID_CONFIG for max_attempts
+/// outside 1..=4294967295, a negative delay, max_delay_ns < base_delay_ns,
+/// an unknown backoff or jitter value. Free the policy with
+/// resilience_retry_policy_free().
 ///
 /// # Safety
 /// `config` and `policy_out` are NULL or valid; see the config's fields.

@@ -63,7 +63,8 @@ static void fuzz_retry(bytes *b) {
     cfg.backoff = (uint32_t)take(b, 1) % 6;
     cfg.jitter = (uint32_t)take(b, 1) % 7;
     cfg.base_delay_ns = (int64_t)take(b, 8);
-    cfg.max_delay_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : cfg.base_delay_ns + (int64_t)take(b, 4);
+    /* Unsigned sum: wrapping past INT64_MAX gives a negative (invalid) delay, not UB. */
+    cfg.max_delay_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)((uint64_t)cfg.base_delay_ns + take(b, 4));
     cfg.seeded = take(b, 1) & 1;
     cfg.seed = take(b, 8);
     if (take(b, 1) & 1) { cfg.retryable_status_codes = codes; cfg.retryable_status_codes_len = take(b, 1) % 5; }

@@ -232,6 +232,11 @@ static void test_breaker_api(void) {
 
     CHECK(cfg.failure_threshold == 5 && cfg.recovery_timeout_ns == 30000000000LL && cfg.half_open_max_calls == 1);
     CHECK(cfg.clock.now_ns == NULL && cfg.clock.sleep_ns == NULL && cfg.clock.free_user_data == NULL);
+    {
+        resilience_time_source_t system = resilience_time_source_system();
+        CHECK(system.user_data == NULL && system.now_ns == NULL && system.sleep_ns == NULL &&
+              system.free_user_data == NULL);
+    }
     CHECK_STATUS(resilience_circuit_breaker_new(NULL, &b), RESILIENCE_ERR_NULL_ARGUMENT, "config");
     CHECK_STATUS(resilience_circuit_breaker_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "breaker_out");
     cfg.failure_threshold = 0;
@@ -292,9 +297,22 @@ static void test_breaker_api(void) {
         CHECK_OK(resilience_circuit_breaker_state(b, &state));
         CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_HALF_OPEN);
     }
+    {
+        bool trial = false;
+        CHECK_OK(resilience_permit_is_trial(permit, &trial));
+        CHECK(trial); /* admitted while half-open */
+        CHECK_STATUS(resilience_permit_is_trial(permit, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "is_trial_out");
+    }
     CHECK_OK(resilience_circuit_breaker_release(b, permit));
     CHECK_OK(resilience_circuit_breaker_try_acquire(b, &permit, NULL));
     CHECK_OK(resilience_circuit_breaker_record_success(b, permit));
+    {
+        bool trial = true;
+        CHECK_OK(resilience_circuit_breaker_try_acquire(b, &permit, NULL));
+        CHECK_OK(resilience_permit_is_trial(permit, &trial));
+        CHECK(!trial); /* closed again: a normal permit */
+        CHECK_OK(resilience_circuit_breaker_record_success(b, permit));
+    }
     CHECK_OK(resilience_circuit_breaker_state(b, &state));
     CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_CLOSED);
     CHECK_OK(resilience_circuit_breaker_failure_count(b, &count));
