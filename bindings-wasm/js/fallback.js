@@ -31,23 +31,20 @@ export class FallbackChain {
   async execute(primary, ...args) {
     try {
       return await primary(...args);
-    } catch (error) {
-      return this.#fallBack(error, args);
-    }
-  }
-
-  async #fallBack(primaryError, args) {
-    const fallbacks = this.#fallbacks;
-    const isExpected = this.#isExpected;
-    const expected = isExpected === undefined || Boolean(isExpected(primaryError));
-    let error = primaryError;
-    for (let failed = 0; ; failed += 1) {
-      const next = native.fallback_step(fallbacks.length, expected, failed);
-      if (next < 0) throw error;
-      try {
-        return await fallbacks[next](...args);
-      } catch (e) {
-        error = e;
+    } catch (primaryError) {
+      // One async frame for the whole chain: each extra one costs a promise.
+      const fallbacks = this.#fallbacks;
+      const isExpected = this.#isExpected;
+      const expected = isExpected === undefined || Boolean(isExpected(primaryError));
+      let error = primaryError;
+      for (let failed = 0; ; failed += 1) {
+        const next = native.fallback_step(fallbacks.length, expected, failed);
+        if (next < 0) throw error;
+        try {
+          return await fallbacks[next](...args);
+        } catch (e) {
+          error = e;
+        }
       }
     }
   }
