@@ -27,3 +27,14 @@ pub use breaker::BreakerCore;
 pub use bulkhead::BulkheadCore;
 pub use fallback::fallback_step;
 pub use policy::{retry_after_ms, RetryPolicyCore};
+
+/// Bytes of wasm linear memory in use (a diagnostic: the leak tests check
+/// that it stays flat over many executions).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    let pages = core::arch::wasm32::memory_size(0);
+    #[cfg(not(target_arch = "wasm32"))]
+    let pages = 0usize;
+    (pages * 65_536) as f64
+}
