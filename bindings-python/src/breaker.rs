@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
@@ -165,7 +166,7 @@ impl BreakerInner {
 /// The native base of `resilience.circuit_sync.SyncCircuitBreaker` (which
 /// only adds the documented `__init__` signature): a thread-safe breaker
 /// whose whole `call` runs here.
-#[pyclass(subclass, weakref, module = "resilience._core", name = "SyncCircuitBreakerBase")]
+#[pyclass(frozen, subclass, weakref, module = "resilience._core", name = "SyncCircuitBreakerBase")]
 pub(crate) struct SyncCircuitBreaker {
     inner: BreakerInner,
 }
@@ -325,5 +326,67 @@ impl BreakerCore {
     #[getter]
     fn time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.inner.time_source(py)
+    }
+}
+
+/// A function decorated with `@circuit_breaker`: calling it runs the call
+/// through its breaker natively (no Python frame in between). Like
+/// `RetryingFunction`, it carries a `__dict__` for `functools.wraps` and
+/// binds as a method.
+#[pyclass(dict, module = "resilience.decorators")]
+pub(crate) struct BreakerFunction {
+    breaker: Option<Py<SyncCircuitBreaker>>,
+    func: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl BreakerFunction {
+    #[new]
+    fn new(breaker: &Bound<'_, SyncCircuitBreaker>, func: &Bound<'_, PyAny>) -> Self {
+        Self {
+            breaker: Some(breaker.clone().unbind()),
+            func: Some(func.clone().unbind()),
+        }
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (Some(breaker), Some(func)) = (&self.breaker, &self.func) else {
+            return Err(pyo3::exceptions::PyReferenceError::new_err(
+                "the decorated function was cleared",
+            ));
+        };
+        breaker.get().inner.call(func.bind(py), args, kwargs)
+    }
+
+    /// Binds like a plain function: `obj.method` is a bound method.
+    fn __get__<'py>(
+        slf: &Bound<'py, Self>,
+        instance: Option<&Bound<'py, PyAny>>,
+        owner: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::retry_sync::bind_method(slf.as_any(), instance, owner)
+    }
+
+    /// The breaker this function runs through.
+    #[getter]
+    fn _breaker<'py>(&self, py: Python<'py>) -> Option<Bound<'py, SyncCircuitBreaker>> {
+        self.breaker.as_ref().map(|b| b.bind(py).clone())
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.breaker)?;
+        visit.call(&self.func)?;
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.breaker = None;
+        self.func = None;
     }
 }

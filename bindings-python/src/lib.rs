@@ -29,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(retry_sync::retry_call, m)?)?;
     m.add_class::<breaker::BreakerCore>()?;
     m.add_class::<breaker::SyncCircuitBreaker>()?;
+    m.add_class::<breaker::BreakerFunction>()?;
     m.add_class::<fallback::FallbackStateCore>()?;
     m.add_function(wrap_pyfunction!(fallback::fallback_call, m)?)?;
     m.add_class::<bulkhead::BulkheadCore>()?;

@@ -139,6 +139,23 @@ pub(crate) fn retry_call<'py>(
 
 static METHOD_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
+/// The descriptor protocol of a plain function: looked up on an instance,
+/// a wrapper becomes a bound method; on the class, it stays itself.
+pub(crate) fn bind_method<'py>(
+    wrapper: &Bound<'py, PyAny>,
+    instance: Option<&Bound<'py, PyAny>>,
+    owner: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let _ = owner;
+    match given(instance) {
+        None => Ok(wrapper.clone()),
+        Some(instance) => {
+            let method_type = METHOD_TYPE.import(wrapper.py(), "types", "MethodType")?;
+            method_type.call1((wrapper, instance))
+        }
+    }
+}
+
 /// A function decorated with `@retry`: calling it runs the retry loop.
 ///
 /// It carries a `__dict__` so `functools.wraps` can copy the function's
@@ -205,15 +222,7 @@ impl RetryingFunction {
         instance: Option<&Bound<'py, PyAny>>,
         owner: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = owner;
-        match given(instance) {
-            None => Ok(slf.clone().into_any()),
-            Some(instance) => {
-                let py = slf.py();
-                let method_type = METHOD_TYPE.import(py, "types", "MethodType")?;
-                method_type.call1((slf, instance))
-            }
-        }
+        bind_method(slf.as_any(), instance, owner)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {

@@ -451,3 +451,24 @@ def test_reset_test_circuit_breakers(clock: VirtualClock) -> None:
     asyncio.run(reset_test_circuit_breakers())
     with pytest.raises(Down):
         service()
+
+
+def test_decorated_methods_bind_and_share_one_breaker(clock: VirtualClock) -> None:
+    class Client:
+        def __init__(self, fail: bool) -> None:
+            self.fail = fail
+
+        @circuit_breaker(failure_threshold=2, time_source=clock.time)
+        def get(self, key: str) -> str:
+            if self.fail:
+                raise Down(key)
+            return f"{key} from {id(self)}"
+
+    good, bad = Client(False), Client(True)
+    assert good.get("a") == f"a from {id(good)}"
+    for _ in range(2):
+        with pytest.raises(Down):
+            bad.get("x")
+    with pytest.raises(RuntimeError, match="Circuit breaker is open"):
+        good.get("a")  # one breaker per decorated function, as in the original
+    assert Client.get.__name__ == "get" and Client.get._breaker.state() is CircuitState.OPEN

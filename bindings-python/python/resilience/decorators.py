@@ -270,13 +270,9 @@ def circuit_breaker(
             expected_exception=expected_exception_tuple,
             time_source=time_source,
         )
-        call = sync_breaker.call
-
-        @functools.wraps(func)
-        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return call(func, *args, **kwargs)
-
-        sync_wrapper.__dict__["_breaker"] = sync_breaker
+        # Native wrapper: the call goes through the breaker without a Python frame.
+        sync_wrapper = _core.BreakerFunction(sync_breaker, func)
+        functools.update_wrapper(sync_wrapper, func)
         _register(registry, sync_breaker)
         return sync_wrapper  # type: ignore[return-value]
 

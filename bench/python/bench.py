@@ -1,0 +1,403 @@
+"""Python benchmarks: `resilience` against a bare call, provide-foundation
+0.4.10, tenacity, circuitbreaker and pybreaker — one process, interleaved
+rounds, medians of paired differences.
+
+    .venv/bin/python bench/python/bench.py --out bench/python/RESULTS.md
+
+Every contestant runs with its library's default logging configuration
+(stderr is sent to /dev/null so terminal speed does not count). Overheads
+are per call, over the bare call measured in the same round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import logging
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+import circuitbreaker
+import pybreaker
+import tenacity
+from provide.foundation import resilience as pf
+from provide.foundation.resilience.decorators import fallback as pf_fallback  # pf.fallback is the submodule
+
+import resilience as rs
+from resilience.bulkhead import Bulkhead  # noqa: F401  (import cost only)
+
+Op = Callable[[], Any]
+
+
+def noop_sleep(_: float) -> None:
+    return None
+
+
+async def async_noop_sleep(_: float) -> None:
+    return None
+
+
+def target() -> int:
+    return 1
+
+
+class TwoFailures:
+    """Fails twice, then succeeds; cyclic, so every operation is the same script."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> int:
+        self.n += 1
+        if self.n % 3:
+            raise ConnectionError("flaky")
+        return 1
+
+
+class Boom(Exception):
+    pass
+
+
+def primary() -> int:
+    raise Boom("primary down")
+
+
+def backup() -> int:
+    return 2
+
+
+# --- scenarios: name -> (bare op, {contestant: op}) ------------------------------
+
+
+def s1() -> tuple[Op, dict[str, Op]]:
+    return target, {
+        "resilience @retry": rs.retry(target),
+        "provide-foundation @retry": pf.retry(target),
+        "tenacity @retry": tenacity.retry(stop=tenacity.stop_after_attempt(3))(target),
+    }
+
+
+def s2() -> tuple[Op, dict[str, Op]]:
+    bare_script = TwoFailures()
+
+    def bare() -> int:
+        for _ in range(3):
+            try:
+                return bare_script()
+            except ConnectionError:
+                pass
+        raise AssertionError
+
+    return bare, {
+        "resilience @retry": rs.retry(max_attempts=3, sleep_func=noop_sleep)(TwoFailures()),
+        "provide-foundation @retry": pf.retry(max_attempts=3, sleep_func=noop_sleep)(TwoFailures()),
+        "tenacity @retry": tenacity.retry(stop=tenacity.stop_after_attempt(3), sleep=noop_sleep)(TwoFailures()),
+    }
+
+
+def s3() -> tuple[Op, dict[str, Op]]:
+    rs_breaker = rs.SyncCircuitBreaker()
+    pf_breaker = pf.SyncCircuitBreaker()
+    py_breaker = pybreaker.CircuitBreaker()
+    return target, {
+        "resilience breaker.call": functools.partial(rs_breaker.call, target),
+        "resilience @circuit_breaker": rs.circuit_breaker()(target),
+        "provide-foundation breaker.call": functools.partial(pf_breaker.call, target),
+        "provide-foundation @circuit_breaker": pf.circuit_breaker()(target),
+        "circuitbreaker @circuit": circuitbreaker.circuit()(target),
+        "pybreaker breaker.call": functools.partial(py_breaker.call, target),
+        "pybreaker @breaker": py_breaker(target),
+    }
+
+
+def _rejecting(call: Op, errors: tuple[type[BaseException], ...]) -> Op:
+    def op() -> None:
+        try:
+            call()
+        except errors:
+            pass
+        else:
+            raise AssertionError("the breaker should be open")
+
+    return op
+
+
+def _trip(call: Op) -> None:
+    for _ in range(3):
+        try:
+            call()
+        except Exception:
+            pass
+
+
+def s4() -> tuple[Op, dict[str, Op]]:
+    rs_breaker = rs.SyncCircuitBreaker(failure_threshold=1, recovery_timeout=3600.0)
+    pf_breaker = pf.SyncCircuitBreaker(failure_threshold=1, recovery_timeout=3600.0)
+    py_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=3600)
+    cb_state = {"fail": True}
+
+    @circuitbreaker.circuit(failure_threshold=1, recovery_timeout=3600)
+    def cb_target() -> int:
+        if cb_state["fail"]:
+            raise Boom
+        return 1
+
+    _trip(lambda: rs_breaker.call(primary))
+    _trip(lambda: pf_breaker.call(primary))
+    _trip(lambda: py_breaker.call(primary))
+    _trip(cb_target)
+    cb_state["fail"] = False
+    def bare() -> None:
+        raise RuntimeError("Circuit breaker is open")
+
+    # The bare call here raises the same error itself, caught the same way:
+    # the overhead is the cost of deciding to reject.
+    return _rejecting(bare, (RuntimeError,)), {
+        "resilience breaker.call": _rejecting(functools.partial(rs_breaker.call, target), (RuntimeError,)),
+        "provide-foundation breaker.call": _rejecting(functools.partial(pf_breaker.call, target), (RuntimeError,)),
+        "circuitbreaker @circuit": _rejecting(cb_target, (circuitbreaker.CircuitBreakerError,)),
+        "pybreaker breaker.call": _rejecting(
+            functools.partial(py_breaker.call, target), (pybreaker.CircuitBreakerError,)
+        ),
+    }
+
+
+def s5() -> tuple[Op, dict[str, Op]]:
+    def bare() -> int:
+        try:
+            return primary()
+        except Boom:
+            return backup()
+
+    rs_chain = rs.FallbackChain(fallbacks=[backup])
+    pf_chain = pf.FallbackChain(fallbacks=[backup])
+    quiet = rs.fallback(backup)(primary)
+    return bare, {
+        "resilience FallbackChain.execute": functools.partial(rs_chain.execute, primary),
+        "resilience @fallback": rs.fallback(backup)(primary),
+        "resilience @fallback (logger level ERROR)": _with_quiet_logger(quiet),
+        "provide-foundation FallbackChain.execute": functools.partial(pf_chain.execute, primary),
+        "provide-foundation @fallback": pf_fallback(backup)(primary),
+    }
+
+
+def _with_quiet_logger(op: Op) -> Op:
+    op.quiet_logger = True  # type: ignore[attr-defined]
+    return op
+
+
+async def async_target() -> int:
+    return 1
+
+
+def s6() -> tuple[Op, dict[str, Op]]:
+    rs_breaker = rs.AsyncCircuitBreaker()
+    pf_breaker = pf.AsyncCircuitBreaker()
+    return async_target, {
+        "resilience @retry (async)": rs.retry(async_target),
+        "provide-foundation @retry (async)": pf.retry(async_target),
+        "tenacity @retry (async)": tenacity.retry(stop=tenacity.stop_after_attempt(3))(async_target),
+        "resilience AsyncCircuitBreaker.call": functools.partial(rs_breaker.call, async_target),
+        "provide-foundation AsyncCircuitBreaker.call": functools.partial(pf_breaker.call, async_target),
+        "circuitbreaker @circuit (async)": circuitbreaker.circuit()(async_target),
+    }
+
+
+SCENARIOS: dict[str, Callable[[], tuple[Op, dict[str, Op]]]] = {
+    "S1 @retry, success": s1,
+    "S2 two failures then success (no-op sleep)": s2,
+    "S3 breaker closed": s3,
+    "S4 breaker open (rejection raised and caught)": s4,
+    "S5 fallback (primary fails, fallback answers)": s5,
+    "S6 async (awaited)": s6,
+}
+ASYNC = {"S6 async (awaited)"}
+
+
+# --- timing -------------------------------------------------------------------------
+
+
+def time_sync(op: Op, n: int) -> float:
+    quiet = getattr(op, "quiet_logger", False)
+    logger = logging.getLogger("resilience")
+    if quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        start = time.perf_counter_ns()
+        for _ in range(n):
+            op()
+        return (time.perf_counter_ns() - start) / n
+    finally:
+        if quiet:
+            logger.setLevel(logging.NOTSET)
+
+
+def time_async(loop: asyncio.AbstractEventLoop, op: Op, n: int) -> float:
+    async def many() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(n):
+            await op()
+        return (time.perf_counter_ns() - start) / n
+
+    return loop.run_until_complete(many())
+
+
+def calibrate(timer: Callable[[Op, int], float], op: Op, budget_ns: float) -> int:
+    per_call = timer(op, 200)
+    return max(200, int(budget_ns / max(per_call, 1.0)))
+
+
+def run_scenarios(rounds: int, budget_ns: float) -> dict[str, list[tuple[str, float, float]]]:
+    loop = asyncio.new_event_loop()
+    results: dict[str, list[tuple[str, float, float]]] = {}
+    for name, build in SCENARIOS.items():
+        bare, contestants = build()
+        timer: Callable[[Op, int], float]
+        if name in ASYNC:
+            timer = lambda op, n: time_async(loop, op, n)  # noqa: E731
+        else:
+            timer = time_sync
+        entries = [("bare call", bare), *contestants.items()]
+        sizes = {label: calibrate(timer, op, budget_ns) for label, op in entries}
+        samples: dict[str, list[float]] = {label: [] for label, _ in entries}
+        diffs: dict[str, list[float]] = {label: [] for label, _ in entries}
+        for r in range(rounds):
+            # Interleaved: every round measures every contestant, in a rotated order.
+            order = entries[r % len(entries) :] + entries[: r % len(entries)]
+            round_times = {label: timer(op, sizes[label]) for label, op in order}
+            for label, t in round_times.items():
+                samples[label].append(t)
+                diffs[label].append(t - round_times["bare call"])
+        results[name] = [
+            (label, statistics.median(samples[label]), statistics.median(diffs[label])) for label, _ in entries
+        ]
+        print(f"done: {name}", file=sys.__stdout__, flush=True)
+    loop.close()
+    return results
+
+
+def s7(threads_list: list[int], calls: int) -> list[tuple[str, list[float]]]:
+    """ns per call, aggregate over all threads, one breaker shared by T threads."""
+    contestants: dict[str, Op] = {}
+    rs_breaker = rs.SyncCircuitBreaker()
+    pf_breaker = pf.SyncCircuitBreaker()
+    py_breaker = pybreaker.CircuitBreaker()
+    contestants["bare call"] = target
+    contestants["resilience breaker.call"] = functools.partial(rs_breaker.call, target)
+    contestants["provide-foundation breaker.call"] = functools.partial(pf_breaker.call, target)
+    contestants["pybreaker breaker.call"] = functools.partial(py_breaker.call, target)
+    rows = []
+    for label, op in contestants.items():
+        per_thread_counts = []
+        for t in threads_list:
+            best = []
+            for _ in range(3):
+                barrier = threading.Barrier(t + 1)
+
+                def work() -> None:
+                    barrier.wait()
+                    for _ in range(calls):
+                        op()
+
+                workers = [threading.Thread(target=work) for _ in range(t)]
+                for w in workers:
+                    w.start()
+                barrier.wait()
+                start = time.perf_counter_ns()
+                for w in workers:
+                    w.join()
+                best.append((time.perf_counter_ns() - start) / (calls * t))
+            per_thread_counts.append(statistics.median(best))
+        rows.append((label, per_thread_counts))
+    return rows
+
+
+TARGETS = {
+    "S1 @retry, success": ("resilience @retry", 100),
+    "S2 two failures then success (no-op sleep)": ("resilience @retry", 3000),
+    "S3 breaker closed": ("resilience breaker.call", 120),
+    "S4 breaker open (rejection raised and caught)": ("resilience breaker.call", 500),
+    "S5 fallback (primary fails, fallback answers)": ("resilience @fallback (logger level ERROR)", 1000),
+    "S6 async (awaited)": ("resilience @retry (async)", 150),
+}
+
+
+def fmt_ns(ns: float) -> str:
+    return f"{ns / 1000:.2f} µs" if abs(ns) >= 10_000 else f"{ns:.0f} ns"
+
+
+def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tuple[str, list[float]]], command: str, rounds: int) -> str:
+    lines = [
+        "# Python benchmarks",
+        "",
+        "Produced by (from the repository root, after `make python-install`):",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs "
+        f"(`{platform.platform()}`); {rounds} interleaved rounds per scenario, one process. "
+        "Each cell: median time per call, and the median over rounds of (contestant − bare call) "
+        "measured in the same round. The machine is shared, so absolute numbers are noisy; "
+        "compare rows within a scenario. Default logging configuration for every library "
+        "(stderr to /dev/null); one extra row shows `resilience` with its logger filtered out.",
+        "",
+    ]
+    for name, rows in results.items():
+        lines += [f"## {name}", "", "| contestant | per call | overhead over bare call | × resilience overhead |", "|---|---:|---:|---:|"]
+        focus = TARGETS.get(name, (None, None))[0]
+        ours = next((o for label, _, o in rows if label == focus), None)
+        for label, t, overhead in rows:
+            ratio = "" if label == "bare call" or not ours or ours <= 0 else f"{overhead / ours:.1f}×"
+            lines.append(f"| {label} | {fmt_ns(t)} | {'—' if label == 'bare call' else fmt_ns(overhead)} | {ratio} |")
+        if name in TARGETS:
+            label, limit = TARGETS[name]
+            lines += ["", f"Target: `{label}` overhead ≤ {fmt_ns(limit)}."]
+        lines.append("")
+    lines += [
+        "## S7 one sync breaker shared by 1/2/4 threads",
+        "",
+        "Aggregate time per call over all threads (the GIL serialises Python code; flat means no lock contention cost).",
+        "",
+        "| contestant | 1 thread | 2 threads | 4 threads |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, values in threads:
+        lines.append(f"| {label} | " + " | ".join(fmt_ns(v) for v in values) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--budget-ms", type=float, default=8.0, help="time per contestant per round")
+    parser.add_argument("--thread-calls", type=int, default=100_000)
+    args = parser.parse_args()
+    command = " ".join([".venv/bin/python", "bench/python/bench.py", *sys.argv[1:]])
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(2)
+    os.dup2(devnull, 2)  # the libraries' log output goes nowhere, at full cost
+    try:
+        results = run_scenarios(args.rounds, args.budget_ms * 1e6)
+        threads = s7([1, 2, 4], args.thread_calls)
+    finally:
+        os.dup2(saved, 2)
+    text = render(results, threads, command, args.rounds)
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
