@@ -66,11 +66,11 @@ class AsyncCircuitBreaker:
 
     @property
     def _time_source(self) -> Callable[[], float]:
-        return self._core.time_source  # type: ignore[no-any-return]
+        return self._core.time_source
 
     async def state(self) -> CircuitState:
         """Get the current state of the circuit breaker."""
-        return self._core.state()  # type: ignore[no-any-return]
+        return self._core.state()
 
     async def failure_count(self) -> int:
         """Get the current failure count."""

@@ -199,7 +199,7 @@ def retry(
     """
     if len(exceptions) == 1 and callable(exceptions[0]) and not isinstance(exceptions[0], type):
         # Called as @retry without parentheses
-        return _handle_no_parentheses_retry(exceptions[0])  # type: ignore[return-value]
+        return _handle_no_parentheses_retry(exceptions[0])
 
     _validate_retry_parameters(policy, max_attempts, base_delay, backoff, max_delay, jitter)
 
@@ -305,7 +305,7 @@ def fallback(*fallback_funcs: Callable[..., Any]) -> Callable[[F], F]:
     """
     from resilience.fallback import fallback as _fallback
 
-    return _fallback(*fallback_funcs)  # type: ignore[return-value]
+    return _fallback(*fallback_funcs)
 
 
 __all__ = [

@@ -41,8 +41,8 @@ class FallbackChain:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return (self.fallbacks, self.expected_exceptions) == (
-            other.fallbacks,  # type: ignore[attr-defined]
-            other.expected_exceptions,  # type: ignore[attr-defined]
+            other.fallbacks,
+            other.expected_exceptions,
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like the attrs original
