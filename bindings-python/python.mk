@@ -38,7 +38,8 @@ test-python: $(PY_INSTALLED)
 	# The hand-written stubs match the runtime; the package and the demo type-check strictly.
 	cd $(ROOT) && MYPY_CACHE_DIR=$(ROOT)/target/mypy-cache $(PY) -m mypy.stubtest resilience \
 		--allowlist $(PY_DIR)/stubtest-allowlist.txt
-	cd $(ROOT) && MYPY_CACHE_DIR=$(ROOT)/target/mypy-cache $(PY) -m mypy --strict -p resilience examples/python/demo.py
+	cd $(ROOT) && MYPY_CACHE_DIR=$(ROOT)/target/mypy-cache $(PY) -m mypy --strict -p resilience
+	cd $(ROOT) && MYPY_CACHE_DIR=$(ROOT)/target/mypy-cache $(PY) -m mypy --strict examples/python/demo.py
 
 demo-python: $(PY_INSTALLED)
 	@mkdir -p $(DEMO_DIR)
