@@ -13,8 +13,8 @@
 
 #include "resilience.h"
 
-#define REPEATS 7
-#define ITERS 2000000L
+#define REPEATS 21
+#define ITERS 500000L
 
 /* Per thread, so S7's threads share nothing but the breaker under test. */
 static __thread volatile uint64_t sink;
