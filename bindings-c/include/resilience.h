@@ -39,7 +39,7 @@
  * The canonical "fatal failure" return value. Any value < 0 is a fatal
  * failure: the executor gives up at once without retrying.
  */
-#define RESILIENCE_OP_FATAL -1
+#define RESILIENCE_OP_FATAL (0 - 1)
 
 /**
  * The result of every function. The numeric values are part of the ABI:

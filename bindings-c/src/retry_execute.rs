@@ -18,7 +18,9 @@ pub const RESILIENCE_OP_SUCCESS: c_int = 0;
 pub const RESILIENCE_OP_RETRYABLE: c_int = 1;
 /// The canonical "fatal failure" return value. Any value < 0 is a fatal
 /// failure: the executor gives up at once without retrying.
-pub const RESILIENCE_OP_FATAL: c_int = -1;
+// Spelled `0 - 1` so cbindgen emits `(0 - 1)`: a bare `-1` macro breaks
+// `x-RESILIENCE_OP_FATAL` (it becomes `x--1`).
+pub const RESILIENCE_OP_FATAL: c_int = 0 - 1;
 
 /// The operation run by resilience_retry_execute(): `attempt` is 1-based.
 /// Return RESILIENCE_OP_SUCCESS (0), a positive code for a retryable

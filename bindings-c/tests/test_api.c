@@ -30,6 +30,8 @@ static void test_status_messages(void) {
     CHECK(RESILIENCE_OK == 0 && RESILIENCE_ERR_NULL_ARGUMENT == 1 && RESILIENCE_ERR_INVALID_CONFIG == 2 &&
           RESILIENCE_ERR_INVALID_ARGUMENT == 3 && RESILIENCE_ERR_CIRCUIT_OPEN == 4 &&
           RESILIENCE_ERR_BULKHEAD_FULL == 5 && RESILIENCE_ERR_OPERATION_FAILED == 6 && RESILIENCE_ERR_PANIC == 7);
+    /* The operation codes are safe in any expression (a bare -1 macro is not). */
+    CHECK(1-RESILIENCE_OP_FATAL == 2 && RESILIENCE_OP_SUCCESS == 0 && RESILIENCE_OP_RETRYABLE > 0);
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_CLOSED), "closed") == 0);
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_OPEN), "open") == 0);
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_HALF_OPEN), "half_open") == 0);
