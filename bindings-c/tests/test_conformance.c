@@ -394,6 +394,10 @@ static void run_fallback(const json_value *c) {
     char calls[16][32], got_answer[32] = "", got_raised[32] = "";
     size_t n_calls = 0, i;
     if (!expected || !primary || !want_calls) { case_failed("malformed"); return; }
+    if (!str_eq(primary, "ok") && !str_eq(primary, "expected_error") && !str_eq(primary, "unexpected_error")) {
+        case_failed("unknown primary outcome");
+        return;
+    }
     CHECK_OK(resilience_fallback_new((size_t)json_get(c, "fallbacks")->number, &chain));
     snprintf(calls[n_calls++], 32, "primary");
     if (str_eq(primary, "ok")) {
@@ -404,6 +408,7 @@ static void run_fallback(const json_value *c) {
         while (step.action == RESILIENCE_FALLBACK_CALL && n_calls < 16) {
             const json_value *o = json_at(outcomes, step.index);
             snprintf(calls[n_calls++], 32, "fallback:%zu", step.index);
+            if (!str_eq(o, "ok") && !str_eq(o, "error")) case_failed("unknown fallback outcome");
             if (str_eq(o, "ok")) {
                 snprintf(got_answer, sizeof got_answer, "fallback:%zu", step.index);
                 got_raised[0] = '\0';
