@@ -170,7 +170,7 @@ typedef struct {
     const json_value *outcomes;
     size_t calls;
     int beyond_script;
-    uint32_t on_retry[64][1];
+    uint32_t on_retry_attempt[64];
     uint64_t on_retry_delay[64];
     size_t on_retry_count;
 } script;
@@ -194,7 +194,7 @@ static void record_retry(void *user_data, uint32_t attempt, int code, uint64_t d
     script *s = user_data;
     (void)code;
     if (s->on_retry_count < 64) {
-        s->on_retry[s->on_retry_count][0] = attempt;
+        s->on_retry_attempt[s->on_retry_count] = attempt;
         s->on_retry_delay[s->on_retry_count] = delay_ns;
     }
     s->on_retry_count++;
@@ -236,7 +236,7 @@ static void run_retry(const json_value *c) {
     for (i = 0; i < sleeps->count && i < clock.sleep_count; i++) CHECK_EQ_U64(clock.sleeps[i], sleeps->items[i]->number);
     CHECK_EQ_U64(s.on_retry_count, hooks->count);
     for (i = 0; i < hooks->count && i < s.on_retry_count; i++) {
-        CHECK_EQ_U64(s.on_retry[i][0], json_at(hooks->items[i], 0)->number);
+        CHECK_EQ_U64(s.on_retry_attempt[i], json_at(hooks->items[i], 0)->number);
         CHECK_EQ_U64(s.on_retry_delay[i], json_at(hooks->items[i], 1)->number);
     }
     {
