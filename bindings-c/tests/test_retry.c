@@ -130,9 +130,30 @@ static void test_step_api(void) {
     resilience_retry_policy_free(p);
 }
 
+/* A NULL time source means the system sleeper; zero delays keep the test
+ * free of real waiting while still going through it. */
+static void test_system_sleeper_with_zero_delays(void) {
+    resilience_retry_policy_t *p = NULL;
+    resilience_retry_config_t cfg = resilience_retry_config_default();
+    vclock clock;
+    flaky f;
+    resilience_retry_outcome_t o;
+    memset(&clock, 0, sizeof clock);
+    memset(&f, 0, sizeof f);
+    f.clock = &clock;
+    f.codes[0] = RESILIENCE_OP_RETRYABLE;
+    cfg.base_delay_ns = 0;
+    cfg.max_delay_ns = 0;
+    CHECK_OK(resilience_retry_policy_new(&cfg, &p));
+    CHECK_OK(resilience_retry_execute(p, flaky_op, flaky_on_retry, &f, NULL, &o));
+    CHECK(o.attempts == 2 && o.total_delay_ns == 0 && f.retries == 1 && f.retried_delay[0] == 0);
+    resilience_retry_policy_free(p);
+}
+
 int main(void) {
     test_two_failures_then_success();
     test_exhausted_and_fatal();
     test_step_api();
+    test_system_sleeper_with_zero_delays();
     return check_report("retry");
 }
