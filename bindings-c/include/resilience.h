@@ -154,6 +154,35 @@ typedef struct resilience_time_source_t {
 } resilience_time_source_t;
 
 /**
+ * A breaker state: one of the `RESILIENCE_CIRCUIT_*` values.
+ */
+typedef uint32_t resilience_circuit_state_t;
+
+/**
+ * Told about every state change of a breaker, after it happened and outside
+ * the breaker's lock (so the callback may call back into the breaker). A
+ * shared breaker calls it from whichever thread caused the change.
+ *
+ * Ownership as for resilience_time_source_t: the breaker takes `user_data`
+ * when its `_new` succeeds and calls `free_user_data` (if not NULL) once
+ * from `_free`. All-NULL (the default) means no listener.
+ */
+typedef struct resilience_transition_listener_t {
+  /**
+   * Passed as the first argument of every callback.
+   */
+  void *user_data;
+  /**
+   * Called with the state before and after (RESILIENCE_CIRCUIT_* values).
+   */
+  void (*on_transition)(void *user_data, resilience_circuit_state_t from, resilience_circuit_state_t to);
+  /**
+   * Called once with `user_data` when the breaker is freed.
+   */
+  void (*free_user_data)(void *user_data);
+} resilience_transition_listener_t;
+
+/**
  * Configuration of a circuit breaker. Start from
  * resilience_circuit_breaker_config_default().
  */
@@ -175,6 +204,11 @@ typedef struct resilience_circuit_breaker_config_t {
    * clock. The breaker takes ownership of `clock.user_data` on success.
    */
   struct resilience_time_source_t clock;
+  /**
+   * State-change notifications; all-NULL (the default) means none. The
+   * breaker takes ownership of `listener.user_data` on success.
+   */
+  struct resilience_transition_listener_t listener;
 } resilience_circuit_breaker_config_t;
 
 /**
@@ -188,11 +222,6 @@ typedef struct resilience_permit_t {
    */
   uint64_t token;
 } resilience_permit_t;
-
-/**
- * A breaker state: one of the `RESILIENCE_CIRCUIT_*` values.
- */
-typedef uint32_t resilience_circuit_state_t;
 
 /**
  * Configuration of a bulkhead. Start from resilience_bulkhead_config_default().
@@ -410,21 +439,6 @@ typedef struct resilience_retry_decision_t {
 } resilience_retry_decision_t;
 
 /**
- * Calls flow; failures are counted.
- */
-#define RESILIENCE_CIRCUIT_CLOSED 0
-
-/**
- * Calls are rejected until the recovery timeout has passed.
- */
-#define RESILIENCE_CIRCUIT_OPEN 1
-
-/**
- * The recovery timeout has passed: limited trial calls decide.
- */
-#define RESILIENCE_CIRCUIT_HALF_OPEN 2
-
-/**
  * A slot is yours: call resilience_bulkhead_release() when done.
  */
 #define RESILIENCE_ADMISSION_ACQUIRED 0
@@ -532,12 +546,28 @@ typedef struct resilience_retry_decision_t {
  */
 #define resilience_status_t_ALL { RESILIENCE_OK, RESILIENCE_ERR_NULL_ARGUMENT, RESILIENCE_ERR_INVALID_CONFIG, RESILIENCE_ERR_INVALID_ARGUMENT, RESILIENCE_ERR_CIRCUIT_OPEN, RESILIENCE_ERR_BULKHEAD_FULL, RESILIENCE_ERR_OPERATION_FAILED, RESILIENCE_ERR_PANIC, }
 
+/**
+ * Calls flow; failures are counted.
+ */
+#define RESILIENCE_CIRCUIT_CLOSED 0
+
+/**
+ * Calls are rejected until the recovery timeout has passed.
+ */
+#define RESILIENCE_CIRCUIT_OPEN 1
+
+/**
+ * The recovery timeout has passed: limited trial calls decide.
+ */
+#define RESILIENCE_CIRCUIT_HALF_OPEN 2
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * The defaults: threshold 5, recovery 30 s, one half-open trial, system clock.
+ * The defaults: threshold 5, recovery 30 s, one half-open trial, system
+ * clock, no listener.
  */
 struct resilience_circuit_breaker_config_t resilience_circuit_breaker_config_default(void);
 
@@ -555,7 +585,7 @@ enum resilience_status_t resilience_permit_is_trial(struct resilience_permit_t p
  *
  * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a
  * zero failure_threshold or half_open_max_calls. On error the caller keeps
- * ownership of `config->clock.user_data`.
+ * ownership of `config->clock.user_data` and `config->listener.user_data`.
  *
  * # Safety
  * Pointers are NULL or valid; the clock callbacks are thread-safe if the

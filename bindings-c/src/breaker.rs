@@ -1,31 +1,17 @@
 //! The circuit breaker handle: permits for callers that drive their own I/O.
 
 use resilience_core::{
-    count_from_i64, duration_from_nanos_i64, BreakerConfig, CircuitBreaker, CircuitState, PermitToken,
-    DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
+    count_from_i64, duration_from_nanos_i64, BreakerConfig, CircuitBreaker, PermitToken, DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
 };
 
 use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
 use crate::status::resilience_status_t;
 use crate::time_source::{resilience_time_source_t, OwnedClock};
-
-/// A breaker state: one of the `RESILIENCE_CIRCUIT_*` values.
-#[allow(non_camel_case_types)]
-pub type resilience_circuit_state_t = u32;
-/// Calls flow; failures are counted.
-pub const RESILIENCE_CIRCUIT_CLOSED: resilience_circuit_state_t = 0;
-/// Calls are rejected until the recovery timeout has passed.
-pub const RESILIENCE_CIRCUIT_OPEN: resilience_circuit_state_t = 1;
-/// The recovery timeout has passed: limited trial calls decide.
-pub const RESILIENCE_CIRCUIT_HALF_OPEN: resilience_circuit_state_t = 2;
-
-fn state_to_c(s: CircuitState) -> resilience_circuit_state_t {
-    match s {
-        CircuitState::Closed => RESILIENCE_CIRCUIT_CLOSED,
-        CircuitState::Open => RESILIENCE_CIRCUIT_OPEN,
-        CircuitState::HalfOpen => RESILIENCE_CIRCUIT_HALF_OPEN,
-    }
-}
+use crate::transition::{
+    resilience_circuit_state_t, resilience_transition_listener_t, state_to_c, OwnedListener, RESILIENCE_CIRCUIT_CLOSED,
+    RESILIENCE_CIRCUIT_HALF_OPEN, RESILIENCE_CIRCUIT_OPEN,
+};
 
 /// Configuration of a circuit breaker. Start from
 /// resilience_circuit_breaker_config_default().
@@ -42,9 +28,13 @@ pub struct resilience_circuit_breaker_config_t {
     /// The clock (`now_ns`); all-NULL (the default) is the system monotonic
     /// clock. The breaker takes ownership of `clock.user_data` on success.
     pub clock: resilience_time_source_t,
+    /// State-change notifications; all-NULL (the default) means none. The
+    /// breaker takes ownership of `listener.user_data` on success.
+    pub listener: resilience_transition_listener_t,
 }
 
-/// The defaults: threshold 5, recovery 30 s, one half-open trial, system clock.
+/// The defaults: threshold 5, recovery 30 s, one half-open trial, system
+/// clock, no listener.
 #[no_mangle]
 pub extern "C" fn resilience_circuit_breaker_config_default() -> resilience_circuit_breaker_config_t {
     resilience_circuit_breaker_config_t {
@@ -52,6 +42,7 @@ pub extern "C" fn resilience_circuit_breaker_config_default() -> resilience_circ
         recovery_timeout_ns: signed_nanos(DEFAULT_RECOVERY_TIMEOUT),
         half_open_max_calls: i64::from(DEFAULT_HALF_OPEN_MAX_CALLS),
         clock: resilience_time_source_t::SYSTEM,
+        listener: resilience_transition_listener_t::NONE,
     }
 }
 
@@ -95,7 +86,7 @@ pub struct resilience_circuit_breaker_t {
 ///
 /// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a
 /// zero failure_threshold or half_open_max_calls. On error the caller keeps
-/// ownership of `config->clock.user_data`.
+/// ownership of `config->clock.user_data` and `config->listener.user_data`.
 ///
 /// # Safety
 /// Pointers are NULL or valid; the clock callbacks are thread-safe if the
@@ -115,7 +106,11 @@ pub unsafe extern "C" fn resilience_circuit_breaker_new(
             .half_open_max_calls(count_from_i64("half_open_max_calls", c.half_open_max_calls, 1)?)
             .build()?;
         // Only now, with nothing left to fail, does the clock change hands.
-        let breaker = CircuitBreaker::new(validated, OwnedClock::new(c.clock));
+        let mut breaker = CircuitBreaker::new(validated, OwnedClock::new(c.clock));
+        if c.listener.on_transition.is_some() || c.listener.free_user_data.is_some() {
+            let listener = OwnedListener::new(c.listener);
+            breaker = breaker.with_listener(move |t| listener.notify(t));
+        }
         // SAFETY: checked out-param.
         unsafe { hand_out(out, resilience_circuit_breaker_t { breaker }) }
     })

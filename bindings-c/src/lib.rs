@@ -29,6 +29,7 @@ mod retry_policy;
 mod retry_state;
 mod status;
 mod time_source;
+mod transition;
 
 pub use breaker::*;
 pub use bulkhead::*;
@@ -39,3 +40,4 @@ pub use retry_policy::*;
 pub use retry_state::*;
 pub use status::{resilience_last_error_message, resilience_status_message, resilience_status_t};
 pub use time_source::*;
+pub use transition::*;

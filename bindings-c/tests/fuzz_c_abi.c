@@ -116,12 +116,19 @@ static void fuzz_retry(bytes *b) {
     resilience_retry_policy_free(p);
 }
 
+/* Every transition reported must be a real change between known states. */
+static void check_transition(void *u, resilience_circuit_state_t from, resilience_circuit_state_t to) {
+    REQUIRE(from != to && from <= RESILIENCE_CIRCUIT_HALF_OPEN && to <= RESILIENCE_CIRCUIT_HALF_OPEN);
+    ++*(unsigned *)u;
+}
+
 static void fuzz_breaker(bytes *b) {
     resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
     resilience_circuit_breaker_t *br = NULL;
     resilience_permit_t held[4];
     size_t n_held = 0;
     world w = {0, NULL, 0};
+    unsigned transitions = 0;
     resilience_status_t st;
     int i;
     cfg.failure_threshold = (int64_t)(int8_t)take(b, 1);
@@ -129,6 +136,8 @@ static void fuzz_breaker(bytes *b) {
     cfg.half_open_max_calls = (int64_t)(int8_t)take(b, 1);
     cfg.clock.user_data = &w;
     cfg.clock.now_ns = world_now;
+    cfg.listener.user_data = &transitions;
+    cfg.listener.on_transition = check_transition;
     st = resilience_circuit_breaker_new(&cfg, &br);
     require_known_status(st);
     if (st != RESILIENCE_OK) { REQUIRE(br == NULL); return; }

@@ -338,6 +338,68 @@ static void test_breaker_api(void) {
     resilience_circuit_breaker_free(b);
 }
 
+typedef struct {
+    resilience_circuit_state_t seen[16][2];
+    size_t count;
+    int *freed;
+} transitions;
+
+static void record_transition(void *user_data, resilience_circuit_state_t from, resilience_circuit_state_t to) {
+    transitions *t = user_data;
+    if (t->count < 16) {
+        t->seen[t->count][0] = from;
+        t->seen[t->count][1] = to;
+    }
+    t->count++;
+}
+
+static void free_transitions(void *user_data) {
+    transitions *t = user_data;
+    *t->freed = 1;
+    free(t);
+}
+
+/* The listener hears every change, in order, and is finalized with the breaker. */
+static void test_breaker_listener(void) {
+    resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
+    resilience_circuit_breaker_t *b = NULL;
+    resilience_permit_t p;
+    vclock *clock = NULL;
+    int clock_freed = 0, listener_freed = 0;
+    transitions *t = calloc(1, sizeof *t);
+    CHECK(cfg.listener.user_data == NULL && cfg.listener.on_transition == NULL && cfg.listener.free_user_data == NULL);
+    t->freed = &listener_freed;
+    cfg.failure_threshold = 1;
+    cfg.recovery_timeout_ns = 10;
+    cfg.clock = vclock_owned(&clock, &clock_freed);
+    cfg.listener.user_data = t;
+    cfg.listener.on_transition = record_transition;
+    cfg.listener.free_user_data = free_transitions;
+    cfg.half_open_max_calls = 0; /* invalid: neither finalizer may run */
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "half_open_max_calls");
+    CHECK(listener_freed == 0 && clock_freed == 0);
+    cfg.half_open_max_calls = 1;
+    CHECK_OK(resilience_circuit_breaker_new(&cfg, &b));
+
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &p, NULL));
+    CHECK_OK(resilience_circuit_breaker_record_failure(b, p)); /* closed -> open */
+    clock->now_ns += 10;
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &p, NULL)); /* open -> half_open */
+    CHECK_OK(resilience_circuit_breaker_record_failure(b, p));    /* half_open -> open */
+    clock->now_ns += 10;
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &p, NULL)); /* open -> half_open */
+    CHECK_OK(resilience_circuit_breaker_record_success(b, p));    /* half_open -> closed */
+    CHECK_OK(resilience_circuit_breaker_reset(b));                /* already closed: no change */
+    CHECK_EQ_U64(t->count, 5);
+    CHECK(t->seen[0][0] == RESILIENCE_CIRCUIT_CLOSED && t->seen[0][1] == RESILIENCE_CIRCUIT_OPEN);
+    CHECK(t->seen[1][0] == RESILIENCE_CIRCUIT_OPEN && t->seen[1][1] == RESILIENCE_CIRCUIT_HALF_OPEN);
+    CHECK(t->seen[2][0] == RESILIENCE_CIRCUIT_HALF_OPEN && t->seen[2][1] == RESILIENCE_CIRCUIT_OPEN);
+    CHECK(t->seen[3][0] == RESILIENCE_CIRCUIT_OPEN && t->seen[3][1] == RESILIENCE_CIRCUIT_HALF_OPEN);
+    CHECK(t->seen[4][0] == RESILIENCE_CIRCUIT_HALF_OPEN && t->seen[4][1] == RESILIENCE_CIRCUIT_CLOSED);
+    resilience_circuit_breaker_free(b);
+    CHECK(listener_freed == 1 && clock_freed == 1);
+}
+
 static void test_bulkhead_api(void) {
     resilience_bulkhead_config_t cfg = resilience_bulkhead_config_default();
     resilience_bulkhead_t *b = (resilience_bulkhead_t *)(uintptr_t)SENTINEL;
@@ -488,6 +550,7 @@ int main(void) {
     test_retry_state_bad_input();
     test_execute_bad_input();
     test_breaker_api();
+    test_breaker_listener();
     test_bulkhead_api();
     test_fallback_api();
     test_retry_after_and_durations();
