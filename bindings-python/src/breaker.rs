@@ -166,7 +166,13 @@ impl BreakerInner {
 /// The native base of `resilience.circuit_sync.SyncCircuitBreaker` (which
 /// only adds the documented `__init__` signature): a thread-safe breaker
 /// whose whole `call` runs here.
-#[pyclass(frozen, subclass, weakref, module = "resilience._core", name = "SyncCircuitBreakerBase")]
+#[pyclass(
+    frozen,
+    subclass,
+    weakref,
+    module = "resilience._core",
+    name = "SyncCircuitBreakerBase"
+)]
 pub(crate) struct SyncCircuitBreaker {
     inner: BreakerInner,
 }
@@ -333,7 +339,7 @@ impl BreakerCore {
 /// through its breaker natively (no Python frame in between). Like
 /// `RetryingFunction`, it carries a `__dict__` for `functools.wraps` and
 /// binds as a method.
-#[pyclass(dict, module = "resilience.decorators")]
+#[pyclass(dict, weakref, module = "resilience.decorators")]
 pub(crate) struct BreakerFunction {
     breaker: Option<Py<SyncCircuitBreaker>>,
     func: Option<Py<PyAny>>,

@@ -161,7 +161,7 @@ pub(crate) fn bind_method<'py>(
 /// It carries a `__dict__` so `functools.wraps` can copy the function's
 /// name, docstring and `__wrapped__`, and binds like a function when used
 /// as a method.
-#[pyclass(dict, module = "resilience.decorators")]
+#[pyclass(dict, weakref, module = "resilience.decorators")]
 pub(crate) struct RetryingFunction {
     func: Option<Py<PyAny>>,
     policy: Option<Py<RetryPolicyCore>>,

@@ -167,3 +167,20 @@ def test_async_retry_path() -> None:
 
 async def _no_sleep(_: float) -> None:
     return None
+
+
+@pytest.mark.parametrize("decorate", [lambda f: retry(f), lambda f: __import__("resilience").circuit_breaker()(f)])
+def test_reference_cycles_through_native_wrappers_are_collected(decorate: Any) -> None:
+    import weakref
+
+    def make() -> Any:
+        @decorate
+        def recursive(n: int) -> int:
+            return 0 if n == 0 else recursive(n - 1)  # the closure refers to the wrapper
+
+        assert recursive(3) == 0
+        return weakref.ref(recursive)
+
+    ref = make()
+    gc.collect()
+    assert ref() is None, "the wrapper <-> function cycle was not collected"
