@@ -5,7 +5,7 @@
 //
 //   make bench-js      (builds the package and the futures-path variant first)
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 import * as R from '../../bindings-wasm/dist/node.mjs';
 
@@ -199,6 +199,7 @@ out.push('Command: `make bench-js` (runs `node bench/js/bench.mjs`, one process)
 out.push(
   `Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared); ${ROUNDS} interleaved rounds of ~20 ms per contestant after a warm-up; median of the rounds' mean time per operation.`,
 );
+out.push(`Load average when the run ended: ${loadavg().map((l) => l.toFixed(2)).join(', ')} (other builds share the machine; compare columns within a row, not across runs).`);
 out.push('Each cell: time per operation, and in brackets the overhead over the bare call of the same run.');
 out.push('Peers: cockatiel 4.0.0, p-retry 9.0.0, opossum 10.0.0. "—": the peer has no such feature.');
 out.push('');
