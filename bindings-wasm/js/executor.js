@@ -12,6 +12,8 @@ const NO_HINT = Number.NaN;
 /** Why core gave up, by its `on_failure` answer (-1, -2). */
 const GIVE_UP_REASONS = Object.freeze({ '-1': 'exhausted', '-2': 'not_retryable' });
 
+let internals;
+
 /** Runs operations under a RetryPolicy. */
 export class RetryExecutor {
   #policy;
@@ -44,7 +46,7 @@ export class RetryExecutor {
    * promise in every case (a synchronous throw of `fn` is a failed attempt).
    */
   execute(fn) {
-    if (this.#signal !== undefined) return this.run(fn, this.#signal, undefined);
+    if (this.#signal !== undefined) return this.#run(fn, this.#signal, undefined);
     // Fast path: no signal, so the first attempt needs nothing from core, and
     // a `.then` costs less than an async frame (bench/js/RESULTS.md, S1).
     let first;
@@ -56,12 +58,19 @@ export class RetryExecutor {
     return Promise.resolve(first).then(undefined, (error) => this.#retryAfter(fn, error, undefined, undefined));
   }
 
+  static {
+    internals = {
+      run: (executor, fn, signal, judge) => executor.#run(fn, signal, judge),
+      nowUnixMs: (executor) => executor.#clock(),
+    };
+  }
+
   /**
-   * The general loop (package-internal). `judge(value, attempt)` may call a
-   * resolved value a failure worth retrying by returning its Retry-After
-   * hint in ms (NaN: none); `undefined` accepts the value.
+   * The general loop. `judge(value, attempt)` may call a resolved value a
+   * failure worth retrying by returning its Retry-After hint in ms (NaN:
+   * none); `undefined` accepts the value.
    */
-  async run(fn, signal, judge) {
+  async #run(fn, signal, judge) {
     signal?.throwIfAborted();
     let value;
     try {
@@ -110,11 +119,6 @@ export class RetryExecutor {
     }
   }
 
-  /** The wall clock in ms since the epoch (for HTTP-date Retry-After hints). */
-  nowUnixMs() {
-    return this.#clock();
-  }
-
   #notify(attempt, failure, delayMs) {
     const onRetry = this.#onRetry;
     if (onRetry === undefined) return;
@@ -146,4 +150,17 @@ export class RetryExecutor {
     if (delayMs === 0) return signal === undefined ? undefined : raceAbort(undefined, signal);
     return defaultSleep(delayMs, signal);
   }
+}
+
+/**
+ * Package-internal: runs `fn` through `executor` with an optional per-call
+ * signal and a judge of resolved values (see withRetry).
+ */
+export function runJudged(executor, fn, signal, judge) {
+  return internals.run(executor, fn, signal, judge);
+}
+
+/** Package-internal: the executor's wall clock, ms since the epoch. */
+export function wallClockMs(executor) {
+  return internals.nowUnixMs(executor);
 }

@@ -3,7 +3,7 @@
 // and retry-or-give-up are core's; this reads headers and discards bodies.
 
 import { native } from './native.js';
-import { RetryExecutor } from './executor.js';
+import { RetryExecutor, runJudged, wallClockMs } from './executor.js';
 import { policyInternals, RetryPolicy } from './policy.js';
 import { ConfigError } from './errors.js';
 
@@ -30,7 +30,7 @@ export function withRetry(fetchFn, options = {}) {
   return (input, init) => {
     const callSignal = init?.signal ?? signal;
     const attemptInit = callSignal !== undefined && init?.signal === undefined ? { ...init, signal: callSignal } : init;
-    return executor.run(() => fetchFn(input, attemptInit), callSignal ?? undefined, judge);
+    return runJudged(executor, () => fetchFn(input, attemptInit), callSignal ?? undefined, judge);
   };
 }
 
@@ -38,7 +38,7 @@ export function withRetry(fetchFn, options = {}) {
 function retryAfterMs(response, executor) {
   const header = response.headers?.get?.('retry-after');
   if (header == null) return Number.NaN;
-  return native.retry_after_ms(String(header), executor.nowUnixMs()) ?? Number.NaN;
+  return native.retry_after_ms(String(header), wallClockMs(executor)) ?? Number.NaN;
 }
 
 /** Frees the connection of a response that will not be read. */
