@@ -120,3 +120,17 @@ test('the request signal aborts the retry loop with its reason', async (t) => {
   await assert.rejects(resilientFetch(server.url, { signal: controller.signal }), (e) => e === controller.signal.reason);
   assert.equal(server.requests.length, 1);
 });
+
+test('by default 408, 429 and 5xx gateway statuses are retried, others are not', async (t) => {
+  const server = await startFlakyServer([{ status: 500 }, { status: 502 }, { status: 400 }]);
+  t.after(server.close);
+  const time = new VirtualTime();
+  const resilientFetch = withRetry(fetch, { maxAttempts: 5, sleep: time.sleep });
+  assert.equal((await resilientFetch(server.url)).status, 400);
+  assert.equal(server.requests.length, 3);
+});
+
+test('withRetry needs a function', async () => {
+  const { ConfigError } = await import('resilience-wasm');
+  assert.throws(() => withRetry('fetch'), (e) => e instanceof ConfigError && e.parameter === 'fetch');
+});
