@@ -4,6 +4,7 @@
 import { BrokenCircuitError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
 import { numberFor, optionalFunction } from './options.js';
+import { notAFunction } from './timers.js';
 
 const STATES = Object.freeze(['closed', 'open', 'half_open']);
 
@@ -31,7 +32,12 @@ export class CircuitBreaker {
    * Runs `fn()` if the breaker admits it; rejects with BrokenCircuitError
    * when it does not, else settles like `fn()` (its error unchanged).
    */
-  async execute(fn) {
+  execute(fn) {
+    if (typeof fn !== 'function') return notAFunction('CircuitBreaker.execute', fn);
+    return this.#execute(fn);
+  }
+
+  async #execute(fn) {
     const core = this.#core;
     const token = core.acquire();
     if (token < 0) throw new BrokenCircuitError(core.retry_after_ms());

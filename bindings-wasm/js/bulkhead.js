@@ -4,7 +4,7 @@
 import { BulkheadRejectedError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
 import { numberFor, optionalFunction } from './options.js';
-import { defaultSleep } from './timers.js';
+import { defaultSleep, notAFunction } from './timers.js';
 
 const ACQUIRED = -1;
 const QUEUE_FULL = -2;
@@ -45,7 +45,12 @@ export class Bulkhead {
    * Runs `fn()` once a slot is free. Rejects with BulkheadRejectedError when
    * the queue is full or the wait times out; otherwise settles like `fn()`.
    */
-  async execute(fn) {
+  execute(fn) {
+    if (typeof fn !== 'function') return notAFunction('Bulkhead.execute', fn);
+    return this.#execute(fn);
+  }
+
+  async #execute(fn) {
     const admission = this.#core.try_acquire();
     if (admission === QUEUE_FULL) throw new BulkheadRejectedError('queue_full', 'the queue is full');
     if (admission !== ACQUIRED) await this.#waitForSlot(admission);

@@ -4,6 +4,7 @@
 import { ConfigError } from './errors.js';
 import { native } from './native.js';
 import { errorFilter } from './options.js';
+import { notAFunction } from './timers.js';
 
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain {
@@ -28,7 +29,12 @@ export class FallbackChain {
    * fallback that succeeds. Rejects with the primary's error when it is not
    * expected, else with the last fallback's error (the primary's if none).
    */
-  async execute(primary, ...args) {
+  execute(primary, ...args) {
+    if (typeof primary !== 'function') return notAFunction('FallbackChain.execute', primary);
+    return this.#execute(primary, args);
+  }
+
+  async #execute(primary, args) {
     try {
       return await primary(...args);
     } catch (primaryError) {

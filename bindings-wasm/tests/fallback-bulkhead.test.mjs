@@ -126,3 +126,17 @@ test('bulkhead: bad options are ConfigErrors', () => {
     assert.throws(() => new Bulkhead(options), (e) => e instanceof ConfigError && e.parameter === parameter);
   }
 });
+
+test('every execute rejects a non-function at once, without retrying or counting', async () => {
+  const { CircuitBreaker, RetryExecutor, RetryPolicy } = await import('resilience-wasm');
+  const breaker = new CircuitBreaker({ failureThreshold: 1 });
+  for (const run of [
+    () => new RetryExecutor(new RetryPolicy()).execute('fetch'),
+    () => breaker.execute(42),
+    () => new FallbackChain([]).execute(null),
+    () => new Bulkhead().execute({}),
+  ]) {
+    await assert.rejects(run(), (e) => e instanceof TypeError && /must be a function/.test(e.message));
+  }
+  assert.equal(breaker.state, 'closed');
+});
