@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -45,8 +46,8 @@ def test_release_hands_the_slot_to_waiters_in_fifo_order() -> None:
         t = threading.Thread(target=waiter, args=(i,))
         t.start()
         threads.append(t)
-        while pool.queue_size() < i + 1:  # wait until it is queued (order of arrival)
-            threading.Event().wait(0.001)
+        while pool.queue_size() < i + 1:  # let it queue first (order of arrival)
+            time.sleep(0)  # yields the GIL; no real waiting
     for i in range(3):
         pool.release()
         assert done.acquire(timeout=10)

@@ -4,6 +4,7 @@ callbacks, exception filtering, logging, cancellation, identity."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 import traceback
@@ -276,3 +277,37 @@ def test_sleep_func_errors_propagate(clock: VirtualClock) -> None:
     with pytest.raises(KeyboardInterrupt):
         ex.execute_sync(flaky)
     assert flaky.calls == 1
+
+
+@BOTH
+def test_no_record_is_built_when_nobody_listens(run: Any, clock: VirtualClock, monkeypatch: Any) -> None:
+    # With logging unconfigured only the package's NullHandler is in the
+    # chain: the records would be dropped, so they are not even built.
+    built: list[str] = []
+
+    class Count(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            built.append(record.getMessage())
+            return True
+
+    logger = logging.getLogger("resilience")
+    monkeypatch.setattr(logging.root, "handlers", [])
+    old_level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel also clears isEnabledFor's cache
+    counter = Count()
+    logger.addFilter(counter)
+    try:
+        with pytest.raises(ConnectionError):
+            run(executor(clock), Flaky(5))
+        assert built == []
+        handler = logging.StreamHandler(io.StringIO())  # a real listener: records are built again
+        logger.addHandler(handler)
+        try:
+            with pytest.raises(ConnectionError):
+                run(executor(clock), Flaky(5))
+        finally:
+            logger.removeHandler(handler)
+        assert built == ["Retry 1/3 after 1.00s", "Retry 2/3 after 2.00s", "All 3 retry attempts failed"]
+    finally:
+        logger.removeFilter(counter)
+        logger.setLevel(old_level)

@@ -1,9 +1,9 @@
 """Log records of the `resilience` logger, shaped like provide.foundation's.
 
 Every message has the original's text; the original's structured fields
-travel as `extra` attributes of the record. Callers check
-`logger.isEnabledFor(level)` first (the native loops do too), so nothing is
-formatted when the level is filtered out.
+travel as `extra` attributes of the record. Callers check `enabled(level)`
+first (the native loops do the same check), so nothing is formatted when the
+level is filtered out or nobody listens.
 """
 
 from __future__ import annotations
@@ -12,6 +12,24 @@ import logging
 from typing import Any
 
 logger = logging.getLogger("resilience")
+
+
+def _has_listener() -> bool:
+    """Whether a record would reach a handler other than a NullHandler."""
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if type(handler) is not logging.NullHandler:
+                return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False
+
+
+def enabled(level: int) -> bool:
+    """Whether a record at `level` would be emitted and received by someone."""
+    return logger.isEnabledFor(level) and _has_listener()
 
 
 def _name(func: Any) -> str:

@@ -92,7 +92,7 @@ class Bulkhead:
     def _emit_event(self, operation: str, **data: Any) -> None:
         """Emit a bulkhead event as a DEBUG record (nothing when filtered out)."""
         logger = _logging.logger
-        if logger.isEnabledFor(logging.DEBUG):
+        if _logging.enabled(logging.DEBUG):
             pool = self.pool
             stats = pool.get_stats() if isinstance(pool, SyncResourcePool) else {}
             logger.debug(

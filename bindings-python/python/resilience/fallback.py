@@ -50,7 +50,7 @@ class FallbackChain:
     def add_fallback(self, fallback_func: Callable[..., Any]) -> None:
         """Add a fallback function to the chain."""
         self.fallbacks.append(fallback_func)
-        if _logging.logger.isEnabledFor(logging.DEBUG):
+        if _logging.enabled(logging.DEBUG):
             _logging.fallback_added(len(self.fallbacks), fallback_func)
 
     def execute(self, primary_func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -70,16 +70,15 @@ class FallbackChain:
             return primary_func(*args, **kwargs)
         except Exception as primary_error:
             error: Exception = primary_error
-        logger = _logging.logger
         fallbacks = self.fallbacks
         state = _core.FallbackStateCore(len(fallbacks))
         expected = isinstance(error, self.expected_exceptions)
         index = state.on_primary_error(expected)
         if not expected:
-            if logger.isEnabledFor(logging.DEBUG):
+            if _logging.enabled(logging.DEBUG):
                 _logging.fallback_unexpected(error, self.expected_exceptions)
             raise error
-        if logger.isEnabledFor(logging.WARNING):
+        if _logging.enabled(logging.WARNING):
             _logging.fallback_primary_failed(primary_func, error, len(fallbacks))
         while index is not None:
             fallback_func = fallbacks[index]
@@ -90,14 +89,14 @@ class FallbackChain:
                     result = fallback_func(*args, **kwargs)
             except Exception as fallback_error:
                 error = fallback_error
-                if logger.isEnabledFor(logging.WARNING):
+                if _logging.enabled(logging.WARNING):
                     _logging.fallback_failed(index, fallback_func, error)
                 index = state.on_fallback_error()
                 continue
-            if logger.isEnabledFor(logging.INFO):
+            if _logging.enabled(logging.INFO):
                 _logging.fallback_succeeded(index, fallback_func)
             return result
-        if logger.isEnabledFor(logging.ERROR):
+        if _logging.enabled(logging.ERROR):
             _logging.fallback_exhausted(primary_func, len(fallbacks))
         raise error
 

@@ -111,7 +111,6 @@ class RetryMiddleware(Middleware):
         """
         policy = self.policy
         sleep = self.async_sleep_func or asyncio.sleep
-        logger = _logging.logger
         state = None
         while True:
             try:
@@ -122,7 +121,7 @@ class RetryMiddleware(Middleware):
                 errors = policy.retryable_errors
                 delay = state.on_failure(errors is None or isinstance(error, errors))
                 if delay is None:
-                    if state.reason == "exhausted" and logger.isEnabledFor(logging.ERROR):
+                    if state.reason == "exhausted" and _logging.enabled(logging.ERROR):
                         _logging.retry_exhausted(policy.max_attempts, error)
                     raise
                 cause: BaseException = error
@@ -135,7 +134,7 @@ class RetryMiddleware(Middleware):
                 if delay is None:
                     return response
                 cause = TransportError(f"Retryable HTTP status: {response.status}", request=request)
-            if logger.isEnabledFor(logging.INFO):
+            if _logging.enabled(logging.INFO):
                 _logging.retry_attempt(state.attempt - 1, policy.max_attempts, delay, cause)
             await sleep(delay)
 

@@ -325,16 +325,15 @@ class RetryExecutor:
         policy = self.policy
         errors = policy.retryable_errors
         state = policy._core.start()
-        logger = _logging.logger
         while True:
             retryable = errors is None or isinstance(error, errors)
             delay = state.on_failure(retryable)
             if delay is None:
-                if state.reason == "exhausted" and logger.isEnabledFor(logging.ERROR):
+                if state.reason == "exhausted" and _logging.enabled(logging.ERROR):
                     _logging.retry_exhausted(policy.max_attempts, error)
                 raise error
             attempt = state.attempt - 1
-            if logger.isEnabledFor(logging.INFO):
+            if _logging.enabled(logging.INFO):
                 _logging.retry_attempt(attempt, policy.max_attempts, delay, error)
             on_retry = self.on_retry
             if on_retry:
@@ -344,7 +343,7 @@ class RetryExecutor:
                     else:
                         on_retry(attempt, error)
                 except Exception as callback_error:
-                    if logger.isEnabledFor(logging.WARNING):
+                    if _logging.enabled(logging.WARNING):
                         _logging.retry_callback_failed(callback_error)
             await self._async_sleep(delay)
             try:
