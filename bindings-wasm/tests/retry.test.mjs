@@ -224,3 +224,27 @@ describe('RetryExecutor', () => {
     assert.equal(add.executor.policy.maxAttempts, 2);
   });
 });
+
+test('concurrent executions on one policy each keep their own retry sequence', async () => {
+  const policy = new RetryPolicy({ jitter: false, baseDelayMs: 100, maxAttempts: 4 });
+  const seen = new Map();
+  let tick;
+  const gate = () => new Promise((resolve) => (tick = setImmediate(resolve)));
+  const runs = Array.from({ length: 50 }, (_, id) => {
+    const delays = [];
+    seen.set(id, delays);
+    const executor = new RetryExecutor(policy, {
+      sleep: gate, // every run waits on the event loop, so their sequences interleave
+      onRetry: (_attempt, _error, delayMs) => delays.push(delayMs),
+    });
+    let calls = 0;
+    return executor.execute(async () => {
+      calls += 1;
+      if (calls <= 1 + (id % 3)) throw new Error(`run ${id}`);
+      return id;
+    });
+  });
+  assert.deepEqual(await Promise.all(runs), [...seen.keys()]);
+  for (const [id, delays] of seen) assert.deepEqual(delays, [100, 200, 400].slice(0, 1 + (id % 3)), `run ${id}`);
+  clearImmediate(tick);
+});
