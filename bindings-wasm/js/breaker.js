@@ -7,6 +7,8 @@ import { numberFor, optionalFunction } from './options.js';
 import { notAFunction } from './timers.js';
 
 const STATES = Object.freeze(['closed', 'open', 'half_open']);
+/** `acquire` answer: rejected (-2 means the injected clock threw). */
+const REJECTED = -1;
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
@@ -40,7 +42,10 @@ export class CircuitBreaker {
   async #execute(fn) {
     const core = this.#core;
     const token = core.acquire();
-    if (token < 0) throw new BrokenCircuitError(core.retry_after_ms());
+    if (token < 0) {
+      if (token === REJECTED) throw new BrokenCircuitError(core.retry_after_ms());
+      throw core.take_clock_error();
+    }
     let value;
     try {
       value = await fn();

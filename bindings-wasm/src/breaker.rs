@@ -11,6 +11,8 @@ use crate::config::{config_error, count, millis, to_millis};
 
 /// `acquire` answer when the breaker rejects the call.
 const REJECTED: f64 = -1.0;
+/// `acquire` answer when the user's clock threw: `take_clock_error` has it.
+const CLOCK_FAILED: f64 = -2.0;
 
 /// A core circuit breaker on a JS clock.
 ///
@@ -48,9 +50,13 @@ impl BreakerCore {
         })
     }
 
-    /// Asks to run one call: a token (>= 0) or -1 when rejected (then
-    /// `retry_after_ms` says how long the breaker stays open).
-    pub fn acquire(&self) -> Result<f64, JsValue> {
+    /// Asks to run one call: a token (>= 0), -1 when rejected (then
+    /// `retry_after_ms` says how long the breaker stays open), or -2 when
+    /// the user's clock threw (then `take_clock_error` returns its error).
+    ///
+    /// A plain number rather than a `Result`: on the hot path a `Result`
+    /// return costs a JS array per call (bench/js).
+    pub fn acquire(&self) -> f64 {
         let answer = match self.breaker.acquire_token() {
             Ok(token) => token.to_raw() as f64,
             Err(rejected) => {
@@ -58,13 +64,19 @@ impl BreakerCore {
                 REJECTED
             }
         };
-        if let Err(e) = self.breaker.clock().take_error() {
+        if self.breaker.clock().has_error() {
             if answer >= 0.0 {
                 self.release(answer);
             }
-            return Err(e);
+            return CLOCK_FAILED;
         }
-        Ok(answer)
+        answer
+    }
+
+    /// The exception the user's clock threw during the last `acquire`
+    /// (`undefined` if none).
+    pub fn take_clock_error(&self) -> JsValue {
+        self.breaker.clock().take_error().err().unwrap_or(JsValue::UNDEFINED)
     }
 
     /// The remaining open time, in ms, of the last rejected `acquire`.

@@ -37,6 +37,11 @@ impl JsClock {
         }
     }
 
+    /// Whether the user's clock threw since the last `take_error`.
+    pub(crate) fn has_error(&self) -> bool {
+        self.error.borrow().is_some()
+    }
+
     /// The exception the user's clock threw during the last core call, if any.
     pub(crate) fn take_error(&self) -> Result<(), JsValue> {
         match self.error.borrow_mut().take() {
