@@ -2,6 +2,7 @@
 //! (the whole `call` runs natively) and `BreakerCore`, the permit API the
 //! Python `AsyncCircuitBreaker` drives.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use pyo3::exceptions::{PyException, PyRuntimeError};
@@ -163,9 +164,10 @@ impl BreakerInner {
     }
 }
 
-/// The native base of `resilience.circuit_sync.SyncCircuitBreaker` (which
-/// only adds the documented `__init__` signature): a thread-safe breaker
-/// whose whole `call` runs here.
+/// The native base of `resilience.circuit_sync.SyncCircuitBreaker`: a
+/// thread-safe breaker whose whole `call` runs here. The Python subclass's
+/// `__init__` configures it (so subclasses may have their own `__init__`
+/// signature and call `super().__init__(...)`, as with the original).
 #[pyclass(
     frozen,
     subclass,
@@ -174,45 +176,62 @@ impl BreakerInner {
     name = "SyncCircuitBreakerBase"
 )]
 pub(crate) struct SyncCircuitBreaker {
-    inner: BreakerInner,
+    inner: OnceLock<BreakerInner>,
+}
+
+impl SyncCircuitBreaker {
+    pub(crate) fn inner(&self) -> PyResult<&BreakerInner> {
+        self.inner
+            .get()
+            .ok_or_else(|| PyRuntimeError::new_err("SyncCircuitBreaker.__init__ was not called"))
+    }
 }
 
 #[pymethods]
 impl SyncCircuitBreaker {
+    /// Accepts (and leaves to `__init__`) whatever a subclass is called with.
     #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        Self { inner: OnceLock::new() }
+    }
+
+    /// Validates and stores the configuration (called by `__init__`, once).
     #[pyo3(signature = (failure_threshold=None, recovery_timeout=None, expected_exception=None, time_source=None, *, half_open_max_calls=None))]
-    fn new(
+    fn _configure(
+        &self,
         py: Python<'_>,
         failure_threshold: Option<Bound<'_, PyAny>>,
         recovery_timeout: Option<Bound<'_, PyAny>>,
         expected_exception: Option<Bound<'_, PyAny>>,
         time_source: Option<&Bound<'_, PyAny>>,
         half_open_max_calls: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
+    ) -> PyResult<()> {
         // The original's defaults: 5 failures, 30 s, every Exception.
         let failure_threshold = or_default(py, failure_threshold, 5_u32.into_pyobject(py)?.into_any());
         let recovery_timeout = or_default(py, recovery_timeout, 30.0_f64.into_pyobject(py)?.into_any());
         let expected = or_default(py, expected_exception, py.get_type::<PyException>().into_any());
         let half_open = or_default(py, half_open_max_calls, 1_u32.into_pyobject(py)?.into_any());
-        Ok(Self {
-            inner: BreakerInner::new(
-                &failure_threshold,
-                &recovery_timeout,
-                &expected,
-                time_source,
-                &half_open,
-            )?,
-        })
+        let inner = BreakerInner::new(
+            &failure_threshold,
+            &recovery_timeout,
+            &expected,
+            time_source,
+            &half_open,
+        )?;
+        self.inner
+            .set(inner)
+            .map_err(|_| PyRuntimeError::new_err("SyncCircuitBreaker is already initialised"))
     }
 
     /// The current state; an open breaker past its recovery timeout reads HALF_OPEN.
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.state(py)
+        self.inner()?.state(py)
     }
 
     /// Counted failures since the last success or reset.
-    fn failure_count(&self) -> u32 {
-        self.inner.core.failure_count()
+    fn failure_count(&self) -> PyResult<u32> {
+        Ok(self.inner()?.core.failure_count())
     }
 
     /// Runs `func(*args, **kwargs)` through the breaker.
@@ -223,37 +242,38 @@ impl SyncCircuitBreaker {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.call(func, args, kwargs)
+        self.inner()?.call(func, args, kwargs)
     }
 
     /// Back to CLOSED with no failures.
-    fn reset(&self) {
-        self.inner.core.reset();
+    fn reset(&self) -> PyResult<()> {
+        self.inner()?.core.reset();
+        Ok(())
     }
 
     #[getter]
-    fn failure_threshold<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.inner.failure_threshold.bind(py).clone()
+    fn failure_threshold<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.inner()?.failure_threshold.bind(py).clone())
     }
 
     #[getter]
-    fn recovery_timeout<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.inner.recovery_timeout.bind(py).clone()
+    fn recovery_timeout<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.inner()?.recovery_timeout.bind(py).clone())
     }
 
     #[getter]
-    fn expected_exception<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        self.inner.expected.bind(py).clone()
+    fn expected_exception<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.inner()?.expected.bind(py).clone())
     }
 
     #[getter]
-    fn half_open_max_calls(&self) -> u32 {
-        self.inner.core.config().half_open_max_calls()
+    fn half_open_max_calls(&self) -> PyResult<u32> {
+        Ok(self.inner()?.core.config().half_open_max_calls())
     }
 
     #[getter]
     fn _time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.time_source(py)
+        self.inner()?.time_source(py)
     }
 }
 
@@ -367,7 +387,7 @@ impl BreakerFunction {
                 "the decorated function was cleared",
             ));
         };
-        breaker.get().inner.call(func.bind(py), args, kwargs)
+        breaker.get().inner()?.call(func.bind(py), args, kwargs)
     }
 
     /// Binds like a plain function: `obj.method` is a bound method.

@@ -472,3 +472,24 @@ def test_decorated_methods_bind_and_share_one_breaker(clock: VirtualClock) -> No
     with pytest.raises(RuntimeError, match="Circuit breaker is open"):
         good.get("a")  # one breaker per decorated function, as in the original
     assert Client.get.__name__ == "get" and Client.get._breaker.state() is CircuitState.OPEN
+
+
+def test_subclasses_may_have_their_own_init(clock: VirtualClock) -> None:
+    class Named(SyncCircuitBreaker):
+        def __init__(self, name: str) -> None:
+            super().__init__(failure_threshold=1, time_source=clock.time)
+            self.name = name
+
+    breaker = Named("payments")
+    assert breaker.name == "payments" and breaker.failure_threshold == 1
+    trip(breaker, 1)
+    assert breaker.state() is CircuitState.OPEN
+
+    class Forgetful(SyncCircuitBreaker):
+        def __init__(self) -> None:
+            pass
+
+    with pytest.raises(RuntimeError, match="__init__ was not called"):
+        Forgetful().call(ok)
+    with pytest.raises(RuntimeError, match="already initialised"):
+        breaker.__init__("again")  # type: ignore[misc]

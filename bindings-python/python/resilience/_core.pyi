@@ -75,16 +75,17 @@ def retry_call(
 
 @disjoint_base
 class SyncCircuitBreakerBase:
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> SyncCircuitBreakerBase: ...
     # None means the original's default (5, 30.0, Exception, monotonic clock, 1).
-    def __new__(
-        cls,
+    def _configure(
+        self,
         failure_threshold: int | None = None,
         recovery_timeout: float | None = None,
         expected_exception: type[Exception] | tuple[type[Exception], ...] | None = None,
         time_source: Callable[[], float] | None = None,
         *,
         half_open_max_calls: int | None = None,
-    ) -> SyncCircuitBreakerBase: ...
+    ) -> None: ...
     @property
     def failure_threshold(self) -> int: ...
     @property

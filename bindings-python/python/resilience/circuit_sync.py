@@ -42,8 +42,7 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
         *,
         half_open_max_calls: int = 1,
     ) -> None:
-        """Initialize the synchronous circuit breaker (the native base has
-        already validated and stored the configuration).
+        """Initialize the synchronous circuit breaker.
 
         Args:
             failure_threshold: Number of failures before opening circuit
@@ -53,6 +52,13 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
                         Defaults to a monotonic clock.
             half_open_max_calls: Trial calls admitted at a time while half-open
         """
+        self._configure(
+            failure_threshold,
+            recovery_timeout,
+            expected_exception,
+            time_source,
+            half_open_max_calls=half_open_max_calls,
+        )
 
 
 __all__ = ["CircuitState", "SyncCircuitBreaker"]
