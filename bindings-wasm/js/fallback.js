@@ -36,7 +36,7 @@ export class FallbackChain {
 
   async #execute(primary, args) {
     try {
-      return await primary(...args);
+      return await (args.length === 0 ? primary() : primary(...args));
     } catch (primaryError) {
       // One async frame for the whole chain: each extra one costs a promise.
       const fallbacks = this.#fallbacks;
@@ -47,7 +47,7 @@ export class FallbackChain {
         const next = native.fallback_step(fallbacks.length, expected, failed);
         if (next < 0) throw error;
         try {
-          return await fallbacks[next](...args);
+          return await (args.length === 0 ? fallbacks[next]() : fallbacks[next](...args));
         } catch (e) {
           error = e;
         }
