@@ -224,6 +224,12 @@ const over = (id, name) => {
   return m.get(name) - m.get('bare call');
 };
 out.push('');
+out.push(
+  'S4 and S5 are dominated by the error itself: every library builds and throws one Error per rejection (S4), and ' +
+    'S5\'s bare call already throws and catches once; their differences of a few hundred ns swing either way from ' +
+    'run to run on this shared machine. The "empty async wrapper" column is the floor of any promise-returning wrapper.',
+);
+out.push('');
 out.push('## Why JavaScript awaits and wasm only decides');
 out.push('');
 out.push(
