@@ -32,7 +32,7 @@ test-js: wasm-build
 
 ## test-browser: headless Chromium (Debian's) driven by playwright-core.
 test-browser: wasm-build
-	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
 	cd $(WASM_PKG) && node --test tests/browser/browser.spec.mjs
 
 ## demo-js: the demo's Node leg (trace compared by demo-compare).
