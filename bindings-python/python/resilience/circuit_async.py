@@ -44,6 +44,10 @@ class AsyncCircuitBreaker:
             time_source,
             half_open_max_calls,
         )
+        # Bound once: the hot path makes two native calls and no lookups.
+        self._acquire = self._core.acquire
+        self._success = self._core.success
+        self._error = self._core.error
         self._failure_threshold = failure_threshold
         self._recovery_timeout = recovery_timeout
         self._expected_exception = expected_exception
@@ -83,16 +87,15 @@ class AsyncCircuitBreaker:
             RuntimeError: If circuit is open
             Exception: Whatever exception func raises
         """
-        core = self._core
-        token = core.acquire()
+        token = self._acquire()
         try:
             result = await func(*args, **kwargs)
         except BaseException as error:
             # Counted only if it is an Exception matching expected_exception;
             # a cancellation just gives the permit back.
-            core.error(token, error)
+            self._error(token, error)
             raise
-        core.success(token)
+        self._success(token)
         return result
 
     async def reset(self) -> None:
