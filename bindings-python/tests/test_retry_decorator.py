@@ -180,3 +180,60 @@ def test_errors_keep_identity_through_the_decorator(clock: VirtualClock) -> None
     with pytest.raises(ConnectionError) as info:
         work()
     assert info.value is raised[-1] and len(raised) == 2
+
+
+async def _all_kinds(x: Any, y: Any = 2, /, z: Any = 3, *rest: Any, k: Any, m: Any = 5, **more: Any) -> Any:
+    return (x, y, z, rest, k, m, more)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((1,), {"k": 4}),
+        ((1, 9, 8, 7, 6), {"k": 4, "m": 0, "extra": 1}),
+        ((1,), {"z": 30, "k": 4}),
+    ],
+)
+def test_async_wrapper_takes_exactly_the_functions_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    wrapped = retry(max_attempts=2)(_all_kinds)
+    assert asyncio.run(wrapped(*args, **kwargs)) == asyncio.run(_all_kinds(*args, **kwargs))
+    assert inspect.signature(wrapped) == inspect.signature(_all_kinds)
+    with pytest.raises(TypeError):
+        asyncio.run(wrapped(1))  # missing keyword-only k, as for the function itself
+
+
+def test_async_retries_call_again_with_the_same_arguments(clock: VirtualClock) -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    @retry(max_attempts=3, jitter=False, async_sleep_func=clock.async_sleep)
+    async def fetch(url: str, /, timeout: float = 1.0, *, headers: Any = None, **extra: Any) -> str:
+        seen.append((url, timeout, headers, extra))
+        if len(seen) < 3:
+            raise ConnectionError
+        return "ok"
+
+    assert asyncio.run(fetch("u", headers={"a": 1}, trace=True)) == "ok"
+    assert seen == [("u", 1.0, {"a": 1}, {"trace": True})] * 3
+
+
+def test_async_wrapper_for_callables_without_a_python_signature(clock: VirtualClock) -> None:
+    class Service:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.calls < 2:
+                raise ConnectionError
+            return args, kwargs
+
+    # A parameter named like the generated code's own names falls back to the generic wrapper.
+    @retry(jitter=False, async_sleep_func=clock.async_sleep)
+    async def reserved(_rs_func: int) -> int:
+        return _rs_func
+
+    assert asyncio.run(reserved(7)) == 7
+    assert inspect.iscoroutinefunction(reserved)
+    service = Service()
+    method = retry(jitter=False, async_sleep_func=clock.async_sleep)(service.__call__)
+    assert asyncio.run(method(1, k=2)) == ((1,), {"k": 2})

@@ -16,6 +16,7 @@ from resilience.circuit_async import AsyncCircuitBreaker
 from resilience.circuit_sync import SyncCircuitBreaker
 from resilience.defaults import DEFAULT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT
 from resilience.errors import ConfigurationError
+from resilience._specialize import async_retry_wrapper
 from resilience.retry import _SYSTEM_SLEEP, BackoffStrategy, RetryExecutor, RetryPolicy
 
 # Circuit breaker registry dimensions (as in the original)
@@ -154,6 +155,9 @@ def _create_retry_wrapper(
             async_sleep_func=async_sleep_func,
         )
         retry_async = executor._retry_async
+        specialized = async_retry_wrapper(func, retry_async)
+        if specialized is not None:
+            return functools.wraps(func)(specialized)  # type: ignore[return-value]
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
