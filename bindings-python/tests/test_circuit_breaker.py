@@ -493,3 +493,37 @@ def test_subclasses_may_have_their_own_init(clock: VirtualClock) -> None:
         Forgetful().call(ok)
     with pytest.raises(RuntimeError, match="already initialised"):
         breaker.__init__("again")  # type: ignore[misc]
+
+
+def test_async_decorator_passes_arguments_and_never_counts_cancellation(clock: VirtualClock) -> None:
+    gate: list[asyncio.Event] = []
+
+    @circuit_breaker(failure_threshold=1, expected_exception=Down, time_source=clock.time)
+    async def service(x: int, /, y: int = 2, *, z: int = 3, **extra: Any) -> tuple[Any, ...]:
+        if x < 0:
+            raise Down
+        if x == 0:
+            await gate[0].wait()
+        return x, y, z, extra
+
+    import inspect
+
+    assert inspect.signature(service) == inspect.signature(service.__wrapped__)
+
+    async def main() -> None:
+        assert await service(1, z=9, w=0) == (1, 2, 9, {"w": 0})
+        with pytest.raises(KeyError):
+            await service(1, **{"y": {}["missing"]})  # raised before the call: nothing counted
+        gate.append(asyncio.Event())
+        hanging = asyncio.ensure_future(service(0))
+        await asyncio.sleep(0)
+        hanging.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await hanging
+        breaker = service._breaker  # type: ignore[attr-defined]
+        assert await breaker.failure_count() == 0 and await breaker.state() is CircuitState.CLOSED
+        with pytest.raises(Down):
+            await service(-1)
+        assert await breaker.state() is CircuitState.OPEN
+
+    asyncio.run(main())

@@ -16,7 +16,7 @@ from resilience.circuit_async import AsyncCircuitBreaker
 from resilience.circuit_sync import SyncCircuitBreaker
 from resilience.defaults import DEFAULT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT
 from resilience.errors import ConfigurationError
-from resilience._specialize import async_retry_wrapper
+from resilience._specialize import async_breaker_wrapper, async_retry_wrapper
 from resilience.retry import _SYSTEM_SLEEP, BackoffStrategy, RetryExecutor, RetryPolicy
 
 # Circuit breaker registry dimensions (as in the original)
@@ -259,11 +259,14 @@ def circuit_breaker(
                 time_source=time_source,
             )
             call_async = async_breaker.call
+            core = async_breaker._core
+            async_wrapper = async_breaker_wrapper(func, core.acquire, core.success, core.error)
+            if async_wrapper is None:
 
-            @functools.wraps(func)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await call_async(func, *args, **kwargs)
+                async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                    return await call_async(func, *args, **kwargs)
 
+            functools.update_wrapper(async_wrapper, func)
             async_wrapper.__dict__["_breaker"] = async_breaker
             _register(registry, async_breaker)
             return async_wrapper  # type: ignore[return-value]
