@@ -204,6 +204,8 @@ def s6() -> tuple[Op, dict[str, Op]]:
         "provide-foundation @retry (async)": pf.retry(async_target),
         "tenacity @retry (async)": tenacity.retry(stop=tenacity.stop_after_attempt(3))(async_target),
         "resilience AsyncCircuitBreaker.call": functools.partial(rs_breaker.call, async_target),
+        "resilience @circuit_breaker (async)": rs.circuit_breaker()(async_target),
+        "provide-foundation @circuit_breaker (async)": pf.circuit_breaker()(async_target),
         "provide-foundation AsyncCircuitBreaker.call": functools.partial(pf_breaker.call, async_target),
         "circuitbreaker @circuit (async)": circuitbreaker.circuit()(async_target),
     }
