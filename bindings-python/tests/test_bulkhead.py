@@ -204,3 +204,21 @@ def test_manager() -> None:
     assert manager.remove_bulkhead("a") and not manager.remove_bulkhead("a")
     assert manager.get_bulkhead("a") is None
     assert get_bulkhead_manager() is get_bulkhead_manager()
+
+
+def test_async_timeout_racing_a_hand_over_keeps_the_slot() -> None:
+    async def main() -> None:
+        pool = AsyncResourcePool(max_concurrent=1, max_queue_size=1)
+        assert await pool.acquire()
+        loop = asyncio.get_running_loop()
+        waiter = asyncio.ensure_future(pool.acquire(timeout=0))
+        await asyncio.sleep(0)  # queued; its timeout timer is due on the next loop pass
+        # Due in the same pass, after the timer: the holder releases and the
+        # slot goes to the waiter whose timeout has just fired.
+        loop.call_later(0, pool._release)  # the body of `await pool.release()`, run in that pass
+        assert await waiter is True, "the handed-over slot is the waiter's"
+        assert (await pool.active_count(), await pool.queue_size()) == (1, 0)
+        await pool.release()
+        assert await pool.active_count() == 0
+
+    asyncio.run(main())
