@@ -31,27 +31,31 @@ export class FallbackChain {
    */
   execute(primary, ...args) {
     if (typeof primary !== 'function') return notAFunction('FallbackChain.execute', primary);
-    return this.#execute(primary, args);
+    // Promise chains, not try/await: a failure reaches the next step as a
+    // rejection, without unwinding through an async frame (bench/js, S5).
+    return settle(primary, args).then(undefined, (error) => this.#fallBack(error, args, undefined, 0));
   }
 
-  async #execute(primary, args) {
-    try {
-      return await (args.length === 0 ? primary() : primary(...args));
-    } catch (primaryError) {
-      // One async frame for the whole chain: each extra one costs a promise.
-      const fallbacks = this.#fallbacks;
+  /**
+   * `error` came from the primary (`expected` undefined) or from the
+   * `failed`-th fallback; core's fallback_step says which fallback is next.
+   */
+  #fallBack(error, args, expected, failed) {
+    if (expected === undefined) {
       const isExpected = this.#isExpected;
-      const expected = isExpected === undefined || Boolean(isExpected(primaryError));
-      let error = primaryError;
-      for (let failed = 0; ; failed += 1) {
-        const next = native.fallback_step(fallbacks.length, expected, failed);
-        if (next < 0) throw error;
-        try {
-          return await (args.length === 0 ? fallbacks[next]() : fallbacks[next](...args));
-        } catch (e) {
-          error = e;
-        }
-      }
+      expected = isExpected === undefined || Boolean(isExpected(error));
     }
+    const next = native.fallback_step(this.#fallbacks.length, expected, failed);
+    if (next < 0) return Promise.reject(error);
+    return settle(this.#fallbacks[next], args).then(undefined, (e) => this.#fallBack(e, args, expected, failed + 1));
+  }
+}
+
+/** `fn(...args)` as a promise; a synchronous throw becomes a rejection. */
+function settle(fn, args) {
+  try {
+    return Promise.resolve(args.length === 0 ? fn() : fn(...args));
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
