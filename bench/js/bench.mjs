@@ -217,7 +217,8 @@ for (const [s, m] of rows) {
   const bare = m.get('bare call');
   const ours_ = m.get('resilience-wasm') - bare;
   const theirs = m.get('cockatiel') - bare;
-  out.push(`- ${s.id}: ${fmt(Math.max(0, ours_))} vs ${fmt(Math.max(0, theirs))} → ${(ours_ / theirs).toFixed(2)}×`);
+  const ratio = ours_ <= 0 ? 'no measurable overhead' : `${(ours_ / Math.max(1, theirs)).toFixed(2)}×`;
+  out.push(`- ${s.id}: ${fmt(Math.max(0, ours_))} vs ${fmt(Math.max(0, theirs))} → ${ratio}`);
 }
 const over = (id, name) => {
   const m = rows.find(([s]) => s.id === id)[1];
