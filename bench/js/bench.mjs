@@ -217,7 +217,8 @@ for (const [s, m] of rows) {
   const bare = m.get('bare call');
   const ours_ = m.get('resilience-wasm') - bare;
   const theirs = m.get('cockatiel') - bare;
-  const ratio = ours_ <= 0 ? 'no measurable overhead' : `${(ours_ / Math.max(1, theirs)).toFixed(2)}×`;
+  const r = ours_ / Math.max(1, theirs);
+  const ratio = ours_ <= 0 ? 'no measurable overhead' : `${r < 0.01 ? r.toPrecision(1) : r.toFixed(2)}×`;
   out.push(`- ${s.id}: ${fmt(Math.max(0, ours_))} vs ${fmt(Math.max(0, theirs))} → ${ratio}`);
 }
 const over = (id, name) => {
@@ -226,9 +227,10 @@ const over = (id, name) => {
 };
 out.push('');
 out.push(
-  'S4 and S5 are dominated by the error itself: every library builds and throws one Error per rejection (S4), and ' +
-    'S5\'s bare call already throws and catches once; their differences of a few hundred ns swing either way from ' +
-    'run to run on this shared machine. The "empty async wrapper" column is the floor of any promise-returning wrapper.',
+  'S4 and S5 are dominated by the error itself: every library builds one Error per rejection (S4), and S5\'s bare ' +
+    'call already throws and catches once in an async frame. resilience-wasm rejects with `Promise.reject` and chains ' +
+    'fallbacks with `.then`, so no error unwinds through its own frames — hence S5 below the bare call. ' +
+    'The "empty async wrapper" column is the floor of any promise-returning wrapper (`async (op) => await op()`).',
 );
 out.push('');
 out.push('## Why JavaScript awaits and wasm only decides');
