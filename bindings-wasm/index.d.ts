@@ -49,7 +49,8 @@ export class RetryPolicy {
   readonly backoff: Backoff;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
-  readonly jitter: Jitter;
+  /** The jitter mode's name (`true` reads 'proportional', `false` 'none'). */
+  readonly jitter: Exclude<Jitter, boolean>;
   readonly retryableStatusCodes: readonly number[] | undefined;
   readonly seed: number | bigint | undefined;
   /** The delay in ms before retrying after failed attempt `attempt` (0 for attempt <= 0). */

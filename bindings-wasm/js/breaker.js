@@ -21,9 +21,9 @@ export class CircuitBreaker {
     this.#core = translatingConfigErrors(
       () =>
         new native.BreakerCore(
-          numberFor(options.failureThreshold, 5),
-          numberFor(options.recoveryTimeoutMs, 30000),
-          numberFor(options.halfOpenMaxCalls, 1),
+          numberFor(options.failureThreshold),
+          numberFor(options.recoveryTimeoutMs),
+          numberFor(options.halfOpenMaxCalls),
           clock,
         ),
       options,

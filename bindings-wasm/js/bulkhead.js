@@ -22,9 +22,9 @@ export class Bulkhead {
     this.#core = translatingConfigErrors(
       () =>
         new native.BulkheadCore(
-          numberFor(options.maxConcurrent, 10),
-          numberFor(options.maxQueueSize, 100),
-          numberFor(options.timeoutMs, 30000),
+          numberFor(options.maxConcurrent),
+          numberFor(options.maxQueueSize),
+          numberFor(options.timeoutMs),
         ),
       options,
     );

@@ -25,8 +25,9 @@ export class BulkheadRejectedError extends Error {
 
 /** An option was outside its allowed range. */
 export class ConfigError extends Error {
-  constructor(parameter, requirement, got) {
-    super(`invalid ${parameter}: must be ${requirement}, got ${describe(got)}`);
+  /** `gotText` renders `got` in the message when given (core's own rendering). */
+  constructor(parameter, requirement, got, gotText = describe(got)) {
+    super(`invalid ${parameter}: must be ${requirement}, got ${gotText}`);
     this.parameter = parameter;
     this.requirement = requirement;
     this.got = got;
@@ -77,8 +78,10 @@ export function translatingConfigErrors(build, given) {
     if (e instanceof Error && e.name === 'ConfigError' && typeof e.parameter === 'string') {
       const parameter = optionName(e.parameter);
       const requirement = e.requirement.replace(/[a-z]+(?:_[a-z]+)+/g, optionName);
-      const got = Object.hasOwn(given, parameter) ? given[parameter] : e.got;
-      throw new ConfigError(parameter, requirement, got);
+      if (Object.hasOwn(given, parameter)) throw new ConfigError(parameter, requirement, given[parameter]);
+      // A default was out of range given the other options: core's rendering.
+      const got = e.got.replace(/[a-z]+(?:_[a-z]+)+/g, optionName);
+      throw new ConfigError(parameter, requirement, got, got);
     }
     throw e;
   }

@@ -27,9 +27,12 @@ function isSignal(value) {
   );
 }
 
-/** A number option for core to validate; any other type reaches core as NaN. */
-export function numberFor(value, fallback) {
-  if (value === undefined) return fallback;
+/**
+ * A number option for core to validate: `undefined` (core's default) stays
+ * undefined, any other non-number reaches core as NaN (and is rejected).
+ */
+export function numberFor(value) {
+  if (value === undefined) return undefined;
   return typeof value === 'number' ? value : Number.NaN;
 }
 

@@ -4,17 +4,9 @@ import { translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
 import { errorFilter, numberFor } from './options.js';
 
-/** Defaults of the original module (milliseconds here). */
-const DEFAULTS = Object.freeze({
-  maxAttempts: 3,
-  backoff: 'exponential',
-  baseDelayMs: 1000,
-  maxDelayMs: 60000,
-  jitter: true,
-});
-
 /** Core's name of a `jitter` option value (true: the original's proportional jitter). */
 function jitterName(jitter) {
+  if (jitter === undefined) return undefined;
   if (jitter === true) return 'proportional';
   if (jitter === false) return 'none';
   return String(jitter);
@@ -26,34 +18,29 @@ let internals;
 export class RetryPolicy {
   #core;
   #isRetryable;
-  #options;
+  #statusCodes;
+  #seed;
 
+  /** Options left out (or undefined) take core's defaults: the original module's. */
   constructor(options = {}) {
-    const o = { ...DEFAULTS, ...withoutUndefined(options) };
+    const o = options;
     const codes = o.retryableStatusCodes;
     this.#core = translatingConfigErrors(
       () =>
         new native.RetryPolicyCore(
           numberFor(o.maxAttempts),
-          String(o.backoff),
+          o.backoff === undefined ? undefined : String(o.backoff),
           numberFor(o.baseDelayMs),
           numberFor(o.maxDelayMs),
           jitterName(o.jitter),
-          codes == null ? undefined : Array.isArray(codes) ? codes.map((c) => numberFor(c)) : [Number.NaN],
+          codes == null ? undefined : Array.isArray(codes) ? codes.map((c) => numberFor(c) ?? Number.NaN) : [Number.NaN],
           o.seed,
         ),
       o,
     );
     this.#isRetryable = errorFilter(o, 'retryableErrors');
-    this.#options = Object.freeze({
-      maxAttempts: o.maxAttempts,
-      backoff: o.backoff,
-      baseDelayMs: o.baseDelayMs,
-      maxDelayMs: o.maxDelayMs,
-      jitter: o.jitter,
-      retryableStatusCodes: codes == null ? undefined : Object.freeze([...codes]),
-      seed: o.seed,
-    });
+    this.#statusCodes = codes == null ? undefined : Object.freeze([...codes]);
+    this.#seed = o.seed;
   }
 
   static {
@@ -62,26 +49,27 @@ export class RetryPolicy {
 
   /** Total attempts, the first included. */
   get maxAttempts() {
-    return this.#options.maxAttempts;
+    return this.#core.max_attempts();
   }
   /** 'fixed' | 'linear' | 'exponential' | 'fibonacci'. */
   get backoff() {
-    return this.#options.backoff;
+    return this.#core.backoff();
   }
   get baseDelayMs() {
-    return this.#options.baseDelayMs;
+    return this.#core.base_delay_ms();
   }
   get maxDelayMs() {
-    return this.#options.maxDelayMs;
+    return this.#core.max_delay_ms();
   }
+  /** The jitter mode's name: 'none' | 'proportional' | 'full' | 'equal' | 'decorrelated'. */
   get jitter() {
-    return this.#options.jitter;
+    return this.#core.jitter();
   }
   get retryableStatusCodes() {
-    return this.#options.retryableStatusCodes;
+    return this.#statusCodes;
   }
   get seed() {
-    return this.#options.seed;
+    return this.#seed;
   }
 
   /** The delay in ms before retrying after failed attempt `attempt` (jittered; 0 for attempt <= 0). */
@@ -109,10 +97,4 @@ export class RetryPolicy {
 /** The core policy and error filter of a RetryPolicy (package-internal). */
 export function policyInternals(policy) {
   return internals(policy);
-}
-
-function withoutUndefined(options) {
-  const out = {};
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
-  return out;
 }

@@ -29,21 +29,27 @@ pub struct BreakerCore {
 
 #[wasm_bindgen]
 impl BreakerCore {
-    /// Validates and builds a closed breaker. `clock` returns monotonic
-    /// milliseconds; `undefined` means `performance.now()`.
+    /// Validates and builds a closed breaker; `undefined` options take
+    /// core's defaults. `clock` returns monotonic milliseconds; `undefined`
+    /// means `performance.now()`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        failure_threshold: f64,
-        recovery_timeout_ms: f64,
-        half_open_max_calls: f64,
+        failure_threshold: Option<f64>,
+        recovery_timeout_ms: Option<f64>,
+        half_open_max_calls: Option<f64>,
         clock: Option<Function>,
     ) -> Result<BreakerCore, JsValue> {
-        let config = BreakerConfig::builder()
-            .failure_threshold(count("failure_threshold", failure_threshold, 1)?)
-            .recovery_timeout(millis("recovery_timeout", recovery_timeout_ms)?)
-            .half_open_max_calls(count("half_open_max_calls", half_open_max_calls, 1)?)
-            .build()
-            .map_err(|e| config_error(&e))?;
+        let mut builder = BreakerConfig::builder();
+        if let Some(n) = failure_threshold {
+            builder = builder.failure_threshold(count("failure_threshold", n, 1)?);
+        }
+        if let Some(ms) = recovery_timeout_ms {
+            builder = builder.recovery_timeout(millis("recovery_timeout", ms)?);
+        }
+        if let Some(n) = half_open_max_calls {
+            builder = builder.half_open_max_calls(count("half_open_max_calls", n, 1)?);
+        }
+        let config = builder.build().map_err(|e| config_error(&e))?;
         Ok(Self {
             breaker: CircuitBreaker::new(config, JsClock::new(clock)),
             last_retry_after_ms: Cell::new(0.0),

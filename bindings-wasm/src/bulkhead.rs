@@ -1,6 +1,9 @@
 //! The bulkhead: slots and a FIFO queue; the glue does the waiting.
 
-use resilience_core::{Admission, Bulkhead, BulkheadConfig, CancelOutcome, Ticket};
+use resilience_core::{
+    Admission, Bulkhead, BulkheadConfig, CancelOutcome, Ticket, DEFAULT_BULKHEAD_TIMEOUT, DEFAULT_MAX_CONCURRENT,
+    DEFAULT_MAX_QUEUE_SIZE,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::config::{config_error, count, millis, to_millis};
@@ -21,13 +24,18 @@ pub struct BulkheadCore {
 
 #[wasm_bindgen]
 impl BulkheadCore {
-    /// Validates and builds an empty bulkhead.
+    /// Validates and builds an empty bulkhead; `undefined` options take
+    /// core's defaults.
     #[wasm_bindgen(constructor)]
-    pub fn new(max_concurrent: f64, max_queue_size: f64, timeout_ms: f64) -> Result<BulkheadCore, JsValue> {
+    pub fn new(
+        max_concurrent: Option<f64>,
+        max_queue_size: Option<f64>,
+        timeout_ms: Option<f64>,
+    ) -> Result<BulkheadCore, JsValue> {
         let config = BulkheadConfig::new(
-            count("max_concurrent", max_concurrent, 1)?,
-            count("max_queue_size", max_queue_size, 0)?,
-            millis("timeout", timeout_ms)?,
+            max_concurrent.map_or(Ok(DEFAULT_MAX_CONCURRENT), |n| count("max_concurrent", n, 1))?,
+            max_queue_size.map_or(Ok(DEFAULT_MAX_QUEUE_SIZE), |n| count("max_queue_size", n, 0))?,
+            timeout_ms.map_or(Ok(DEFAULT_BULKHEAD_TIMEOUT), |ms| millis("timeout", ms))?,
         )
         .map_err(|e| config_error(&e))?;
         Ok(Self {

@@ -34,27 +34,35 @@ struct Slab {
 
 #[wasm_bindgen]
 impl RetryPolicyCore {
-    /// Validates and builds a policy. `status_codes` is `undefined` for
-    /// "never retry a response"; `seed` is `undefined`, a number or a bigint.
+    /// Validates and builds a policy; `undefined` options take core's
+    /// defaults. `status_codes` is `undefined` for "never retry a response";
+    /// `seed` is `undefined`, a number or a bigint.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        max_attempts: f64,
-        backoff: &str,
-        base_delay_ms: f64,
-        max_delay_ms: f64,
-        jitter: &str,
+        max_attempts: Option<f64>,
+        backoff: Option<String>,
+        base_delay_ms: Option<f64>,
+        max_delay_ms: Option<f64>,
+        jitter: Option<String>,
         status_codes: Option<Vec<f64>>,
         seed: JsValue,
     ) -> Result<RetryPolicyCore, JsValue> {
-        let backoff: BackoffStrategy = backoff.parse().map_err(|e| config_error(&e))?;
-        let jitter: Jitter = jitter.parse().map_err(|e| config_error(&e))?;
-        let mut builder = RetryPolicy::builder()
-            .max_attempts(count("max_attempts", max_attempts, 1)?)
-            .backoff(backoff)
-            .base_delay(millis("base_delay", base_delay_ms)?)
-            .max_delay(millis("max_delay", max_delay_ms)?)
-            .jitter(jitter)
-            .maybe_seed(seed_from(&seed)?);
+        let mut builder = RetryPolicy::builder().maybe_seed(seed_from(&seed)?);
+        if let Some(n) = max_attempts {
+            builder = builder.max_attempts(count("max_attempts", n, 1)?);
+        }
+        if let Some(name) = backoff {
+            builder = builder.backoff(name.parse::<BackoffStrategy>().map_err(|e| config_error(&e))?);
+        }
+        if let Some(ms) = base_delay_ms {
+            builder = builder.base_delay(millis("base_delay", ms)?);
+        }
+        if let Some(ms) = max_delay_ms {
+            builder = builder.max_delay(millis("max_delay", ms)?);
+        }
+        if let Some(name) = jitter {
+            builder = builder.jitter(name.parse::<Jitter>().map_err(|e| config_error(&e))?);
+        }
         if let Some(codes) = status_codes {
             builder = builder.retryable_status_codes(status_codes_from(&codes)?);
         }
@@ -63,6 +71,31 @@ impl RetryPolicyCore {
             policy,
             sequences: RefCell::new(Slab::default()),
         })
+    }
+
+    /// Total attempts, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        self.policy.max_attempts()
+    }
+
+    /// The backoff strategy's name.
+    pub fn backoff(&self) -> String {
+        self.policy.backoff().as_str().to_owned()
+    }
+
+    /// The base delay in ms.
+    pub fn base_delay_ms(&self) -> f64 {
+        to_millis(self.policy.base_delay())
+    }
+
+    /// The cap on the un-jittered delay, in ms.
+    pub fn max_delay_ms(&self) -> f64 {
+        to_millis(self.policy.max_delay())
+    }
+
+    /// The jitter mode's name.
+    pub fn jitter(&self) -> String {
+        self.policy.jitter().as_str().to_owned()
     }
 
     /// The jittered delay in ms after failed attempt `attempt` (truncated to

@@ -14,7 +14,8 @@ describe('RetryPolicy', () => {
     assert.equal(p.backoff, 'exponential');
     assert.equal(p.baseDelayMs, 1000);
     assert.equal(p.maxDelayMs, 60000);
-    assert.equal(p.jitter, true);
+    assert.equal(p.jitter, 'proportional');
+    assert.equal(new RetryPolicy({ jitter: false }).jitter, 'none');
     assert.equal(p.retryableStatusCodes, undefined);
   });
 
@@ -247,4 +248,11 @@ test('concurrent executions on one policy each keep their own retry sequence', a
   assert.deepEqual(await Promise.all(runs), [...seen.keys()]);
   for (const [id, delays] of seen) assert.deepEqual(delays, [100, 200, 400].slice(0, 1 + (id % 3)), `run ${id}`);
   clearImmediate(tick);
+});
+
+test('a default that the other options make invalid is named, with core rendering the values', () => {
+  assert.throws(
+    () => new RetryPolicy({ baseDelayMs: 100000 }),
+    (e) => e instanceof ConfigError && e.parameter === 'maxDelayMs' && e.message === 'invalid maxDelayMs: must be >= baseDelayMs, got 60s (baseDelayMs 100s)',
+  );
 });
