@@ -128,7 +128,8 @@ impl FromStr for Jitter {
 }
 
 /// Nanoseconds of `d`, saturating at `u64::MAX` (584 years): every delay is
-/// computed in `u64` nanoseconds, so a larger `max_delay` acts as 584 years.
+/// computed in `u64` nanoseconds; policies reject longer delays
+/// (`MAX_DELAY_LIMIT`), so saturation only guards internal arithmetic.
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -68,7 +68,10 @@ pub use error::{
 };
 pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
-pub use policy::{RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY};
+pub use policy::{
+    RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
+    DEFAULT_RETRYABLE_STATUS_CODES, MAX_DELAY_LIMIT,
+};
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;

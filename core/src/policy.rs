@@ -14,6 +14,17 @@ pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(1);
 /// Default `max_delay`: 60 s.
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
 
+/// The longest delay a policy can express: delays are computed in `u64`
+/// nanoseconds (about 584 years).
+pub const MAX_DELAY_LIMIT: Duration = Duration::from_nanos(u64::MAX);
+
+const MAX_DELAY_REQUIREMENT: &str = "at most 18446744073.709551615 s (about 584 years)";
+
+/// The HTTP status codes a retrying HTTP client retries by default: the
+/// original middleware's `{500, 502, 503, 504}`. Every binding's HTTP helper
+/// uses these, so the same response is retried in every language.
+pub const DEFAULT_RETRYABLE_STATUS_CODES: [u16; 4] = [500, 502, 503, 504];
+
 /// How many times to try, and how long to wait in between.
 ///
 /// Immutable once built; jitter draws from an internal lock-free generator,
@@ -243,10 +254,20 @@ impl RetryPolicyBuilder {
     /// Validates and builds.
     ///
     /// # Errors
-    /// [`ConfigError`] for `max_attempts` < 1 or `max_delay` < `base_delay`.
+    /// [`ConfigError`] for `max_attempts` < 1, a delay above
+    /// [`MAX_DELAY_LIMIT`], or `max_delay` < `base_delay`.
     pub fn build(self) -> Result<RetryPolicy, ConfigError> {
         if self.max_attempts < 1 {
             return Err(ConfigError::new("max_attempts", COUNT_AT_LEAST_ONE, self.max_attempts));
+        }
+        for (parameter, d) in [("base_delay", self.base_delay), ("max_delay", self.max_delay)] {
+            if d > MAX_DELAY_LIMIT {
+                return Err(ConfigError::new(
+                    parameter,
+                    MAX_DELAY_REQUIREMENT,
+                    format_args!("{d:?}"),
+                ));
+            }
         }
         if self.max_delay < self.base_delay {
             return Err(ConfigError::new(

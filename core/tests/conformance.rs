@@ -30,6 +30,7 @@ fn every_vector_file_passes() {
                 "delays" => run_delays(case, &name),
                 "retry" => run_retry(case, &name),
                 "decisions" => run_decisions(case, &name),
+                "retry_state" => run_retry_state(case, &name),
                 "retry_after" => run_retry_after(case, &name),
                 "breaker" => run_breaker(case, &name),
                 "fallback" => run_fallback(case, &name),
@@ -114,6 +115,25 @@ fn run_retry(case: &Value, name: &str) {
         .map(|p| (p[0].as_u64().expect("a") as u32, p[1].as_u64().expect("d")))
         .collect();
     assert_eq!(on_retry, want_retry, "{name}: on_retry");
+}
+
+fn run_retry_state(case: &Value, name: &str) {
+    let policy = policy_from(&case["policy"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut state = policy.start();
+    for (i, f) in case["failures"].as_array().expect("failures").iter().enumerate() {
+        let hint = f["retry_after_ms"].as_u64().map(Duration::from_millis);
+        let got = state.on_failure_with_hint(&policy, f["retryable"].as_bool().expect("retryable"), hint);
+        let expect = &f["expect"];
+        match got {
+            resilience_core::RetryDecision::Retry { attempt, delay } => {
+                assert_eq!(attempt as usize, i + 1, "{name}: failure {i}");
+                assert_eq!(Some(ns(delay)), expect["retry_ns"].as_u64(), "{name}: failure {i}");
+            }
+            resilience_core::RetryDecision::GiveUp { reason, .. } => {
+                assert_eq!(Some(reason.as_str()), expect["give_up"].as_str(), "{name}: failure {i}");
+            }
+        }
+    }
 }
 
 fn run_decisions(case: &Value, name: &str) {
