@@ -19,6 +19,7 @@ demo: demo-rust demo-python demo-c demo-js
 	@$(MAKE) --no-print-directory demo-compare
 
 lint:
+	rustup component add rustfmt clippy 2>/dev/null || true
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p resilience-core -p resilience-demo -p resilience-bench --all-targets -- -D warnings
 

@@ -5,9 +5,13 @@ dir=${1:?usage: compare-traces.sh DIR}
 reference="$dir/rust.trace"
 [ -s "$reference" ] || { echo "missing $reference (run the Rust leg first)" >&2; exit 1; }
 status=0
-for trace in "$dir"/*.trace; do
-  lang=$(basename "$trace" .trace)
-  [ "$lang" = rust ] && continue
+for lang in python c js; do
+  trace="$dir/$lang.trace"
+  if [ ! -s "$trace" ]; then
+    echo "MISSING the $lang leg's trace ($trace)" >&2
+    status=1
+    continue
+  fi
   if diff -u "$reference" "$trace" >/dev/null; then
     echo "same decisions: rust == $lang ($(wc -l <"$trace") lines)"
   else
