@@ -3,16 +3,16 @@
 //! Python `AsyncCircuitBreaker` drives.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
-use resilience_core::{duration_from_secs, BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken};
+use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken};
 
 use crate::clock::PyClock;
+use crate::duration::duration_arg;
 use crate::errors::config_error;
 use crate::num::attempt_i64;
 
@@ -48,10 +48,6 @@ fn positive_u32(parameter: &'static str, value: &Bound<'_, PyAny>) -> PyResult<u
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-fn timeout_from_secs(seconds: f64) -> PyResult<Duration> {
-    duration_from_secs("recovery_timeout", seconds).map_err(|e| config_error(&e))
-}
-
 /// `value`, or `default` when it was not given (or given as `None`).
 fn or_default<'py>(py: Python<'py>, value: Option<Bound<'py, PyAny>>, default: Bound<'py, PyAny>) -> Bound<'py, PyAny> {
     let _ = py;
@@ -77,7 +73,7 @@ impl BreakerInner {
     ) -> PyResult<Self> {
         let config = BreakerConfig::builder()
             .failure_threshold(positive_u32("failure_threshold", failure_threshold)?)
-            .recovery_timeout(timeout_from_secs(recovery_timeout.extract()?)?)
+            .recovery_timeout(duration_arg("recovery_timeout", recovery_timeout)?)
             .half_open_max_calls(positive_u32("half_open_max_calls", half_open_max_calls)?)
             .build()
             .map_err(|e| config_error(&e))?;
@@ -90,14 +86,27 @@ impl BreakerInner {
         })
     }
 
-    /// Reads a Python `time_source` before a core call that may need the
-    /// time (only when the breaker is not closed: the closed path never does).
+    /// Reads the clock before a core call that may need the time (only
+    /// when the breaker is not closed: the closed path never reads it).
     fn refresh_unless_closed(&self, py: Python<'_>) -> PyResult<()> {
-        let clock = self.core.clock();
-        if clock.source().is_some() && self.core.state() != CircuitState::Closed {
-            clock.refresh(py)?;
+        if self.core.state() != CircuitState::Closed {
+            self.core.clock().refresh(py)?;
         }
         Ok(())
+    }
+
+    /// Reads the clock before recording a failure (which may open the
+    /// breaker). The user's exception is what the caller sees (DESIGN §2.6),
+    /// so a clock that raises here is reported through `sys.unraisablehook`
+    /// instead of replacing it, and the failure is recorded at the last
+    /// good reading. (On the next call a still-broken clock raises from
+    /// `acquire`, where there is no user error to hide.)
+    fn refresh_before_failure(&self, py: Python<'_>) {
+        let clock = self.core.clock();
+        if let Err(clock_error) = clock.refresh(py) {
+            let source = clock.source(py).ok();
+            clock_error.write_unraisable(py, source.as_ref());
+        }
     }
 
     fn acquire(&self, py: Python<'_>) -> PyResult<PermitToken> {
@@ -116,9 +125,9 @@ impl BreakerInner {
         };
         match counted {
             Ok(true) => {
-                let refreshed = self.core.clock().refresh(py);
+                self.refresh_before_failure(py);
                 self.core.record_failure(token);
-                refreshed
+                Ok(())
             }
             Ok(false) => {
                 self.core.release(token);
@@ -157,10 +166,7 @@ impl BreakerInner {
     }
 
     fn time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.core.clock().source() {
-            Some(source) => Ok(source.bind(py).clone()),
-            None => py.import("time")?.getattr("monotonic"),
-        }
+        self.core.clock().source(py)
     }
 }
 

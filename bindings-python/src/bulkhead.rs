@@ -4,8 +4,9 @@
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use resilience_core::{duration_from_secs, Admission, Bulkhead, BulkheadConfig, CancelOutcome, ConfigError, Ticket};
+use resilience_core::{Admission, Bulkhead, BulkheadConfig, CancelOutcome, ConfigError, Ticket};
 
+use crate::duration::duration_arg;
 use crate::errors::config_error;
 use crate::num::attempt_i64;
 
@@ -27,14 +28,29 @@ fn non_negative_u32(parameter: &'static str, value: &Bound<'_, PyAny>, minimum: 
 #[pymethods]
 impl BulkheadCore {
     #[new]
-    fn new(max_concurrent: &Bound<'_, PyAny>, max_queue_size: &Bound<'_, PyAny>, timeout: f64) -> PyResult<Self> {
+    fn new(
+        max_concurrent: &Bound<'_, PyAny>,
+        max_queue_size: &Bound<'_, PyAny>,
+        timeout: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
         let max_concurrent = non_negative_u32("max_concurrent", max_concurrent, 1)?;
         let max_queue_size = non_negative_u32("max_queue_size", max_queue_size, 0)?;
-        let timeout = duration_from_secs("timeout", timeout).map_err(|e| config_error(&e))?;
+        let timeout = duration_arg("timeout", timeout)?;
         let config = BulkheadConfig::new(max_concurrent, max_queue_size, timeout).map_err(|e| config_error(&e))?;
         Ok(Self {
             core: Bulkhead::new(config),
         })
+    }
+
+    /// How long `acquire(timeout)` waits, in seconds: the pool's timeout when
+    /// `timeout` is `None`, else `timeout` validated like the pool's (a
+    /// `ValueError` naming `timeout` for NaN, infinity, negative or too large).
+    #[pyo3(signature = (timeout=None))]
+    fn wait_seconds(&self, timeout: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
+        match timeout.filter(|t| !t.is_none()) {
+            None => Ok(self.core.config().timeout().as_secs_f64()),
+            Some(timeout) => Ok(duration_arg("timeout", timeout)?.as_secs_f64()),
+        }
     }
 
     /// `None` when a slot was taken at once, else the ticket to wait on;

@@ -1,24 +1,38 @@
-//! The breaker's clock: native monotonic time, or the user's `time_source`.
+//! The breaker's clock: Python's `time.monotonic`, or the user's `time_source`.
+//!
+//! The default is `time.monotonic` looked up on the `time` module at every
+//! reading (not captured once, not Rust's `Instant`), so code that patches
+//! `time.monotonic` (freezegun, time-machine, `monkeypatch`) moves breakers
+//! as it moves everything else.
 //!
 //! The core may read its clock while holding its internal lock. A Python
-//! `time_source` must therefore never be called from inside the core (the
-//! lock holder would wait for the GIL while a GIL holder waits for the lock).
-//! Instead the binding calls `time_source()` itself, with the GIL held,
-//! just before any core call that may read the time, and the core reads
-//! that stored value.
+//! clock must therefore never be called from inside the core (the lock
+//! holder would wait for the GIL while a GIL holder waits for the lock).
+//! Instead the binding calls the clock itself, with the GIL held, just
+//! before any core call that may read the time, and the core reads that
+//! stored value.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyModule;
 use resilience_core::{clock_reading_from_secs, Clock};
 
-/// Monotonic by default (a wall-clock jump must not open or close a
-/// breaker early); the user's `time_source` when one is given.
+/// The `time` module, imported once; `monotonic` is looked up on it per reading.
+static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// `time.monotonic` as the `time` module has it right now.
+fn current_monotonic(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let module = TIME_MODULE.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
+    module.bind(py).getattr("monotonic")
+}
+
+/// A clock read through Python: the user's `time_source`, else `time.monotonic`.
 pub(crate) struct PyClock {
     source: Option<Py<PyAny>>,
-    origin: Instant,
-    /// The last `time_source()` reading, in nanoseconds.
+    /// The last reading, in nanoseconds.
     reading: AtomicU64,
 }
 
@@ -26,32 +40,30 @@ impl PyClock {
     pub(crate) fn new(source: Option<Py<PyAny>>) -> Self {
         Self {
             source,
-            origin: Instant::now(),
             reading: AtomicU64::new(0),
         }
     }
 
-    /// The user's `time_source`, if any.
-    pub(crate) fn source(&self) -> Option<&Py<PyAny>> {
-        self.source.as_ref()
+    /// The callable read by [`PyClock::refresh`]: the user's `time_source`,
+    /// or the `time` module's current `monotonic`.
+    pub(crate) fn source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.source {
+            Some(source) => Ok(source.bind(py).clone()),
+            None => current_monotonic(py),
+        }
     }
 
-    /// Reads the user's `time_source` (no-op for the native clock).
+    /// Reads the clock and stores the reading for the core's next `now()`.
     pub(crate) fn refresh(&self, py: Python<'_>) -> PyResult<()> {
-        if let Some(source) = &self.source {
-            let seconds: f64 = source.bind(py).call0()?.extract()?;
-            let nanos = u64::try_from(clock_reading_from_secs(seconds).as_nanos()).unwrap_or(u64::MAX);
-            self.reading.store(nanos, Ordering::Release);
-        }
+        let seconds: f64 = self.source(py)?.call0()?.extract()?;
+        let nanos = u64::try_from(clock_reading_from_secs(seconds).as_nanos()).unwrap_or(u64::MAX);
+        self.reading.store(nanos, Ordering::Release);
         Ok(())
     }
 }
 
 impl Clock for PyClock {
     fn now(&self) -> Duration {
-        match self.source {
-            None => self.origin.elapsed(),
-            Some(_) => Duration::from_nanos(self.reading.load(Ordering::Acquire)),
-        }
+        Duration::from_nanos(self.reading.load(Ordering::Acquire))
     }
 }

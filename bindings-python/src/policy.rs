@@ -1,13 +1,30 @@
 //! `RetryPolicyCore`: the core's `RetryPolicy` behind the Python `RetryPolicy`.
 
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use resilience_core::{
     clock_reading_from_secs, duration_from_secs, parse_retry_after, BackoffStrategy, ConfigError, Jitter, RetryPolicy,
 };
 
+use crate::duration::duration_arg;
 use crate::errors::config_error;
 use crate::num::attempt_i64;
 use crate::retry_state::RetryStateCore;
+
+/// The allowed range of `seed`: the jitter generator takes a `u64`.
+const SEED_REQUIREMENT: &str = "an integer in 0..=18446744073709551615 (0..=2**64-1)";
+
+/// `seed` as the generator's `u64`; an int outside its range is a
+/// `ValueError` naming `seed` (not a bare `OverflowError`).
+fn seed_u64(seed: &Bound<'_, PyAny>) -> PyResult<u64> {
+    match seed.extract::<u64>() {
+        Ok(seed) => Ok(seed),
+        Err(err) if err.is_instance_of::<PyOverflowError>(seed.py()) => {
+            Err(config_error(&ConfigError::new("seed", SEED_REQUIREMENT, seed)))
+        }
+        Err(err) => Err(err),
+    }
+}
 
 /// A validated retry policy. The Python `RetryPolicy` keeps the user's
 /// values for `repr`/equality and asks this object for every decision.
@@ -23,11 +40,11 @@ impl RetryPolicyCore {
     fn new(
         max_attempts: &Bound<'_, PyAny>,
         backoff: &str,
-        base_delay: f64,
-        max_delay: f64,
+        base_delay: &Bound<'_, PyAny>,
+        max_delay: &Bound<'_, PyAny>,
         jitter: &str,
         retryable_status_codes: Option<Vec<i64>>,
-        seed: Option<u64>,
+        seed: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         // Checked in the original's order: max_attempts, base_delay, max_delay.
         let attempts = attempt_i64(max_attempts)?;
@@ -35,10 +52,11 @@ impl RetryPolicyCore {
         if attempts < 1 {
             return Err(config_error(&ConfigError::new("max_attempts", ">= 1", attempts)));
         }
-        let base = duration_from_secs("base_delay", base_delay).map_err(|e| config_error(&e))?;
-        let max = duration_from_secs("max_delay", max_delay).map_err(|e| config_error(&e))?;
+        let base = duration_arg("base_delay", base_delay)?;
+        let max = duration_arg("max_delay", max_delay)?;
         let backoff: BackoffStrategy = backoff.parse().map_err(|e| config_error(&e))?;
         let jitter: Jitter = jitter.parse().map_err(|e| config_error(&e))?;
+        let seed = seed.filter(|s| !s.is_none()).map(seed_u64).transpose()?;
         let mut builder = RetryPolicy::builder()
             .max_attempts(attempts)
             .backoff(backoff)

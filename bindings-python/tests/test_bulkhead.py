@@ -114,12 +114,62 @@ def test_stats_shape() -> None:
         ({"max_concurrent": 0}, "invalid max_concurrent: must be >= 1, got 0"),
         ({"max_queue_size": -1}, "invalid max_queue_size: must be >= 0, got -1"),
         ({"timeout": float("nan")}, "invalid timeout"),
+        ({"timeout": float("inf")}, "invalid timeout"),
+        ({"timeout": 10**400}, "invalid timeout: must be a finite number >= 0, got inf"),
     ],
 )
 @pytest.mark.parametrize("cls", [SyncResourcePool, AsyncResourcePool])
 def test_bad_configuration(cls: Any, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         cls(**kwargs)
+
+
+BAD_TIMEOUTS = [float("nan"), float("inf"), -1.0, 1e300, 10**400]
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+def test_bad_per_call_timeout_is_a_value_error_sync(timeout: float) -> None:
+    pool = SyncResourcePool(max_concurrent=1, max_queue_size=1, timeout=0.0)
+    assert pool.acquire()
+    # Before: NaN returned False, inf and 1e300 raised OverflowError.
+    with pytest.raises(ValueError, match=r"^invalid timeout: must be a finite number >= 0, got "):
+        pool.acquire(timeout=timeout)
+    assert (pool.active_count(), pool.queue_size()) == (1, 0), "nothing taken, nothing queued"
+    pool.release()
+    with pytest.raises(ValueError, match="invalid timeout"):
+        pool.acquire(timeout=timeout)
+    assert pool.active_count() == 0, "validated before a free slot is taken"
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+def test_bad_per_call_timeout_is_a_value_error_async(timeout: float) -> None:
+    async def main() -> None:
+        pool = AsyncResourcePool(max_concurrent=1, max_queue_size=1, timeout=0.0)
+        assert await pool.acquire()
+        # Before: NaN and inf waited forever.
+        with pytest.raises(ValueError, match=r"^invalid timeout: must be a finite number >= 0, got "):
+            await asyncio.wait_for(pool.acquire(timeout=timeout), 5)
+        assert (await pool.active_count(), await pool.queue_size()) == (1, 0)
+
+    asyncio.run(main())
+
+
+def test_a_timeout_longer_than_the_platform_can_wait_still_waits() -> None:
+    # 1e15 s is a valid duration but beyond threading.TIMEOUT_MAX: the wait
+    # is clamped instead of raising OverflowError.
+    waited: list[float | None] = []
+
+    class Event(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waited.append(timeout)
+            return False
+
+    pool = SyncResourcePool(max_concurrent=1, max_queue_size=1, timeout=1e15)
+    pool._new_event = Event  # type: ignore[method-assign]
+    assert pool.acquire()
+    assert pool.acquire() is False
+    assert pool.acquire(timeout=1e15) is False
+    assert waited == [threading.TIMEOUT_MAX, threading.TIMEOUT_MAX]
 
 
 def test_async_pool_queues_times_out_and_hands_over() -> None:

@@ -4,7 +4,9 @@ expected-exception filtering, bounded half-open trials, thread safety."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+import time
 from typing import Any, Callable
 
 import pytest
@@ -310,13 +312,62 @@ def test_sync_breaker_opens_exactly_once_under_contention(clock: VirtualClock) -
     assert len(rejected) + breaker.failure_count() == 400
 
 
-def test_default_clock_is_monotonic_and_time_source_is_optional() -> None:
-    breaker = SyncCircuitBreaker(failure_threshold=1, recovery_timeout=3600.0)
+class PatchedMonotonic:
+    """Stands in for `time.monotonic` (as freezegun or time-machine would)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.readings = 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        return self.now
+
+
+@BOTH
+def test_default_clock_is_time_monotonic_looked_up_at_call_time(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Built before the patch: the breaker must not have captured the original.
+    breaker = make(failure_threshold=1, recovery_timeout=30.0)
+    clock = PatchedMonotonic(1_000.0)
+    monkeypatch.setattr(time, "monotonic", clock)
     trip(breaker, 1)
     assert breaker.state() is CircuitState.OPEN
-    import time
+    clock.now += 29.999
+    assert breaker.state() is CircuitState.OPEN
+    clock.now += 0.001
+    assert breaker.state() is CircuitState.HALF_OPEN
+    assert breaker.call(ok) == "ok"
+    assert breaker.state() is CircuitState.CLOSED
+    assert breaker.breaker._time_source is clock
 
-    assert breaker._time_source is time.monotonic
+
+def test_default_clock_is_not_read_on_the_closed_success_path_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = PatchedMonotonic(5.0)
+    monkeypatch.setattr(time, "monotonic", clock)
+    breaker = SyncCircuitBreaker(failure_threshold=2)
+    for _ in range(5):
+        breaker.call(ok)
+    breaker.state()
+    assert clock.readings == 0
+
+
+def test_default_clock_is_not_read_on_the_closed_success_path_async(monkeypatch: pytest.MonkeyPatch) -> None:
+    breaker = AsyncCircuitBreaker(failure_threshold=2)
+
+    async def ok_async() -> str:
+        return "ok"
+
+    async def main() -> int:
+        # Patched inside the loop and counted before returning: the event
+        # loop itself reads time.monotonic between iterations.
+        clock = PatchedMonotonic(5.0)
+        monkeypatch.setattr(time, "monotonic", clock)
+        for _ in range(5):
+            assert await breaker.call(ok_async) == "ok"
+        await breaker.state()
+        return clock.readings
+
+    assert asyncio.run(main()) == 0
 
 
 def test_time_source_is_not_called_while_closed() -> None:
@@ -333,13 +384,50 @@ def test_time_source_is_not_called_while_closed() -> None:
     assert readings == []
 
 
-def test_time_source_errors_surface(clock: VirtualClock) -> None:
-    def broken() -> float:
-        raise OSError("clock unavailable")
+class FlakyClock:
+    """A time source that raises while `broken` is set."""
 
-    breaker = SyncCircuitBreaker(failure_threshold=1, time_source=broken)
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.broken = False
+
+    def __call__(self) -> float:
+        if self.broken:
+            raise OSError("clock unavailable")
+        return self.now
+
+
+@BOTH
+def test_a_clock_failing_while_a_failure_is_recorded_leaves_the_users_error_unchanged(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DESIGN 2.6: the caller gets its own exception (same object); the
+    # clock's error goes to sys.unraisablehook instead of replacing it.
+    reported: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    clock = FlakyClock()
+    breaker = make(failure_threshold=1, recovery_timeout=10.0, time_source=clock)
+    clock.broken = True
+    raised = Down("the user's error")
+
+    def fail_with_it() -> None:
+        raise raised
+
+    with pytest.raises(Down) as info:
+        breaker.call(fail_with_it)
+    assert info.value is raised
+    assert [type(r.exc_value) for r in reported] == [OSError]
+    assert str(reported[0].exc_value) == "clock unavailable"
+    assert reported[0].object is clock
+    assert breaker.failure_count() == 1, "the failure still counts"
+    # Open now; the next call has no user error to hide, so the clock's own
+    # error surfaces from acquiring a permit.
     with pytest.raises(OSError, match="clock unavailable"):
-        breaker.call(fail)
+        breaker.call(ok)
+    clock.broken = False
+    assert breaker.state() is CircuitState.OPEN
+    clock.now = 10.0
+    assert breaker.state() is CircuitState.HALF_OPEN
 
 
 @pytest.mark.parametrize(
@@ -348,6 +436,7 @@ def test_time_source_errors_surface(clock: VirtualClock) -> None:
         ({"failure_threshold": 0}, "invalid failure_threshold: must be >= 1, got 0"),
         ({"recovery_timeout": -1.0}, "invalid recovery_timeout: must be a finite number >= 0"),
         ({"recovery_timeout": float("nan")}, "invalid recovery_timeout"),
+        ({"recovery_timeout": 10**400}, "invalid recovery_timeout: must be a finite number >= 0, got inf"),
         ({"half_open_max_calls": 0}, "invalid half_open_max_calls: must be >= 1, got 0"),
     ],
 )

@@ -110,6 +110,24 @@ def run_retry_after(case: dict[str, Any]) -> None:
     assert (None if got is None else _ns(got)) == expected
 
 
+def run_retry_state(case: dict[str, Any]) -> None:
+    # The native retry state the async drivers use, fed each failure with its
+    # Retry-After hint (seconds here; the vectors say milliseconds).
+    state = RetryPolicy(**policy_kwargs(case["policy"]))._core.start()
+    for number, failure in enumerate(case["failures"], start=1):
+        hint_ms = failure["retry_after_ms"]
+        delay = state.on_failure(failure["retryable"], None if hint_ms is None else hint_ms / 1000)
+        expect = failure["expect"]
+        if "retry_ns" in expect:
+            assert delay is not None, (number, failure)
+            assert _ns(delay) == expect["retry_ns"], (number, failure)
+            # The attempt in progress is the next one.
+            assert state.attempt == number + 1, (number, failure)
+        else:
+            assert delay is None, (number, failure)
+            assert state.reason == expect["give_up"], (number, failure)
+
+
 # --- retry -------------------------------------------------------------------
 
 
@@ -459,6 +477,7 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "delays": run_delays,
     "decisions": run_decisions,
     "retry_after": run_retry_after,
+    "retry_state": run_retry_state,
     "breaker": run_breaker,
     "fallback": run_fallback,
     "bulkhead": run_bulkhead,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import VirtualClock
-from resilience import RetryPolicy
+from resilience import RetryPolicy, _core
 from resilience.middleware import RetryMiddleware, TransportError
 
 
@@ -48,6 +48,13 @@ def test_default_policy_is_the_originals() -> None:
         retryable_status_codes={500, 502, 503, 504},
     )
     assert inspect.iscoroutinefunction(RetryMiddleware.execute_with_retry)
+
+
+def test_default_status_codes_come_from_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One list for every binding's HTTP helper: resilience_core::DEFAULT_RETRYABLE_STATUS_CODES.
+    assert _core.DEFAULT_RETRYABLE_STATUS_CODES == (500, 502, 503, 504)
+    monkeypatch.setattr(_core, "DEFAULT_RETRYABLE_STATUS_CODES", (418,))
+    assert RetryMiddleware().policy.retryable_status_codes == {418}
 
 
 def test_retries_retryable_statuses(clock: VirtualClock) -> None:

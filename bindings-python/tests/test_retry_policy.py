@@ -158,6 +158,33 @@ def test_values_the_original_let_through_are_clear_errors(kwargs: dict[str, obje
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("parameter", ["base_delay", "max_delay"])
+@pytest.mark.parametrize("seconds", [1e11, 2.0**64, 10**400])
+def test_delays_beyond_584_years_are_a_value_error(parameter: str, seconds: float) -> None:
+    # Delays are u64 nanoseconds in the core (at most ~584 years); a longer
+    # one is rejected instead of silently acting as 584 years (1e11 s) or
+    # raising OverflowError (10**400).
+    kwargs = {"base_delay": 0.0, "max_delay": seconds} if parameter == "max_delay" else {"base_delay": seconds, "max_delay": seconds}
+    with pytest.raises(ValueError, match=f"^invalid {parameter}: must be"):
+        RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_the_longest_delay_is_accepted() -> None:
+    limit = 18446744073.0  # just under u64::MAX nanoseconds (about 584 years)
+    assert RetryPolicy(base_delay=limit, max_delay=limit, jitter=False).calculate_delay(1) == pytest.approx(limit)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 2**70, -(2**70)])
+def test_seed_outside_u64_is_a_value_error_naming_it(seed: int) -> None:
+    with pytest.raises(ValueError, match=r"^invalid seed: must be an integer in 0\.\.=18446744073709551615 \(0\.\.=2\*\*64-1\), got -?\d+$"):
+        RetryPolicy(seed=seed)
+
+
+def test_seed_range_ends_are_accepted() -> None:
+    assert RetryPolicy(seed=0).seed == 0
+    assert RetryPolicy(seed=2**64 - 1).calculate_delay(1) >= 0
+
+
 def test_unknown_backoff_is_a_value_error() -> None:
     # Improvement: the original silently fell back to base_delay.
     with pytest.raises(ValueError, match="invalid backoff: must be one of fixed, linear, exponential, fibonacci, got cubic"):

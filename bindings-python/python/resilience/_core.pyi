@@ -11,6 +11,7 @@ __all__ = [
     "BreakerCore",
     "BreakerFunction",
     "BulkheadCore",
+    "DEFAULT_RETRYABLE_STATUS_CODES",
     "FallbackStateCore",
     "RetryPolicyCore",
     "RetryStateCore",
@@ -19,6 +20,8 @@ __all__ = [
     "fallback_call",
     "retry_call",
 ]
+
+DEFAULT_RETRYABLE_STATUS_CODES: tuple[int, ...]
 
 @final
 class RetryPolicyCore:
@@ -148,6 +151,7 @@ def fallback_call(
 @final
 class BulkheadCore:
     def __new__(cls, max_concurrent: int, max_queue_size: int, timeout: float) -> BulkheadCore: ...
+    def wait_seconds(self, timeout: float | None = None) -> float: ...
     def try_acquire(self) -> int | None: ...
     def release(self) -> int | None: ...
     def cancel(self, ticket: int) -> bool: ...

@@ -41,7 +41,7 @@ class AsyncResourcePool:
         max_queue_size: int = DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
         timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
     ) -> None:
-        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, float(timeout))
+        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, timeout)
         self._max_concurrent = max_concurrent
         self._max_queue_size = max_queue_size
         self._timeout = timeout
@@ -89,7 +89,9 @@ class AsyncResourcePool:
         Raises:
             RuntimeError: If queue is full
         """
-        actual_timeout = timeout if timeout is not None else self._timeout
+        # Validated before a slot is taken: NaN, infinity or a negative
+        # timeout is a ValueError naming `timeout`, never a hang.
+        actual_timeout = self._core.wait_seconds(timeout)
         ticket = self._core.try_acquire()
         if ticket is None:
             return True

@@ -36,7 +36,7 @@ class SyncResourcePool:
         max_queue_size: int = DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
         timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
     ) -> None:
-        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, float(timeout))
+        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, timeout)
         self._max_concurrent = max_concurrent
         self._max_queue_size = max_queue_size
         self._timeout = timeout
@@ -87,7 +87,9 @@ class SyncResourcePool:
         Raises:
             RuntimeError: If queue is full
         """
-        actual_timeout = timeout if timeout is not None else self._timeout
+        # Validated before a slot is taken: NaN, infinity or a negative
+        # timeout is a ValueError naming `timeout`, never a hang.
+        actual_timeout = self._core.wait_seconds(timeout)
         with self._lock:
             ticket = self._core.try_acquire()
             if ticket is None:
@@ -95,7 +97,9 @@ class SyncResourcePool:
             waiter = self._new_event()
             self._waiters[ticket] = waiter
         try:
-            if waiter.wait(timeout=actual_timeout):
+            # A wait beyond what the platform can express (about 292 years)
+            # waits that long instead of raising OverflowError.
+            if waiter.wait(timeout=min(actual_timeout, threading.TIMEOUT_MAX)):
                 return True
         except BaseException:
             self._give_up(ticket, keep_slot=False)

@@ -9,13 +9,17 @@ class ConfigurationError(ValueError):
     """Invalid or conflicting configuration.
 
     Shaped like provide.foundation's `ConfigurationError` (`message`, `code`,
-    `context`, `cause`), and a `ValueError`, so code catching either keeps working.
+    `context`, `cause`, `config_key`/`config_source` stored as the context
+    keys `"config.key"`/`"config.source"`, `add_context`, `to_dict`), and a
+    `ValueError`, so code catching either keeps working.
     """
 
     def __init__(
         self,
         message: str,
         *,
+        config_key: str | None = None,
+        config_source: str | None = None,
         code: str | None = None,
         context: dict[str, Any] | None = None,
         cause: Exception | None = None,
@@ -24,11 +28,36 @@ class ConfigurationError(ValueError):
         self.message = message
         self.code = code or "CONFIG_ERROR"
         self.context = dict(context or {})
+        # The original's dotted keys, so structured logs match.
+        if config_key:
+            self.context["config.key"] = config_key
+        if config_source:
+            self.context["config.source"] = config_source
         self.context.update(extra_context)
         self.cause = cause
         if cause is not None:
             self.__cause__ = cause
         super().__init__(message)
+
+    def add_context(self, key: str, value: Any) -> ConfigurationError:
+        """Adds `key: value` to the context; returns self for chaining."""
+        self.context[key] = value
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as flat fields for structured logging (as the original)."""
+        result: dict[str, Any] = {
+            "error.type": type(self).__name__,
+            "error.message": self.message,
+            "error.code": self.code,
+        }
+        for key, value in self.context.items():
+            # A dotted key keeps its own prefix; others get "error.".
+            result[key if "." in key else f"error.{key}"] = value
+        if self.cause is not None:
+            result["error.cause"] = str(self.cause)
+            result["error.cause_type"] = type(self.cause).__name__
+        return result
 
 
 __all__ = ["ConfigurationError"]

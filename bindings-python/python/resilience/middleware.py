@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from resilience import _logging
+from resilience import _core, _logging
 from resilience.retry import BackoffStrategy, RetryPolicy
 
 
@@ -53,7 +53,8 @@ def _default_policy() -> RetryPolicy:
         base_delay=0.5,
         backoff=BackoffStrategy.EXPONENTIAL,
         retryable_errors=(TransportError,),
-        retryable_status_codes={500, 502, 503, 504},
+        # The core's defaults ({500, 502, 503, 504}), shared by every binding.
+        retryable_status_codes=set(_core.DEFAULT_RETRYABLE_STATUS_CODES),
     )
 
 

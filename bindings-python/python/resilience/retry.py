@@ -130,8 +130,8 @@ class RetryPolicy:
         core = _core.RetryPolicyCore(
             max_attempts,
             _backoff_name(backoff),
-            float(base_delay),
-            float(max_delay),
+            base_delay,
+            max_delay,
             _jitter_mode(jitter),
             _status_codes(retryable_status_codes),
             seed,
