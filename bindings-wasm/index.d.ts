@@ -9,8 +9,8 @@ export type Jitter = boolean | 'none' | 'proportional' | 'full' | 'equal' | 'dec
 /** A class of errors, for `instanceof` filters. */
 export type ErrorClass = abstract new (...args: never[]) => unknown;
 
-/** Which errors to retry: a predicate, or error classes matched with `instanceof`. */
-export type ErrorFilter = ((error: unknown) => boolean) | readonly ErrorClass[];
+/** Which errors to retry: a predicate, or an error class or classes matched with `instanceof`. */
+export type ErrorFilter = ((error: unknown) => boolean) | ErrorClass | readonly ErrorClass[];
 
 /** Monotonic milliseconds (breaker) or wall-clock milliseconds since the epoch (Retry-After dates). */
 export type Clock = () => number;
@@ -31,7 +31,7 @@ export interface RetryPolicyOptions {
   jitter?: Jitter;
   /** Errors worth retrying (default: every error except an AbortError). */
   retryableErrors?: ErrorFilter;
-  /** HTTP statuses worth retrying (default: none for policies, 408/429/5xx for withRetry). */
+  /** HTTP statuses worth retrying (default: none for policies; for withRetry core's 500, 502, 503, 504 — 408 and 429 are opt-in). */
   retryableStatusCodes?: readonly number[];
   /** Seeds jitter for reproducible delays (an integer; bigint beyond 2^53). Default: crypto.getRandomValues. */
   seed?: number | bigint;
@@ -53,12 +53,15 @@ export class RetryPolicy {
   readonly jitter: Exclude<Jitter, boolean>;
   readonly retryableStatusCodes: readonly number[] | undefined;
   readonly seed: number | bigint | undefined;
-  /** The delay in ms before retrying after failed attempt `attempt` (0 for attempt <= 0). */
+  /** The delay in ms before retrying after failed attempt `attempt` (0 for attempt <= 0). @throws ConfigError unless `attempt` is an integer. */
   calculateDelayMs(attempt: number): number;
-  /** false once attempt >= maxAttempts; otherwise whether `error` passes `retryableErrors`. */
+  /** false once attempt >= maxAttempts; otherwise whether `error` passes `retryableErrors`. @throws ConfigError unless `attempt` is an integer. */
   shouldRetry(error: unknown, attempt: number): boolean;
-  /** false once attempt >= maxAttempts; otherwise whether the status is in `retryableStatusCodes`. */
-  shouldRetryResponse(response: HasStatus, attempt: number): boolean;
+  /**
+   * false once attempt >= maxAttempts; otherwise whether the status is in `retryableStatusCodes`.
+   * A response without an integer `status` (or none at all) is not retryable. @throws ConfigError unless `attempt` is an integer.
+   */
+  shouldRetryResponse(response: HasStatus | null | undefined, attempt: number): boolean;
   /** Whether `error` passes the `retryableErrors` filter. */
   isRetryable(error: unknown): boolean;
 }

@@ -5,7 +5,7 @@
 import { ConfigError } from './errors.js';
 import { optionalFunction, optionalSignal } from './options.js';
 import { policyInternals, RetryPolicy } from './policy.js';
-import { defaultSleep, isAbortError, notAFunction, raceAbort } from './timers.js';
+import { defaultSleep, isAbortError, nextMacrotask, notAFunction, raceAbort } from './timers.js';
 
 /** Core's answer when there is no Retry-After hint. */
 const NO_HINT = Number.NaN;
@@ -147,8 +147,10 @@ export class RetryExecutor {
       const slept = sleep(delayMs, signal);
       return signal === undefined ? slept : raceAbort(slept, signal);
     }
-    // No timer for a zero delay: yield once and go on.
-    if (delayMs === 0) return signal === undefined ? undefined : raceAbort(undefined, signal);
+    // A zero delay waits one macrotask, not a timer (setTimeout(0) waits >= 1 ms)
+    // and not a microtask (that would starve the event loop: no timer, I/O or
+    // abort could run until the attempts are used up).
+    if (delayMs === 0) return signal === undefined ? nextMacrotask() : raceAbort(nextMacrotask(), signal);
     return defaultSleep(delayMs, signal);
   }
 }

@@ -38,15 +38,48 @@ export function numberFor(value) {
 
 /**
  * The error filter of a retry policy or fallback chain: a predicate, an
- * array of error classes (`instanceof`), or undefined for "every error".
+ * error class or an array of them (`instanceof`), or undefined for "every
+ * error".
  */
 export function errorFilter(options, name) {
   const value = options[name];
   if (value === undefined) return undefined;
+  // A class is not a predicate: `TypeError(e)` is a truthy new error, and a
+  // user's class cannot even be called without `new`.
+  if (isClass(value)) return (error) => error instanceof value;
   if (typeof value === 'function') return value;
-  if (Array.isArray(value) && value.every((c) => typeof c === 'function')) {
+  if (Array.isArray(value) && value.every(isClass)) {
     const classes = [...value];
     return (error) => classes.some((c) => error instanceof c);
   }
-  throw new ConfigError(name, 'a predicate (error) => boolean or an array of error classes', value);
+  throw new ConfigError(name, 'a predicate (error) => boolean, an error class or an array of error classes', value);
+}
+
+/** Whether `value` is an error class (Error, a subclass, or any `class`), not a predicate. */
+function isClass(value) {
+  if (typeof value !== 'function') return false;
+  if (value === Error || value.prototype instanceof Error) return true;
+  return /^class\b/.test(Function.prototype.toString.call(value));
+}
+
+/** The largest integer a JavaScript number holds exactly. */
+const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * An attempt number passed to a policy method: an integer (0 and below ask
+ * for no delay). Anything else would be truncated silently by the core call.
+ */
+export function attemptArgument(value) {
+  if (Number.isSafeInteger(value)) return value;
+  throw new ConfigError('attempt', `an integer in -${MAX_INTEGER}..=${MAX_INTEGER}`, value);
+}
+
+/**
+ * The HTTP status of a response-like value when it is an integer; else
+ * undefined (not retryable — like Python's middleware, which retries only an
+ * int `status`).
+ */
+export function statusOf(response) {
+  const status = response?.status;
+  return Number.isInteger(status) ? status : undefined;
 }

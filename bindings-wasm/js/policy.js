@@ -2,7 +2,7 @@
 
 import { translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
-import { errorFilter, numberFor } from './options.js';
+import { attemptArgument, errorFilter, numberFor, statusOf } from './options.js';
 
 /** Core's name of a `jitter` option value (true: the original's proportional jitter). */
 function jitterName(jitter) {
@@ -72,19 +72,28 @@ export class RetryPolicy {
     return this.#seed;
   }
 
-  /** The delay in ms before retrying after failed attempt `attempt` (jittered; 0 for attempt <= 0). */
+  /**
+   * The delay in ms before retrying after failed attempt `attempt` (jittered;
+   * 0 for attempt <= 0). A non-integer attempt is a ConfigError.
+   */
   calculateDelayMs(attempt) {
-    return this.#core.calculate_delay_ms(attempt);
+    return this.#core.calculate_delay_ms(attemptArgument(attempt));
   }
 
-  /** Whether to retry `error` after failed attempt `attempt`. */
+  /** Whether to retry `error` after failed attempt `attempt` (an integer, else ConfigError). */
   shouldRetry(error, attempt) {
-    return this.#core.should_retry(attempt, this.isRetryable(error));
+    return this.#core.should_retry(attemptArgument(attempt), this.isRetryable(error));
   }
 
-  /** Whether to retry `response` (anything with a numeric `status`) after attempt `attempt`. */
+  /**
+   * Whether to retry `response` after attempt `attempt` (an integer, else
+   * ConfigError). A response without an integer `status` (null, a string
+   * status) is not retryable.
+   */
   shouldRetryResponse(response, attempt) {
-    return this.#core.should_retry_status(response.status, attempt);
+    const n = attemptArgument(attempt);
+    const status = statusOf(response);
+    return status !== undefined && this.#core.should_retry_status(status, n);
   }
 
   /** Whether `error` passes the `retryableErrors` filter (every error when there is none). */

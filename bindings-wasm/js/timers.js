@@ -28,6 +28,34 @@ export function defaultSleep(ms, signal) {
 }
 
 /**
+ * Resolves on a later macrotask, so that timers, I/O and abort events queued
+ * meanwhile run first: a zero-delay retry storm must not starve the event
+ * loop (an `AbortSignal.timeout` could not fire). setImmediate where there is
+ * one (Node); else a MessageChannel message (browsers, where a nested
+ * setTimeout(0) waits >= 4 ms); else setTimeout(0).
+ */
+export const nextMacrotask = pickMacrotask();
+
+function pickMacrotask() {
+  if (typeof setImmediate === 'function') return () => new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    let channel;
+    const waiting = [];
+    return () =>
+      new Promise((resolve) => {
+        if (channel === undefined) {
+          channel = new MessageChannel();
+          // One message per waiter, delivered in order: resolve the oldest.
+          channel.port1.onmessage = () => waiting.shift()?.();
+        }
+        waiting.push(resolve);
+        channel.port2.postMessage(null);
+      });
+  }
+  return () => new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
  * Settles like `value` (a promise or a plain value), unless `signal` aborts
  * first: then rejects at once with `signal.reason`. A late settlement of
  * `value` is absorbed (no unhandled rejection).

@@ -6,9 +6,19 @@ import { native } from './native.js';
 import { RetryExecutor, runJudged, wallClockMs } from './executor.js';
 import { policyInternals, RetryPolicy } from './policy.js';
 import { ConfigError } from './errors.js';
+import { statusOf } from './options.js';
 
-/** Statuses worth retrying when the options name none. */
-export const DEFAULT_RETRYABLE_STATUS_CODES = Object.freeze([408, 429, 500, 502, 503, 504]);
+let defaults;
+
+/**
+ * Statuses worth retrying when the options name none: core's
+ * DEFAULT_RETRYABLE_STATUS_CODES (500, 502, 503, 504), as in every language.
+ * Read on first use: the wasm module is installed after this module loads.
+ */
+export function defaultRetryableStatusCodes() {
+  defaults ??= Object.freeze(Array.from(native.default_retryable_status_codes()));
+  return defaults;
+}
 
 /**
  * Wraps a fetch-like function. The result resolves with the first response
@@ -18,11 +28,17 @@ export const DEFAULT_RETRYABLE_STATUS_CODES = Object.freeze([408, 429, 500, 502,
 export function withRetry(fetchFn, options = {}) {
   if (typeof fetchFn !== 'function') throw new ConfigError('fetch', 'a function', fetchFn);
   const { honorRetryAfter = true, onRetry, signal, sleep, clock, ...policyOptions } = options;
-  const policy = new RetryPolicy({ retryableStatusCodes: DEFAULT_RETRYABLE_STATUS_CODES, ...policyOptions });
+  const given = policyOptions.retryableStatusCodes;
+  const policy = new RetryPolicy({
+    ...policyOptions,
+    retryableStatusCodes: given === undefined ? defaultRetryableStatusCodes() : given,
+  });
   const executor = new RetryExecutor(policy, { onRetry, sleep, clock });
   const core = policyInternals(policy).core;
   const judge = (response, attempt) => {
-    if (!core.should_retry_status(response.status, attempt)) return undefined;
+    // A value without an integer status (not a Response) is a success.
+    const status = statusOf(response);
+    if (status === undefined || !core.should_retry_status(status, attempt)) return undefined;
     const hint = honorRetryAfter ? retryAfterMs(response, executor) : Number.NaN;
     discardBody(response);
     return hint;

@@ -26,7 +26,7 @@ mod policy;
 pub use breaker::BreakerCore;
 pub use bulkhead::BulkheadCore;
 pub use fallback::fallback_step;
-pub use policy::{retry_after_ms, RetryPolicyCore};
+pub use policy::{default_retryable_status_codes, retry_after_ms, RetryPolicyCore};
 
 /// Bytes of wasm linear memory in use (a diagnostic: the leak tests check
 /// that it stays flat over many executions).

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 
 use resilience_core::{
     parse_retry_after, BackoffStrategy, ConfigError, GiveUpReason, Jitter, RetryDecision, RetryPolicy, RetryState,
+    DEFAULT_RETRYABLE_STATUS_CODES,
 };
 use wasm_bindgen::prelude::*;
 
@@ -98,8 +99,9 @@ impl RetryPolicyCore {
         self.policy.jitter().as_str().to_owned()
     }
 
-    /// The jittered delay in ms after failed attempt `attempt` (truncated to
-    /// an integer; `<= 0` gives 0).
+    /// The jittered delay in ms after failed attempt `attempt` (`<= 0` gives
+    /// 0). Attempts and statuses arrive as integers: the glue rejects other
+    /// attempts (ConfigError) and calls a non-integer status not retryable.
     pub fn calculate_delay_ms(&self, attempt: f64) -> f64 {
         to_millis(self.policy.calculate_delay(attempt as i64))
     }
@@ -185,6 +187,13 @@ impl RetryPolicyCore {
 #[wasm_bindgen]
 pub fn retry_after_ms(header: &str, now_unix_ms: f64) -> Option<f64> {
     parse_retry_after(header, reading_from_millis(now_unix_ms)).map(to_millis)
+}
+
+/// The statuses `withRetry` retries when its options name none: core's, so a
+/// response is retried alike in every language.
+#[wasm_bindgen]
+pub fn default_retryable_status_codes() -> Vec<u16> {
+    DEFAULT_RETRYABLE_STATUS_CODES.to_vec()
 }
 
 const STATUS_REQUIREMENT: &str = "integers in 0..=65535";

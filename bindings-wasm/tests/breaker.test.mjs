@@ -78,13 +78,20 @@ test('a throwing isFailure counts the error (fails safe) and the user error stil
   assert.equal(breaker.state, 'open');
 });
 
-test('the default clock is performance.now (no clock option)', async () => {
+test('the default clock is performance.now (no clock option)', async (t) => {
+  // performance.now is replaced by a virtual one: the remaining open time is
+  // then exact, whatever the machine's speed.
+  let nowMs = 1000;
+  t.mock.method(performance, 'now', () => nowMs);
   const breaker = new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 60000 });
   await assert.rejects(breaker.execute(fail(new Error('x'))));
-  await assert.rejects(breaker.execute(() => 1), (e) => e.retryAfterMs > 59000 && e.retryAfterMs <= 60000);
+  nowMs += 12_345;
+  await assert.rejects(breaker.execute(() => 1), (e) => e instanceof BrokenCircuitError && e.retryAfterMs === 60000 - 12_345);
+  nowMs += 60000;
+  assert.equal(breaker.state, 'half_open');
 });
 
-test('a clock that throws surfaces its error instead of guessing the time', async () => {
+test('a clock that throws on acquire surfaces its error instead of guessing the time', async () => {
   const broken = new Error('clock broke');
   let broke = false;
   const breaker = new CircuitBreaker({
@@ -98,9 +105,35 @@ test('a clock that throws surfaces its error instead of guessing the time', asyn
   broke = true;
   await assert.rejects(breaker.execute(() => 1), (e) => e === broken);
   assert.throws(() => breaker.state, (e) => e === broken);
-  broke = false;
-  const nonNumber = new CircuitBreaker({ failureThreshold: 1, clock: () => 'soon' });
-  await assert.rejects(nonNumber.execute(fail(new Error('x'))), TypeError);
+});
+
+test('a clock that fails while a failure is recorded: the user error passes unchanged, the clock error is reported', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  for (const [name, badReading] of [
+    ['throws', () => {
+      throw new Error('clockboom');
+    }],
+    ['returns a non-number', () => 'soon'],
+  ]) {
+    for (const user of [new Error('x'), Object.freeze(new Error('frozen'))]) {
+      warn.mock.resetCalls();
+      // The clock goes bad once the operation runs, i.e. after acquire: it
+      // fails when the failure that opens the breaker is stamped.
+      let bad = false;
+      const breaker = new CircuitBreaker({ failureThreshold: 1, clock: () => (bad ? badReading() : 0) });
+      const failing = () => {
+        bad = true;
+        return Promise.reject(user);
+      };
+      await assert.rejects(breaker.execute(failing), (e) => e === user, `${name}: the user's error, unchanged`);
+      assert.deepEqual(Object.getOwnPropertyNames(user).sort(), ['message', 'stack'], `${name}: not mutated`);
+      bad = false;
+      assert.equal(breaker.state, 'open', `${name}: the failure still counts`);
+      assert.equal(warn.mock.callCount(), 1, `${name}: the clock error is reported`);
+      const reported = warn.mock.calls[0].arguments.at(-1);
+      assert.ok(reported instanceof Error && reported !== user, `${name}: the clock's error is what is reported`);
+    }
+  }
 });
 
 test('bad options are ConfigErrors naming the option', () => {

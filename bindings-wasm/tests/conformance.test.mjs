@@ -92,6 +92,36 @@ const RUNNERS = {
     }
   },
 
+  retry_state(c) {
+    // The policy core the executor drives (RetryPolicyCore.on_failure), fed
+    // each failure with its Retry-After hint (NaN: none). Its answers: the
+    // delay in ms, or -1 / -2 for giving up (exhausted / not retryable).
+    const p = policyOptions(c.policy);
+    const core = new raw.RetryPolicyCore(
+      p.maxAttempts,
+      p.backoff,
+      p.baseDelayMs,
+      p.maxDelayMs,
+      p.jitter,
+      p.retryableStatusCodes,
+      p.seed,
+    );
+    const GIVE_UP = { '-1': 'exhausted', '-2': 'not_retryable' };
+    const handle = core.begin();
+    try {
+      for (const [i, f] of c.failures.entries()) {
+        const at = `failure ${i} ${JSON.stringify(f)}`;
+        const answer = core.on_failure(handle, f.retryable, f.retry_after_ms ?? Number.NaN);
+        if ('retry_ns' in f.expect) assert.equal(nsOf(answer), f.expect.retry_ns, at);
+        else if ('give_up' in f.expect) assert.equal(GIVE_UP[answer], f.expect.give_up, at);
+        else throw new Error(`unknown expect ${JSON.stringify(f.expect)}`);
+      }
+    } finally {
+      core.end(handle);
+    }
+    assert.equal(core.sequences_in_flight(), 0);
+  },
+
   decisions(c) {
     const policy = new RetryPolicy(policyOptions(c.policy, { retryableErrors: [Retryable] }));
     for (const d of c.should_retry) {

@@ -66,6 +66,73 @@ describe('RetryPolicy', () => {
     assert.equal(new RetryPolicy().shouldRetry('anything', 2), true);
   });
 
+  test('retryableErrors: a bare error class is a class, not a predicate', () => {
+    class Transient extends Error {}
+    class NotAnError {}
+    for (const [filter, yes, no] of [
+      [TypeError, new TypeError(), new RangeError()],
+      [Error, new RangeError(), { message: 'not an error' }],
+      [Transient, new Transient(), new Error()],
+      [NotAnError, new NotAnError(), new Error()],
+    ]) {
+      const p = new RetryPolicy({ retryableErrors: filter });
+      assert.equal(p.shouldRetry(yes, 1), true, `${filter.name} matches its instances`);
+      assert.equal(p.shouldRetry(no, 1), false, `${filter.name} rejects others`);
+      assert.equal(p.isRetryable(yes), true);
+    }
+    // Predicates keep working, arrow or plain function.
+    assert.equal(new RetryPolicy({ retryableErrors: (e) => e === 1 }).isRetryable(1), true);
+    assert.equal(new RetryPolicy({ retryableErrors: function isTwo(e) { return e === 2; } }).isRetryable(1), false);
+    // An array must hold classes: a predicate in it would throw at `instanceof`.
+    assert.throws(() => new RetryPolicy({ retryableErrors: [TypeError, (e) => true] }), (e) => e instanceof ConfigError && e.parameter === 'retryableErrors');
+  });
+
+  test('a bare error class filters what the executor retries', async () => {
+    class Transient extends Error {}
+    const time = new VirtualTime();
+    const executor = new RetryExecutor(new RetryPolicy({ retryableErrors: Transient }), { sleep: time.sleep });
+    const fatal = new RangeError('fatal');
+    let calls = 0;
+    await assert.rejects(
+      executor.execute(() => {
+        calls += 1;
+        throw calls === 1 ? new Transient('once') : fatal;
+      }),
+      (e) => e === fatal,
+    );
+    assert.equal(calls, 2, 'the Transient was retried, the RangeError was not');
+  });
+
+  test('attempt arguments must be integers: ConfigError naming attempt', () => {
+    const p = new RetryPolicy({ jitter: false, retryableStatusCodes: [503] });
+    for (const bad of [Number.NaN, 2.5, Number.POSITIVE_INFINITY, '1', undefined, null, 2 ** 53]) {
+      for (const [method, call] of [
+        ['calculateDelayMs', () => p.calculateDelayMs(bad)],
+        ['shouldRetry', () => p.shouldRetry(new Error(), bad)],
+        ['shouldRetryResponse', () => p.shouldRetryResponse({ status: 503 }, bad)],
+      ]) {
+        assert.throws(
+          call,
+          (e) =>
+            e instanceof ConfigError &&
+            e.parameter === 'attempt' &&
+            e.message.startsWith('invalid attempt: must be an integer in -9007199254740991..=9007199254740991, got '),
+          `${method}(${String(bad)})`,
+        );
+      }
+    }
+    assert.equal(p.calculateDelayMs(-3), 0, 'integers <= 0 are fine: no delay');
+    assert.equal(p.shouldRetry(new Error(), 2 ** 53 - 1), false);
+  });
+
+  test('shouldRetryResponse: a response without an integer status is not retryable', () => {
+    const p = new RetryPolicy({ retryableStatusCodes: [503] });
+    for (const response of [{ status: '503' }, { status: 503.5 }, { status: 503n }, {}, null, undefined, 503]) {
+      assert.equal(p.shouldRetryResponse(response, 1), false, String(response?.status ?? response));
+    }
+    assert.equal(p.shouldRetryResponse({ status: 503 }, 1), true);
+  });
+
   test('shouldRetryResponse: listed statuses only, never without a list', () => {
     const p = new RetryPolicy({ retryableStatusCodes: [503] });
     assert.equal(p.shouldRetryResponse({ status: 503 }, 1), true);
@@ -193,7 +260,7 @@ describe('RetryExecutor', () => {
     ]);
   });
 
-  test('the default sleeper uses setTimeout, clamped to 2^31-1 ms, and no timer for a zero delay', async () => {
+  test('the default sleeper uses setTimeout, clamped to 2^31-1 ms; a zero delay waits a macrotask, not a timer', async () => {
     await withFakeTimers(async (timers) => {
       const executor = new RetryExecutor(new RetryPolicy({ jitter: false, baseDelayMs: 5e9, maxDelayMs: 5e9 }));
       assert.equal(await executor.execute(flaky(1).fn), 'ok after 2');
@@ -201,8 +268,59 @@ describe('RetryExecutor', () => {
       timers.delays.length = 0;
       const zero = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0 }));
       assert.equal(await zero.execute(flaky(2).fn), 'ok after 3');
-      assert.deepEqual(timers.delays, []);
+      assert.deepEqual(timers.delays, [], 'setTimeout(0) would wait >= 1 ms');
     });
+  });
+
+  test('a zero delay yields to the event loop: a callback queued before the failure runs before the retry', async () => {
+    for (const signal of [undefined, new AbortController().signal]) {
+      const order = [];
+      const executor = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0, maxAttempts: 2 }), { signal });
+      const run = executor.execute(async (attempt) => {
+        order.push(`attempt ${attempt}`);
+        if (attempt === 1) {
+          setImmediate(() => order.push('macrotask'));
+          throw new Error('once');
+        }
+        return 'ok';
+      });
+      assert.equal(await run, 'ok');
+      assert.deepEqual(order, ['attempt 1', 'macrotask', 'attempt 2'], signal ? 'with a signal' : 'without a signal');
+    }
+  });
+
+  test('an abort scheduled with setTimeout fires during a zero-delay retry storm', async () => {
+    // Each zero-delay retry waits one macrotask, so the timer phase runs and
+    // the abort lands after a bounded number of attempts. Before, retries
+    // chained microtasks and the timer could only fire once all attempts ran.
+    const maxAttempts = 200_000;
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    setTimeout(() => controller.abort(reason), 0);
+    let calls = 0;
+    const executor = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0, maxAttempts }), { signal: controller.signal });
+    await assert.rejects(
+      executor.execute(() => {
+        calls += 1;
+        throw new Error('always');
+      }),
+      (e) => e === reason,
+    );
+    assert.ok(calls < maxAttempts / 10, `aborted after ${calls} of ${maxAttempts} attempts`);
+  });
+
+  test('AbortSignal.timeout ends a zero-delay retry storm with its TimeoutError', async () => {
+    const signal = AbortSignal.timeout(1);
+    let calls = 0;
+    const executor = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0, maxAttempts: 200_000 }), { signal });
+    await assert.rejects(
+      executor.execute(async () => {
+        calls += 1;
+        throw new Error('always');
+      }),
+      (e) => e === signal.reason && e.name === 'TimeoutError',
+    );
+    assert.ok(calls < 20_000, `aborted after ${calls} attempts`);
   });
 
   test('a policy is required', () => {

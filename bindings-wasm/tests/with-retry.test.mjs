@@ -1,10 +1,15 @@
 // withRetry against a real node:http server on 127.0.0.1, on virtual time.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
 import { withRetry } from 'resilience-wasm';
 import { startFlakyServer } from './helpers/flaky-server.mjs';
 import { VirtualTime } from './helpers/virtual-time.mjs';
+
+// The raw wasm module the package loaded (the same instance: same path).
+const raw = createRequire(import.meta.url)('../dist/node/resilience_wasm.js');
 
 test('503, then 429 with Retry-After, then 200: waits the backoff, then the hint', async (t) => {
   const server = await startFlakyServer([
@@ -18,6 +23,7 @@ test('503, then 429 with Retry-After, then 200: waits the backoff, then the hint
     maxAttempts: 3,
     baseDelayMs: 100,
     jitter: false,
+    retryableStatusCodes: [429, 503], // 429 is opt-in
     sleep: time.sleep,
     onRetry: (attempt, response, delayMs) => retried.push([attempt, response.status, delayMs]),
   });
@@ -56,7 +62,13 @@ test('honorRetryAfter: false ignores the header', async (t) => {
   const server = await startFlakyServer([{ status: 429, headers: { 'Retry-After': '60' } }]);
   t.after(server.close);
   const time = new VirtualTime();
-  const resilientFetch = withRetry(fetch, { baseDelayMs: 50, jitter: false, honorRetryAfter: false, sleep: time.sleep });
+  const resilientFetch = withRetry(fetch, {
+    baseDelayMs: 50,
+    jitter: false,
+    honorRetryAfter: false,
+    retryableStatusCodes: [429],
+    sleep: time.sleep,
+  });
   assert.equal((await resilientFetch(server.url)).status, 200);
   assert.deepEqual(time.sleepsNs, [50e6]);
 });
@@ -121,13 +133,53 @@ test('the request signal aborts the retry loop with its reason', async (t) => {
   assert.equal(server.requests.length, 1);
 });
 
-test('by default 408, 429 and 5xx gateway statuses are retried, others are not', async (t) => {
-  const server = await startFlakyServer([{ status: 500 }, { status: 502 }, { status: 400 }]);
+test("the default statuses are core's DEFAULT_RETRYABLE_STATUS_CODES, as in every language", () => {
+  const core = readFileSync(new URL('../../core/src/policy.rs', import.meta.url), 'utf8');
+  const declared = core.match(/pub const DEFAULT_RETRYABLE_STATUS_CODES: \[u16; \d+\] = \[([\d, ]+)\];/);
+  assert.ok(declared, 'core declares DEFAULT_RETRYABLE_STATUS_CODES');
+  const expected = declared[1].split(',').map(Number);
+  assert.deepEqual(expected, [500, 502, 503, 504]);
+  assert.deepEqual(Array.from(raw.default_retryable_status_codes()), expected, 'the wasm export is core\'s list');
+});
+
+test('by default exactly the core statuses are retried: not 408 or 429 (opt-in), not other statuses', async () => {
+  const expected = Array.from(raw.default_retryable_status_codes());
+  const retried = [];
+  for (let status = 100; status <= 599; status += 1) {
+    const time = new VirtualTime();
+    let calls = 0;
+    const resilientFetch = withRetry(
+      async () => {
+        calls += 1;
+        return { status: calls === 1 ? status : 200, headers: new Headers() };
+      },
+      { sleep: time.sleep },
+    );
+    await resilientFetch('http://unused.invalid/');
+    if (calls > 1) retried.push(status);
+  }
+  assert.deepEqual(retried, expected);
+});
+
+test('a real server: 500 and 502 are retried by default, 429 is returned at once', async (t) => {
+  const server = await startFlakyServer([{ status: 500 }, { status: 502 }, { status: 429 }]);
   t.after(server.close);
   const time = new VirtualTime();
   const resilientFetch = withRetry(fetch, { maxAttempts: 5, sleep: time.sleep });
-  assert.equal((await resilientFetch(server.url)).status, 400);
+  assert.equal((await resilientFetch(server.url)).status, 429);
   assert.equal(server.requests.length, 3);
+});
+
+test('a resolved value without an integer status is a success, not a retry', async () => {
+  for (const value of [undefined, null, 'text', { status: '503' }]) {
+    let calls = 0;
+    const resilientFetch = withRetry(async () => {
+      calls += 1;
+      return value;
+    });
+    assert.equal(await resilientFetch('http://unused.invalid/'), value);
+    assert.equal(calls, 1);
+  }
 });
 
 test('withRetry needs a function', async () => {

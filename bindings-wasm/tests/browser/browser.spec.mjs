@@ -5,11 +5,12 @@
 // bindings-wasm/test-results/demo.png).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
 
 import { chromium } from 'playwright-core';
 
@@ -76,6 +77,40 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
+/**
+ * Decodes a PNG enough to prove it is whole: the signature, every chunk's
+ * CRC, and IDAT data that inflates to exactly one filtered row per line.
+ */
+function decodePng(bytes) {
+  assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'PNG signature');
+  let offset = 8;
+  let header;
+  const data = [];
+  for (;;) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    const body = bytes.subarray(offset + 8, offset + 8 + length);
+    assert.equal(bytes.readUInt32BE(offset + 8 + length), crc32(bytes.subarray(offset + 4, offset + 8 + length)), `${type} CRC`);
+    offset += 12 + length;
+    if (type === 'IHDR') header = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), depth: body[8], color: body[9] };
+    else if (type === 'IDAT') data.push(body);
+    else if (type === 'IEND') break;
+  }
+  const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[header.color];
+  const rowBytes = 1 + Math.ceil((header.width * channels * header.depth) / 8);
+  const pixels = inflateSync(Buffer.concat(data));
+  return { width: header.width, height: header.height, decoded: pixels.length === rowBytes * header.height };
+}
+
+function crc32(buf) {
+  let c = ~0;
+  for (const byte of buf) {
+    c ^= byte;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
 async function open(path, readyExpression) {
   const page = await context.newPage();
   const errors = [];
@@ -112,6 +147,8 @@ test('the package loads as an ES module and runs retry, breaker, fallback and wi
   assert.deepEqual(r.seededDelays, [1, 2, 3, 4].map((n) => node.calculateDelayMs(n)), 'same seed, same delays as Node');
   assert.ok(r.unseededDistinct > 40, 'unseeded jitter comes from crypto.getRandomValues');
   assert.deepEqual(r.configError, { name: 'ConfigError', parameter: 'maxAttempts', isClass: true });
+  assert.equal(r.zeroDelayAbort.sameReason, true, 'the abort from a timer ended the zero-delay retry storm');
+  assert.ok(r.zeroDelayAbort.calls < r.zeroDelayAbort.maxAttempts / 10, `aborted after ${r.zeroDelayAbort.calls} attempts`);
   await page.close();
 });
 
@@ -140,6 +177,10 @@ test('the demo page draws its timeline, and its trace matches the Node leg', asy
   mkdirSync(RESULTS_DIR, { recursive: true });
   const png = join(RESULTS_DIR, 'demo.png');
   await page.screenshot({ path: png, fullPage: true });
-  assert.ok(statSync(png).size > 20_000, 'the screenshot has content');
+  const size = await page.evaluate(() => ({
+    width: document.documentElement.scrollWidth,
+    height: document.documentElement.scrollHeight,
+  }));
+  assert.deepEqual(decodePng(readFileSync(png)), { width: size.width, height: size.height, decoded: true });
   await page.close();
 });

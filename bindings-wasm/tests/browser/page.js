@@ -68,6 +68,7 @@ const retried = [];
 const resilientFetch = withRetry(fetch, {
   baseDelayMs: 100,
   jitter: false,
+  retryableStatusCodes: [429, 503], // 429 is opt-in (the default is core's 500, 502, 503, 504)
   sleep,
   onRetry: (attempt, response, delayMs) => retried.push([attempt, response.status, delayMs]),
 });
@@ -80,6 +81,24 @@ const seeded = new RetryPolicy({ seed: 42, baseDelayMs: 1000 });
 results.seededDelays = [1, 2, 3, 4].map((n) => seeded.calculateDelayMs(n));
 const unseeded = new Set(Array.from({ length: 50 }, () => new RetryPolicy().calculateDelayMs(1)));
 results.unseededDistinct = unseeded.size;
+
+// A zero-delay retry storm yields a macrotask per retry (a MessageChannel
+// message here: no setImmediate), so a timer's abort lands promptly.
+{
+  const maxAttempts = 200_000;
+  const controller = new AbortController();
+  const reason = new Error('deadline');
+  setTimeout(() => controller.abort(reason), 0);
+  let stormCalls = 0;
+  const storm = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0, maxAttempts }), { signal: controller.signal });
+  const error = await storm
+    .execute(() => {
+      stormCalls += 1;
+      throw new Error('always');
+    })
+    .catch((e) => e);
+  results.zeroDelayAbort = { sameReason: error === reason, calls: stormCalls, maxAttempts };
+}
 
 // Errors are classes with stable names.
 try {

@@ -21,6 +21,11 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const policy = new RetryPolicy({ maxAttempts: 3, backoff: 'fibonacci', jitter: 'decorrelated', seed: 42n, retryableErrors: [TypeError] });
   const delay: number = policy.calculateDelayMs(2);
   const again: boolean = policy.shouldRetry(new Error('x'), 1) && policy.shouldRetryResponse({ status: 503 }, 1);
+  // A bare error class is a filter too.
+  const byClass = new RetryPolicy({ retryableErrors: TypeError });
+  class Transient extends Error {}
+  const byOwnClass = new RetryPolicy({ retryableErrors: Transient });
+  const noResponse: boolean = byClass.shouldRetryResponse(null, 1) || byOwnClass.isRetryable(new Transient());
   const executor = new RetryExecutor(policy, { signal, onRetry: (attempt: number, _e: unknown, ms: number) => void (attempt + ms) });
   const n: number = await executor.execute(async (attempt) => attempt * 2);
 
@@ -74,5 +79,5 @@ export async function usage(signal: AbortSignal): Promise<void> {
   // @ts-expect-error: wrapped functions keep their parameter types
   await add('1', 2);
 
-  void [delay, again, n, state, s, count, answer, b, sum, len, st, obj, response];
+  void [delay, again, noResponse, n, state, s, count, answer, b, sum, len, st, obj, response];
 }
