@@ -58,14 +58,16 @@ static int number_of(const json_value *v, double *out) {
 typedef enum { CONV_OK, CONV_REJECTED, CONV_MALFORMED } conversion;
 
 /* Milliseconds from a vector into a config's int64_t nanoseconds. A value no
- * int64_t can hold (NaN, an infinity) goes through the library's one float
- * entry point, resilience_duration_from_millis(), which must reject it. */
+ * int64_t can hold (NaN, an infinity, more than 292 years) goes through the
+ * library's one float entry point, resilience_duration_from_millis(), which
+ * must reject it, saying why. */
 static conversion ms_to_ns(const json_value *v, int64_t *ns) {
     double ms;
     if (!number_of(v, &ms)) return CONV_MALFORMED;
     if (isfinite(ms) && ms == floor(ms) && fabs(ms) < 9e12) { *ns = (int64_t)ms * NS_PER_MS; return CONV_OK; }
     if (resilience_duration_from_millis(ms, ns) == RESILIENCE_OK) return CONV_OK;
-    CHECK_STATUS(resilience_duration_from_millis(ms, ns), RESILIENCE_ERR_INVALID_CONFIG, "must be a finite number >= 0");
+    CHECK_STATUS(resilience_duration_from_millis(ms, ns), RESILIENCE_ERR_INVALID_CONFIG,
+                 isfinite(ms) && ms >= 0 ? "must be at most 9223372036854775807 ns" : "must be a finite number >= 0");
     return CONV_REJECTED;
 }
 
@@ -245,6 +247,46 @@ static void run_retry(const json_value *c) {
         CHECK_EQ_U64(outcome.total_delay_ns, total);
     }
 out:
+    resilience_retry_policy_free(policy);
+}
+
+/* The step API fed each failure (with its Retry-After hint, if any). */
+static void run_retry_state(const json_value *c) {
+    const json_value *failures = json_get(c, "failures");
+    resilience_retry_policy_t *policy = policy_from(json_get(c, "policy"));
+    resilience_retry_state_t *state = NULL;
+    size_t i;
+    if (!policy || !failures || failures->type != JSON_ARRAY) { case_failed("malformed"); goto out; }
+    CHECK_OK(resilience_retry_state_new(policy, &state));
+    for (i = 0; state && i < failures->count; i++) {
+        const json_value *f = failures->items[i], *hint = json_get(f, "retry_after_ms"), *expect = json_get(f, "expect");
+        const json_value *retry_ns = json_get(expect, "retry_ns"), *give_up = json_get(expect, "give_up");
+        const json_value *retryable = json_get(f, "retryable");
+        resilience_retry_decision_t d;
+        if (!retryable || retryable->type != JSON_BOOL || !expect || (!retry_ns && !give_up)) {
+            case_failed("malformed failure");
+            break;
+        }
+        if (hint && hint->type != JSON_NULL) {
+            int64_t hint_ns = 0;
+            if (ms_to_ns(hint, &hint_ns) != CONV_OK) { case_failed("bad retry_after_ms"); break; }
+            CHECK_OK(resilience_retry_state_on_failure_with_hint(state, retryable->boolean != 0, (uint64_t)hint_ns, &d));
+        } else {
+            CHECK_OK(resilience_retry_state_on_failure(state, retryable->boolean != 0, &d));
+        }
+        if (retry_ns) {
+            CHECK_EQ_U64(d.action, RESILIENCE_RETRY_ACTION_RETRY);
+            CHECK_EQ_U64(d.delay_ns, retry_ns->number);
+            CHECK_EQ_U64(d.attempt, i + 1);
+        } else {
+            CHECK_EQ_U64(d.action, RESILIENCE_RETRY_ACTION_GIVE_UP);
+            CHECK_EQ_U64(d.reason, str_eq(give_up, "exhausted")       ? RESILIENCE_GIVE_UP_EXHAUSTED
+                                   : str_eq(give_up, "not_retryable") ? RESILIENCE_GIVE_UP_NOT_RETRYABLE
+                                                                      : 0xBAD);
+        }
+    }
+out:
+    resilience_retry_state_free(state);
     resilience_retry_policy_free(policy);
 }
 
@@ -519,7 +561,8 @@ static void run_config_error(const json_value *c) {
         return;
     }
     if (conv == CONV_MALFORMED) case_failed("config cannot be expressed in C");
-    if (conv == CONV_REJECTED) printf("  (%s: rejected by resilience_duration_from_millis before reaching a config)\n", current_case);
+    if (conv == CONV_REJECTED)
+        printf("  (%s: no int64_t nanoseconds can hold it; resilience_duration_from_millis rejected it)\n", current_case);
 }
 
 /* ---- driver ------------------------------------------------------------- */
@@ -563,6 +606,7 @@ int main(int argc, char **argv) {
             n_cases++;
             if (str_eq(kind, "delays")) run_delays(c);
             else if (str_eq(kind, "retry")) run_retry(c);
+            else if (str_eq(kind, "retry_state")) run_retry_state(c);
             else if (str_eq(kind, "decisions")) run_decisions(c);
             else if (str_eq(kind, "retry_after")) run_retry_after(c);
             else if (str_eq(kind, "breaker")) run_breaker(c);
