@@ -123,7 +123,7 @@ async function open(path, readyExpression) {
   return page;
 }
 
-test('the package loads as an ES module and runs retry, breaker, fallback and withRetry', async () => {
+test('the package loads as an ES module and runs retry, breaker, fallback and withRetry', async (t) => {
   const page = await open('/bindings-wasm/tests/browser/page.html', () => window.__results !== undefined);
   const r = await page.evaluate(() => window.__results);
   assert.deepEqual(r.retry, { value: 'ok', calls: 3, sleeps: [100, 200], sameError: true });
@@ -149,6 +149,7 @@ test('the package loads as an ES module and runs retry, breaker, fallback and wi
   assert.deepEqual(r.configError, { name: 'ConfigError', parameter: 'maxAttempts', isClass: true });
   assert.equal(r.zeroDelayAbort.sameReason, true, 'the abort from a timer ended the zero-delay retry storm');
   assert.ok(r.zeroDelayAbort.calls < r.zeroDelayAbort.maxAttempts / 10, `aborted after ${r.zeroDelayAbort.calls} attempts`);
+  t.diagnostic(`zero-delay storm in Chromium: aborted after ${r.zeroDelayAbort.calls} attempts`);
   await page.close();
 });
 
