@@ -16,7 +16,7 @@ const Opossum = require('opossum');
 // The all-in-Rust variant (wasm-bindgen-futures), built with --features futures-bench.
 const futures = createRequire(import.meta.url)('./.futures/resilience_wasm.js');
 
-const ROUNDS = Number(process.env.ROUNDS ?? 21);
+const ROUNDS = Number(process.env.ROUNDS ?? 31);
 const BATCH_NS = 20e6; // each contestant runs ~20 ms per round
 
 const value = async () => 1;
@@ -272,6 +272,13 @@ for (const [id, goal, met] of TARGETS) {
 }
 out.push('');
 out.push(missed.length === 0 ? 'Every target is met in this run.' : `Missed in this run: ${missed.join(', ')}.`);
+if (missed.includes('S3')) {
+  out.push(
+    `S3 (≤ 60 ns over a bare call) is not reached. For scale, an empty async wrapper adds ` +
+      `+${fmt(Math.max(0, over('S3', 'empty async wrapper')))} in this run. resilience-wasm's closed-breaker path is ` +
+      'one `.then` on the caller\'s promise plus two wasm calls (`acquire`, `record_success`).',
+  );
+}
 out.push('');
 out.push('## Why JavaScript awaits and wasm only decides');
 out.push('');
