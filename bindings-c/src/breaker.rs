@@ -1,8 +1,8 @@
 //! The circuit breaker handle: permits for callers that drive their own I/O.
 
 use resilience_core::{
-    count_from_i64, duration_from_nanos_i64, BreakerConfig, CircuitBreaker, PermitToken, DEFAULT_FAILURE_THRESHOLD,
-    DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
+    count_from_i64, duration_from_nanos_i64, BreakerConfig, CircuitBreaker, PermitToken, Rejected,
+    DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
 };
 
 use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
@@ -151,15 +151,25 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire(
         match b.breaker.acquire_token() {
             // SAFETY: checked out-param.
             Ok(token) => unsafe { out.write(resilience_permit_t { token: token.to_raw() }) },
-            Err(rejected) => {
-                if let Ok(wait) = check_out(retry_after_ns_out, "retry_after_ns_out") {
-                    // SAFETY: non-NULL, valid by the caller's promise.
-                    unsafe { wait.set(nanos(rejected.retry_after)) };
-                }
-                Ok(resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN)
-            }
+            // SAFETY: the caller's promise about `retry_after_ns_out`.
+            Err(rejected) => Ok(unsafe { report_rejection(rejected, retry_after_ns_out) }),
         }
     })
+}
+
+/// The rejection path, out of line so the admitting path stays a handful of
+/// instructions.
+///
+/// # Safety
+/// `retry_after_ns_out` is NULL or valid for a write.
+#[cold]
+#[inline(never)]
+unsafe fn report_rejection(rejected: Rejected, retry_after_ns_out: *mut u64) -> resilience_status_t {
+    if let Ok(wait) = check_out(retry_after_ns_out, "retry_after_ns_out") {
+        // SAFETY: non-NULL, valid by the caller's promise.
+        unsafe { wait.set(nanos(rejected.retry_after)) };
+    }
+    resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN
 }
 
 fn with_permit(
