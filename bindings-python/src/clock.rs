@@ -26,7 +26,7 @@ static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 /// `time.monotonic` as the `time` module has it right now.
 fn current_monotonic(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     let module = TIME_MODULE.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
-    module.bind(py).getattr("monotonic")
+    module.bind(py).getattr(pyo3::intern!(py, "monotonic"))
 }
 
 /// A clock read through Python: the user's `time_source`, else `time.monotonic`.

@@ -124,10 +124,10 @@ def test_bad_configuration(cls: Any, kwargs: dict[str, Any], message: str) -> No
         cls(**kwargs)
 
 
-BAD_TIMEOUTS = [float("nan"), float("inf"), -1.0, 1e300, 10**400]
+BAD_TIMEOUTS = [float("nan"), float("inf"), -1.0, 1e300, pytest.param(10**400, id="10**400")]
 
 
-@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS)
 def test_bad_per_call_timeout_is_a_value_error_sync(timeout: float) -> None:
     pool = SyncResourcePool(max_concurrent=1, max_queue_size=1, timeout=0.0)
     assert pool.acquire()
@@ -141,7 +141,7 @@ def test_bad_per_call_timeout_is_a_value_error_sync(timeout: float) -> None:
     assert pool.active_count() == 0, "validated before a free slot is taken"
 
 
-@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS)
 def test_bad_per_call_timeout_is_a_value_error_async(timeout: float) -> None:
     async def main() -> None:
         pool = AsyncResourcePool(max_concurrent=1, max_queue_size=1, timeout=0.0)

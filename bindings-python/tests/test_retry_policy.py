@@ -159,7 +159,7 @@ def test_values_the_original_let_through_are_clear_errors(kwargs: dict[str, obje
 
 
 @pytest.mark.parametrize("parameter", ["base_delay", "max_delay"])
-@pytest.mark.parametrize("seconds", [1e11, 2.0**64, 10**400])
+@pytest.mark.parametrize("seconds", [1e11, 2.0**64, pytest.param(10**400, id="10**400")])
 def test_delays_beyond_584_years_are_a_value_error(parameter: str, seconds: float) -> None:
     # Delays are u64 nanoseconds in the core (at most ~584 years); a longer
     # one is rejected instead of silently acting as 584 years (1e11 s) or
@@ -174,7 +174,7 @@ def test_the_longest_delay_is_accepted() -> None:
     assert RetryPolicy(base_delay=limit, max_delay=limit, jitter=False).calculate_delay(1) == pytest.approx(limit)
 
 
-@pytest.mark.parametrize("seed", [-1, 2**64, 2**70, -(2**70)])
+@pytest.mark.parametrize("seed", [-1, 2**64, 2**70, -(2**70)], ids=["-1", "2**64", "2**70", "-2**70"])
 def test_seed_outside_u64_is_a_value_error_naming_it(seed: int) -> None:
     with pytest.raises(ValueError, match=r"^invalid seed: must be an integer in 0\.\.=18446744073709551615 \(0\.\.=2\*\*64-1\), got -?\d+$"):
         RetryPolicy(seed=seed)
