@@ -127,6 +127,6 @@ bench-c: c-lib | $(C_OUT)
 	  echo "Command: \`make bench-c\` (bench/c/bench.c, gcc -O2, static libresilience.a from \`cargo build --release\`)."; \
 	  echo "Measured $$(date -u '+%Y-%m-%d %H:%M UTC') on $$(nproc) cores ($$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"; \
 	  echo "load average $$(cut -d' ' -f1-3 /proc/loadavg): a shared machine, so read ratios, not absolute times."; \
-	  echo "Best of 21 runs of 500,000 calls each; S7: wall time per call seen by each thread."; echo; \
+	  echo "Best of 21 runs of 500,000 calls each, the contenders of a row taking turns; S7: wall time per call seen by each thread."; echo; \
 	  cat $(C_OUT)/bench.md; echo; cat $(ROOT)/bench/c/NOTES.md; } > $(ROOT)/bench/c/RESULTS.md
 	cat $(ROOT)/bench/c/RESULTS.md
