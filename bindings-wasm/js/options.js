@@ -48,7 +48,7 @@ export function errorFilter(options, name) {
   // user's class cannot even be called without `new`.
   if (isClass(value)) return (error) => error instanceof value;
   if (typeof value === 'function') return value;
-  if (Array.isArray(value) && value.every(isClass)) {
+  if (Array.isArray(value) && value.every(canInstanceof)) {
     const classes = [...value];
     return (error) => classes.some((c) => error instanceof c);
   }
@@ -60,6 +60,11 @@ function isClass(value) {
   if (typeof value !== 'function') return false;
   if (value === Error || value.prototype instanceof Error) return true;
   return /^class\b/.test(Function.prototype.toString.call(value));
+}
+
+/** Whether `instanceof value` works: a function with a prototype object (not an arrow function). */
+function canInstanceof(value) {
+  return typeof value === 'function' && typeof value.prototype === 'object' && value.prototype !== null;
 }
 
 /** The largest integer a JavaScript number holds exactly. */

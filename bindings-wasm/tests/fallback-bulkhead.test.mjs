@@ -56,6 +56,13 @@ test('an unexpected primary error skips the fallbacks', async () => {
   assert.equal(fellBack, true);
 });
 
+test('isExpected: a bare error class filters like an array of one', async () => {
+  const chain = new FallbackChain([async () => 'fallback'], { isExpected: TypeError });
+  const fatal = new RangeError('fatal');
+  await assert.rejects(chain.execute(() => Promise.reject(fatal)), (e) => e === fatal);
+  assert.equal(await chain.execute(() => Promise.reject(new TypeError('net'))), 'fallback');
+});
+
 test('fallback() wraps a function; bad fallbacks are a ConfigError', async () => {
   const getName = fallback(
     async (id) => {

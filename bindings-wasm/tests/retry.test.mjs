@@ -83,7 +83,9 @@ describe('RetryPolicy', () => {
     // Predicates keep working, arrow or plain function.
     assert.equal(new RetryPolicy({ retryableErrors: (e) => e === 1 }).isRetryable(1), true);
     assert.equal(new RetryPolicy({ retryableErrors: function isTwo(e) { return e === 2; } }).isRetryable(1), false);
-    // An array must hold classes: a predicate in it would throw at `instanceof`.
+    // An array holds constructors, ES5 ones too; an arrow function in it would throw at `instanceof`.
+    function LegacyError() {}
+    assert.equal(new RetryPolicy({ retryableErrors: [LegacyError] }).isRetryable(new LegacyError()), true);
     assert.throws(() => new RetryPolicy({ retryableErrors: [TypeError, (e) => true] }), (e) => e instanceof ConfigError && e.parameter === 'retryableErrors');
   });
 
