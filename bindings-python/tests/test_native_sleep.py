@@ -2,8 +2,8 @@
 still interrupts a backoff.
 
 These are the only tests with real sleeps: what they test *is* the real
-sleeper (every other test injects a virtual clock). Each backoff is short
-(one 50 ms slice each).
+sleeper (every other test injects a virtual clock). Each test really
+sleeps about one 50 ms slice.
 """
 
 from __future__ import annotations
