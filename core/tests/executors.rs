@@ -161,3 +161,20 @@ fn permit_tokens_round_trip_through_raw_bits() {
     assert!(breaker.record_success(back).is_some());
     assert_eq!(breaker.state(), CircuitState::Closed);
 }
+
+#[test]
+fn a_trial_that_panics_frees_its_slot() {
+    let config = BreakerConfig::builder()
+        .failure_threshold(1)
+        .recovery_timeout(Duration::ZERO)
+        .build()
+        .unwrap();
+    let breaker = CircuitBreaker::new(config, ManualClock::new());
+    let _ = breaker.call(|| Err::<(), _>(()));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = breaker.call(|| -> Result<(), ()> { panic!("the operation panicked") });
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(breaker.failure_count(), 1, "a panic counts as neither");
+    assert!(breaker.try_acquire().is_ok(), "the trial slot was freed");
+}

@@ -457,8 +457,25 @@ impl<C: Clock> CircuitBreaker<C> {
         op: impl FnOnce() -> Result<T, E>,
         is_failure: impl FnOnce(&E) -> bool,
     ) -> Result<T, BreakerError<E>> {
-        let permit = self.try_acquire().map_err(BreakerError::Open)?;
-        Self::settle(permit, op(), is_failure)
+        let token = self.acquire_token().map_err(BreakerError::Open)?;
+        if token.is_trial() {
+            // A trial slot must be freed even if `op` or `is_failure`
+            // panics: the permit's drop does that.
+            return Self::settle(Permit::new(self, token), op(), is_failure);
+        }
+        // Closed state: a normal token needs no clean-up, so no guard.
+        match op() {
+            Ok(v) => {
+                self.record_success(token);
+                Ok(v)
+            }
+            Err(e) => {
+                if is_failure(&e) {
+                    self.record_failure(token);
+                }
+                Err(BreakerError::Inner(e))
+            }
+        }
     }
 
     /// The async twin of [`CircuitBreaker::call_filtered`]. If the future is
