@@ -178,3 +178,22 @@ fn a_trial_that_panics_frees_its_slot() {
     assert_eq!(breaker.failure_count(), 1, "a panic counts as neither");
     assert!(breaker.try_acquire().is_ok(), "the trial slot was freed");
 }
+
+#[test]
+fn a_trial_future_dropped_mid_call_frees_its_slot() {
+    let config = BreakerConfig::builder()
+        .failure_threshold(1)
+        .recovery_timeout(Duration::ZERO)
+        .build()
+        .unwrap();
+    let breaker = CircuitBreaker::new(config, ManualClock::new());
+    let _ = breaker.call(|| Err::<(), _>(()));
+    {
+        let mut call = pin!(breaker.call_async(std::future::pending::<Result<(), ()>>, |_| true));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(call.as_mut().poll(&mut cx).is_pending(), "the trial is running");
+        assert!(breaker.try_acquire().is_err(), "its slot is taken");
+    } // cancelled here
+    assert_eq!(breaker.failure_count(), 1, "cancellation counts as neither");
+    assert!(breaker.try_acquire().is_ok(), "the trial slot was freed");
+}

@@ -464,18 +464,7 @@ impl<C: Clock> CircuitBreaker<C> {
             return Self::settle(Permit::new(self, token), op(), is_failure);
         }
         // Closed state: a normal token needs no clean-up, so no guard.
-        match op() {
-            Ok(v) => {
-                self.record_success(token);
-                Ok(v)
-            }
-            Err(e) => {
-                if is_failure(&e) {
-                    self.record_failure(token);
-                }
-                Err(BreakerError::Inner(e))
-            }
-        }
+        self.settle_normal(token, op(), is_failure)
     }
 
     /// The async twin of [`CircuitBreaker::call_filtered`]. If the future is
@@ -491,8 +480,35 @@ impl<C: Clock> CircuitBreaker<C> {
     where
         Fut: Future<Output = Result<T, E>>,
     {
-        let permit = self.try_acquire().map_err(BreakerError::Open)?;
-        Self::settle(permit, op().await, is_failure)
+        let token = self.acquire_token().map_err(BreakerError::Open)?;
+        if token.is_trial() {
+            // Dropping this future mid-call must free the trial slot: the
+            // permit's drop does that.
+            let permit = Permit::new(self, token);
+            return Self::settle(permit, op().await, is_failure);
+        }
+        self.settle_normal(token, op().await, is_failure)
+    }
+
+    /// Reports how a closed-state call ended and passes its result on.
+    fn settle_normal<T, E>(
+        &self,
+        token: PermitToken,
+        result: Result<T, E>,
+        is_failure: impl FnOnce(&E) -> bool,
+    ) -> Result<T, BreakerError<E>> {
+        match result {
+            Ok(v) => {
+                self.record_success(token);
+                Ok(v)
+            }
+            Err(e) => {
+                if is_failure(&e) {
+                    self.record_failure(token);
+                }
+                Err(BreakerError::Inner(e))
+            }
+        }
     }
 
     /// Reports how a permitted call ended and passes its result on.
