@@ -165,9 +165,12 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire(
 #[cold]
 #[inline(never)]
 unsafe fn report_rejection(rejected: Rejected, retry_after_ns_out: *mut u64) -> resilience_status_t {
-    if let Ok(wait) = check_out(retry_after_ns_out, "retry_after_ns_out") {
+    // The out-parameter is optional: NULL is not an error here, so test it
+    // directly (building a "NULL argument" message would cost an allocation
+    // on every rejection).
+    if !retry_after_ns_out.is_null() {
         // SAFETY: non-NULL, valid by the caller's promise.
-        unsafe { wait.set(nanos(rejected.retry_after)) };
+        unsafe { retry_after_ns_out.write(nanos(rejected.retry_after)) };
     }
     resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN
 }
