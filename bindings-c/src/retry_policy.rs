@@ -196,6 +196,27 @@ pub unsafe extern "C" fn resilience_retry_policy_free(policy: *mut resilience_re
     });
 }
 
+/// The shape every policy query shares: borrow the policy, check the
+/// out-parameter, write the answer.
+///
+/// # Safety
+/// `policy` is NULL or valid; `out` is NULL or valid for a write.
+#[inline(always)]
+unsafe fn answer<T>(
+    policy: *const resilience_retry_policy_t,
+    out: *mut T,
+    out_name: &str,
+    query: impl FnOnce(&RetryPolicy) -> T,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let p = unsafe { borrow(policy, "policy") }?;
+        let out = check_out(out, out_name)?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(query(&p.policy)) }
+    })
+}
+
 /// The delay (ns) before retrying after failed attempt `attempt`, with
 /// jitter (one draw from the policy's generator). `attempt <= 0` gives 0.
 ///
@@ -207,13 +228,12 @@ pub unsafe extern "C" fn resilience_retry_policy_calculate_delay(
     attempt: i64,
     delay_ns_out: *mut u64,
 ) -> resilience_status_t {
-    ffi_call(|| {
-        // SAFETY: the caller's promise.
-        let p = unsafe { borrow(policy, "policy") }?;
-        let out = check_out(delay_ns_out, "delay_ns_out")?;
-        // SAFETY: checked out-param.
-        unsafe { out.write(nanos(p.policy.calculate_delay(attempt))) }
-    })
+    // SAFETY: the caller's promise, forwarded.
+    unsafe {
+        answer(policy, delay_ns_out, "delay_ns_out", |p| {
+            nanos(p.calculate_delay(attempt))
+        })
+    }
 }
 
 /// The delay (ns) after failed attempt `attempt`, capped at max_delay,
@@ -227,13 +247,8 @@ pub unsafe extern "C" fn resilience_retry_policy_raw_delay(
     attempt: i64,
     delay_ns_out: *mut u64,
 ) -> resilience_status_t {
-    ffi_call(|| {
-        // SAFETY: the caller's promise.
-        let p = unsafe { borrow(policy, "policy") }?;
-        let out = check_out(delay_ns_out, "delay_ns_out")?;
-        // SAFETY: checked out-param.
-        unsafe { out.write(nanos(p.policy.raw_delay(attempt))) }
-    })
+    // SAFETY: the caller's promise, forwarded.
+    unsafe { answer(policy, delay_ns_out, "delay_ns_out", |p| nanos(p.raw_delay(attempt))) }
 }
 
 /// Whether to retry after failed attempt `attempt` whose error is
@@ -248,13 +263,8 @@ pub unsafe extern "C" fn resilience_retry_policy_should_retry(
     retryable: bool,
     retry_out: *mut bool,
 ) -> resilience_status_t {
-    ffi_call(|| {
-        // SAFETY: the caller's promise.
-        let p = unsafe { borrow(policy, "policy") }?;
-        let out = check_out(retry_out, "retry_out")?;
-        // SAFETY: checked out-param.
-        unsafe { out.write(p.policy.should_retry(attempt, retryable)) }
-    })
+    // SAFETY: the caller's promise, forwarded.
+    unsafe { answer(policy, retry_out, "retry_out", |p| p.should_retry(attempt, retryable)) }
 }
 
 /// Whether to retry a response with HTTP `status` after attempt `attempt`:
@@ -270,13 +280,12 @@ pub unsafe extern "C" fn resilience_retry_policy_should_retry_status(
     attempt: i64,
     retry_out: *mut bool,
 ) -> resilience_status_t {
-    ffi_call(|| {
-        // SAFETY: the caller's promise.
-        let p = unsafe { borrow(policy, "policy") }?;
-        let out = check_out(retry_out, "retry_out")?;
-        // SAFETY: checked out-param.
-        unsafe { out.write(p.policy.should_retry_status(status, attempt)) }
-    })
+    // SAFETY: the caller's promise, forwarded.
+    unsafe {
+        answer(policy, retry_out, "retry_out", |p| {
+            p.should_retry_status(status, attempt)
+        })
+    }
 }
 
 /// A server's Retry-After wait (ns) capped at the policy's max_delay.
@@ -289,11 +298,10 @@ pub unsafe extern "C" fn resilience_retry_policy_cap_retry_after(
     hint_ns: u64,
     delay_ns_out: *mut u64,
 ) -> resilience_status_t {
-    ffi_call(|| {
-        // SAFETY: the caller's promise.
-        let p = unsafe { borrow(policy, "policy") }?;
-        let out = check_out(delay_ns_out, "delay_ns_out")?;
-        // SAFETY: checked out-param.
-        unsafe { out.write(nanos(p.policy.cap_retry_after(Duration::from_nanos(hint_ns)))) }
-    })
+    // SAFETY: the caller's promise, forwarded.
+    unsafe {
+        answer(policy, delay_ns_out, "delay_ns_out", |p| {
+            nanos(p.cap_retry_after(Duration::from_nanos(hint_ns)))
+        })
+    }
 }
