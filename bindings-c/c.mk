@@ -30,9 +30,11 @@ test-c: c-tools c-lib c-header-check c-clippy c-unit c-tests c-valgrind c-saniti
 	@echo "test-c: all C checks passed"
 
 # valgrind and gcc are on the machine; clang (libFuzzer) and pkg-config may not be.
+# libclang-rt-dev carries libFuzzer; apt only *recommends* it with clang.
 c-tools:
 	@missing=""; \
 	for t in gcc g++ valgrind clang pkg-config; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	case "$$missing" in *clang*) missing="$$missing libclang-rt-dev";; esac; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(C_SUDO) apt-get update -qq; \
