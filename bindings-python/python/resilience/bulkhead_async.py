@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from resilience import _core
+from resilience._pool_config import PoolConfig
 from resilience.defaults import (
     DEFAULT_BULKHEAD_MAX_CONCURRENT,
     DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
@@ -26,7 +26,7 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(_Expired())
 
 
-class AsyncResourcePool:
+class AsyncResourcePool(PoolConfig):
     """Asynchronous resource pool with limited capacity for isolation.
 
     A waiter that times out while a release hands it the slot keeps the slot
@@ -41,29 +41,8 @@ class AsyncResourcePool:
         max_queue_size: int = DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
         timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
     ) -> None:
-        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, timeout)
-        self._max_concurrent = max_concurrent
-        self._max_queue_size = max_queue_size
-        self._timeout = timeout
+        super().__init__(max_concurrent=max_concurrent, max_queue_size=max_queue_size, timeout=timeout)
         self._waiters: dict[int, asyncio.Future[None]] = {}
-
-    def __repr__(self) -> str:
-        return (
-            f"AsyncResourcePool(max_concurrent={self._max_concurrent!r}, "
-            f"max_queue_size={self._max_queue_size!r}, timeout={self._timeout!r})"
-        )
-
-    @property
-    def max_concurrent(self) -> int:
-        return self._max_concurrent
-
-    @property
-    def max_queue_size(self) -> int:
-        return self._max_queue_size
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     async def active_count(self) -> int:
         """Number of currently active operations."""

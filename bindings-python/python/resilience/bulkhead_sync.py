@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from resilience import _core
+from resilience._pool_config import PoolConfig
 from resilience.defaults import (
     DEFAULT_BULKHEAD_MAX_CONCURRENT,
     DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
@@ -17,7 +17,7 @@ from resilience.defaults import (
 )
 
 
-class SyncResourcePool:
+class SyncResourcePool(PoolConfig):
     """Synchronous resource pool with limited capacity for isolation.
 
     Thread-safe. A waiter that times out while a release hands it the slot
@@ -36,32 +36,11 @@ class SyncResourcePool:
         max_queue_size: int = DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
         timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
     ) -> None:
-        self._core = _core.BulkheadCore(max_concurrent, max_queue_size, timeout)
-        self._max_concurrent = max_concurrent
-        self._max_queue_size = max_queue_size
-        self._timeout = timeout
+        super().__init__(max_concurrent=max_concurrent, max_queue_size=max_queue_size, timeout=timeout)
         # Guards the ticket -> event map together with the core calls that
         # create or hand over tickets, so a release never misses a waiter.
         self._lock = threading.Lock()
         self._waiters: dict[int, threading.Event] = {}
-
-    def __repr__(self) -> str:
-        return (
-            f"SyncResourcePool(max_concurrent={self._max_concurrent!r}, "
-            f"max_queue_size={self._max_queue_size!r}, timeout={self._timeout!r})"
-        )
-
-    @property
-    def max_concurrent(self) -> int:
-        return self._max_concurrent
-
-    @property
-    def max_queue_size(self) -> int:
-        return self._max_queue_size
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     def active_count(self) -> int:
         """Number of currently active operations."""
