@@ -160,17 +160,6 @@ impl Bulkhead {
         Admission::Queued(ticket)
     }
 
-    /// Takes a free slot only if one is free now and nobody is queued.
-    pub fn try_acquire_now(&self) -> bool {
-        let mut s = self.lock();
-        if s.active < self.config.max_concurrent && s.queue.is_empty() {
-            s.active = s.active.saturating_add(1);
-            true
-        } else {
-            false
-        }
-    }
-
     /// Gives a slot back. If a waiter is queued, the slot passes straight to
     /// the first one and its ticket is returned so the binding can wake it.
     /// A release with no slot held is ignored.
@@ -198,11 +187,6 @@ impl Bulkhead {
             }
             None => CancelOutcome::AlreadyGranted,
         }
-    }
-
-    /// Whether `ticket` is still waiting in the queue.
-    pub fn is_queued(&self, ticket: Ticket) -> bool {
-        self.lock().queue.contains(&ticket)
     }
 
     /// Current occupancy.
