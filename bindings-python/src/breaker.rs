@@ -6,10 +6,11 @@ use std::sync::OnceLock;
 
 use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::gc::{PyTraverseError, PyVisit};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple};
-use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken};
+use pyo3::types::{PyDict, PyTuple, PyType};
+use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken, Rejected};
 
 use crate::clock::PyClock;
 use crate::duration::duration_arg;
@@ -18,6 +19,24 @@ use crate::num::attempt_i64;
 
 /// The original's message, kept for parity.
 const OPEN_MESSAGE: &str = "Circuit breaker is open";
+
+/// `resilience.errors.CircuitBreakerOpenError`, a `RuntimeError` subclass.
+static OPEN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// The rejection as `CircuitBreakerOpenError("Circuit breaker is open")`
+/// carrying `retry_after` in seconds. Built with `BaseException.__new__`
+/// (which sets `args` as `__init__` would) and one attribute store, so a
+/// rejection runs no Python frame; only the rejecting path pays for it.
+#[cold]
+fn open_error(py: Python<'_>, rejected: Rejected) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = OPEN_ERROR.import(py, "resilience.errors", "CircuitBreakerOpenError")?;
+        let error = class.call_method1(intern!(py, "__new__"), (class, OPEN_MESSAGE))?;
+        error.setattr(intern!(py, "retry_after"), rejected.retry_after.as_secs_f64())?;
+        Ok(PyErr::from_value(error))
+    };
+    build().unwrap_or_else(|failed| failed)
+}
 
 /// `resilience.circuit_sync.CircuitState` members: CLOSED, OPEN, HALF_OPEN.
 static STATES: PyOnceLock<[Py<PyAny>; 3]> = PyOnceLock::new();
@@ -111,9 +130,7 @@ impl BreakerInner {
 
     fn acquire(&self, py: Python<'_>) -> PyResult<PermitToken> {
         self.refresh_unless_closed(py)?;
-        self.core
-            .acquire_token()
-            .map_err(|_| PyRuntimeError::new_err(OPEN_MESSAGE))
+        self.core.acquire_token().map_err(|rejected| open_error(py, rejected))
     }
 
     /// Reports a call that raised `error`: counted if it is an `Exception`
@@ -284,8 +301,8 @@ impl SyncCircuitBreaker {
 }
 
 /// The permit API of a breaker, for the Python `AsyncCircuitBreaker`:
-/// `acquire()` → token (or `RuntimeError` when open), then exactly one of
-/// `success(token)` / `error(token, exc)`.
+/// `acquire()` → token (or `CircuitBreakerOpenError` when open), then
+/// exactly one of `success(token)` / `error(token, exc)`.
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct BreakerCore {
     inner: BreakerInner,
@@ -323,7 +340,7 @@ impl BreakerCore {
         })
     }
 
-    /// Asks to run one call; raises `RuntimeError("Circuit breaker is open")`.
+    /// Asks to run one call; raises `CircuitBreakerOpenError` (a `RuntimeError`).
     fn acquire(&self, py: Python<'_>) -> PyResult<u64> {
         self.inner.acquire(py).map(|t| t.to_raw())
     }

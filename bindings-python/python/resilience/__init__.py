@@ -18,6 +18,7 @@ from resilience.circuit_sync import (
     CircuitState,
     SyncCircuitBreaker,
 )
+from resilience.errors import CircuitBreakerOpenError
 from resilience.fallback import FallbackChain
 from resilience.retry import (
     BackoffStrategy,
@@ -34,6 +35,7 @@ __all__ = [
     "BackoffStrategy",
     "Bulkhead",
     "BulkheadManager",
+    "CircuitBreakerOpenError",
     "CircuitState",
     "FallbackChain",
     "RetryExecutor",

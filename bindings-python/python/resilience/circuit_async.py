@@ -7,6 +7,7 @@ from typing import Any
 
 from resilience import _core
 from resilience.circuit_sync import CircuitState
+from resilience.errors import CircuitBreakerOpenError
 
 
 class AsyncCircuitBreaker:
@@ -84,7 +85,8 @@ class AsyncCircuitBreaker:
         """Execute an asynchronous function through the circuit breaker.
 
         Raises:
-            RuntimeError: If circuit is open
+            CircuitBreakerOpenError: If circuit is open (a RuntimeError, with
+                `retry_after` in seconds)
             Exception: Whatever exception func raises
         """
         token = self._acquire()
@@ -103,4 +105,4 @@ class AsyncCircuitBreaker:
         self._core.reset()
 
 
-__all__ = ["AsyncCircuitBreaker"]
+__all__ = ["AsyncCircuitBreaker", "CircuitBreakerOpenError"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from resilience._core import SyncCircuitBreakerBase
+from resilience.errors import CircuitBreakerOpenError
 
 
 class CircuitState(Enum):
@@ -28,7 +29,8 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
 
     Thread-safe without a Python lock. For async code, use AsyncCircuitBreaker.
     Methods: `state()`, `failure_count()`, `call(func, *args, **kwargs)`
-    (raises `RuntimeError("Circuit breaker is open")` when open), `reset()`.
+    (raises `CircuitBreakerOpenError`, a `RuntimeError("Circuit breaker is
+    open")` with `retry_after`, when open), `reset()`.
     """
 
     __slots__ = ()
@@ -61,4 +63,4 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
         )
 
 
-__all__ = ["CircuitState", "SyncCircuitBreaker"]
+__all__ = ["CircuitBreakerOpenError", "CircuitState", "SyncCircuitBreaker"]

@@ -1,4 +1,6 @@
-"""Errors the library itself raises for bad configuration."""
+"""Errors the library itself raises: `ConfigurationError` (bad
+configuration) and `CircuitBreakerOpenError` (a call rejected by an open
+breaker)."""
 
 from __future__ import annotations
 
@@ -60,4 +62,23 @@ class ConfigurationError(ValueError):
         return result
 
 
-__all__ = ["ConfigurationError"]
+class CircuitBreakerOpenError(RuntimeError):
+    """An open circuit breaker rejected the call (the function did not run).
+
+    A `RuntimeError` with the original's message, "Circuit breaker is open",
+    so `except RuntimeError` and checks of the message keep working.
+    `retry_after` is the time in seconds until the breaker's recovery
+    timeout passes and it admits a trial call; 0.0 when it is half-open and
+    its trial slots are taken (retry once a trial call finishes).
+    """
+
+    retry_after: float
+
+    def __init__(self, message: str = "Circuit breaker is open", retry_after: float = 0.0) -> None:
+        # The breakers build this error natively (`BaseException.__new__`
+        # plus the attribute), without running this method: keep the two in step.
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+__all__ = ["CircuitBreakerOpenError", "ConfigurationError"]
