@@ -12,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken, Rejected};
 
+use crate::checks::{require_callable, require_exception_types};
 use crate::clock::PyClock;
 use crate::duration::duration_arg;
 use crate::errors::config_error;
@@ -96,6 +97,7 @@ impl BreakerInner {
             .half_open_max_calls(positive_u32("half_open_max_calls", half_open_max_calls)?)
             .build()
             .map_err(|e| config_error(&e))?;
+        require_exception_types("expected_exception", expected_exception)?;
         let source = time_source.filter(|s| !s.is_none()).map(|s| s.clone().unbind());
         Ok(Self {
             core: CircuitBreaker::new(config, PyClock::new(source)),
@@ -257,7 +259,8 @@ impl SyncCircuitBreaker {
         Ok(self.inner()?.core.failure_count())
     }
 
-    /// Runs `func(*args, **kwargs)` through the breaker.
+    /// Runs `func(*args, **kwargs)` through the breaker. A non-callable
+    /// `func` is a `TypeError` before any permit is taken (never a failure).
     #[pyo3(signature = (func, *args, **kwargs))]
     fn call<'py>(
         &self,
@@ -265,6 +268,7 @@ impl SyncCircuitBreaker {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        require_callable("func", func)?;
         self.inner()?.call(func, args, kwargs)
     }
 
@@ -391,11 +395,12 @@ pub(crate) struct BreakerFunction {
 #[pymethods]
 impl BreakerFunction {
     #[new]
-    fn new(breaker: &Bound<'_, SyncCircuitBreaker>, func: &Bound<'_, PyAny>) -> Self {
-        Self {
+    fn new(breaker: &Bound<'_, SyncCircuitBreaker>, func: &Bound<'_, PyAny>) -> PyResult<Self> {
+        require_callable("func", func)?;
+        Ok(Self {
             breaker: Some(breaker.clone().unbind()),
             func: Some(func.clone().unbind()),
-        }
+        })
     }
 
     #[pyo3(signature = (*args, **kwargs))]

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use resilience_core::{FallbackState, FallbackStep};
 
+use crate::checks::require_callable;
 use crate::logs::{self, DEBUG, ERROR, INFO, WARNING};
 
 fn step_index(step: FallbackStep) -> Option<usize> {
@@ -43,7 +44,8 @@ impl FallbackStateCore {
 
 /// Runs `primary(*args, **kwargs)`, then the fallbacks in order: the engine
 /// of `FallbackChain.execute`. Only `Exception`s trigger fallbacks;
-/// `KeyboardInterrupt` and friends always propagate.
+/// `KeyboardInterrupt` and friends always propagate. A non-callable
+/// `primary` is a `TypeError` at once (no fallback runs for it).
 #[pyfunction]
 #[pyo3(signature = (primary, fallbacks, expected, args, kwargs=None))]
 pub(crate) fn fallback_call<'py>(
@@ -53,6 +55,7 @@ pub(crate) fn fallback_call<'py>(
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    require_callable("primary_func", primary)?;
     let py = primary.py();
     let mut error = match primary.call(args, kwargs) {
         Ok(value) => return Ok(value),

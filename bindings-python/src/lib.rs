@@ -8,6 +8,7 @@
 
 mod breaker;
 mod bulkhead;
+mod checks;
 mod clock;
 mod duration;
 mod errors;
@@ -34,6 +35,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fallback::FallbackStateCore>()?;
     m.add_function(wrap_pyfunction!(fallback::fallback_call, m)?)?;
     m.add_class::<bulkhead::BulkheadCore>()?;
+    m.add_function(wrap_pyfunction!(checks::not_callable, m)?)?;
+    m.add_function(wrap_pyfunction!(checks::require_exception_types, m)?)?;
     // The HTTP status codes every binding's HTTP helper retries by default.
     let codes = pyo3::types::PyTuple::new(m.py(), resilience_core::DEFAULT_RETRYABLE_STATUS_CODES)?;
     m.add("DEFAULT_RETRYABLE_STATUS_CODES", codes)?;

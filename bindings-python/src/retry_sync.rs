@@ -12,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use resilience_core::{GiveUpReason, RetryDecision, RetryPolicy, RetryState};
 
+use crate::checks::require_callable;
 use crate::logs::{self, ERROR, INFO, WARNING};
 use crate::policy::RetryPolicyCore;
 use crate::sleep::sleep_released;
@@ -115,7 +116,8 @@ fn given<'a, 'py>(value: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py,
 
 /// Runs `func(*args, **kwargs)` with retries: the engine of
 /// `RetryExecutor.execute_sync`. `sleep=None` sleeps natively with the GIL
-/// released; otherwise `sleep(seconds)` is called with the GIL held.
+/// released; otherwise `sleep(seconds)` is called with the GIL held. A
+/// non-callable `func` is a `TypeError` at once (never retried).
 #[pyfunction]
 #[pyo3(signature = (policy, retryable, on_retry, sleep, func, args, kwargs=None))]
 #[allow(clippy::too_many_arguments)]
@@ -128,6 +130,7 @@ pub(crate) fn retry_call<'py>(
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    require_callable("func", func)?;
     let spec = Spec {
         policy: &policy.get().inner,
         retryable: given(retryable),
@@ -184,14 +187,16 @@ impl RetryingFunction {
         retryable: Option<&Bound<'_, PyAny>>,
         on_retry: Option<&Bound<'_, PyAny>>,
         sleep: Option<&Bound<'_, PyAny>>,
-    ) -> Self {
-        Self {
+    ) -> PyResult<Self> {
+        // Rejected when decorating, not when the first call fails.
+        require_callable("func", func)?;
+        Ok(Self {
             func: Some(func.clone().unbind()),
             policy: Some(policy.clone().unbind()),
             retryable: unbound_none(retryable),
             on_retry: unbound_none(on_retry),
             sleep: unbound_none(sleep),
-        }
+        })
     }
 
     #[pyo3(signature = (*args, **kwargs))]

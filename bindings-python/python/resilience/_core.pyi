@@ -18,6 +18,8 @@ __all__ = [
     "RetryingFunction",
     "SyncCircuitBreakerBase",
     "fallback_call",
+    "not_callable",
+    "require_exception_types",
     "retry_call",
 ]
 
@@ -147,6 +149,10 @@ def fallback_call(
     args: tuple[Any, ...],
     kwargs: dict[str, Any] | None = None,
 ) -> Any: ...
+
+# Misuse checks (bindings-python/src/checks.rs): one wording for every entry point.
+def not_callable(parameter: str, value: object) -> TypeError: ...
+def require_exception_types(parameter: str, filter: object) -> None: ...
 
 @final
 class BulkheadCore:

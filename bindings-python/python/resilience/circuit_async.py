@@ -87,8 +87,12 @@ class AsyncCircuitBreaker:
         Raises:
             CircuitBreakerOpenError: If circuit is open (a RuntimeError, with
                 `retry_after` in seconds)
+            TypeError: If func is not callable (before any permit is taken)
             Exception: Whatever exception func raises
         """
+        if not callable(func):
+            # Otherwise its TypeError would count as a failure of the service.
+            raise _core.not_callable("func", func)
         token = self._acquire()
         try:
             result = await func(*args, **kwargs)

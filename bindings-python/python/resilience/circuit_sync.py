@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import Enum
 
+from resilience import _core
 from resilience._core import SyncCircuitBreakerBase
 from resilience.errors import CircuitBreakerOpenError
 
@@ -54,6 +55,9 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
                         Defaults to a monotonic clock.
             half_open_max_calls: Trial calls admitted at a time while half-open
         """
+        # Checked as given: `_configure` reads None as "the default", but
+        # None is no exception filter (the async breaker rejects it too).
+        _core.require_exception_types("expected_exception", expected_exception)
         self._configure(
             failure_threshold,
             recovery_timeout,

@@ -146,6 +146,9 @@ def _create_retry_wrapper(
     async_sleep_func: Callable[[float], Any] | None = None,
 ) -> F:
     """Create the retry wrapper for a function."""
+    if not callable(func):
+        # Now, not at the first call, where its TypeError would be retried.
+        raise _core.not_callable("func", func)
     if is_coroutine_function(func):
         executor = RetryExecutor(
             policy,
@@ -205,6 +208,7 @@ def retry(
         # Called as @retry without parentheses
         return _handle_no_parentheses_retry(exceptions[0])
 
+    _core.require_exception_types("exceptions", exceptions)
     _validate_retry_parameters(policy, max_attempts, base_delay, backoff, max_delay, jitter)
 
     if policy is None:
@@ -244,6 +248,8 @@ def circuit_breaker(
     Creates a SyncCircuitBreaker for synchronous functions and an
     AsyncCircuitBreaker for asynchronous functions.
     """
+    # Checked as given (before it is wrapped in a tuple), so the message is about the user's value.
+    _core.require_exception_types("expected_exception", expected_exception)
     expected_exception_tuple: tuple[type[Exception], ...]
     if not isinstance(expected_exception, tuple):
         expected_exception_tuple = (expected_exception,)
@@ -251,6 +257,9 @@ def circuit_breaker(
         expected_exception_tuple = expected_exception
 
     def decorator(func: F) -> F:
+        if not callable(func):
+            # Now, not at call time, where its TypeError would count as a failure.
+            raise _core.not_callable("func", func)
         if is_coroutine_function(func):
             async_breaker = AsyncCircuitBreaker(
                 failure_threshold=failure_threshold,

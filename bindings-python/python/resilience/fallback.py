@@ -31,6 +31,13 @@ class FallbackChain:
         fallbacks: list[Callable[..., Any]] | None = None,
         expected_exceptions: tuple[type[Exception], ...] = (Exception,),
     ) -> None:
+        # Misuse is rejected here, not when the primary first fails: a bad
+        # filter would make `isinstance` raise in place of the primary's
+        # error, and a non-callable fallback would "fail" like a real one.
+        _core.require_exception_types("expected_exceptions", expected_exceptions)
+        for index, fallback_func in enumerate([] if fallbacks is None else fallbacks):
+            if not callable(fallback_func):
+                raise _core.not_callable(f"fallbacks[{index}]", fallback_func)
         self.fallbacks: list[Callable[..., Any]] = [] if fallbacks is None else fallbacks
         self.expected_exceptions = expected_exceptions
 
@@ -49,6 +56,8 @@ class FallbackChain:
 
     def add_fallback(self, fallback_func: Callable[..., Any]) -> None:
         """Add a fallback function to the chain."""
+        if not callable(fallback_func):
+            raise _core.not_callable("fallback_func", fallback_func)
         self.fallbacks.append(fallback_func)
         if _logging.enabled(logging.DEBUG):
             _logging.fallback_added(len(self.fallbacks), fallback_func)
@@ -64,6 +73,9 @@ class FallbackChain:
 
         Sync and async functions may be mixed in the chain.
         """
+        if not callable(primary_func):
+            # Its TypeError would otherwise send the chain to the fallbacks.
+            raise _core.not_callable("primary_func", primary_func)
         try:
             if is_coroutine_function(primary_func):
                 return await primary_func(*args, **kwargs)
@@ -110,8 +122,13 @@ def fallback(*fallback_funcs: Callable[..., Any]) -> Callable[..., Any]:
     Returns:
         Decorated function that uses fallback chain
     """
+    for index, fallback_func in enumerate(fallback_funcs):
+        if not callable(fallback_func):
+            raise _core.not_callable(f"fallback_funcs[{index}]", fallback_func)
 
     def decorator(primary_func: Callable[..., T]) -> Callable[..., T]:
+        if not callable(primary_func):
+            raise _core.not_callable("primary_func", primary_func)
         chain = FallbackChain()
         for fallback_func in fallback_funcs:
             chain.add_fallback(fallback_func)

@@ -127,6 +127,10 @@ class RetryPolicy:
         _check_type("max_attempts", max_attempts, int)
         _check_type("base_delay", base_delay, (int, float))
         _check_type("max_delay", max_delay, (int, float))
+        if retryable_errors is not None:
+            # Here, not at the first failure, where `isinstance` would raise
+            # a TypeError in place of the user's error.
+            _core.require_exception_types("retryable_errors", retryable_errors)
         core = _core.RetryPolicyCore(
             max_attempts,
             _backoff_name(backoff),
@@ -284,6 +288,7 @@ class RetryExecutor:
             Result from successful execution
 
         Raises:
+            TypeError: At once, if func is not callable (never retried).
             Exception: The last exception raised by func (the same object,
                 traceback intact), once the policy gives up.
         """
@@ -306,8 +311,11 @@ class RetryExecutor:
             Result from successful execution
 
         Raises:
+            TypeError: At once, if func is not callable (never retried).
             Exception: The last exception raised by func, once the policy gives up.
         """
+        if not callable(func):
+            raise _core.not_callable("func", func)
         try:
             return await func(*args, **kwargs)
         except Exception as error:
