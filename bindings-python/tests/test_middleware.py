@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from typing import Any
 
 import pytest
 
 from conftest import VirtualClock
-from resilience import RetryPolicy, _core
+from resilience import RetryExecutor, RetryPolicy, _core
 from resilience.middleware import RetryMiddleware, TransportError
 
 
@@ -134,3 +135,64 @@ def test_pass_through_hooks() -> None:
         assert await mw.process_error(error, "req") is error
 
     asyncio.run(main())
+
+
+def test_status_retries_log_the_originals_records(clock: VirtualClock, caplog: Any) -> None:
+    # The original turned a retryable status into TransportError("Retryable
+    # HTTP status: N") for its executor; the records keep that error's text.
+    last = Response(503)
+    server = Server(Response(503), Response(502), last)
+    with caplog.at_level(logging.INFO, logger="resilience"):
+        assert asyncio.run(middleware(clock, base_delay=0.5).execute_with_retry(server, "r")) is last
+    assert [(r.levelname, r.getMessage(), r.error, r.error_type) for r in caplog.records] == [
+        ("INFO", "Retry 1/3 after 0.50s", "Retryable HTTP status: 503", "TransportError"),
+        ("INFO", "Retry 2/3 after 1.00s", "Retryable HTTP status: 502", "TransportError"),
+        ("ERROR", "All 3 retry attempts failed", "Retryable HTTP status: 503", "TransportError"),
+    ]
+
+
+def test_statuses_are_retried_whatever_retryable_errors_says(clock: VirtualClock) -> None:
+    # Difference: the original retried a status only if `retryable_errors`
+    # admitted its synthetic TransportError (and then raised that error).
+    server = Server(Response(503), Response(200))
+    mw = middleware(clock, retryable_errors=(ConnectionError,))
+    assert asyncio.run(mw.execute_with_retry(server, "r")).status == 200
+    assert len(server.requests) == 2
+
+
+def test_retry_after_is_never_shortened_by_jitter() -> None:
+    # Backoff 6 s jittered into [4.5, 7.5] s against a 7 s hint: the wait is
+    # the larger of the two, never less than the hint.
+    slept = []
+    for seed in range(40):
+        clock = VirtualClock()
+        server = Server(Response(503, {"Retry-After": "7"}), Response(200))
+        policy = RetryPolicy(base_delay=6.0, max_delay=30.0, jitter=True, seed=seed, retryable_status_codes={503})
+        mw = RetryMiddleware(policy, time_source=clock.time, async_sleep_func=clock.async_sleep)
+        asyncio.run(mw.execute_with_retry(server, "r"))
+        slept.extend(clock.sleeps)
+    assert all(7.0 <= s <= 7.5 for s in slept)
+    assert 7.0 in slept and any(s > 7.0 for s in slept)
+
+
+def test_one_retry_loop_the_executors(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No loop of its own: errors and statuses are retried by RetryExecutor's.
+    loops: list[int] = []
+    original = RetryExecutor._retry_async
+
+    async def spy(self: RetryExecutor, *args: Any, **kwargs: Any) -> Any:
+        loops.append(1)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RetryExecutor, "_retry_async", spy)
+    server = Server(TransportError("reset"), Response(503), Response(200))
+    assert asyncio.run(middleware(clock).execute_with_retry(server, "r")).status == 200
+    server = Server(Response(503), TransportError("reset"), Response(200))
+    assert asyncio.run(middleware(clock).execute_with_retry(server, "r")).status == 200
+    assert loops == [1, 1] and len(clock.sleeps) == 4
+
+
+def test_a_non_callable_request_function_is_a_type_error_at_once(clock: VirtualClock) -> None:
+    with pytest.raises(TypeError, match="^func must be callable, got int$"):
+        asyncio.run(middleware(clock).execute_with_retry(42, "r"))  # type: ignore[arg-type]
+    assert clock.sleeps == []

@@ -1,5 +1,6 @@
 """`RetryMiddleware`: retries over any async request function whose response
-has a `status` attribute, on the shared retry decisions.
+has a `status` attribute, run by `RetryExecutor` (one retry loop for the
+decorator, the executor and the middleware).
 
 Beyond the original: when retries on a status run out, the last response is
 returned (the original raised a synthetic TransportError), and a
@@ -10,14 +11,12 @@ policy's `max_delay`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-import logging
 import time
 from typing import Any
 
-from resilience import _core, _logging
-from resilience.retry import BackoffStrategy, RetryPolicy
+from resilience import _core
+from resilience.retry import BackoffStrategy, RetryExecutor, RetryPolicy, _RetriedResult
 
 
 class TransportError(Exception):
@@ -110,34 +109,28 @@ class RetryMiddleware(Middleware):
         When retries run out, a retryable error is raised and a retryable
         response is returned as is.
         """
+        executor = RetryExecutor(
+            self.policy,
+            time_source=self.time_source,
+            async_sleep_func=self.async_sleep_func,
+        )
+        return await executor._execute_async_judging(self._judge(request), execute_func, request)
+
+    def _judge(self, request: Any) -> Callable[[Any], _RetriedResult | None]:
+        """The executor's verdict on a response: accepted, or retried with the
+        server's Retry-After hint. The error standing for it in the log
+        records is the original's synthetic one, so the records read the same
+        ("Retry 1/3 after 0.50s", error "Retryable HTTP status: 503")."""
         policy = self.policy
-        sleep = self.async_sleep_func or asyncio.sleep
-        state = None
-        while True:
-            try:
-                response = await execute_func(request)
-            except Exception as error:
-                if state is None:
-                    state = policy._core.start()
-                errors = policy.retryable_errors
-                delay = state.on_failure(errors is None or isinstance(error, errors))
-                if delay is None:
-                    if state.reason == "exhausted" and _logging.enabled(logging.ERROR):
-                        _logging.retry_exhausted(policy.max_attempts, error)
-                    raise
-                cause: BaseException = error
-            else:
-                if not policy.should_retry_response(response, attempt=1):
-                    return response
-                if state is None:
-                    state = policy._core.start()
-                delay = state.on_failure(True, self._retry_after(response))
-                if delay is None:
-                    return response
-                cause = TransportError(f"Retryable HTTP status: {response.status}", request=request)
-            if _logging.enabled(logging.INFO):
-                _logging.retry_attempt(state.attempt - 1, policy.max_attempts, delay, cause)
-            await sleep(delay)
+
+        def judge(response: Any) -> _RetriedResult | None:
+            # attempt=1, as in the original: the executor counts attempts.
+            if not policy.should_retry_response(response, attempt=1):
+                return None
+            cause = TransportError(f"Retryable HTTP status: {response.status}", request=request)
+            return _RetriedResult(response, cause, self._retry_after(response))
+
+        return judge
 
     def _retry_after(self, response: Any) -> float | None:
         """The server's Retry-After hint in seconds (capped by the core)."""

@@ -3,7 +3,9 @@
 `RetryPolicy` keeps the user's values (for `repr`, equality, hashing) and a
 native core policy that takes every decision: delays, jitter, retry or give
 up. `RetryExecutor.execute_sync` runs its whole loop natively;
-`execute_async` is an `async def` driver over the same decisions.
+`execute_async` is an `async def` driver over the same decisions. That one
+async loop also retries returned values a private judge rejects, which is
+how `RetryMiddleware` retries statuses (no second loop).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 import logging
 import time
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from resilience import _core, _logging
 from resilience._compat import is_coroutine_function
@@ -248,6 +250,30 @@ def _rebuild_policy(kwargs: dict[str, Any]) -> RetryPolicy:
     return RetryPolicy(**kwargs)
 
 
+class _RetriedResult:
+    """A value an attempt returned that the executor is asked to retry.
+
+    Returned by a result judge (see `RetryExecutor._execute_async_judging`)
+    instead of `None` ("accept it"). `cause` stands where an error would:
+    it is what the retry and give-up log records (and `on_retry`) report.
+    `retry_after` is a server's hint in seconds; the core honours it, capped
+    at `max_delay` (jitter never shortens it). When retries run out, the
+    last such value is returned, not raised.
+    """
+
+    __slots__ = ("cause", "result", "retry_after")
+
+    def __init__(self, result: Any, cause: Exception, retry_after: float | None = None) -> None:
+        self.result = result
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+# Judges a returned value: None accepts it, a _RetriedResult retries it.
+# Private for now; a public `retry_on_result=` predicate will wrap into one.
+_ResultJudge = Callable[[Any], "_RetriedResult | None"]
+
+
 class RetryExecutor:
     """Unified retry execution engine.
 
@@ -322,39 +348,80 @@ class RetryExecutor:
             first = error
         return await self._retry_async(first, func, args, kwargs)
 
+    async def _execute_async_judging(
+        self,
+        judge: _ResultJudge,
+        func: Callable[..., Awaitable[T]],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        """`execute_async` that also retries returned values `judge` rejects.
+
+        Errors are handled as by `execute_async`; a value for which
+        `judge(value)` answers a `_RetriedResult` counts as a failed attempt
+        that passes the filter (with its `retry_after` hint). When retries
+        run out on a value, that value is returned. (RetryMiddleware's
+        retryable statuses go through here: one loop for errors and results.)
+        """
+        if not callable(func):
+            raise _core.not_callable("func", func)
+        try:
+            result = await func(*args, **kwargs)
+        except Exception as error:
+            return await self._retry_async(error, func, args, kwargs, judge)
+        verdict = judge(result)
+        if verdict is None:
+            return result
+        return await self._retry_async(verdict, func, args, kwargs, judge)
+
     async def _retry_async(
         self,
-        error: Exception,
+        failure: Exception | _RetriedResult,
         func: Callable[..., Awaitable[T]],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        judge: _ResultJudge | None = None,
     ) -> T:
-        """The retry loop after a first failure (the success path never gets here)."""
+        """The retry loop after a first failed attempt (the success path never
+        gets here): an error it raised, or a value `judge` asked to retry."""
         policy = self.policy
         errors = policy.retryable_errors
         state = policy._core.start()
         while True:
-            retryable = errors is None or isinstance(error, errors)
-            delay = state.on_failure(retryable)
+            retried: _RetriedResult | None
+            if isinstance(failure, _RetriedResult):
+                retried, cause = failure, failure.cause
+                delay = state.on_failure(True, failure.retry_after)
+            else:
+                retried, cause = None, failure
+                delay = state.on_failure(errors is None or isinstance(failure, errors))
             if delay is None:
                 if state.reason == "exhausted" and _logging.enabled(logging.ERROR):
-                    _logging.retry_exhausted(policy.max_attempts, error)
-                raise error
+                    _logging.retry_exhausted(policy.max_attempts, cause)
+                if retried is None:
+                    raise cause
+                # Out of retries on a value: the last one is the answer.
+                return cast(T, retried.result)
             attempt = state.attempt - 1
             if _logging.enabled(logging.INFO):
-                _logging.retry_attempt(attempt, policy.max_attempts, delay, error)
+                _logging.retry_attempt(attempt, policy.max_attempts, delay, cause)
             on_retry = self.on_retry
             if on_retry:
                 try:
                     if is_coroutine_function(on_retry):
-                        await on_retry(attempt, error)  # type: ignore[misc]
+                        await on_retry(attempt, cause)  # type: ignore[misc]
                     else:
-                        on_retry(attempt, error)
+                        on_retry(attempt, cause)
                 except Exception as callback_error:
                     if _logging.enabled(logging.WARNING):
                         _logging.retry_callback_failed(callback_error)
             await self._async_sleep(delay)
             try:
-                return await func(*args, **kwargs)
+                result = await func(*args, **kwargs)
             except Exception as next_error:
-                error = next_error
+                failure = next_error
+                continue
+            verdict = None if judge is None else judge(result)
+            if verdict is None:
+                return result
+            failure = verdict
