@@ -1,10 +1,23 @@
-"""Errors the library itself raises: `ConfigurationError` (bad
-configuration) and `CircuitBreakerOpenError` (a call rejected by an open
-breaker)."""
+"""Errors the library itself raises, and the names that used to live here.
+
+`ConfigurationError` (bad configuration) and `CircuitBreakerOpenError` (a
+call rejected by an open breaker) are the library's own errors. `RetryPolicy`
+and `retry_on_error` still resolve here for code written before the
+resilience module existed, with a `DeprecationWarning` naming the new import.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
+import warnings
+
+if TYPE_CHECKING:
+    # What the deprecated names below resolve to, for type checkers.
+    from resilience.decorators import retry
+    from resilience.retry import RetryPolicy as RetryPolicy
+
+    retry_on_error = retry
 
 
 class ConfigurationError(ValueError):
@@ -79,6 +92,36 @@ class CircuitBreakerOpenError(RuntimeError):
         # plus the attribute), without running this method: keep the two in step.
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# Names that lived in provide.foundation's `errors` module before its
+# resilience module existed: name -> (module, attribute, warning).
+_MOVED: dict[str, tuple[str, str, str]] = {
+    "RetryPolicy": (
+        "resilience.retry",
+        "RetryPolicy",
+        "Importing RetryPolicy from resilience.errors is deprecated. Use resilience.retry instead "
+        "(from resilience.retry import RetryPolicy).",
+    ),
+    "retry_on_error": (
+        "resilience.decorators",
+        "retry",
+        "resilience.errors.retry_on_error is deprecated. Use the resilience.retry decorator instead "
+        "(from resilience import retry).",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Resolves a moved name with a DeprecationWarning (PEP 562)."""
+    moved = _MOVED.get(name)
+    if moved is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute, message = moved
+    # stacklevel=2: the warning names the user's line (the import or the
+    # attribute access), and the default filters judge the user's module.
+    warnings.warn(message, DeprecationWarning, stacklevel=2)
+    return getattr(importlib.import_module(module), attribute)
 
 
 __all__ = ["CircuitBreakerOpenError", "ConfigurationError"]
