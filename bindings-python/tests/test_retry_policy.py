@@ -4,9 +4,7 @@ validation, and the value-object shape users' code depends on."""
 from __future__ import annotations
 
 import copy
-import enum
 import pickle
-import sys
 
 import pytest
 
@@ -223,16 +221,6 @@ def test_repr_shows_the_enum_member_and_str_the_summary() -> None:
     )
     assert str(policy) == "RetryPolicy(max_attempts=3, backoff=linear, base_delay=0.5s)"
     assert repr(RetryPolicy(seed=7)).endswith(", seed=7)")
-
-
-def test_backoff_strategy_is_a_str_enum() -> None:
-    assert BackoffStrategy.LINEAR == "linear"
-    assert str(BackoffStrategy.EXPONENTIAL) == "exponential"
-    assert f"{BackoffStrategy.FIBONACCI}" == "fibonacci"
-    assert isinstance(BackoffStrategy.FIXED, str)
-    if sys.version_info >= (3, 11):
-        assert issubclass(BackoffStrategy, enum.StrEnum)
-    assert [m.value for m in BackoffStrategy] == ["fixed", "linear", "exponential", "fibonacci"]
 
 
 def test_copy_and_pickle_keep_the_value() -> None:
