@@ -196,3 +196,13 @@ def test_a_non_callable_request_function_is_a_type_error_at_once(clock: VirtualC
     with pytest.raises(TypeError, match="^func must be callable, got int$"):
         asyncio.run(middleware(clock).execute_with_retry(42, "r"))  # type: ignore[arg-type]
     assert clock.sleeps == []
+
+
+def test_errors_of_earlier_attempts_are_not_chained_to_the_last(clock: VirtualClock) -> None:
+    # Each attempt's error is handled and let go before the next attempt, so
+    # the error raised at the end carries no __context__ of ours.
+    errors = [TransportError(f"e{i}") for i in range(3)]
+    with pytest.raises(TransportError) as info:
+        asyncio.run(middleware(clock).execute_with_retry(Server(*errors), "r"))
+    assert info.value is errors[-1]
+    assert [e.__context__ for e in errors] == [None, None, None]

@@ -365,14 +365,18 @@ class RetryExecutor:
         """
         if not callable(func):
             raise _core.not_callable("func", func)
+        failure: Exception | _RetriedResult
         try:
             result = await func(*args, **kwargs)
         except Exception as error:
-            return await self._retry_async(error, func, args, kwargs, judge)
-        verdict = judge(result)
-        if verdict is None:
-            return result
-        return await self._retry_async(verdict, func, args, kwargs, judge)
+            # Retried outside this block, so later errors are not chained to it.
+            failure = error
+        else:
+            verdict = judge(result)
+            if verdict is None:
+                return result
+            failure = verdict
+        return await self._retry_async(failure, func, args, kwargs, judge)
 
     async def _retry_async(
         self,
