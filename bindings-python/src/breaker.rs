@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::exceptions::{PyBaseException, PyException, PyRuntimeError};
 use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -23,16 +23,24 @@ const OPEN_MESSAGE: &str = "Circuit breaker is open";
 
 /// `resilience.errors.CircuitBreakerOpenError`, a `RuntimeError` subclass.
 static OPEN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+/// `BaseException.__new__`, which sets `args` as `__init__` would.
+static EXCEPTION_NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The rejection as `CircuitBreakerOpenError("Circuit breaker is open")`
 /// carrying `retry_after` in seconds. Built with `BaseException.__new__`
-/// (which sets `args` as `__init__` would) and one attribute store, so a
-/// rejection runs no Python frame; only the rejecting path pays for it.
+/// and one store into the class's `retry_after` slot: no Python frame (its
+/// `__init__` is for users) and no instance dict. Only the rejecting path
+/// pays for it.
 #[cold]
 fn open_error(py: Python<'_>, rejected: Rejected) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let class = OPEN_ERROR.import(py, "resilience.errors", "CircuitBreakerOpenError")?;
-        let error = class.call_method1(intern!(py, "__new__"), (class, OPEN_MESSAGE))?;
+        let new = EXCEPTION_NEW.get_or_try_init(py, || {
+            py.get_type::<PyBaseException>()
+                .getattr(intern!(py, "__new__"))
+                .map(Bound::unbind)
+        })?;
+        let error = new.bind(py).call1((class, OPEN_MESSAGE))?;
         error.setattr(intern!(py, "retry_after"), rejected.retry_after.as_secs_f64())?;
         Ok(PyErr::from_value(error))
     };

@@ -85,13 +85,19 @@ class CircuitBreakerOpenError(RuntimeError):
     its trial slots are taken (retry once a trial call finishes).
     """
 
+    # A slot, not an instance dict: the breakers build this error natively
+    # (`BaseException.__new__` plus this slot, without running `__init__`),
+    # and a rejection should cost little more than a plain RuntimeError.
+    __slots__ = ("retry_after",)
     retry_after: float
 
     def __init__(self, message: str = "Circuit breaker is open", retry_after: float = 0.0) -> None:
-        # The breakers build this error natively (`BaseException.__new__`
-        # plus the attribute), without running this method: keep the two in step.
         super().__init__(message)
         self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles `args` and `__dict__`; the slot goes along too.
+        return (self.__class__, (*self.args, self.retry_after), self.__dict__ or None)
 
 
 # Names that lived in provide.foundation's `errors` module before its
