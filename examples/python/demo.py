@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from resilience import FallbackChain, RetryExecutor, RetryPolicy, SyncCircuitBreaker
+from resilience import CircuitBreakerOpenError, FallbackChain, RetryExecutor, RetryPolicy, SyncCircuitBreaker
 
 
 class ServiceError(Exception):
@@ -89,7 +89,7 @@ def run(scenario: dict[str, Any]) -> list[str]:
             except ServiceError:
                 word = "fail"
                 raise
-            except RuntimeError:  # the breaker rejected the call
+            except CircuitBreakerOpenError:  # the breaker rejected the call
                 word = "rejected"
                 counts["rejected"] += 1
                 raise
