@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PySequence, PyTuple};
 use resilience_core::{FallbackState, FallbackStep};
 
 use crate::checks::require_callable;
@@ -46,11 +46,13 @@ impl FallbackStateCore {
 /// of `FallbackChain.execute`. Only `Exception`s trigger fallbacks;
 /// `KeyboardInterrupt` and friends always propagate. A non-callable
 /// `primary` is a `TypeError` at once (no fallback runs for it).
+/// `fallbacks` is any sequence (a list, as documented, or a tuple, which
+/// the original's loop took as well).
 #[pyfunction]
 #[pyo3(signature = (primary, fallbacks, expected, args, kwargs=None))]
 pub(crate) fn fallback_call<'py>(
     primary: &Bound<'py, PyAny>,
-    fallbacks: &Bound<'py, PyList>,
+    fallbacks: &Bound<'py, PySequence>,
     expected: &Bound<'py, PyAny>,
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
@@ -65,14 +67,15 @@ pub(crate) fn fallback_call<'py>(
         return Err(error);
     }
     let is_expected = error.value(py).is_instance(expected)?;
-    let mut state = FallbackState::new(fallbacks.len());
+    let count = fallbacks.len()?;
+    let mut state = FallbackState::new(count);
     let mut step = state.on_primary_error(is_expected);
     if is_expected {
         logs::emit(
             py,
             WARNING,
             "fallback_primary_failed",
-            (primary, error.value(py), fallbacks.len()),
+            (primary, error.value(py), count),
         )?;
     } else {
         logs::emit(py, DEBUG, "fallback_unexpected", (error.value(py), expected))?;
@@ -93,6 +96,6 @@ pub(crate) fn fallback_call<'py>(
         }
         step = state.on_fallback_error();
     }
-    logs::emit(py, ERROR, "fallback_exhausted", (primary, fallbacks.len()))?;
+    logs::emit(py, ERROR, "fallback_exhausted", (primary, count))?;
     Err(error)
 }

@@ -194,3 +194,15 @@ def test_retry_with_circuit_breaker(clock: VirtualClock) -> None:
     assert call() == "up"
     assert clock.sleeps == [4.0, 8.0, 16.0]
     assert len(calls) == 3
+
+
+def test_a_tuple_of_fallbacks_works_like_a_list() -> None:
+    # The original's loop iterated whatever `fallbacks` was; a tuple used to
+    # make the native chain raise its own TypeError once the primary failed.
+    chain = FallbackChain(fallbacks=(lambda: "backup",))  # type: ignore[arg-type]
+    assert chain.execute(_boom) == "backup"
+    assert asyncio.run(chain.execute_async(_boom)) == "backup"
+
+
+def _boom() -> str:
+    raise ConnectionError("primary down")

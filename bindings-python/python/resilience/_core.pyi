@@ -1,6 +1,6 @@
 # Hand-written stubs for the native module (bindings-python/src), checked by
 # `python -m mypy.stubtest resilience` in `make test-python`.
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 from typing_extensions import disjoint_base
@@ -144,7 +144,7 @@ class FallbackStateCore:
 
 def fallback_call(
     primary: Callable[..., Any],
-    fallbacks: list[Callable[..., Any]],
+    fallbacks: Sequence[Callable[..., Any]],
     expected: type[BaseException] | tuple[type[BaseException], ...],
     args: tuple[Any, ...],
     kwargs: dict[str, Any] | None = None,
