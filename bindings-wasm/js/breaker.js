@@ -6,9 +6,8 @@ import { native } from './native.js';
 import { numberFor, optionalFunction } from './options.js';
 import { notAFunction } from './timers.js';
 
-const STATES = Object.freeze(['closed', 'open', 'half_open']);
-/** `acquire` answer: rejected (-2 means the injected clock threw). */
-const REJECTED = -1;
+/** The public state names, by core's BreakerState variant name. */
+const STATE_NAMES = Object.freeze({ Closed: 'closed', Open: 'open', HalfOpen: 'half_open' });
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
@@ -38,10 +37,13 @@ export class CircuitBreaker {
     if (typeof fn !== 'function') return notAFunction('CircuitBreaker.execute', fn);
     const core = this.#core;
     const token = core.acquire();
+    // Tokens are >= 0; a negative answer is a BreakerAdmission.
     if (token < 0) {
       // Promise.reject, not a throw in an async frame: rejecting is the open
       // breaker's whole job, and unwinding costs ~1 µs (bench/js, S4).
-      return Promise.reject(token === REJECTED ? new BrokenCircuitError(core.retry_after_ms()) : core.take_clock_error());
+      return Promise.reject(
+        token === native.BreakerAdmission.Rejected ? new BrokenCircuitError(core.retry_after_ms()) : core.take_clock_error(),
+      );
     }
     // `.then` rather than an async frame: the success path is the breaker's
     // common case, and the async frame cost ~50 ns more per call (bench/js, S3).
@@ -90,7 +92,7 @@ export class CircuitBreaker {
 
   /** 'closed' | 'open' | 'half_open' (an open breaker past its recovery timeout reads 'half_open'). */
   get state() {
-    return STATES[this.#core.state()];
+    return STATE_NAMES[native.BreakerState[this.#core.state()]];
   }
 
   /** Counted failures since the last success or reset. */

@@ -3,14 +3,15 @@
 // RetryPolicyCore.on_failure), never from here.
 
 import { ConfigError } from './errors.js';
+import { native } from './native.js';
 import { optionalFunction, optionalSignal } from './options.js';
 import { policyInternals, RetryPolicy } from './policy.js';
 import { defaultSleep, isAbortError, nextMacrotask, notAFunction, raceAbort } from './timers.js';
 
 /** Core's answer when there is no Retry-After hint. */
 const NO_HINT = Number.NaN;
-/** Why core gave up, by its `on_failure` answer (-1, -2). */
-const GIVE_UP_REASONS = Object.freeze({ '-1': 'exhausted', '-2': 'not_retryable' });
+/** The public give-up reasons (onGiveUp), by core's RetryAnswer variant name. */
+const GIVE_UP_REASONS = Object.freeze({ GiveUpExhausted: 'exhausted', GiveUpNotRetryable: 'not_retryable' });
 
 let internals;
 
@@ -94,9 +95,10 @@ export class RetryExecutor {
       for (;;) {
         if (signal?.aborted) throw signal.reason;
         const retryable = isValue || (!isAbortError(failure) && this.#policy.isRetryable(failure));
+        // The delay in ms (>= 0), or a negative RetryAnswer: give up.
         const delayMs = core.on_failure(handle, retryable, isValue ? hint : NO_HINT);
         if (delayMs < 0) {
-          this.#notifyGiveUp(attempt, GIVE_UP_REASONS[delayMs], failure);
+          this.#notifyGiveUp(attempt, GIVE_UP_REASONS[native.RetryAnswer[delayMs]], failure);
           if (isValue) return failure;
           throw failure;
         }

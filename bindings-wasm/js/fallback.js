@@ -45,8 +45,9 @@ export class FallbackChain {
       const isExpected = this.#isExpected;
       expected = isExpected === undefined || Boolean(isExpected(error));
     }
+    // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = native.fallback_step(this.#fallbacks.length, expected, failed);
-    if (next < 0) return Promise.reject(error);
+    if (next === native.FallbackAnswer.Raise) return Promise.reject(error);
     return settle(this.#fallbacks[next], args).then(undefined, (e) => this.#fallBack(e, args, expected, failed + 1));
   }
 }
