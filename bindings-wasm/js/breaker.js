@@ -3,8 +3,8 @@
 
 import { BrokenCircuitError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
+import { rejectOperation } from './operations.js';
 import { numberFor, optionalFunction } from './options.js';
-import { notAFunction } from './timers.js';
 
 /** The public state names, by core's BreakerState variant name. */
 const STATE_NAMES = Object.freeze({ Closed: 'closed', Open: 'open', HalfOpen: 'half_open' });
@@ -34,7 +34,7 @@ export class CircuitBreaker {
    * when it does not, else settles like `fn()` (its error unchanged).
    */
   execute(fn) {
-    if (typeof fn !== 'function') return notAFunction('CircuitBreaker.execute', fn);
+    if (typeof fn !== 'function') return rejectOperation('CircuitBreaker.execute', 'fn', fn);
     const core = this.#core;
     const token = core.acquire();
     // Tokens are >= 0; a negative answer is a BreakerAdmission.

@@ -3,8 +3,9 @@
 
 import { BulkheadRejectedError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
+import { rejectOperation } from './operations.js';
 import { numberFor, optionalFunction } from './options.js';
-import { defaultSleep, notAFunction } from './timers.js';
+import { defaultSleep } from './timers.js';
 
 /** At most `maxConcurrent` calls at once; up to `maxQueueSize` more wait FIFO for `timeoutMs`. */
 export class Bulkhead {
@@ -43,7 +44,7 @@ export class Bulkhead {
    * the queue is full or the wait times out; otherwise settles like `fn()`.
    */
   execute(fn) {
-    if (typeof fn !== 'function') return notAFunction('Bulkhead.execute', fn);
+    if (typeof fn !== 'function') return rejectOperation('Bulkhead.execute', 'fn', fn);
     return this.#execute(fn);
   }
 

@@ -4,9 +4,10 @@
 
 import { ConfigError } from './errors.js';
 import { native } from './native.js';
+import { rejectOperation } from './operations.js';
 import { optionalFunction, optionalSignal } from './options.js';
 import { policyInternals, RetryPolicy } from './policy.js';
-import { defaultSleep, isAbortError, nextMacrotask, notAFunction, raceAbort } from './timers.js';
+import { defaultSleep, isAbortError, nextMacrotask, raceAbort } from './timers.js';
 
 /** Core's answer when there is no Retry-After hint. */
 const NO_HINT = Number.NaN;
@@ -47,7 +48,7 @@ export class RetryExecutor {
    * promise in every case (a synchronous throw of `fn` is a failed attempt).
    */
   execute(fn) {
-    if (typeof fn !== 'function') return notAFunction('RetryExecutor.execute', fn);
+    if (typeof fn !== 'function') return rejectOperation('RetryExecutor.execute', 'fn', fn);
     if (this.#signal !== undefined) return this.#run(fn, this.#signal, undefined);
     // Fast path: no signal, so the first attempt needs nothing from core, and
     // a `.then` costs less than an async frame (bench/js/RESULTS.md, S1).
