@@ -5,6 +5,7 @@ import { BrokenCircuitError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { numberFor, optionalFunction } from './options.js';
+import { errorFilter } from './predicates.js';
 
 /** The public state names, by core's BreakerState variant name. */
 const STATE_NAMES = Object.freeze({ Closed: 'closed', Open: 'open', HalfOpen: 'half_open' });
@@ -16,7 +17,7 @@ export class CircuitBreaker {
 
   constructor(options = {}) {
     const clock = optionalFunction(options, 'clock');
-    this.#isFailure = optionalFunction(options, 'isFailure');
+    this.#isFailure = errorFilter(options, 'isFailure');
     this.#core = translatingConfigErrors(
       () =>
         new native.BreakerCore(
@@ -67,17 +68,9 @@ export class CircuitBreaker {
   }
 
   #recordError(token, error) {
+    // The filter never throws (predicates.js: a throwing isFailure counts).
     const isFailure = this.#isFailure;
-    let counted = true;
-    if (isFailure !== undefined) {
-      try {
-        counted = Boolean(isFailure(error));
-      } catch {
-        // A predicate that cannot classify the error counts it: failing safe.
-        counted = true;
-      }
-    }
-    if (!counted) {
+    if (isFailure !== undefined && !isFailure(error)) {
       this.#core.release(token);
       return;
     }

@@ -3,7 +3,7 @@
 
 import { native } from './native.js';
 import { rejectOperation, requireOperations } from './operations.js';
-import { errorFilter } from './options.js';
+import { errorFilter } from './predicates.js';
 
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain {
@@ -39,8 +39,9 @@ export class FallbackChain {
    */
   #fallBack(error, args, expected, failed) {
     if (expected === undefined) {
+      // The filter never throws (predicates.js: a throwing isExpected means "not expected").
       const isExpected = this.#isExpected;
-      expected = isExpected === undefined || Boolean(isExpected(error));
+      expected = isExpected === undefined || isExpected(error);
     }
     // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = native.fallback_step(this.#fallbacks.length, expected, failed);

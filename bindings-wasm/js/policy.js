@@ -2,7 +2,8 @@
 
 import { translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
-import { attemptArgument, errorFilter, numberFor, statusOf } from './options.js';
+import { attemptArgument, numberFor, statusOf } from './options.js';
+import { errorFilter } from './predicates.js';
 
 /** Core's name of a `jitter` option value (true: the original's proportional jitter). */
 function jitterName(jitter) {
@@ -96,10 +97,13 @@ export class RetryPolicy {
     return status !== undefined && this.#core.should_retry_status(status, n);
   }
 
-  /** Whether `error` passes the `retryableErrors` filter (every error when there is none). */
+  /**
+   * Whether `error` passes the `retryableErrors` filter (every error when
+   * there is none). A filter that throws answers false (predicates.js).
+   */
   isRetryable(error) {
     const filter = this.#isRetryable;
-    return filter === undefined || Boolean(filter(error));
+    return filter === undefined || filter(error);
   }
 }
 
