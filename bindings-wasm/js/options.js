@@ -37,6 +37,17 @@ export function numberFor(value) {
   return typeof value === 'number' ? value : Number.NaN;
 }
 
+/**
+ * A name option for core to parse (backoff, jitter): `undefined` (core's
+ * default) stays undefined, a string goes as it is, and any other value
+ * reaches core as its type's name, which names nothing (and is rejected).
+ * Never String(value): an object without a prototype cannot be converted.
+ */
+export function nameFor(value) {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : typeof value;
+}
+
 /** The largest integer a JavaScript number holds exactly. */
 const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
 

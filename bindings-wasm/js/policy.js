@@ -2,15 +2,14 @@
 
 import { translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
-import { attemptArgument, numberFor, statusOf } from './options.js';
+import { attemptArgument, nameFor, numberFor, statusOf } from './options.js';
 import { errorFilter } from './predicates.js';
 
 /** Core's name of a `jitter` option value (true: the original's proportional jitter). */
 function jitterName(jitter) {
-  if (jitter === undefined) return undefined;
   if (jitter === true) return 'proportional';
   if (jitter === false) return 'none';
-  return String(jitter);
+  return nameFor(jitter);
 }
 
 let internals;
@@ -30,7 +29,7 @@ export class RetryPolicy {
       () =>
         new native.RetryPolicyCore(
           numberFor(o.maxAttempts),
-          o.backoff === undefined ? undefined : String(o.backoff),
+          nameFor(o.backoff),
           numberFor(o.baseDelayMs),
           numberFor(o.maxDelayMs),
           jitterName(o.jitter),
