@@ -9,7 +9,12 @@ export type Jitter = boolean | 'none' | 'proportional' | 'full' | 'equal' | 'dec
 /** A class of errors, for `instanceof` filters. */
 export type ErrorClass = abstract new (...args: never[]) => unknown;
 
-/** Which errors to retry: a predicate, or an error class or classes matched with `instanceof`. */
+/**
+ * Which errors a strategy handles: a predicate, or an error class or classes
+ * matched with `instanceof`. Anything else is a ConfigError when the strategy
+ * is built. A predicate that throws never replaces your error: its exception
+ * goes to `console.warn`, and it answers what the option says it answers.
+ */
 export type ErrorFilter = ((error: unknown) => boolean) | ErrorClass | readonly ErrorClass[];
 
 /** Monotonic milliseconds (breaker) or wall-clock milliseconds since the epoch (Retry-After dates). */
@@ -29,7 +34,7 @@ export interface RetryPolicyOptions {
   maxDelayMs?: number;
   /** Default true (proportional). */
   jitter?: Jitter;
-  /** Errors worth retrying (default: every error except an AbortError). */
+  /** Errors worth retrying (default: every error except an AbortError). A throwing predicate means "not retryable". */
   retryableErrors?: ErrorFilter;
   /** HTTP statuses worth retrying (default: none for policies; for withRetry core's 500, 502, 503, 504 — 408 and 429 are opt-in). */
   retryableStatusCodes?: readonly number[];
@@ -86,7 +91,7 @@ export interface RetryExecutorOptions {
 export class RetryExecutor {
   constructor(policy: RetryPolicy, options?: RetryExecutorOptions);
   readonly policy: RetryPolicy;
-  /** Resolves with fn's value, or rejects with the last error unchanged (or `signal.reason`). */
+  /** Resolves with fn's value, or rejects with the last error unchanged (or `signal.reason`). A non-function `fn` rejects with a TypeError, never retried. */
   execute<T>(fn: (attempt: number) => T | PromiseLike<T>): Promise<T>;
 }
 
@@ -97,8 +102,8 @@ export interface CircuitBreakerOptions {
   failureThreshold?: number;
   /** How long the breaker stays open: ms, default 30000. */
   recoveryTimeoutMs?: number;
-  /** Which errors count (default: all); others pass through uncounted. */
-  isFailure?: (error: unknown) => boolean;
+  /** Which errors count (default: all); others pass through uncounted. A throwing predicate means "counted". */
+  isFailure?: ErrorFilter;
   /** Concurrent trial calls while half-open: an integer >= 1 (default 1). */
   halfOpenMaxCalls?: number;
   /** Monotonic ms (default performance.now). */
@@ -108,7 +113,7 @@ export interface CircuitBreakerOptions {
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
   constructor(options?: CircuitBreakerOptions);
-  /** Rejects with BrokenCircuitError while open; otherwise settles like fn(). */
+  /** Rejects with BrokenCircuitError while open; otherwise settles like fn(). A non-function `fn` rejects with a TypeError, uncounted. */
   execute<T>(fn: () => T | PromiseLike<T>): Promise<T>;
   readonly state: CircuitState;
   readonly failureCount: number;
@@ -116,15 +121,16 @@ export class CircuitBreaker {
 }
 
 export interface FallbackChainOptions {
-  /** Which primary errors the fallbacks handle (default: all); others are rejected at once. */
+  /** Which primary errors the fallbacks handle (default: all); others are rejected at once. A throwing predicate means "not expected". */
   isExpected?: ErrorFilter;
 }
 
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain<A extends unknown[] = unknown[], T = unknown> {
-  constructor(fallbacks: ReadonlyArray<(...args: A) => T | PromiseLike<T>>, options?: FallbackChainOptions);
+  /** @throws TypeError unless `fallbacks` is an array of functions. */
+  constructor(fallbacks?: ReadonlyArray<(...args: A) => T | PromiseLike<T>>, options?: FallbackChainOptions);
   readonly fallbacks: ReadonlyArray<(...args: A) => T | PromiseLike<T>>;
-  /** The first success; else the last fallback's error (the primary's if unexpected or no fallbacks). */
+  /** The first success; else the last fallback's error (the primary's if unexpected or no fallbacks). A non-function `primary` rejects with a TypeError. */
   execute(primary: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T>;
 }
 
@@ -142,7 +148,7 @@ export interface BulkheadOptions {
 /** At most maxConcurrent calls at once; up to maxQueueSize more wait FIFO. */
 export class Bulkhead {
   constructor(options?: BulkheadOptions);
-  /** Rejects with BulkheadRejectedError when the queue is full or the wait times out. */
+  /** Rejects with BulkheadRejectedError when the queue is full or the wait times out. A non-function `fn` rejects with a TypeError and takes no slot. */
   execute<T>(fn: () => T | PromiseLike<T>): Promise<T>;
   readonly active: number;
   readonly queued: number;
@@ -150,19 +156,19 @@ export class Bulkhead {
 
 export type RetryOptions = RetryPolicyOptions & RetryExecutorOptions;
 
-/** `fn` retried per the options; the executor is the wrapper's `executor` property. */
+/** `fn` retried per the options; the executor is the wrapper's `executor` property. @throws TypeError unless `fn` is a function. */
 export function retry<A extends unknown[], T>(
   fn: (...args: A) => T | PromiseLike<T>,
   options?: RetryOptions,
 ): ((...args: A) => Promise<T>) & { readonly executor: RetryExecutor };
 
-/** `fn` behind a circuit breaker; the breaker is the wrapper's `breaker` property. */
+/** `fn` behind a circuit breaker; the breaker is the wrapper's `breaker` property. @throws TypeError unless `fn` is a function. */
 export function circuitBreaker<A extends unknown[], T>(
   fn: (...args: A) => T | PromiseLike<T>,
   options?: CircuitBreakerOptions,
 ): ((...args: A) => Promise<T>) & { readonly breaker: CircuitBreaker };
 
-/** `fn`, falling back to each of `fallbacks` in order when it fails. */
+/** `fn`, falling back to each of `fallbacks` in order when it fails. @throws TypeError unless `fn` and every fallback are functions. */
 export function fallback<A extends unknown[], T>(
   fn: (...args: A) => T | PromiseLike<T>,
   ...fallbacks: Array<(...args: A) => T | PromiseLike<T>>
@@ -182,6 +188,7 @@ export interface WithRetryOptions extends RetryOptions {
 /**
  * A fetch that retries network errors and retryable statuses. Resolves with
  * the first non-retryable response, or the last response when retries run out.
+ * @throws TypeError unless `fetch` is a function.
  */
 export function withRetry<A extends unknown[], R extends ResponseLike>(
   fetch: (...args: A) => PromiseLike<R>,
@@ -190,6 +197,7 @@ export function withRetry<A extends unknown[], R extends ResponseLike>(
 
 /** A circuit breaker refused the call. */
 export class BrokenCircuitError extends Error {
+  constructor(retryAfterMs: number);
   readonly name: 'BrokenCircuitError';
   /** Remaining open time in ms (0 while half-open trials are busy). */
   readonly retryAfterMs: number;
@@ -197,12 +205,16 @@ export class BrokenCircuitError extends Error {
 
 /** A bulkhead refused the call. */
 export class BulkheadRejectedError extends Error {
+  /** `detail` completes the message "bulkhead rejected the call: …". */
+  constructor(reason: 'queue_full' | 'timeout', detail: string);
   readonly name: 'BulkheadRejectedError';
   readonly reason: 'queue_full' | 'timeout';
 }
 
-/** An option was outside its allowed range. */
+/** An option was outside its allowed range. Messages speak milliseconds and stay short whatever the value. */
 export class ConfigError extends Error {
+  /** The message reads "invalid {parameter}: must be {requirement}, got {got, or gotText}". */
+  constructor(parameter: string, requirement: string, got: unknown, gotText?: string);
   readonly name: 'ConfigError';
   /** The option, as spelt in this API (e.g. 'maxAttempts'). */
   readonly parameter: string;

@@ -3,12 +3,12 @@
 
 import { BrokenCircuitError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
+import { rejectOperation } from './operations.js';
 import { numberFor, optionalFunction } from './options.js';
-import { notAFunction } from './timers.js';
+import { errorFilter } from './predicates.js';
 
-const STATES = Object.freeze(['closed', 'open', 'half_open']);
-/** `acquire` answer: rejected (-2 means the injected clock threw). */
-const REJECTED = -1;
+/** The public state names, by core's BreakerState variant name. */
+const STATE_NAMES = Object.freeze({ Closed: 'closed', Open: 'open', HalfOpen: 'half_open' });
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
@@ -17,7 +17,7 @@ export class CircuitBreaker {
 
   constructor(options = {}) {
     const clock = optionalFunction(options, 'clock');
-    this.#isFailure = optionalFunction(options, 'isFailure');
+    this.#isFailure = errorFilter(options, 'isFailure');
     this.#core = translatingConfigErrors(
       () =>
         new native.BreakerCore(
@@ -35,13 +35,16 @@ export class CircuitBreaker {
    * when it does not, else settles like `fn()` (its error unchanged).
    */
   execute(fn) {
-    if (typeof fn !== 'function') return notAFunction('CircuitBreaker.execute', fn);
+    if (typeof fn !== 'function') return rejectOperation('CircuitBreaker.execute', 'fn', fn);
     const core = this.#core;
     const token = core.acquire();
+    // Tokens are >= 0; a negative answer is a BreakerAdmission.
     if (token < 0) {
       // Promise.reject, not a throw in an async frame: rejecting is the open
       // breaker's whole job, and unwinding costs ~1 µs (bench/js, S4).
-      return Promise.reject(token === REJECTED ? new BrokenCircuitError(core.retry_after_ms()) : core.take_clock_error());
+      return Promise.reject(
+        token === native.BreakerAdmission.Rejected ? new BrokenCircuitError(core.retry_after_ms()) : core.take_clock_error(),
+      );
     }
     // `.then` rather than an async frame: the success path is the breaker's
     // common case, and the async frame cost ~50 ns more per call (bench/js, S3).
@@ -65,17 +68,9 @@ export class CircuitBreaker {
   }
 
   #recordError(token, error) {
+    // The filter never throws (predicates.js: a throwing isFailure counts).
     const isFailure = this.#isFailure;
-    let counted = true;
-    if (isFailure !== undefined) {
-      try {
-        counted = Boolean(isFailure(error));
-      } catch {
-        // A predicate that cannot classify the error counts it: failing safe.
-        counted = true;
-      }
-    }
-    if (!counted) {
+    if (isFailure !== undefined && !isFailure(error)) {
       this.#core.release(token);
       return;
     }
@@ -90,7 +85,7 @@ export class CircuitBreaker {
 
   /** 'closed' | 'open' | 'half_open' (an open breaker past its recovery timeout reads 'half_open'). */
   get state() {
-    return STATES[this.#core.state()];
+    return STATE_NAMES[native.BreakerState[this.#core.state()]];
   }
 
   /** Counted failures since the last success or reset. */

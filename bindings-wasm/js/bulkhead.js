@@ -3,11 +3,9 @@
 
 import { BulkheadRejectedError, translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
+import { rejectOperation } from './operations.js';
 import { numberFor, optionalFunction } from './options.js';
-import { defaultSleep, notAFunction } from './timers.js';
-
-const ACQUIRED = -1;
-const QUEUE_FULL = -2;
+import { defaultSleep } from './timers.js';
 
 /** At most `maxConcurrent` calls at once; up to `maxQueueSize` more wait FIFO for `timeoutMs`. */
 export class Bulkhead {
@@ -46,14 +44,16 @@ export class Bulkhead {
    * the queue is full or the wait times out; otherwise settles like `fn()`.
    */
   execute(fn) {
-    if (typeof fn !== 'function') return notAFunction('Bulkhead.execute', fn);
+    if (typeof fn !== 'function') return rejectOperation('Bulkhead.execute', 'fn', fn);
     return this.#execute(fn);
   }
 
   async #execute(fn) {
+    // A BulkheadAdmission, or else (>= 0) the ticket of a place in the queue.
     const admission = this.#core.try_acquire();
-    if (admission === QUEUE_FULL) throw new BulkheadRejectedError('queue_full', 'the queue is full');
-    if (admission !== ACQUIRED) await this.#waitForSlot(admission);
+    const { Acquired, QueueFull } = native.BulkheadAdmission;
+    if (admission === QueueFull) throw new BulkheadRejectedError('queue_full', 'the queue is full');
+    if (admission !== Acquired) await this.#waitForSlot(admission);
     try {
       return await fn();
     } finally {
@@ -62,8 +62,9 @@ export class Bulkhead {
   }
 
   #release() {
+    // The ticket (>= 0) of the waiter handed the slot, or BulkheadHandover.NoWaiter.
     const ticket = this.#core.release();
-    if (ticket >= 0) this.#waiters.get(ticket)?.();
+    if (ticket !== native.BulkheadHandover.NoWaiter) this.#waiters.get(ticket)?.();
   }
 
   /** Waits until a release hands `ticket` the slot, or the timeout passes. */

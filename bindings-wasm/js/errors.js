@@ -1,6 +1,8 @@
 // The errors the library creates. User errors never pass through here: they
 // are rejected unchanged (the same object).
 
+import { describe, inMilliseconds } from './render.js';
+
 /** A circuit breaker refused the call; `retryAfterMs` is its remaining open time. */
 export class BrokenCircuitError extends Error {
   constructor(retryAfterMs) {
@@ -77,19 +79,17 @@ export function translatingConfigErrors(build, given) {
   } catch (e) {
     if (e instanceof Error && e.name === 'ConfigError' && typeof e.parameter === 'string') {
       const parameter = optionName(e.parameter);
-      const requirement = e.requirement.replace(/[a-z]+(?:_[a-z]+)+/g, optionName);
+      const requirement = inJavaScriptTerms(e.requirement);
       if (Object.hasOwn(given, parameter)) throw new ConfigError(parameter, requirement, given[parameter]);
       // A default was out of range given the other options: core's rendering.
-      const got = e.got.replace(/[a-z]+(?:_[a-z]+)+/g, optionName);
+      const got = inJavaScriptTerms(e.got);
       throw new ConfigError(parameter, requirement, got, got);
     }
     throw e;
   }
 }
 
-function describe(value) {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
-  return String(value);
+/** A text of core's as this API says it: option names, and milliseconds. */
+function inJavaScriptTerms(text) {
+  return inMilliseconds(text.replace(/[a-z]+(?:_[a-z]+)+/g, optionName));
 }

@@ -3,14 +3,16 @@
 // RetryPolicyCore.on_failure), never from here.
 
 import { ConfigError } from './errors.js';
+import { native } from './native.js';
+import { rejectOperation } from './operations.js';
 import { optionalFunction, optionalSignal } from './options.js';
 import { policyInternals, RetryPolicy } from './policy.js';
-import { defaultSleep, isAbortError, nextMacrotask, notAFunction, raceAbort } from './timers.js';
+import { defaultSleep, isAbortError, nextMacrotask, raceAbort } from './timers.js';
 
 /** Core's answer when there is no Retry-After hint. */
 const NO_HINT = Number.NaN;
-/** Why core gave up, by its `on_failure` answer (-1, -2). */
-const GIVE_UP_REASONS = Object.freeze({ '-1': 'exhausted', '-2': 'not_retryable' });
+/** The public give-up reasons (onGiveUp), by core's RetryAnswer variant name. */
+const GIVE_UP_REASONS = Object.freeze({ GiveUpExhausted: 'exhausted', GiveUpNotRetryable: 'not_retryable' });
 
 let internals;
 
@@ -46,7 +48,7 @@ export class RetryExecutor {
    * promise in every case (a synchronous throw of `fn` is a failed attempt).
    */
   execute(fn) {
-    if (typeof fn !== 'function') return notAFunction('RetryExecutor.execute', fn);
+    if (typeof fn !== 'function') return rejectOperation('RetryExecutor.execute', 'fn', fn);
     if (this.#signal !== undefined) return this.#run(fn, this.#signal, undefined);
     // Fast path: no signal, so the first attempt needs nothing from core, and
     // a `.then` costs less than an async frame (bench/js/RESULTS.md, S1).
@@ -94,9 +96,10 @@ export class RetryExecutor {
       for (;;) {
         if (signal?.aborted) throw signal.reason;
         const retryable = isValue || (!isAbortError(failure) && this.#policy.isRetryable(failure));
+        // The delay in ms (>= 0), or a negative RetryAnswer: give up.
         const delayMs = core.on_failure(handle, retryable, isValue ? hint : NO_HINT);
         if (delayMs < 0) {
-          this.#notifyGiveUp(attempt, GIVE_UP_REASONS[delayMs], failure);
+          this.#notifyGiveUp(attempt, GIVE_UP_REASONS[native.RetryAnswer[delayMs]], failure);
           if (isValue) return failure;
           throw failure;
         }

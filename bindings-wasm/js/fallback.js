@@ -1,10 +1,9 @@
 // FallbackChain: which fallback runs next, and whose error surfaces, is
 // core's decision (fallback_step); the glue calls and awaits.
 
-import { ConfigError } from './errors.js';
 import { native } from './native.js';
-import { errorFilter } from './options.js';
-import { notAFunction } from './timers.js';
+import { rejectOperation, requireOperations } from './operations.js';
+import { errorFilter } from './predicates.js';
 
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain {
@@ -12,9 +11,7 @@ export class FallbackChain {
   #isExpected;
 
   constructor(fallbacks = [], options = {}) {
-    if (!Array.isArray(fallbacks) || !fallbacks.every((f) => typeof f === 'function')) {
-      throw new ConfigError('fallbacks', 'an array of functions', fallbacks);
-    }
+    requireOperations('FallbackChain', 'fallbacks', fallbacks);
     this.#fallbacks = [...fallbacks];
     this.#isExpected = errorFilter(options, 'isExpected');
   }
@@ -30,7 +27,7 @@ export class FallbackChain {
    * expected, else with the last fallback's error (the primary's if none).
    */
   execute(primary, ...args) {
-    if (typeof primary !== 'function') return notAFunction('FallbackChain.execute', primary);
+    if (typeof primary !== 'function') return rejectOperation('FallbackChain.execute', 'primary', primary);
     // Promise chains, not try/await: a failure reaches the next step as a
     // rejection, without unwinding through an async frame (bench/js, S5).
     return settle(primary, args).then(undefined, (error) => this.#fallBack(error, args, undefined, 0));
@@ -42,11 +39,13 @@ export class FallbackChain {
    */
   #fallBack(error, args, expected, failed) {
     if (expected === undefined) {
+      // The filter never throws (predicates.js: a throwing isExpected means "not expected").
       const isExpected = this.#isExpected;
-      expected = isExpected === undefined || Boolean(isExpected(error));
+      expected = isExpected === undefined || isExpected(error);
     }
+    // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = native.fallback_step(this.#fallbacks.length, expected, failed);
-    if (next < 0) return Promise.reject(error);
+    if (next === native.FallbackAnswer.Raise) return Promise.reject(error);
     return settle(this.#fallbacks[next], args).then(undefined, (e) => this.#fallBack(e, args, expected, failed + 1));
   }
 }

@@ -1,5 +1,6 @@
 // Reading option objects: defaults, and the checks core cannot make
-// (functions and classes are JavaScript values core never sees).
+// (functions and signals are JavaScript values core never sees). Error
+// filters have their own module, predicates.js.
 
 import { ConfigError } from './errors.js';
 
@@ -37,34 +38,14 @@ export function numberFor(value) {
 }
 
 /**
- * The error filter of a retry policy or fallback chain: a predicate, an
- * error class or an array of them (`instanceof`), or undefined for "every
- * error".
+ * A name option for core to parse (backoff, jitter): `undefined` (core's
+ * default) stays undefined, a string goes as it is, and any other value
+ * reaches core as its type's name, which names nothing (and is rejected).
+ * Never String(value): an object without a prototype cannot be converted.
  */
-export function errorFilter(options, name) {
-  const value = options[name];
+export function nameFor(value) {
   if (value === undefined) return undefined;
-  // A class is not a predicate: `TypeError(e)` is a truthy new error, and a
-  // user's class cannot even be called without `new`.
-  if (isClass(value)) return (error) => error instanceof value;
-  if (typeof value === 'function') return value;
-  if (Array.isArray(value) && value.every(canInstanceof)) {
-    const classes = [...value];
-    return (error) => classes.some((c) => error instanceof c);
-  }
-  throw new ConfigError(name, 'a predicate (error) => boolean, an error class or an array of error classes', value);
-}
-
-/** Whether `value` is an error class (Error, a subclass, or any `class`), not a predicate. */
-function isClass(value) {
-  if (typeof value !== 'function') return false;
-  if (value === Error || value.prototype instanceof Error) return true;
-  return /^class\b/.test(Function.prototype.toString.call(value));
-}
-
-/** Whether `instanceof value` works: a function with a prototype object (not an arrow function). */
-function canInstanceof(value) {
-  return typeof value === 'function' && typeof value.prototype === 'object' && value.prototype !== null;
+  return typeof value === 'string' ? value : typeof value;
 }
 
 /** The largest integer a JavaScript number holds exactly. */

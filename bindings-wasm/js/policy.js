@@ -2,14 +2,14 @@
 
 import { translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
-import { attemptArgument, errorFilter, numberFor, statusOf } from './options.js';
+import { attemptArgument, nameFor, numberFor, statusOf } from './options.js';
+import { errorFilter } from './predicates.js';
 
 /** Core's name of a `jitter` option value (true: the original's proportional jitter). */
 function jitterName(jitter) {
-  if (jitter === undefined) return undefined;
   if (jitter === true) return 'proportional';
   if (jitter === false) return 'none';
-  return String(jitter);
+  return nameFor(jitter);
 }
 
 let internals;
@@ -29,7 +29,7 @@ export class RetryPolicy {
       () =>
         new native.RetryPolicyCore(
           numberFor(o.maxAttempts),
-          o.backoff === undefined ? undefined : String(o.backoff),
+          nameFor(o.backoff),
           numberFor(o.baseDelayMs),
           numberFor(o.maxDelayMs),
           jitterName(o.jitter),
@@ -96,10 +96,13 @@ export class RetryPolicy {
     return status !== undefined && this.#core.should_retry_status(status, n);
   }
 
-  /** Whether `error` passes the `retryableErrors` filter (every error when there is none). */
+  /**
+   * Whether `error` passes the `retryableErrors` filter (every error when
+   * there is none). A filter that throws answers false (predicates.js).
+   */
   isRetryable(error) {
     const filter = this.#isRetryable;
-    return filter === undefined || Boolean(filter(error));
+    return filter === undefined || filter(error);
   }
 }
 

@@ -81,11 +81,6 @@ export function raceAbort(value, signal) {
   });
 }
 
-/** The rejection for an operation that is not a function (a usage error, never retried). */
-export function notAFunction(method, value) {
-  return Promise.reject(new TypeError(`${method}: the operation must be a function, got ${typeof value}`));
-}
-
 /** Whether an error is a cancellation, which is never retried. */
 export function isAbortError(error) {
   return error !== null && typeof error === 'object' && error.name === 'AbortError';

@@ -5,7 +5,7 @@
 import { native } from './native.js';
 import { RetryExecutor, runJudged, wallClockMs } from './executor.js';
 import { policyInternals, RetryPolicy } from './policy.js';
-import { ConfigError } from './errors.js';
+import { requireOperation } from './operations.js';
 import { statusOf } from './options.js';
 
 let defaults;
@@ -26,7 +26,7 @@ export function defaultRetryableStatusCodes() {
  * out; it rejects with the last network error, or the abort reason.
  */
 export function withRetry(fetchFn, options = {}) {
-  if (typeof fetchFn !== 'function') throw new ConfigError('fetch', 'a function', fetchFn);
+  requireOperation('withRetry', 'fetch', fetchFn);
   const { honorRetryAfter = true, onRetry, signal, sleep, clock, ...policyOptions } = options;
   const given = policyOptions.retryableStatusCodes;
   const policy = new RetryPolicy({

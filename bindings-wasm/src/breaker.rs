@@ -6,19 +6,16 @@ use js_sys::Function;
 use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, PermitToken};
 use wasm_bindgen::prelude::*;
 
+use crate::answers::{BreakerAdmission, BreakerState};
 use crate::clock::JsClock;
 use crate::config::{config_error, count, millis, to_millis};
-
-/// `acquire` answer when the breaker rejects the call.
-const REJECTED: f64 = -1.0;
-/// `acquire` answer when the user's clock threw: `take_clock_error` has it.
-const CLOCK_FAILED: f64 = -2.0;
 
 /// A core circuit breaker on a JS clock.
 ///
 /// `acquire` returns a permit token as a non-negative number (exact: tokens
-/// fit in 33 bits) or -1 when rejected; the glue hands the token back to
-/// exactly one of `record_success`, `record_failure` or `release`.
+/// fit in 33 bits) or a negative [`BreakerAdmission`]; the glue hands the
+/// token back to exactly one of `record_success`, `record_failure` or
+/// `release`.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct BreakerCore {
@@ -56,9 +53,10 @@ impl BreakerCore {
         })
     }
 
-    /// Asks to run one call: a token (>= 0), -1 when rejected (then
-    /// `retry_after_ms` says how long the breaker stays open), or -2 when
-    /// the user's clock threw (then `take_clock_error` returns its error).
+    /// Asks to run one call: a token (>= 0), `BreakerAdmission::Rejected`
+    /// (then `retry_after_ms` says how long the breaker stays open), or
+    /// `BreakerAdmission::ClockFailed` (then `take_clock_error` returns the
+    /// clock's error).
     ///
     /// A plain number rather than a `Result`: on the hot path a `Result`
     /// return costs a JS array per call (bench/js).
@@ -67,14 +65,14 @@ impl BreakerCore {
             Ok(token) => token.to_raw() as f64,
             Err(rejected) => {
                 self.last_retry_after_ms.set(to_millis(rejected.retry_after));
-                REJECTED
+                BreakerAdmission::Rejected.as_f64()
             }
         };
         if self.breaker.clock().has_error() {
             if answer >= 0.0 {
                 self.release(answer);
             }
-            return CLOCK_FAILED;
+            return BreakerAdmission::ClockFailed.as_f64();
         }
         answer
     }
@@ -106,13 +104,13 @@ impl BreakerCore {
         self.breaker.release(token_from(token));
     }
 
-    /// 0 closed, 1 open, 2 half-open (the view: an open breaker whose
-    /// recovery timeout has passed reads half-open).
-    pub fn state(&self) -> Result<u8, JsValue> {
+    /// The state as the view reads it: an open breaker whose recovery
+    /// timeout has passed reads half-open.
+    pub fn state(&self) -> Result<BreakerState, JsValue> {
         let state = match self.breaker.state() {
-            CircuitState::Closed => 0,
-            CircuitState::Open => 1,
-            CircuitState::HalfOpen => 2,
+            CircuitState::Closed => BreakerState::Closed,
+            CircuitState::Open => BreakerState::Open,
+            CircuitState::HalfOpen => BreakerState::HalfOpen,
         };
         self.breaker.clock().take_error()?;
         Ok(state)

@@ -6,14 +6,8 @@ use resilience_core::{
 };
 use wasm_bindgen::prelude::*;
 
+use crate::answers::{BulkheadAdmission, BulkheadHandover};
 use crate::config::{config_error, count, millis, to_millis};
-
-/// `try_acquire` answer: a slot is yours.
-const ACQUIRED: f64 = -1.0;
-/// `try_acquire` answer: the queue is full.
-const QUEUE_FULL: f64 = -2.0;
-/// `release` answer: no waiter was handed the slot.
-const NO_WAITER: f64 = -1.0;
 
 /// A core bulkhead. Tickets are non-negative numbers (exact below 2^53).
 #[wasm_bindgen]
@@ -43,21 +37,23 @@ impl BulkheadCore {
         })
     }
 
-    /// -1: a slot is yours; -2: the queue is full; otherwise the ticket of
-    /// your place in the queue.
+    /// `BulkheadAdmission::Acquired` (a slot is yours),
+    /// `BulkheadAdmission::QueueFull`, or else the ticket (>= 0) of your
+    /// place in the queue.
     pub fn try_acquire(&self) -> f64 {
         match self.bulkhead.try_acquire() {
-            Admission::Acquired => ACQUIRED,
-            Admission::QueueFull => QUEUE_FULL,
+            Admission::Acquired => BulkheadAdmission::Acquired.as_f64(),
+            Admission::QueueFull => BulkheadAdmission::QueueFull.as_f64(),
             Admission::Queued(Ticket(t)) => t as f64,
         }
     }
 
-    /// Gives a slot back: the ticket of the waiter it passed to, or -1.
+    /// Gives a slot back: the ticket (>= 0) of the waiter it passed to, or
+    /// `BulkheadHandover::NoWaiter`.
     pub fn release(&self) -> f64 {
         match self.bulkhead.release() {
             Some(Ticket(t)) => t as f64,
-            None => NO_WAITER,
+            None => BulkheadHandover::NoWaiter.as_f64(),
         }
     }
 

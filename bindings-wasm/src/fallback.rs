@@ -3,10 +3,12 @@
 use resilience_core::{FallbackState, FallbackStep};
 use wasm_bindgen::prelude::*;
 
+use crate::answers::FallbackAnswer;
+
 /// Which fallback to call next in a chain of `fallbacks`, after the primary
 /// failed (with an error the chain handles iff `primary_expected`) and then
-/// `fallbacks_failed` fallbacks failed too: the fallback's index, or -1 to
-/// raise the error just received.
+/// `fallbacks_failed` fallbacks failed too: the fallback's index (>= 0), or
+/// `FallbackAnswer::Raise` to reject with the error just received.
 ///
 /// Replays core's `FallbackState` from the start, so the glue keeps no state
 /// in wasm (chains are a handful of fallbacks long).
@@ -21,7 +23,8 @@ pub fn fallback_step(fallbacks: u32, primary_expected: bool, fallbacks_failed: u
         step = state.on_fallback_error();
     }
     match step {
-        FallbackStep::CallFallback(i) => i32::try_from(i).unwrap_or(-1),
-        FallbackStep::Raise => -1,
+        // A chain longer than i32::MAX cannot exist in wasm32's memory.
+        FallbackStep::CallFallback(i) => i32::try_from(i).unwrap_or(FallbackAnswer::Raise.as_i32()),
+        FallbackStep::Raise => FallbackAnswer::Raise.as_i32(),
     }
 }

@@ -14,6 +14,7 @@
 //!
 //! Nothing here holds a `RefCell` borrow while calling into JavaScript.
 
+mod answers;
 mod breaker;
 mod bulkhead;
 mod clock;
@@ -23,6 +24,7 @@ mod fallback;
 mod futures_path;
 mod policy;
 
+pub use answers::{BreakerAdmission, BreakerState, BulkheadAdmission, BulkheadHandover, FallbackAnswer, RetryAnswer};
 pub use breaker::BreakerCore;
 pub use bulkhead::BulkheadCore;
 pub use fallback::fallback_step;

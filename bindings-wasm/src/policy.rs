@@ -8,12 +8,8 @@ use resilience_core::{
 };
 use wasm_bindgen::prelude::*;
 
+use crate::answers::RetryAnswer;
 use crate::config::{config_error, count, millis, reading_from_millis, to_millis};
-
-/// `on_failure` answer: give up, the attempts are used up.
-const GIVE_UP_EXHAUSTED: f64 = -1.0;
-/// `on_failure` answer: give up, the error is not retryable.
-const GIVE_UP_NOT_RETRYABLE: f64 = -2.0;
 
 /// A validated retry policy plus the retry sequences in flight.
 ///
@@ -135,26 +131,26 @@ impl RetryPolicyCore {
     }
 
     /// The current attempt of sequence `handle` failed. Returns the delay in
-    /// ms before the next attempt (>= 0), or -1 (give up: attempts used up)
-    /// or -2 (give up: not retryable). `retry_after_ms` is a server's hint
+    /// ms before the next attempt (>= 0), or a negative [`RetryAnswer`]
+    /// (give up: attempts used up, or not retryable). `retry_after_ms` is a server's hint
     /// (NaN for none): the delay is then at least the hint capped at
     /// `max_delay`. An unknown handle gives up.
     pub fn on_failure(&self, handle: u32, retryable: bool, retry_after_ms: f64) -> f64 {
         let hint = (!retry_after_ms.is_nan()).then(|| reading_from_millis(retry_after_ms));
         let mut slab = self.sequences.borrow_mut();
         let Some(Some(state)) = slab.slots.get_mut(handle as usize) else {
-            return GIVE_UP_EXHAUSTED;
+            return RetryAnswer::GiveUpExhausted.as_f64();
         };
         match state.on_failure_with_hint(&self.policy, retryable, hint) {
             RetryDecision::Retry { delay, .. } => to_millis(delay),
             RetryDecision::GiveUp {
                 reason: GiveUpReason::Exhausted,
                 ..
-            } => GIVE_UP_EXHAUSTED,
+            } => RetryAnswer::GiveUpExhausted.as_f64(),
             RetryDecision::GiveUp {
                 reason: GiveUpReason::NotRetryable,
                 ..
-            } => GIVE_UP_NOT_RETRYABLE,
+            } => RetryAnswer::GiveUpNotRetryable.as_f64(),
         }
     }
 

@@ -66,7 +66,8 @@ test('errors outside isFailure pass through and do not count; reset closes', asy
   assert.equal(breaker.failureCount, 0);
 });
 
-test('a throwing isFailure counts the error (fails safe) and the user error still surfaces', async () => {
+test('a throwing isFailure counts the error (fails safe), is reported, and the user error still surfaces', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
   const breaker = new CircuitBreaker({
     failureThreshold: 1,
     isFailure: () => {
@@ -76,6 +77,7 @@ test('a throwing isFailure counts the error (fails safe) and the user error stil
   const down = new Error('down');
   await assert.rejects(breaker.execute(fail(down)), (e) => e === down);
   assert.equal(breaker.state, 'open');
+  assert.equal(warn.mock.callCount(), 1);
 });
 
 test('the default clock is performance.now (no clock option)', async (t) => {
@@ -143,6 +145,7 @@ test('bad options are ConfigErrors naming the option', () => {
     [{ recoveryTimeoutMs: -5 }, 'recoveryTimeoutMs'],
     [{ halfOpenMaxCalls: 0 }, 'halfOpenMaxCalls'],
     [{ isFailure: true }, 'isFailure'],
+    [{ isFailure: 'TypeError' }, 'isFailure'],
     [{ clock: 5 }, 'clock'],
   ]) {
     assert.throws(() => new CircuitBreaker(options), (e) => e instanceof ConfigError && e.parameter === parameter);

@@ -95,7 +95,7 @@ const RUNNERS = {
   retry_state(c) {
     // The policy core the executor drives (RetryPolicyCore.on_failure), fed
     // each failure with its Retry-After hint (NaN: none). Its answers: the
-    // delay in ms, or -1 / -2 for giving up (exhausted / not retryable).
+    // delay in ms, or a RetryAnswer for giving up (exhausted / not retryable).
     const p = policyOptions(c.policy);
     const core = new raw.RetryPolicyCore(
       p.maxAttempts,
@@ -106,7 +106,10 @@ const RUNNERS = {
       p.retryableStatusCodes,
       p.seed,
     );
-    const GIVE_UP = { '-1': 'exhausted', '-2': 'not_retryable' };
+    const GIVE_UP = {
+      [raw.RetryAnswer.GiveUpExhausted]: 'exhausted',
+      [raw.RetryAnswer.GiveUpNotRetryable]: 'not_retryable',
+    };
     const handle = core.begin();
     try {
       for (const [i, f] of c.failures.entries()) {

@@ -63,7 +63,7 @@ test('isExpected: a bare error class filters like an array of one', async () => 
   assert.equal(await chain.execute(() => Promise.reject(new TypeError('net'))), 'fallback');
 });
 
-test('fallback() wraps a function; bad fallbacks are a ConfigError', async () => {
+test('fallback() wraps a function', async () => {
   const getName = fallback(
     async (id) => {
       throw new Error(`no ${id}`);
@@ -71,7 +71,6 @@ test('fallback() wraps a function; bad fallbacks are a ConfigError', async () =>
     (id) => `guest-${id}`,
   );
   assert.equal(await getName(3), 'guest-3');
-  assert.throws(() => new FallbackChain(['nope']), (e) => e instanceof ConfigError && e.parameter === 'fallbacks');
 });
 
 test('bulkhead: slots, FIFO queue, queue full, and the slot handed to the next waiter', async () => {
@@ -132,18 +131,4 @@ test('bulkhead: bad options are ConfigErrors', () => {
   ]) {
     assert.throws(() => new Bulkhead(options), (e) => e instanceof ConfigError && e.parameter === parameter);
   }
-});
-
-test('every execute rejects a non-function at once, without retrying or counting', async () => {
-  const { CircuitBreaker, RetryExecutor, RetryPolicy } = await import('resilience-wasm');
-  const breaker = new CircuitBreaker({ failureThreshold: 1 });
-  for (const run of [
-    () => new RetryExecutor(new RetryPolicy()).execute('fetch'),
-    () => breaker.execute(42),
-    () => new FallbackChain([]).execute(null),
-    () => new Bulkhead().execute({}),
-  ]) {
-    await assert.rejects(run(), (e) => e instanceof TypeError && /must be a function/.test(e.message));
-  }
-  assert.equal(breaker.state, 'closed');
 });

@@ -1,5 +1,6 @@
 // Every js/cjs example of README.md runs here, and prints exactly what its
-// `// →` comments say. Timers fire at once and fetch is a local fake, so
+// `// →` comments say; the library warns exactly what its `// ⚠` comments
+// say (the message, without the exception reported with it). Timers fire at once and fetch is a local fake, so
 // examples read naturally yet take no real time and need no network.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,9 @@ const DIR = fileURLToPath(new URL('./.readme/', import.meta.url));
 
 const blocks = [...README.matchAll(/```(js|cjs)\n([\s\S]*?)```/g)].map((m, i) => ({ lang: m[1], code: m[2], index: i }));
 
-/** The `// → text` comments of a snippet, in order. */
-function expectedOutput(code) {
-  return [...code.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1]);
+/** The `// <marker> text` comments of a snippet, in order. */
+function expected(code, marker) {
+  return [...code.matchAll(new RegExp(`// ${marker} (.*)$`, 'gm'))].map((m) => m[1]);
 }
 
 test('the README has examples', () => {
@@ -27,14 +28,16 @@ test('the README has examples', () => {
 for (const block of blocks) {
   const firstLine = block.code.split('\n').find((l) => l.trim() && !l.startsWith('import') && !l.startsWith('const {'));
   test(`README example ${block.index + 1}: ${firstLine?.slice(0, 60)}`, async (t) => {
-    const expected = expectedOutput(block.code);
-    assert.ok(expected.length > 0, 'an example shows its output');
+    const output = expected(block.code, '→');
+    assert.ok(output.length > 0, 'an example shows its output');
     mkdirSync(DIR, { recursive: true });
     const file = `${DIR}example-${block.index}.${block.lang === 'cjs' ? 'cjs' : 'mjs'}`;
     writeFileSync(file, block.code);
     t.after(() => rmSync(file, { force: true }));
     const printed = [];
     t.mock.method(console, 'log', (...args) => printed.push(...format(...args).split('\n')));
+    const warned = [];
+    t.mock.method(console, 'warn', (message) => warned.push(message));
     const realFetch = globalThis.fetch;
     const answers = [503, 200];
     globalThis.fetch = async () => new Response(null, { status: answers.shift() ?? 200 });
@@ -43,6 +46,7 @@ for (const block of blocks) {
     } finally {
       globalThis.fetch = realFetch;
     }
-    assert.deepEqual(printed, expected);
+    assert.deepEqual(printed, output);
+    assert.deepEqual(warned, expected(block.code, '⚠'));
   });
 }

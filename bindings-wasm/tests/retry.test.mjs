@@ -371,9 +371,12 @@ test('concurrent executions on one policy each keep their own retry sequence', a
   clearImmediate(tick);
 });
 
-test('a default that the other options make invalid is named, with core rendering the values', () => {
+test('a default that the other options make invalid is named, with core rendering the values in ms', () => {
   assert.throws(
     () => new RetryPolicy({ baseDelayMs: 100000 }),
-    (e) => e instanceof ConfigError && e.parameter === 'maxDelayMs' && e.message === 'invalid maxDelayMs: must be >= baseDelayMs, got 60s (baseDelayMs 100s)',
+    (e) =>
+      e instanceof ConfigError &&
+      e.parameter === 'maxDelayMs' &&
+      e.message === 'invalid maxDelayMs: must be >= baseDelayMs, got 60000 ms (baseDelayMs 100000 ms)',
   );
 });

@@ -182,7 +182,3 @@ test('a resolved value without an integer status is a success, not a retry', asy
   }
 });
 
-test('withRetry needs a function', async () => {
-  const { ConfigError } = await import('resilience-wasm');
-  assert.throws(() => withRetry('fetch'), (e) => e instanceof ConfigError && e.parameter === 'fetch');
-});

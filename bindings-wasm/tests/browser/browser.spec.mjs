@@ -147,6 +147,8 @@ test('the package loads as an ES module and runs retry, breaker, fallback and wi
   assert.deepEqual(r.seededDelays, [1, 2, 3, 4].map((n) => node.calculateDelayMs(n)), 'same seed, same delays as Node');
   assert.ok(r.unseededDistinct > 40, 'unseeded jitter comes from crypto.getRandomValues');
   assert.deepEqual(r.configError, { name: 'ConfigError', parameter: 'maxAttempts', isClass: true });
+  assert.deepEqual(r.exports, Object.keys(await import('resilience-wasm')).sort(), 'the browser entry exports what Node does');
+  assert.equal(r.notAFunction, 'TypeError: retry: fn must be a function, got number');
   assert.equal(r.zeroDelayAbort.sameReason, true, 'the abort from a timer ended the zero-delay retry storm');
   assert.ok(r.zeroDelayAbort.calls < r.zeroDelayAbort.maxAttempts / 10, `aborted after ${r.zeroDelayAbort.calls} attempts`);
   t.diagnostic(`zero-delay storm in Chromium: aborted after ${r.zeroDelayAbort.calls} attempts`);

@@ -5,6 +5,7 @@ import {
   CircuitBreaker,
   ConfigError,
   fallback,
+  retry,
   RetryExecutor,
   RetryPolicy,
   withRetry,
@@ -105,6 +106,17 @@ try {
   new RetryPolicy({ maxAttempts: 0 });
 } catch (e) {
   results.configError = { name: e.name, parameter: e.parameter, isClass: e instanceof ConfigError };
+}
+
+// The entry's exports (compared with Node's by the test).
+results.exports = Object.keys(await import('/bindings-wasm/dist/browser.js')).sort();
+
+// An operation that is not a function is a TypeError when wrapped.
+try {
+  retry(42);
+  results.notAFunction = 'accepted';
+} catch (e) {
+  results.notAFunction = `${e.name}: ${e.message}`;
 }
 
 window.__results = results;

@@ -30,6 +30,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const n: number = await executor.execute(async (attempt) => attempt * 2);
 
   const breaker = new CircuitBreaker({ failureThreshold: 3, isFailure: (e) => e instanceof TypeError, clock: () => performance.now() });
+  // isFailure takes the same filters as retryableErrors and isExpected.
+  const byClasses = new CircuitBreaker({ isFailure: [TypeError, Transient] });
   const state: CircuitState = breaker.state;
   const s: string = await breaker.execute(() => 'sync values are fine');
   const count: number = breaker.failureCount;
@@ -78,6 +80,10 @@ export async function usage(signal: AbortSignal): Promise<void> {
   new RetryExecutor();
   // @ts-expect-error: wrapped functions keep their parameter types
   await add('1', 2);
+  // @ts-expect-error: an operation must be a function
+  circuitBreaker('fetch');
+  // @ts-expect-error: a filter is a predicate or error classes
+  new FallbackChain([], { isExpected: 'TypeError' });
 
-  void [delay, again, noResponse, n, state, s, count, answer, b, sum, len, st, obj, response];
+  void [delay, again, noResponse, n, state, s, count, answer, b, sum, len, st, obj, response, byClasses];
 }
