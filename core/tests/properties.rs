@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use resilience_core::{
-    count_from_f64, count_from_i64, duration_from_millis, duration_from_secs, parse_retry_after, BackoffStrategy,
-    Jitter, RetryPolicy,
-};
+use resilience_core::rules::{self, Unit};
+use resilience_core::{parse_retry_after, BackoffStrategy, Jitter, RetryPolicy, Value};
 
 fn strategy() -> impl Strategy<Value = BackoffStrategy> {
     prop::sample::select(BackoffStrategy::ALL.to_vec())
@@ -93,13 +91,35 @@ proptest! {
     #[test]
     fn float_inputs_validate_without_panicking(x: f64, n: i64) {
         let ok_duration = x.is_finite() && x >= 0.0;
-        prop_assert_eq!(duration_from_secs("base_delay", x).is_ok(), ok_duration && x < 1.8e19);
-        if duration_from_millis("timeout", x).is_err() {
-            prop_assert!(!ok_duration || x >= 1.8e22);
+        // The one bound: u64 nanoseconds, about 1.8e10 seconds.
+        let seconds = rules::duration("base_delay", Value::Float(x), Unit::Seconds);
+        prop_assert_eq!(seconds.is_ok(), ok_duration && x < 1.8e10);
+        if rules::duration("timeout", Value::Float(x), Unit::Milliseconds).is_err() {
+            prop_assert!(!ok_duration || x >= 1.8e13);
         }
-        let c = count_from_f64("max_attempts", x, 1);
-        prop_assert_eq!(c.is_ok(), x.is_finite() && x.fract() == 0.0 && (1.0..=4_294_967_295.0).contains(&x));
-        prop_assert_eq!(count_from_i64("max_queue_size", n, 0).is_ok(), (0..=i64::from(u32::MAX)).contains(&n));
+        prop_assert!(rules::count("max_attempts", Value::Float(x), 1).is_err(), "a float is never a count");
+        let count = rules::count("max_queue_size", Value::from(n), 0);
+        prop_assert_eq!(count.is_ok(), (0..=i64::from(u32::MAX)).contains(&n));
+        let attempt = rules::attempt(Value::Float(x));
+        prop_assert_eq!(attempt.is_ok(), x.is_finite() && x.fract() == 0.0);
+    }
+
+    #[test]
+    fn every_rejection_names_its_parameter_briefly(n in any::<i64>(), x in any::<f64>(), text in ".{0,200}") {
+        for value in [Value::from(n), Value::Float(x), Value::text(&text), Value::Absent] {
+            for result in [
+                rules::count("failure_threshold", value.clone(), 1).err(),
+                rules::duration("recovery_timeout", value.clone(), Unit::Milliseconds).err(),
+                rules::status_codes([value.clone()]).err(),
+                rules::seed(value.clone()).err(),
+                rules::jitter(value.clone()).err(),
+            ].into_iter().flatten() {
+                let message = result.message(resilience_core::Idiom::JavaScript);
+                let name = result.parameter_in(resilience_core::Idiom::JavaScript);
+                prop_assert!(message.starts_with("invalid ") && message.contains(&name), "{}", message);
+                prop_assert!(message.len() < 200, "{}", message);
+            }
+        }
     }
 
     #[test]
@@ -124,6 +144,7 @@ proptest! {
                     prop_assert!(exhausted || !*r);
                     break;
                 }
+                other => prop_assert!(false, "unknown decision {:?}", other),
             }
         }
     }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::error::{ConfigError, COUNT_AT_LEAST_ONE};
+use crate::error::ConfigError;
+use crate::rules;
+use crate::value::Value;
 
 /// Default failure threshold (the original's).
 pub const DEFAULT_FAILURE_THRESHOLD: u32 = 5;
@@ -58,7 +60,7 @@ impl BreakerConfigBuilder {
         self.0.failure_threshold = n;
         self
     }
-    /// Any duration.
+    /// At most [`rules::MAX_DURATION`].
     pub fn recovery_timeout(mut self, d: Duration) -> Self {
         self.0.recovery_timeout = d;
         self
@@ -71,22 +73,14 @@ impl BreakerConfigBuilder {
     /// Validates.
     ///
     /// # Errors
-    /// [`ConfigError`] for a zero `failure_threshold` or `half_open_max_calls`.
+    /// [`ConfigError`] for a zero `failure_threshold` or
+    /// `half_open_max_calls`, or a `recovery_timeout` beyond
+    /// [`rules::MAX_DURATION`].
     pub fn build(self) -> Result<BreakerConfig, ConfigError> {
-        if self.0.failure_threshold < 1 {
-            return Err(ConfigError::new(
-                "failure_threshold",
-                COUNT_AT_LEAST_ONE,
-                self.0.failure_threshold,
-            ));
-        }
-        if self.0.half_open_max_calls < 1 {
-            return Err(ConfigError::new(
-                "half_open_max_calls",
-                COUNT_AT_LEAST_ONE,
-                self.0.half_open_max_calls,
-            ));
-        }
-        Ok(self.0)
+        Ok(BreakerConfig {
+            failure_threshold: rules::count("failure_threshold", Value::from(self.0.failure_threshold), 1)?,
+            recovery_timeout: rules::bounded_duration("recovery_timeout", self.0.recovery_timeout)?,
+            half_open_max_calls: rules::count("half_open_max_calls", Value::from(self.0.half_open_max_calls), 1)?,
+        })
     }
 }
