@@ -27,6 +27,9 @@ pub enum ConfigErrorKind {
     /// Smaller than another parameter it must not be below
     /// (`max_delay` below `base_delay`).
     BelowOther,
+    /// Given without another parameter it only works with (a slow-call
+    /// rule without a failure-rate rule).
+    RequiresOther,
 }
 
 impl ConfigErrorKind {
@@ -40,6 +43,7 @@ impl ConfigErrorKind {
             Self::TooLarge => "too_large",
             Self::UnknownName => "unknown_name",
             Self::BelowOther => "below_other",
+            Self::RequiresOther => "requires_other",
         }
     }
 }
@@ -66,6 +70,17 @@ pub enum Allowed {
         /// The longest allowed duration.
         max: Duration,
     },
+    /// A duration from `min` up to `max`, in the language's unit.
+    DurationRange {
+        /// The shortest allowed duration.
+        min: Duration,
+        /// The longest allowed duration.
+        max: Duration,
+    },
+    /// A share: a number in (0, 1].
+    Ratio,
+    /// Allowed only together with another parameter.
+    Requires(&'static str),
     /// One of these names.
     OneOf(&'static [&'static str]),
     /// At least the value of another parameter.
@@ -129,7 +144,7 @@ impl ConfigError {
     /// A new error: `parameter` got `got`, which breaks `kind`; it allows `allowed`.
     pub fn new(kind: ConfigErrorKind, parameter: &'static str, allowed: Allowed, got: Value) -> Self {
         let quantity = match allowed {
-            Allowed::Duration { .. } => Quantity::Duration,
+            Allowed::Duration { .. } | Allowed::DurationRange { .. } => Quantity::Duration,
             _ => Quantity::Plain,
         };
         Self {
@@ -184,6 +199,13 @@ impl ConfigError {
     /// Huge values are written in exponent form and long text is cut, so a
     /// message stays short whatever the input.
     pub fn message(&self, idiom: Idiom) -> String {
+        if let (ConfigErrorKind::RequiresOther, Value::Absent) = (self.kind, &self.got) {
+            return format!(
+                "invalid {}: must be {}",
+                self.parameter_in(idiom),
+                describe_allowed(&self.allowed, idiom)
+            );
+        }
         format!(
             "invalid {}: must be {}, got {}",
             self.parameter_in(idiom),
@@ -252,6 +274,31 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
                 Idiom::C => format!("an integer number of nanoseconds in 0..={ns}"),
             }
         }
+        Allowed::DurationRange { min, max } => {
+            let (min, max) = (min.as_nanos(), max.as_nanos());
+            match idiom {
+                Idiom::Rust => format!(
+                    "a duration in {:?}..={:?}",
+                    Duration::from_nanos(min as u64),
+                    Duration::from_nanos(max as u64)
+                ),
+                Idiom::Python => format!(
+                    "a number of seconds in {}..={}",
+                    exact_decimal(min, 9),
+                    exact_decimal(max, 9)
+                ),
+                Idiom::JavaScript => {
+                    format!(
+                        "a number of milliseconds in {}..={}",
+                        exact_decimal(min, 6),
+                        exact_decimal(max, 6)
+                    )
+                }
+                Idiom::C => format!("an integer number of nanoseconds in {min}..={max}"),
+            }
+        }
+        Allowed::Ratio => "a number in (0, 1]".to_owned(),
+        Allowed::Requires(other) => format!("set together with {}", spell(other, Quantity::Plain, idiom)),
         Allowed::OneOf(names) => format!("one of {}", names.join(", ")),
         Allowed::AtLeast { parameter, value } => {
             // The other parameter is a duration whenever this one is.

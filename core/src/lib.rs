@@ -48,6 +48,7 @@ mod error;
 mod executor;
 mod fallback;
 mod handle_tag;
+mod json;
 mod policy;
 mod retry_after;
 mod retry_state;
@@ -58,9 +59,11 @@ mod value;
 
 pub use backoff::{BackoffStrategy, Jitter};
 pub use breaker::{
-    BreakerConfig, BreakerConfigBuilder, BreakerError, CircuitBreaker, CircuitState, Permit, PermitMisuse, PermitToken,
-    RejectReason, Rejected, Transition, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS,
-    DEFAULT_RECOVERY_TIMEOUT,
+    BreakBackoff, BreakerConfig, BreakerConfigBuilder, BreakerError, BreakerMetrics, CircuitBreaker, CircuitState,
+    Permit, PermitMisuse, PermitToken, RejectReason, Rejected, SlowCallRule, SnapshotError, Transition, TripRule,
+    Window, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_MINIMUM_THROUGHPUT,
+    DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS,
+    MAX_WINDOW_SIZE, SNAPSHOT_VERSION,
 };
 pub use bulkhead::{
     Admission, Bulkhead, BulkheadConfig, BulkheadConfigBuilder, BulkheadStats, CancelOutcome, Slot, SlotMisuse, Ticket,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
-use crate::error::{Allowed, ConfigError, ConfigErrorKind};
+use crate::error::ConfigError;
 use crate::retry_state::RetryState;
 use crate::rng::{JitterRng, JitterSource};
 use crate::rules;
@@ -275,18 +275,7 @@ impl RetryPolicyBuilder {
         let max_attempts = rules::count("max_attempts", Value::from(self.max_attempts), 1)?;
         let base_delay = rules::bounded_duration("base_delay", self.base_delay)?;
         let max_delay = rules::bounded_duration("max_delay", self.max_delay)?;
-        if max_delay < base_delay {
-            return Err(ConfigError::new(
-                ConfigErrorKind::BelowOther,
-                "max_delay",
-                Allowed::AtLeast {
-                    parameter: "base_delay",
-                    value: Value::Duration(base_delay),
-                },
-                Value::Duration(max_delay),
-            )
-            .of_duration());
-        }
+        let max_delay = rules::at_least_duration("max_delay", max_delay, "base_delay", base_delay)?;
         let retryable_status_codes = self
             .retryable_status_codes
             .map(|codes| rules::status_codes(codes.into_iter().map(Value::from)))

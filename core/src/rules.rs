@@ -169,6 +169,97 @@ fn float_nanos(x: f64, unit: Unit) -> Option<u128> {
     Duration::try_from_secs_f64(seconds).ok().map(|d| d.as_nanos())
 }
 
+/// Rule `duration` with a lower bound `min` (a sampling window must give
+/// each bucket at least a nanosecond).
+pub fn duration_at_least(parameter: &'static str, value: Value, min: Duration) -> Result<Duration, ConfigError> {
+    let d = duration(parameter, value.clone(), Unit::Nanoseconds)?;
+    if d < min {
+        return Err(error(
+            ConfigErrorKind::TooSmall,
+            parameter,
+            Allowed::DurationRange { min, max: MAX_DURATION },
+            value,
+        ));
+    }
+    Ok(d)
+}
+
+/// Rule `at_least_other`: a duration must not be below another
+/// parameter's (`max_delay >= base_delay`, `max_recovery_timeout >=
+/// recovery_timeout`).
+pub fn at_least_duration(
+    parameter: &'static str,
+    d: Duration,
+    other: &'static str,
+    other_value: Duration,
+) -> Result<Duration, ConfigError> {
+    if d >= other_value {
+        return Ok(d);
+    }
+    Err(ConfigError::new(
+        ConfigErrorKind::BelowOther,
+        parameter,
+        Allowed::AtLeast {
+            parameter: other,
+            value: Value::Duration(other_value),
+        },
+        Value::Duration(d),
+    )
+    .of_duration())
+}
+
+/// Rule `count` with an upper bound below 2^32 (window sizes, bucket counts).
+pub fn count_in(parameter: &'static str, value: Value, min: u32, max: u32) -> Result<u32, ConfigError> {
+    let n = integer_in(parameter, value, i128::from(min), i128::from(max))?;
+    Ok(u32::try_from(n).unwrap_or(max))
+}
+
+/// Rule `ratio`: a share is a number in (0, 1]; NaN is not a number, 0 and
+/// below too small, above 1 too large.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::ratio("failure_ratio", Value::Float(0.5)), Ok(0.5));
+/// assert_eq!(rules::ratio("failure_ratio", Value::Int(1)), Ok(1.0));
+/// assert_eq!(rules::ratio("failure_ratio", Value::Int(0)).unwrap_err().kind(), ConfigErrorKind::TooSmall);
+/// ```
+pub fn ratio(parameter: &'static str, value: Value) -> Result<f64, ConfigError> {
+    let fail = |kind, value| Err(error(kind, parameter, Allowed::Ratio, value));
+    let x = match value {
+        Value::Float(x) => x,
+        // Exact for the only integers in range (1) and beyond.
+        Value::Int(n) => n as f64,
+        Value::HugeInt { negative } => {
+            if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        _ => return fail(ConfigErrorKind::WrongType, value),
+    };
+    if x.is_nan() {
+        fail(ConfigErrorKind::NotANumber, value)
+    } else if x <= 0.0 {
+        fail(ConfigErrorKind::TooSmall, value)
+    } else if x > 1.0 {
+        fail(ConfigErrorKind::TooLarge, value)
+    } else {
+        Ok(x)
+    }
+}
+
+/// Rule `requires_other`: `parameter` was given without `other`, which it
+/// only works with.
+pub fn requires(parameter: &'static str, other: &'static str) -> ConfigError {
+    error(
+        ConfigErrorKind::RequiresOther,
+        parameter,
+        Allowed::Requires(other),
+        Value::Absent,
+    )
+}
+
 /// Rule `duration` for the Rust API, whose durations cannot be negative or
 /// NaN: at most [`MAX_DURATION`].
 pub fn bounded_duration(parameter: &'static str, d: Duration) -> Result<Duration, ConfigError> {

@@ -214,9 +214,10 @@ fn run_retry_after(case: &Value, name: &str) {
 }
 
 fn run_breaker(case: &Value, name: &str) {
-    let clock = ManualClock::new();
+    let mut clock = ManualClock::new();
     let config = breaker_config(&case["config"]).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let breaker = CircuitBreaker::new(config, clock.clone());
+    let mut breaker = CircuitBreaker::new(config, clock.clone());
+    let mut snapshots: HashMap<String, String> = HashMap::new();
     // A second breaker, for permits that belong elsewhere ("on": "other").
     let other = CircuitBreaker::new(config, clock.clone());
     // Permits stay known after they complete, so a step can report one twice.
@@ -226,8 +227,17 @@ fn run_breaker(case: &Value, name: &str) {
         match str_of(step, "op") {
             "call" => {
                 let outcome = str_of(step, "outcome");
+                // The call takes `duration_ms` of (virtual) time.
+                let duration = Duration::from_millis(step.get("duration_ms").and_then(Value::as_u64).unwrap_or(0));
                 let got = breaker.call_filtered(
-                    || if outcome == "success" { Ok(()) } else { Err(outcome) },
+                    || {
+                        clock.advance(duration);
+                        if outcome == "success" {
+                            Ok(())
+                        } else {
+                            Err(outcome)
+                        }
+                    },
                     |e| *e == "failure",
                 );
                 let word = match got {
@@ -282,6 +292,38 @@ fn run_breaker(case: &Value, name: &str) {
             "reset" => {
                 breaker.reset();
             }
+            "isolate" => {
+                breaker.isolate();
+            }
+            "close" => {
+                breaker.close();
+            }
+            "metrics" => check_metrics(&breaker.metrics(), &step["expect"], &at),
+            "snapshot" => {
+                let document = breaker.snapshot();
+                let parsed: Value = serde_json::from_str(&document).unwrap_or_else(|e| panic!("{at}: {e}"));
+                for (key, want) in step["expect"].as_object().expect("expect") {
+                    assert_eq!(&parsed[key], want, "{at}: {key} in {document}");
+                }
+                snapshots.insert(str_of(step, "id").to_string(), document);
+            }
+            "restore" => {
+                // A new process: a new clock, the breaker built from the document.
+                clock = ManualClock::starting_at(Duration::from_millis(u64_of(step, "clock_ms")));
+                let document = &snapshots[str_of(step, "from")];
+                breaker = CircuitBreaker::from_snapshot(config, clock.clone(), document)
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
+            }
+            "restore_document" => {
+                let got = CircuitBreaker::from_snapshot(config, clock.clone(), str_of(step, "document"));
+                let kind = match got {
+                    Err(resilience_core::SnapshotError::Malformed { .. }) => "malformed",
+                    Err(resilience_core::SnapshotError::UnsupportedVersion { .. }) => "unsupported_version",
+                    Err(other) => panic!("{at}: unknown error {other:?}"),
+                    Ok(_) => "accepted",
+                };
+                assert_eq!(kind, str_of(step, "expect_error"), "{at}");
+            }
             "check" => {
                 assert_eq!(breaker.state().as_str(), str_of(step, "state"), "{at}");
                 assert_eq!(
@@ -292,6 +334,26 @@ fn run_breaker(case: &Value, name: &str) {
             }
             other => panic!("{at}: unknown op {other}"),
         }
+    }
+}
+
+/// Compares the fields a `metrics` step names (durations in ms, ratios exactly).
+fn check_metrics(m: &resilience_core::BreakerMetrics, expect: &Value, at: &str) {
+    for (key, want) in expect.as_object().expect("metrics expectations") {
+        let got = match key.as_str() {
+            "window_calls" => m.window_calls as f64,
+            "window_failures" => m.window_failures as f64,
+            "window_slow_calls" => m.window_slow_calls as f64,
+            "failure_ratio" => m.failure_ratio,
+            "slow_call_ratio" => m.slow_call_ratio,
+            "rejections" => m.rejections as f64,
+            "openings" => m.openings as f64,
+            "consecutive_failures" => f64::from(m.consecutive_failures),
+            "time_in_state_ms" => m.time_in_state.as_secs_f64() * 1000.0,
+            "break_ms" => m.break_duration.as_secs_f64() * 1000.0,
+            other => panic!("{at}: unknown metric {other}"),
+        };
+        assert_eq!(got, want.as_f64().expect("a number"), "{at}: {key}");
     }
 }
 

@@ -149,3 +149,47 @@ proptest! {
         }
     }
 }
+
+fn windowed(kind: u8) -> resilience_core::BreakerConfig {
+    let b = resilience_core::BreakerConfig::builder()
+        .failure_rate(0.5, 5)
+        .recovery_timeout(Duration::from_millis(700));
+    match kind % 2 {
+        0 => b.count_window(8),
+        _ => b.time_window(Duration::from_millis(100), 10),
+    }
+    .build()
+    .unwrap()
+}
+
+proptest! {
+    #[test]
+    fn snapshot_documents_never_panic(doc in ".{0,300}", cut in 0usize..400, kind: u8) {
+        let clock = resilience_core::ManualClock::new();
+        let _ = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), clock.clone(), &doc);
+        // Truncations and byte flips of a real document: an error or a breaker, never a panic.
+        let breaker = resilience_core::CircuitBreaker::new(windowed(kind), clock.clone());
+        let _ = breaker.call(|| Err::<(), _>("x"));
+        let real = breaker.snapshot();
+        let truncated = real.get(..cut.min(real.len())).unwrap_or("");
+        let _ = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), clock.clone(), truncated);
+        let flipped: String = real.chars().enumerate().map(|(i, c)| if i == cut % real.len().max(1) { '}' } else { c }).collect();
+        let _ = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), clock, &flipped);
+    }
+
+    #[test]
+    fn snapshots_round_trip(outcomes in prop::collection::vec((any::<bool>(), 0u64..40), 0..40), kind: u8) {
+        let clock = resilience_core::ManualClock::new();
+        let breaker = resilience_core::CircuitBreaker::new(windowed(kind), clock.clone());
+        for (fail, ms) in outcomes {
+            clock.advance(Duration::from_millis(ms));
+            let _ = breaker.call(|| if fail { Err(()) } else { Ok(()) });
+        }
+        let document = breaker.snapshot();
+        let later = resilience_core::ManualClock::starting_at(Duration::from_secs(1_000_000));
+        let restored = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), later, &document).unwrap();
+        prop_assert_eq!(restored.snapshot(), document);
+        let (a, b) = (breaker.metrics(), restored.metrics());
+        prop_assert_eq!((a.state, a.window_calls, a.window_failures), (b.state, b.window_calls, b.window_failures));
+    }
+}

@@ -144,15 +144,23 @@ impl std::error::Error for PermitMisuse {}
 /// How a valid permit came back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Settled {
-    /// Issued since the last reset: its outcome counts.
-    Current,
+    /// Issued since the last reset: its outcome counts. `started_ns` is the
+    /// clock reading given when it was issued (for slow calls).
+    Current { started_ns: u64 },
     /// Issued before a reset: harmless, its outcome is ignored.
     Stale,
 }
 
+/// One permit's place: its state word and when it was issued.
+#[derive(Debug)]
+struct Slot {
+    state: AtomicU64,
+    started_ns: AtomicU64,
+}
+
 pub(crate) struct Ledger {
     tag: u64,
-    segments: [OnceLock<Box<[AtomicU64]>>; SEGMENTS],
+    segments: [OnceLock<Box<[Slot]>>; SEGMENTS],
 }
 
 impl fmt::Debug for Ledger {
@@ -179,24 +187,33 @@ impl Ledger {
         PermitToken((self.tag << TOKEN_TAG_SHIFT) | (local & ((1 << TOKEN_TAG_SHIFT) - 1)))
     }
 
-    fn segment(&self, index: usize) -> Option<&[AtomicU64]> {
+    fn segment(&self, index: usize) -> Option<&[Slot]> {
         let cell = self.segments.get(index)?;
-        Some(cell.get_or_init(|| (0..SEGMENT_LEN).map(|_| AtomicU64::new(0)).collect()))
+        Some(cell.get_or_init(|| {
+            (0..SEGMENT_LEN)
+                .map(|_| Slot {
+                    state: AtomicU64::new(0),
+                    started_ns: AtomicU64::new(0),
+                })
+                .collect()
+        }))
     }
 
-    fn existing_slot(&self, slot: usize) -> Option<&AtomicU64> {
+    fn existing_slot(&self, slot: usize) -> Option<&Slot> {
         self.segments
             .get(slot >> SEGMENT_BITS)?
             .get()?
             .get(slot & (SEGMENT_LEN - 1))
     }
 
-    /// Claims a free slot; `None` when all 65 536 are out.
-    pub(crate) fn issue(&self, trial: bool) -> Option<PermitToken> {
+    /// Claims a free slot, remembering `started_ns`; `None` when all 65 536
+    /// are out.
+    pub(crate) fn issue(&self, trial: bool, started_ns: u64) -> Option<PermitToken> {
         let start = thread_hint();
         for i in 0..CAPACITY {
             let slot = start.wrapping_add(i) % CAPACITY;
-            let cell = self.segment(slot >> SEGMENT_BITS)?.get(slot & (SEGMENT_LEN - 1))?;
+            let place = self.segment(slot >> SEGMENT_BITS)?.get(slot & (SEGMENT_LEN - 1))?;
+            let cell = &place.state;
             let current = cell.load(Ordering::Acquire);
             if current & BUSY != 0 {
                 continue;
@@ -208,6 +225,9 @@ impl Ledger {
                 .compare_exchange(current, claimed, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
+                // Written after the claim, read after the matching settle's CAS:
+                // only the holder of the slot touches it in between.
+                place.started_ns.store(started_ns, Ordering::Release);
                 let token_gen = generation & ((1 << TOKEN_GEN_BITS) - 1);
                 let raw = (self.tag << TOKEN_TAG_SHIFT)
                     | ((slot as u64) << TOKEN_SLOT_SHIFT)
@@ -224,7 +244,9 @@ impl Ledger {
         if token.tag() != self.tag {
             return Err(PermitMisuse::OtherBreaker);
         }
-        let cell = self.existing_slot(token.slot()).ok_or(PermitMisuse::NotOutstanding)?;
+        let place = self.existing_slot(token.slot()).ok_or(PermitMisuse::NotOutstanding)?;
+        let cell = &place.state;
+        let started_ns = place.started_ns.load(Ordering::Acquire);
         let mut current = cell.load(Ordering::Acquire);
         loop {
             let generation = (current >> GEN_SHIFT) & ((1 << TOKEN_GEN_BITS) - 1);
@@ -236,7 +258,7 @@ impl Ledger {
             let freed = current & !(BUSY | SLOT_TRIAL | STALE);
             match cell.compare_exchange(current, freed, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) if current & STALE != 0 => return Ok(Settled::Stale),
-                Ok(_) => return Ok(Settled::Current),
+                Ok(_) => return Ok(Settled::Current { started_ns }),
                 // A concurrent reset marked it stale; try again.
                 Err(now) => current = now,
             }
@@ -247,9 +269,9 @@ impl Ledger {
     /// accepted and ignored (a reset's promise).
     pub(crate) fn mark_outstanding_stale(&self) {
         for segment in self.segments.iter().filter_map(OnceLock::get) {
-            for cell in segment.iter() {
+            for place in segment.iter() {
                 // Only busy slots; fetch_update fails (harmlessly) on free ones.
-                let _ = cell.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                let _ = place.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
                     (v & BUSY != 0).then_some(v | STALE)
                 });
             }
@@ -261,7 +283,7 @@ impl Ledger {
         self.segments
             .iter()
             .filter_map(OnceLock::get)
-            .map(|s| s.iter().filter(|c| c.load(Ordering::Acquire) & BUSY != 0).count())
+            .map(|s| s.iter().filter(|p| p.state.load(Ordering::Acquire) & BUSY != 0).count())
             .sum()
     }
 }
@@ -273,9 +295,9 @@ mod tests {
     #[test]
     fn a_token_settles_once() {
         let ledger = Ledger::new();
-        let t = ledger.issue(false).unwrap();
+        let t = ledger.issue(false, 0).unwrap();
         assert_eq!(ledger.outstanding(), 1);
-        assert_eq!(ledger.settle(t), Ok(Settled::Current));
+        assert_eq!(ledger.settle(t), Ok(Settled::Current { started_ns: 0 }));
         assert_eq!(ledger.settle(t), Err(PermitMisuse::NotOutstanding));
         assert_eq!(ledger.outstanding(), 0);
     }
@@ -283,51 +305,51 @@ mod tests {
     #[test]
     fn a_reused_slot_gets_a_new_generation() {
         let ledger = Ledger::new();
-        let first = ledger.issue(false).unwrap();
+        let first = ledger.issue(false, 0).unwrap();
         ledger.settle(first).unwrap();
-        let second = ledger.issue(false).unwrap();
+        let second = ledger.issue(false, 0).unwrap();
         assert_ne!(first, second);
         assert_eq!(ledger.settle(first), Err(PermitMisuse::NotOutstanding));
-        assert_eq!(ledger.settle(second), Ok(Settled::Current));
+        assert_eq!(ledger.settle(second), Ok(Settled::Current { started_ns: 0 }));
     }
 
     #[test]
     fn foreign_forged_and_mismatched_tokens_are_refused() {
         let (a, b) = (Ledger::new(), Ledger::new());
-        let t = a.issue(true).unwrap();
+        let t = a.issue(true, 0).unwrap();
         assert_eq!(b.settle(t), Err(PermitMisuse::OtherBreaker));
         assert_eq!(a.settle(PermitToken::from_raw(0)), Err(PermitMisuse::OtherBreaker));
         let flipped = PermitToken::from_raw(t.to_raw() ^ TOKEN_TRIAL);
         assert_eq!(a.settle(flipped), Err(PermitMisuse::NotOutstanding));
         let far_slot = PermitToken::from_raw((a.tag() << TOKEN_TAG_SHIFT) | (60_000 << TOKEN_SLOT_SHIFT));
         assert_eq!(a.settle(far_slot), Err(PermitMisuse::NotOutstanding));
-        assert_eq!(a.settle(t), Ok(Settled::Current));
+        assert_eq!(a.settle(t), Ok(Settled::Current { started_ns: 0 }));
     }
 
     #[test]
     fn outstanding_tokens_go_stale() {
         let ledger = Ledger::new();
-        let t = ledger.issue(true).unwrap();
+        let t = ledger.issue(true, 0).unwrap();
         ledger.mark_outstanding_stale();
-        let after = ledger.issue(false).unwrap();
+        let after = ledger.issue(false, 0).unwrap();
         assert_eq!(ledger.settle(t), Ok(Settled::Stale));
-        assert_eq!(ledger.settle(after), Ok(Settled::Current));
+        assert_eq!(ledger.settle(after), Ok(Settled::Current { started_ns: 0 }));
     }
 
     #[test]
     fn more_than_a_segment_can_be_out() {
         let ledger = Ledger::new();
-        let tokens: Vec<_> = (0..SEGMENT_LEN + 10).map(|_| ledger.issue(false).unwrap()).collect();
+        let tokens: Vec<_> = (0..SEGMENT_LEN + 10).map(|_| ledger.issue(false, 0).unwrap()).collect();
         assert_eq!(ledger.outstanding(), SEGMENT_LEN + 10);
         for t in tokens {
-            assert_eq!(ledger.settle(t), Ok(Settled::Current));
+            assert_eq!(ledger.settle(t), Ok(Settled::Current { started_ns: 0 }));
         }
     }
 
     #[test]
     fn local_tokens_fit_a_javascript_number() {
         let ledger = Ledger::new();
-        let t = ledger.issue(false).unwrap();
+        let t = ledger.issue(false, 0).unwrap();
         assert!(t.to_local() < (1 << 53));
         assert_eq!(ledger.token_from_local(t.to_local()), t);
     }

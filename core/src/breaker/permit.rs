@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::{CircuitBreaker, CircuitState, Outcome, PermitToken, Transition};
+use super::outcome::Outcome;
+use super::{CircuitBreaker, CircuitState, PermitToken, Transition};
 use crate::time::Clock;
 
 /// What admitting a call handed out internally: nothing to track for a
@@ -10,7 +11,11 @@ use crate::time::Clock;
 /// for a trial (so a reset can make it stale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Grant {
-    Normal,
+    /// A closed-state call, started at this clock reading (0 unless the
+    /// slow-call rule needs it).
+    Normal {
+        started_ns: u64,
+    },
     Trial(PermitToken),
 }
 

@@ -104,11 +104,48 @@ pub(crate) fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
 }
 
 pub(crate) fn breaker_config(c: &Value) -> Result<BreakerConfig, ConfigError> {
-    BreakerConfig::builder()
+    let mut b = BreakerConfig::builder()
         .failure_threshold(count(c, "failure_threshold", "failure_threshold", 5, 1)?)
         .recovery_timeout(millis(c, "recovery_timeout_ms", "recovery_timeout", 30_000)?)
-        .half_open_max_calls(count(c, "half_open_max_calls", "half_open_max_calls", 1, 1)?)
-        .build()
+        .half_open_max_calls(count(c, "half_open_max_calls", "half_open_max_calls", 1, 1)?);
+    if let Some(ratio) = c.get("failure_ratio") {
+        let minimum = count(
+            c,
+            "minimum_throughput",
+            "minimum_throughput",
+            resilience_core::DEFAULT_MINIMUM_THROUGHPUT,
+            1,
+        )?;
+        b = b.failure_rate(rules::ratio("failure_ratio", value_of(ratio))?, minimum);
+    }
+    if let Some(size) = c.get("window_size") {
+        b = b.count_window(rules::count_in(
+            "window_size",
+            value_of(size),
+            1,
+            resilience_core::MAX_WINDOW_SIZE,
+        )?);
+    }
+    if c.get("sampling_duration_ms").is_some() || c.get("sampling_buckets").is_some() {
+        let duration = millis(c, "sampling_duration_ms", "sampling_duration", 30_000)?;
+        let buckets = count(
+            c,
+            "sampling_buckets",
+            "sampling_buckets",
+            resilience_core::DEFAULT_SAMPLING_BUCKETS,
+            1,
+        )?;
+        b = b.time_window(duration, buckets);
+    }
+    if let Some(ratio) = c.get("slow_call_ratio") {
+        let duration = millis(c, "slow_call_duration_ms", "slow_call_duration", 0)?;
+        b = b.slow_calls(duration, rules::ratio("slow_call_ratio", value_of(ratio))?);
+    }
+    if let Some(strategy) = c.get("break_backoff") {
+        let max = millis(c, "max_recovery_timeout_ms", "max_recovery_timeout", 0)?;
+        b = b.break_backoff(rules::backoff(value_of(strategy))?, max);
+    }
+    b.build()
 }
 
 pub(crate) fn bulkhead_config(c: &Value) -> Result<BulkheadConfig, ConfigError> {
