@@ -79,9 +79,9 @@ pub use policy::{
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;
-pub use time::{AsyncSleeper, Clock, ManualClock, Sleeper};
+pub use time::{AsyncSleeper, CachedClock, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
-pub use time::{SystemClock, SystemSleeper};
+pub use time::{SystemClock, SystemSleeper, Ticker};
 pub use value::Value;
 
 /// The repository README's Rust examples, compiled and run as doctests.

@@ -177,6 +177,17 @@ impl TimeWindow {
     /// a clock that starts at zero, like a new process's.
     fn epoch(&self, now: Duration) -> u64 {
         let ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        // Most readings fall in the newest epoch: check with a multiplication
+        // and spare the hot path a division.
+        let newest = self.newest.load(Ordering::Acquire);
+        if let Some(start) = newest
+            .checked_sub(self.len())
+            .and_then(|n| n.checked_mul(self.width_ns))
+        {
+            if ns.wrapping_sub(start) < self.width_ns {
+                return newest;
+            }
+        }
         ns.checked_div(self.width_ns).unwrap_or(0).saturating_add(self.len())
     }
 
@@ -370,6 +381,19 @@ impl CountWindow {
         if sample.slow {
             byte |= SLOW;
         }
+        let len = self.slots.len() as u64;
+        let index = self.next.fetch_add(1, Ordering::AcqRel).checked_rem(len).unwrap_or(0);
+        let Some(slot) = self.slots.get(usize::try_from(index).unwrap_or(0)) else {
+            return;
+        };
+        // Steady state: a call like the one it replaces changes no counter,
+        // so one CAS does it.
+        if slot
+            .compare_exchange(byte, byte, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return;
+        }
         // Add first: the counters may briefly over-count a call in flight,
         // never under-count one, and never go below zero.
         for (counter, bit) in self.counters() {
@@ -377,11 +401,6 @@ impl CountWindow {
                 counter.fetch_add(1, Ordering::AcqRel);
             }
         }
-        let len = self.slots.len() as u64;
-        let index = self.next.fetch_add(1, Ordering::AcqRel).checked_rem(len).unwrap_or(0);
-        let Some(slot) = self.slots.get(usize::try_from(index).unwrap_or(0)) else {
-            return;
-        };
         let evicted = slot.swap(byte, Ordering::AcqRel);
         for (counter, bit) in self.counters() {
             if evicted & bit != 0 {
