@@ -125,7 +125,12 @@ impl<C: Clock> CircuitBreaker<C> {
                 },
                 Some(window),
             ) => {
-                let now = self.clock.now();
+                // A count window without the slow-call rule needs no time.
+                let now = if self.config.reads_clock_when_closed() {
+                    self.clock.now()
+                } else {
+                    Duration::ZERO
+                };
                 let slow = self.is_slow(started_ns, super::nanos_of(now));
                 window.record(now, Sample { failure, slow }, || self.clock.now());
                 // Only a failure or a slow call can raise a rate.

@@ -123,6 +123,37 @@ pub(crate) enum Contents {
 
 const COUNT_MASK: u64 = 0xFFFF_FFFF;
 
+/// Division by a constant divisor through a precomputed reciprocal: a
+/// multiplication and at most two corrections instead of a hardware
+/// division (tens of cycles) on the hot path.
+#[derive(Debug, Clone, Copy)]
+struct Divisor {
+    d: u64,
+    /// floor((2^64 - 1) / d): the quotient estimate is low by at most 2.
+    reciprocal: u64,
+}
+
+impl Divisor {
+    fn new(d: u64) -> Self {
+        let d = d.max(1);
+        Self {
+            d,
+            reciprocal: u64::MAX.checked_div(d).unwrap_or(0),
+        }
+    }
+
+    fn div_rem(self, a: u64) -> (u64, u64) {
+        // Two 64-bit factors: the 128-bit product cannot overflow.
+        let mut q = (u128::from(a).wrapping_mul(u128::from(self.reciprocal)) >> 64) as u64;
+        let mut r = a.wrapping_sub(q.wrapping_mul(self.d));
+        while r >= self.d {
+            q = q.wrapping_add(1);
+            r = r.wrapping_sub(self.d);
+        }
+        (q, r)
+    }
+}
+
 fn tag_of(epoch: u64) -> u64 {
     epoch & COUNT_MASK
 }
@@ -137,6 +168,8 @@ struct Bucket {
 #[derive(Debug)]
 pub(crate) struct TimeWindow {
     width_ns: u64,
+    width: Divisor,
+    slots: Divisor,
     buckets: Box<[Bucket]>,
     /// The newest epoch any call was counted in.
     newest: AtomicU64,
@@ -157,6 +190,8 @@ impl TimeWindow {
         let width_ns = total.checked_div(u64::from(buckets)).unwrap_or(1).max(1);
         Self {
             width_ns,
+            width: Divisor::new(width_ns),
+            slots: Divisor::new(u64::from(buckets.max(1))),
             buckets: (0..buckets.max(1))
                 .map(|_| Bucket {
                     calls: AtomicU64::new(0),
@@ -188,12 +223,15 @@ impl TimeWindow {
                 return newest;
             }
         }
-        ns.checked_div(self.width_ns).unwrap_or(0).saturating_add(self.len())
+        self.width.div_rem(ns).0.saturating_add(self.len())
+    }
+
+    fn slot_of(&self, epoch: u64) -> u64 {
+        self.slots.div_rem(epoch).1
     }
 
     fn bucket(&self, epoch: u64) -> Option<&Bucket> {
-        let index = epoch.checked_rem(self.len()).unwrap_or(0);
-        self.buckets.get(usize::try_from(index).unwrap_or(0))
+        self.buckets.get(usize::try_from(self.slot_of(epoch)).unwrap_or(0))
     }
 
     /// Adds one to `word` for `epoch`, resetting it first if it holds an
@@ -263,7 +301,7 @@ impl TimeWindow {
         let back = tag_of(now_epoch).wrapping_sub(value >> 32) & COUNT_MASK;
         // The word's epoch is `now_epoch - back`; it counts when that is this
         // slot's epoch within the last `len` epochs.
-        if back < self.len() && now_epoch.checked_sub(back).and_then(|e| e.checked_rem(self.len())) == Some(slot) {
+        if back < self.len() && now_epoch.checked_sub(back).map(|e| self.slot_of(e)) == Some(slot) {
             value & COUNT_MASK
         } else {
             0
@@ -311,7 +349,7 @@ impl TimeWindow {
         (0..self.len())
             .filter_map(|age| {
                 let epoch = now_epoch.checked_sub(age)?;
-                let slot = epoch.checked_rem(self.len())?;
+                let slot = self.slot_of(epoch);
                 let bucket = self.buckets.get(usize::try_from(slot).ok()?)?;
                 let tally = Tally {
                     calls: self.live(&bucket.calls, slot, now_epoch),
@@ -465,6 +503,37 @@ mod tests {
 
     fn time_window() -> TimeWindow {
         TimeWindow::new(ms(1000), 10) // buckets of 100 ms
+    }
+
+    #[test]
+    fn reciprocal_division_is_exact() {
+        for d in [
+            1u64,
+            2,
+            3,
+            7,
+            10,
+            1000,
+            1_000_000,
+            3_000_000_000,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            let div = Divisor::new(d);
+            for a in [
+                0u64,
+                1,
+                d - 1,
+                d,
+                d.wrapping_add(1),
+                12_345_678_901,
+                u64::MAX / 2,
+                u64::MAX - 1,
+                u64::MAX,
+            ] {
+                assert_eq!(div.div_rem(a), (a / d, a % d), "{a} / {d}");
+            }
+        }
     }
 
     #[test]
