@@ -389,6 +389,7 @@ const SLOW: u8 = 1 << 2;
 
 #[derive(Debug)]
 pub(crate) struct CountWindow {
+    len: Divisor,
     slots: Box<[AtomicU8]>,
     next: AtomicU64,
     calls: AtomicU32,
@@ -399,6 +400,7 @@ pub(crate) struct CountWindow {
 impl CountWindow {
     fn new(size: u32) -> Self {
         Self {
+            len: Divisor::new(u64::from(size.max(1))),
             slots: (0..size.max(1)).map(|_| AtomicU8::new(0)).collect(),
             next: AtomicU64::new(0),
             calls: AtomicU32::new(0),
