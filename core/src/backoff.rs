@@ -7,10 +7,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::error::ConfigError;
-use crate::rng::JitterRng;
+use crate::error::{Allowed, ConfigError, ConfigErrorKind};
+use crate::rng::JitterSource;
+use crate::value::Value;
 
 /// How the un-jittered delay grows with the attempt number n (n >= 1).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum BackoffStrategy {
     /// `base`.
@@ -27,6 +29,9 @@ pub enum BackoffStrategy {
 impl BackoffStrategy {
     /// Every strategy, in declaration order.
     pub const ALL: [BackoffStrategy; 4] = [Self::Fixed, Self::Linear, Self::Exponential, Self::Fibonacci];
+
+    /// Every strategy's name, in declaration order.
+    pub const NAMES: [&'static str; 4] = ["fixed", "linear", "exponential", "fibonacci"];
 
     /// The lowercase name used by every binding (`"exponential"`, …).
     pub fn as_str(self) -> &'static str {
@@ -49,14 +54,19 @@ impl FromStr for BackoffStrategy {
     type Err = ConfigError;
     /// Parses a lowercase name; anything else is a [`ConfigError`] for `backoff`.
     fn from_str(s: &str) -> Result<Self, ConfigError> {
-        Self::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| ConfigError::new("backoff", "one of fixed, linear, exponential, fibonacci", s))
+        Self::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| {
+            ConfigError::new(
+                ConfigErrorKind::UnknownName,
+                "backoff",
+                Allowed::OneOf(&Self::NAMES),
+                Value::text(s),
+            )
+        })
     }
 }
 
 /// How randomness is applied to the capped delay.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Jitter {
     /// No randomness.
@@ -83,6 +93,9 @@ impl Jitter {
         Self::Equal,
         Self::Decorrelated,
     ];
+
+    /// Every mode's name, in declaration order.
+    pub const NAMES: [&'static str; 5] = ["none", "proportional", "full", "equal", "decorrelated"];
 
     /// The lowercase name used by every binding.
     pub fn as_str(self) -> &'static str {
@@ -120,10 +133,14 @@ impl FromStr for Jitter {
     type Err = ConfigError;
     /// Parses a lowercase name; anything else is a [`ConfigError`] for `jitter`.
     fn from_str(s: &str) -> Result<Self, ConfigError> {
-        Self::ALL
-            .into_iter()
-            .find(|j| j.as_str() == s)
-            .ok_or_else(|| ConfigError::new("jitter", "one of none, proportional, full, equal, decorrelated", s))
+        Self::ALL.into_iter().find(|j| j.as_str() == s).ok_or_else(|| {
+            ConfigError::new(
+                ConfigErrorKind::UnknownName,
+                "jitter",
+                Allowed::OneOf(&Self::NAMES),
+                Value::text(s),
+            )
+        })
     }
 }
 
@@ -196,7 +213,7 @@ fn scale(d: Duration, factor: f64) -> Duration {
 }
 
 /// A uniform draw in `[low, high)` (`low` when the range is empty).
-fn uniform_between(low: Duration, high: Duration, rng: &JitterRng) -> Duration {
+fn uniform_between(low: Duration, high: Duration, rng: &JitterSource) -> Duration {
     if high <= low {
         return low;
     }
@@ -213,7 +230,7 @@ pub(crate) fn apply_jitter(
     base: Duration,
     max: Duration,
     previous: Option<Duration>,
-    rng: &JitterRng,
+    rng: &JitterSource,
 ) -> Duration {
     match jitter {
         Jitter::None => capped,

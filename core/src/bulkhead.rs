@@ -1,12 +1,19 @@
 //! The bulkhead: a bounded number of concurrent calls and a bounded FIFO
 //! queue of waiters. Sans-IO: bindings do the waiting (condition variables,
 //! promises, asyncio futures); this decides who holds a slot.
+//!
+//! Every held slot and every queued ticket is a unique number checked when
+//! it comes back, so releasing twice, releasing another bulkhead's slot or
+//! cancelling an unknown ticket is refused and changes nothing.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::error::{ConfigError, COUNT_AT_LEAST_ONE};
+use crate::error::ConfigError;
+use crate::rules;
+use crate::value::Value;
 
 /// Default `max_concurrent` (the original's).
 pub const DEFAULT_MAX_CONCURRENT: u32 = 10;
@@ -34,19 +41,9 @@ impl Default for BulkheadConfig {
 }
 
 impl BulkheadConfig {
-    /// Validates a configuration.
-    ///
-    /// # Errors
-    /// [`ConfigError`] when `max_concurrent` is zero.
-    pub fn new(max_concurrent: u32, max_queue_size: u32, timeout: Duration) -> Result<Self, ConfigError> {
-        if max_concurrent < 1 {
-            return Err(ConfigError::new("max_concurrent", COUNT_AT_LEAST_ONE, max_concurrent));
-        }
-        Ok(Self {
-            max_concurrent,
-            max_queue_size,
-            timeout,
-        })
+    /// A builder starting from the defaults.
+    pub fn builder() -> BulkheadConfigBuilder {
+        BulkheadConfigBuilder(Self::default())
     }
     /// Slots.
     pub fn max_concurrent(&self) -> u32 {
@@ -62,15 +59,80 @@ impl BulkheadConfig {
     }
 }
 
-/// Identifies one queued waiter.
+/// Builds a [`BulkheadConfig`]; [`build`](BulkheadConfigBuilder::build) validates.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkheadConfigBuilder(BulkheadConfig);
+
+impl BulkheadConfigBuilder {
+    /// Slots; must be >= 1.
+    pub fn max_concurrent(mut self, n: u32) -> Self {
+        self.0.max_concurrent = n;
+        self
+    }
+    /// Waiters allowed in the queue (0: never queue).
+    pub fn max_queue_size(mut self, n: u32) -> Self {
+        self.0.max_queue_size = n;
+        self
+    }
+    /// How long a waiter waits; at most [`rules::MAX_DURATION`].
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.0.timeout = d;
+        self
+    }
+    /// Validates.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when `max_concurrent` is zero or `timeout` is beyond
+    /// [`rules::MAX_DURATION`].
+    pub fn build(self) -> Result<BulkheadConfig, ConfigError> {
+        Ok(BulkheadConfig {
+            max_concurrent: rules::count("max_concurrent", Value::from(self.0.max_concurrent), 1)?,
+            max_queue_size: rules::count("max_queue_size", Value::from(self.0.max_queue_size), 0)?,
+            timeout: rules::bounded_duration("timeout", self.0.timeout)?,
+        })
+    }
+}
+
+/// A held slot. Give it back with [`Bulkhead::release`], once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Ticket(pub u64);
+pub struct Slot(u64);
+
+/// A queued waiter. When a release hands it the slot, the waiter holds the
+/// slot [`Ticket::slot`] of the same number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ticket(u64);
+
+macro_rules! raw_handle {
+    ($t:ident) => {
+        impl $t {
+            /// The handle as 64 bits (for FFI callers).
+            pub fn to_raw(&self) -> u64 {
+                self.0
+            }
+            /// A handle from [`to_raw`](Self::to_raw); a value the bulkhead
+            /// did not issue is refused with [`SlotMisuse`].
+            pub fn from_raw(raw: u64) -> Self {
+                Self(raw)
+            }
+        }
+    };
+}
+raw_handle!(Slot);
+raw_handle!(Ticket);
+
+impl Ticket {
+    /// The slot this waiter holds once a release granted it.
+    pub fn slot(&self) -> Slot {
+        Slot(self.0)
+    }
+}
 
 /// The answer to an acquire.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
-    /// A slot is yours; call [`Bulkhead::release`] when done.
-    Acquired,
+    /// A slot is yours; call [`Bulkhead::release`] with it when done.
+    Acquired(Slot),
     /// Wait until [`Bulkhead::release`] hands you the slot (it returns your
     /// ticket), or until the timeout, then call [`Bulkhead::cancel`].
     Queued(Ticket),
@@ -79,14 +141,37 @@ pub enum Admission {
 }
 
 /// What became of a waiter that gave up.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelOutcome {
     /// It was still waiting and has left the queue.
     Withdrawn,
-    /// A release handed it the slot first: it now holds the slot and must
+    /// A release handed it the slot first: it now holds this slot and must
     /// use it or release it. This is how no slot is ever leaked.
-    AlreadyGranted,
+    AlreadyGranted(Slot),
 }
+
+/// A slot or ticket came back that the bulkhead cannot accept. Nothing changed.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SlotMisuse {
+    /// It was issued by another bulkhead.
+    OtherBulkhead,
+    /// The slot is not held (released already, or never issued), or the
+    /// ticket is neither queued nor holding a slot.
+    NotHeld,
+}
+
+impl fmt::Display for SlotMisuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::OtherBulkhead => "the slot or ticket was issued by another bulkhead",
+            Self::NotHeld => "the slot is not held (released already, or never issued)",
+        })
+    }
+}
+
+impl std::error::Error for SlotMisuse {}
 
 /// A snapshot of a bulkhead's occupancy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,28 +182,35 @@ pub struct BulkheadStats {
     pub queued: u32,
 }
 
+// A handle: the bulkhead's tag in the top bits, a serial below.
+const TAG_SHIFT: u32 = 64 - crate::handle_tag::TAG_BITS;
+
 #[derive(Debug)]
 struct Slots {
-    active: u32,
-    queue: VecDeque<Ticket>,
-    next_ticket: u64,
+    holders: HashSet<u64>,
+    queue: VecDeque<u64>,
+    next_serial: u64,
 }
 
 /// Slots and a FIFO queue.
 ///
 /// ```
 /// use std::time::Duration;
-/// use resilience_core::{Admission, Bulkhead, BulkheadConfig, Ticket};
-/// let bulkhead = Bulkhead::new(BulkheadConfig::new(1, 1, Duration::from_secs(1))?);
-/// assert_eq!(bulkhead.try_acquire(), Admission::Acquired);
+/// use resilience_core::{Admission, Bulkhead, BulkheadConfig, SlotMisuse};
+/// let config = BulkheadConfig::builder().max_concurrent(1).max_queue_size(1).build()?;
+/// let bulkhead = Bulkhead::new(config);
+/// let Admission::Acquired(slot) = bulkhead.try_acquire() else { panic!() };
 /// let Admission::Queued(ticket) = bulkhead.try_acquire() else { panic!() };
 /// assert_eq!(bulkhead.try_acquire(), Admission::QueueFull);
-/// assert_eq!(bulkhead.release(), Some(ticket)); // the slot passes to the waiter
+/// assert_eq!(bulkhead.release(slot), Ok(Some(ticket))); // the slot passes to the waiter
+/// assert_eq!(bulkhead.release(slot), Err(SlotMisuse::NotHeld)); // not twice
+/// assert_eq!(bulkhead.release(ticket.slot()), Ok(None));
 /// # Ok::<(), resilience_core::ConfigError>(())
 /// ```
 #[derive(Debug)]
 pub struct Bulkhead {
     config: BulkheadConfig,
+    tag: u64,
     slots: Mutex<Slots>,
 }
 
@@ -127,10 +219,11 @@ impl Bulkhead {
     pub fn new(config: BulkheadConfig) -> Self {
         Self {
             config,
+            tag: crate::handle_tag::next_tag(),
             slots: Mutex::new(Slots {
-                active: 0,
+                holders: HashSet::new(),
                 queue: VecDeque::new(),
-                next_ticket: 0,
+                next_serial: 0,
             }),
         }
     }
@@ -144,48 +237,66 @@ impl Bulkhead {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn check_tag(&self, raw: u64) -> Result<(), SlotMisuse> {
+        if raw >> TAG_SHIFT == self.tag {
+            Ok(())
+        } else {
+            Err(SlotMisuse::OtherBulkhead)
+        }
+    }
+
     /// Takes a free slot, joins the queue, or reports the queue full.
     pub fn try_acquire(&self) -> Admission {
         let mut s = self.lock();
-        if s.active < self.config.max_concurrent {
-            s.active = s.active.saturating_add(1);
-            return Admission::Acquired;
-        }
-        if s.queue.len() >= self.config.max_queue_size as usize {
+        let full = s.holders.len() >= self.config.max_concurrent as usize;
+        if full && s.queue.len() >= self.config.max_queue_size as usize {
             return Admission::QueueFull;
         }
-        let ticket = Ticket(s.next_ticket);
-        s.next_ticket = s.next_ticket.wrapping_add(1);
-        s.queue.push_back(ticket);
-        Admission::Queued(ticket)
+        // 2^44 handles per bulkhead before the serial wraps into the tag's bits.
+        let handle = (self.tag << TAG_SHIFT) | (s.next_serial & ((1 << TAG_SHIFT) - 1));
+        s.next_serial = s.next_serial.wrapping_add(1);
+        if full {
+            s.queue.push_back(handle);
+            Admission::Queued(Ticket(handle))
+        } else {
+            s.holders.insert(handle);
+            Admission::Acquired(Slot(handle))
+        }
     }
 
-    /// Gives a slot back. If a waiter is queued, the slot passes straight to
+    /// Gives `slot` back. If a waiter is queued, the slot passes straight to
     /// the first one and its ticket is returned so the binding can wake it.
-    /// A release with no slot held is ignored.
-    pub fn release(&self) -> Option<Ticket> {
+    ///
+    /// # Errors
+    /// [`SlotMisuse`] for a slot not held (released twice, or never issued)
+    /// or issued by another bulkhead; nothing changes then.
+    pub fn release(&self, slot: Slot) -> Result<Option<Ticket>, SlotMisuse> {
+        self.check_tag(slot.0)?;
         let mut s = self.lock();
-        if let Some(next) = s.queue.pop_front() {
-            // The slot changes hands; `active` stays the same (if nothing was
-            // held, the waiter still gets a slot that is free).
-            if s.active == 0 {
-                s.active = 1;
-            }
-            return Some(next);
+        if !s.holders.remove(&slot.0) {
+            return Err(SlotMisuse::NotHeld);
         }
-        s.active = s.active.saturating_sub(1);
-        None
+        Ok(s.queue.pop_front().map(|next| {
+            s.holders.insert(next);
+            Ticket(next)
+        }))
     }
 
     /// A waiter gave up (timeout, cancellation).
-    pub fn cancel(&self, ticket: Ticket) -> CancelOutcome {
+    ///
+    /// # Errors
+    /// [`SlotMisuse`] for a ticket that is neither queued nor holding a
+    /// slot, or of another bulkhead; nothing changes then.
+    pub fn cancel(&self, ticket: Ticket) -> Result<CancelOutcome, SlotMisuse> {
+        self.check_tag(ticket.0)?;
         let mut s = self.lock();
-        match s.queue.iter().position(|&t| t == ticket) {
+        match s.queue.iter().position(|&t| t == ticket.0) {
             Some(i) => {
                 s.queue.remove(i);
-                CancelOutcome::Withdrawn
+                Ok(CancelOutcome::Withdrawn)
             }
-            None => CancelOutcome::AlreadyGranted,
+            None if s.holders.contains(&ticket.0) => Ok(CancelOutcome::AlreadyGranted(ticket.slot())),
+            None => Err(SlotMisuse::NotHeld),
         }
     }
 
@@ -193,8 +304,95 @@ impl Bulkhead {
     pub fn stats(&self) -> BulkheadStats {
         let s = self.lock();
         BulkheadStats {
-            active: s.active,
+            active: u32::try_from(s.holders.len()).unwrap_or(u32::MAX),
             queued: u32::try_from(s.queue.len()).unwrap_or(u32::MAX),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulkhead(max_concurrent: u32, max_queue_size: u32) -> Bulkhead {
+        let config = BulkheadConfig::builder()
+            .max_concurrent(max_concurrent)
+            .max_queue_size(max_queue_size)
+            .build()
+            .unwrap();
+        Bulkhead::new(config)
+    }
+
+    #[test]
+    fn a_double_release_frees_nothing() {
+        let b = bulkhead(2, 0);
+        let Admission::Acquired(first) = b.try_acquire() else {
+            panic!()
+        };
+        let Admission::Acquired(_second) = b.try_acquire() else {
+            panic!()
+        };
+        assert_eq!(b.release(first), Ok(None));
+        assert_eq!(b.release(first), Err(SlotMisuse::NotHeld));
+        assert_eq!(b.stats().active, 1);
+        let Admission::Acquired(_) = b.try_acquire() else {
+            panic!()
+        };
+        assert_eq!(b.try_acquire(), Admission::QueueFull, "only two real holders");
+    }
+
+    #[test]
+    fn foreign_and_forged_handles_are_refused() {
+        let (a, other) = (bulkhead(1, 1), bulkhead(1, 1));
+        let Admission::Acquired(slot) = a.try_acquire() else {
+            panic!()
+        };
+        let Admission::Queued(ticket) = a.try_acquire() else {
+            panic!()
+        };
+        assert_eq!(other.release(slot), Err(SlotMisuse::OtherBulkhead));
+        assert_eq!(other.cancel(ticket), Err(SlotMisuse::OtherBulkhead));
+        assert_eq!(a.release(Slot::from_raw(0)), Err(SlotMisuse::OtherBulkhead));
+        assert_eq!(a.cancel(Ticket::from_raw(slot.to_raw() + 7)), Err(SlotMisuse::NotHeld));
+        assert_eq!(a.stats(), BulkheadStats { active: 1, queued: 1 });
+    }
+
+    #[test]
+    fn a_granted_waiter_that_cancels_holds_the_slot() {
+        let b = bulkhead(1, 1);
+        let Admission::Acquired(slot) = b.try_acquire() else {
+            panic!()
+        };
+        let Admission::Queued(ticket) = b.try_acquire() else {
+            panic!()
+        };
+        assert_eq!(b.release(slot), Ok(Some(ticket)));
+        assert_eq!(b.cancel(ticket), Ok(CancelOutcome::AlreadyGranted(ticket.slot())));
+        assert_eq!(b.release(ticket.slot()), Ok(None));
+        assert_eq!(b.cancel(ticket), Err(SlotMisuse::NotHeld));
+        assert_eq!(b.stats(), BulkheadStats { active: 0, queued: 0 });
+    }
+
+    #[test]
+    fn a_withdrawn_waiter_leaves_the_queue() {
+        let b = bulkhead(1, 2);
+        let Admission::Acquired(slot) = b.try_acquire() else {
+            panic!()
+        };
+        let Admission::Queued(first) = b.try_acquire() else {
+            panic!()
+        };
+        let Admission::Queued(second) = b.try_acquire() else {
+            panic!()
+        };
+        assert_eq!(b.cancel(first), Ok(CancelOutcome::Withdrawn));
+        assert_eq!(b.release(slot), Ok(Some(second)));
+    }
+
+    #[test]
+    fn the_builder_validates() {
+        let err = BulkheadConfig::builder().max_concurrent(0).build().unwrap_err();
+        assert_eq!(err.parameter(), "max_concurrent");
+        assert_eq!(BulkheadConfig::builder().build(), Ok(BulkheadConfig::default()));
     }
 }

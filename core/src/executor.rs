@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::policy::RetryPolicy;
 use crate::retry_state::{GiveUpReason, RetryDecision, RetryState};
+use crate::rules::PredicateOutcome;
 use crate::time::{AsyncSleeper, Sleeper};
 
 /// The last error of a retry sequence, unchanged, with how it ended.
@@ -209,12 +210,13 @@ impl<'p, S, P, N> Retry<'p, S, P, N> {
     where
         P: RetryPredicate<E>,
     {
-        // The attempt-count check comes before classifying the error, so the
-        // predicate is not consulted on the last attempt (as in the original).
-        if state.attempt() >= self.policy.max_attempts() {
-            return state.on_failure(self.policy, false);
-        }
-        let retryable = self.retry_if.is_retryable(error);
-        state.on_failure(self.policy, retryable)
+        // Core's rule decides whether the predicate is asked at all (never
+        // about the last attempt's error).
+        let retry_if = &mut self.retry_if;
+        state.on_failure_classified(
+            self.policy,
+            || PredicateOutcome::from_bool(retry_if.is_retryable(error)),
+            None,
+        )
     }
 }

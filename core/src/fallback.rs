@@ -1,6 +1,7 @@
 //! The fallback chain: primary first, then each fallback in order.
 
 /// What to do next in a fallback chain.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FallbackStep {
     /// Call fallback number `index` (0-based) with the same arguments.
@@ -37,7 +38,8 @@ impl FallbackState {
     }
 
     /// The primary failed; `expected` says whether its error is one the
-    /// chain handles.
+    /// chain handles (a filter that failed is "not expected":
+    /// [`crate::rules::PredicateOutcome::falls_back`]).
     pub fn on_primary_error(&mut self, expected: bool) -> FallbackStep {
         if !expected {
             return FallbackStep::Raise;

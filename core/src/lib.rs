@@ -47,37 +47,42 @@ mod bulkhead;
 mod error;
 mod executor;
 mod fallback;
+mod handle_tag;
+mod json;
 mod policy;
 mod retry_after;
 mod retry_state;
 mod rng;
+pub mod rules;
 mod time;
+mod value;
 
 pub use backoff::{BackoffStrategy, Jitter};
 pub use breaker::{
-    BreakerConfig, BreakerConfigBuilder, BreakerError, CircuitBreaker, CircuitState, Permit, PermitToken, Rejected,
-    Transition, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
+    BreakBackoff, BreakerConfig, BreakerConfigBuilder, BreakerError, BreakerMetrics, CircuitBreaker, CircuitState,
+    Permit, PermitMisuse, PermitToken, RejectReason, Rejected, SlowCallRule, SnapshotError, Transition, TripRule,
+    Window, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_MINIMUM_THROUGHPUT,
+    DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS,
+    MAX_WINDOW_SIZE, SNAPSHOT_VERSION,
 };
 pub use bulkhead::{
-    Admission, Bulkhead, BulkheadConfig, BulkheadStats, CancelOutcome, Ticket, DEFAULT_BULKHEAD_TIMEOUT,
-    DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
+    Admission, Bulkhead, BulkheadConfig, BulkheadConfigBuilder, BulkheadStats, CancelOutcome, Slot, SlotMisuse, Ticket,
+    DEFAULT_BULKHEAD_TIMEOUT, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
 };
-pub use error::{
-    clock_reading_from_secs, count_from_f64, count_from_i64, duration_from_millis, duration_from_nanos_i64,
-    duration_from_secs, ConfigError, COUNT_AT_LEAST_ONE, COUNT_AT_LEAST_ZERO, DURATION_REQUIREMENT, NANOS_REQUIREMENT,
-};
+pub use error::{Allowed, ConfigError, ConfigErrorKind, Idiom};
 pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
-    DEFAULT_RETRYABLE_STATUS_CODES, MAX_DELAY_LIMIT,
+    DEFAULT_RETRYABLE_STATUS_CODES,
 };
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;
-pub use time::{AsyncSleeper, Clock, ManualClock, Sleeper};
+pub use time::{AsyncSleeper, CachedClock, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
-pub use time::{SystemClock, SystemSleeper};
+pub use time::{SystemClock, SystemSleeper, Ticker};
+pub use value::Value;
 
 /// The repository README's Rust examples, compiled and run as doctests.
 #[doc = include_str!("../../README.md")]

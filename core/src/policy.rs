@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
-use crate::error::{ConfigError, COUNT_AT_LEAST_ONE};
+use crate::error::ConfigError;
 use crate::retry_state::RetryState;
-use crate::rng::JitterRng;
+use crate::rng::{JitterRng, JitterSource};
+use crate::rules;
+use crate::value::Value;
 
 /// Default `max_attempts` (the original's).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -14,12 +16,6 @@ pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(1);
 /// Default `max_delay`: 60 s.
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(60);
 
-/// The longest delay a policy can express: delays are computed in `u64`
-/// nanoseconds (about 584 years).
-pub const MAX_DELAY_LIMIT: Duration = Duration::from_nanos(u64::MAX);
-
-const MAX_DELAY_REQUIREMENT: &str = "at most 18446744073.709551615 s (about 584 years)";
-
 /// The HTTP status codes a retrying HTTP client retries by default: the
 /// original middleware's `{500, 502, 503, 504}`. Every binding's HTTP helper
 /// uses these, so the same response is retried in every language.
@@ -27,8 +23,9 @@ pub const DEFAULT_RETRYABLE_STATUS_CODES: [u16; 4] = [500, 502, 503, 504];
 
 /// How many times to try, and how long to wait in between.
 ///
-/// Immutable once built; jitter draws from an internal lock-free generator,
-/// so a policy can be shared across threads.
+/// Immutable once built; jitter draws from an internal lock-free generator
+/// (or from any `rand_core::Rng` given to [`RetryPolicyBuilder::rng`]), so a
+/// policy can be shared across threads.
 ///
 /// ```
 /// use std::time::Duration;
@@ -53,7 +50,7 @@ pub struct RetryPolicy {
     jitter: Jitter,
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
-    rng: JitterRng,
+    rng: JitterSource,
 }
 
 impl Default for RetryPolicy {
@@ -68,7 +65,7 @@ impl Default for RetryPolicy {
             jitter: Jitter::Proportional,
             retryable_status_codes: None,
             seed: None,
-            rng: JitterRng::from_entropy(),
+            rng: JitterSource::BuiltIn(JitterRng::from_entropy()),
         }
     }
 }
@@ -117,7 +114,8 @@ impl RetryPolicy {
     pub fn retryable_status_codes(&self) -> Option<&[u16]> {
         self.retryable_status_codes.as_deref()
     }
-    /// The jitter seed, if one was given.
+    /// The jitter seed, if one was given (`None` also when a user generator
+    /// was given instead).
     pub fn seed(&self) -> Option<u64> {
         self.seed
     }
@@ -190,6 +188,7 @@ pub struct RetryPolicyBuilder {
     jitter: Jitter,
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
+    user_rng: Option<JitterSource>,
 }
 
 impl Default for RetryPolicyBuilder {
@@ -202,6 +201,7 @@ impl Default for RetryPolicyBuilder {
             jitter: Jitter::Proportional,
             retryable_status_codes: None,
             seed: None,
+            user_rng: None,
         }
     }
 }
@@ -232,12 +232,9 @@ impl RetryPolicyBuilder {
         self.jitter = jitter;
         self
     }
-    /// HTTP status codes worth retrying.
+    /// HTTP status codes worth retrying (each in 100..=599, checked by `build`).
     pub fn retryable_status_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
-        let mut codes: Vec<u16> = codes.into_iter().collect();
-        codes.sort_unstable();
-        codes.dedup();
-        self.retryable_status_codes = Some(codes);
+        self.retryable_status_codes = Some(codes.into_iter().collect());
         self
     }
     /// Seeds the jitter generator for reproducible delays.
@@ -250,43 +247,51 @@ impl RetryPolicyBuilder {
         self.seed = seed;
         self
     }
+    /// Draws jitter from any `rand` generator (a test's, a simulation's)
+    /// instead of the built-in one; draws then take a lock. The built-in
+    /// generator stays the default because the same seed gives it the same
+    /// delays in every language.
+    ///
+    /// ```
+    /// use resilience_core::{JitterRng, RetryPolicy};
+    /// let a = RetryPolicy::builder().rng(JitterRng::from_seed(7)).build()?;
+    /// let b = RetryPolicy::builder().seed(7).build()?;
+    /// assert_eq!(a.calculate_delay(2), b.calculate_delay(2));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn rng(mut self, rng: impl rand_core::Rng + Send + 'static) -> Self {
+        self.user_rng = Some(JitterSource::user(rng));
+        self.seed = None;
+        self
+    }
 
     /// Validates and builds.
     ///
     /// # Errors
     /// [`ConfigError`] for `max_attempts` < 1, a delay above
-    /// [`MAX_DELAY_LIMIT`], or `max_delay` < `base_delay`.
+    /// [`rules::MAX_DURATION`], `max_delay` < `base_delay`, or a status code
+    /// outside 100..=599.
     pub fn build(self) -> Result<RetryPolicy, ConfigError> {
-        if self.max_attempts < 1 {
-            return Err(ConfigError::new("max_attempts", COUNT_AT_LEAST_ONE, self.max_attempts));
-        }
-        for (parameter, d) in [("base_delay", self.base_delay), ("max_delay", self.max_delay)] {
-            if d > MAX_DELAY_LIMIT {
-                return Err(ConfigError::new(
-                    parameter,
-                    MAX_DELAY_REQUIREMENT,
-                    format_args!("{d:?}"),
-                ));
-            }
-        }
-        if self.max_delay < self.base_delay {
-            return Err(ConfigError::new(
-                "max_delay",
-                ">= base_delay",
-                format_args!("{:?} (base_delay {:?})", self.max_delay, self.base_delay),
-            ));
-        }
-        let rng = match self.seed {
-            Some(seed) => JitterRng::from_seed(seed),
-            None => JitterRng::from_entropy(),
+        let max_attempts = rules::count("max_attempts", Value::from(self.max_attempts), 1)?;
+        let base_delay = rules::bounded_duration("base_delay", self.base_delay)?;
+        let max_delay = rules::bounded_duration("max_delay", self.max_delay)?;
+        let max_delay = rules::at_least_duration("max_delay", max_delay, "base_delay", base_delay)?;
+        let retryable_status_codes = self
+            .retryable_status_codes
+            .map(|codes| rules::status_codes(codes.into_iter().map(Value::from)))
+            .transpose()?;
+        let rng = match (self.user_rng, self.seed) {
+            (Some(user), _) => user,
+            (None, Some(seed)) => JitterSource::BuiltIn(JitterRng::from_seed(seed)),
+            (None, None) => JitterSource::BuiltIn(JitterRng::from_entropy()),
         };
         Ok(RetryPolicy {
-            max_attempts: self.max_attempts,
+            max_attempts,
             backoff: self.backoff,
-            base_delay: self.base_delay,
-            max_delay: self.max_delay,
+            base_delay,
+            max_delay,
             jitter: self.jitter,
-            retryable_status_codes: self.retryable_status_codes,
+            retryable_status_codes,
             seed: self.seed,
             rng,
         })

@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use crate::policy::RetryPolicy;
+use crate::rules::PredicateOutcome;
 
 /// Why a retry sequence ended without success.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GiveUpReason {
     /// The failed attempt was the last one `max_attempts` allows.
@@ -27,6 +29,7 @@ impl GiveUpReason {
 }
 
 /// What to do after a failed attempt.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
     /// Wait `delay`, then run attempt `attempt + 1`.
@@ -90,6 +93,44 @@ impl RetryState {
     /// The sum of every delay decided so far.
     pub fn total_delay(&self) -> Duration {
         self.total_delay
+    }
+
+    /// Rule `predicate_on_last_attempt`: whether the error of the attempt in
+    /// progress must be classified if it fails. The last attempt's error is
+    /// never classified (the attempt count decides first, as in the
+    /// original), so a retry filter runs once per failed attempt but the last.
+    ///
+    /// Loops that cannot pass a closure (across FFI, in an `async` driver)
+    /// ask this before calling the user's filter.
+    pub fn needs_classification(&self, policy: &RetryPolicy) -> bool {
+        self.attempt < policy.max_attempts()
+    }
+
+    /// The current attempt failed; `classify` is asked whether its error may
+    /// be retried — only when an attempt is left
+    /// ([`needs_classification`](Self::needs_classification)). A filter that
+    /// failed ([`PredicateOutcome::Failed`]) means "not retryable".
+    ///
+    /// ```
+    /// use resilience_core::{GiveUpReason, Jitter, RetryDecision, RetryPolicy, rules::PredicateOutcome};
+    /// let policy = RetryPolicy::builder().max_attempts(2).jitter(Jitter::None).build()?;
+    /// let mut state = policy.start();
+    /// let mut asked = 0;
+    /// let mut classify = || { asked += 1; PredicateOutcome::Yes };
+    /// assert!(matches!(state.on_failure_classified(&policy, &mut classify, None), RetryDecision::Retry { .. }));
+    /// assert!(matches!(state.on_failure_classified(&policy, &mut classify, None),
+    ///                  RetryDecision::GiveUp { reason: GiveUpReason::Exhausted, .. }));
+    /// assert_eq!(asked, 1); // not asked about the last attempt's error
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn on_failure_classified(
+        &mut self,
+        policy: &RetryPolicy,
+        classify: impl FnOnce() -> PredicateOutcome,
+        retry_after: Option<Duration>,
+    ) -> RetryDecision {
+        let retryable = self.needs_classification(policy) && classify().retryable();
+        self.on_failure_with_hint(policy, retryable, retry_after)
     }
 
     /// The current attempt failed; `retryable` says whether its error may be

@@ -1,11 +1,15 @@
-//! The jitter source: a portable, seedable, lock-free generator.
+//! The jitter source: a portable, seedable, lock-free generator, or any
+//! generator of the `rand` ecosystem a user brings.
 //!
 //! SplitMix64 over an atomic counter: every draw is one `fetch_add` plus a
 //! few multiplications, so a shared policy can be used from many threads
 //! without a lock, and the same seed yields the same sequence on every
 //! platform and therefore in every binding.
 
+use std::convert::Infallible;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -50,8 +54,76 @@ impl JitterRng {
 
     /// A uniform float in `[0, 1)` with 53 random bits.
     pub fn next_unit(&self) -> f64 {
-        const SCALE: f64 = 1.0 / (1u64 << 53) as f64;
-        (self.next_u64() >> 11) as f64 * SCALE
+        unit_from_bits(self.next_u64())
+    }
+}
+
+/// A uniform float in `[0, 1)` from the top 53 of 64 random bits.
+fn unit_from_bits(bits: u64) -> f64 {
+    const SCALE: f64 = 1.0 / (1u64 << 53) as f64;
+    (bits >> 11) as f64 * SCALE
+}
+
+/// The `rand` ecosystem's generator traits: `JitterRng` is a
+/// `rand_core::Rng` (the `RngCore` of rand_core before 0.10), so it can
+/// drive `rand`'s distributions, and simulations can share it.
+impl rand_core::TryRng for JitterRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((JitterRng::next_u64(self) >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(JitterRng::next_u64(self))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = JitterRng::next_u64(self).to_le_bytes();
+            let n = chunk.len();
+            chunk.copy_from_slice(bytes.get(..n).unwrap_or_default());
+        }
+        Ok(())
+    }
+}
+
+type UserDraw = Box<dyn FnMut() -> u64 + Send>;
+
+/// Where a policy's jitter comes from: the portable built-in generator (the
+/// default, so a seed gives the same delays in every language), or a
+/// generator the user brought.
+#[derive(Clone)]
+pub(crate) enum JitterSource {
+    BuiltIn(JitterRng),
+    User(Arc<Mutex<UserDraw>>),
+}
+
+impl JitterSource {
+    /// Wraps any `rand_core::Rng`; draws take a lock (the built-in
+    /// generator needs none).
+    pub(crate) fn user(mut rng: impl rand_core::Rng + Send + 'static) -> Self {
+        Self::User(Arc::new(Mutex::new(Box::new(move || rng.next_u64()))))
+    }
+
+    /// A uniform float in `[0, 1)`.
+    pub(crate) fn next_unit(&self) -> f64 {
+        match self {
+            Self::BuiltIn(rng) => rng.next_unit(),
+            Self::User(draw) => {
+                let mut draw = draw.lock().unwrap_or_else(PoisonError::into_inner);
+                unit_from_bits(draw())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for JitterSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BuiltIn(rng) => rng.fmt(f),
+            Self::User(_) => f.write_str("JitterSource::User(..)"),
+        }
     }
 }
 
@@ -86,6 +158,36 @@ mod tests {
         let rng = JitterRng::from_seed(1_234_567);
         assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
         assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
+    }
+
+    #[test]
+    fn is_a_rand_core_rng() {
+        fn draw<R: rand_core::Rng>(rng: &mut R) -> (u32, u64, [u8; 11]) {
+            let mut bytes = [0u8; 11];
+            rng.fill_bytes(&mut bytes);
+            (rng.next_u32(), rng.next_u64(), bytes)
+        }
+        let (mut a, b) = (JitterRng::from_seed(9), JitterRng::from_seed(9));
+        let (high, next, bytes) = draw(&mut a);
+        let first = b.next_u64();
+        assert_eq!(bytes[..8], first.to_le_bytes());
+        assert_eq!(bytes[8..], b.next_u64().to_le_bytes()[..3]);
+        assert_eq!(high, (b.next_u64() >> 32) as u32);
+        assert_eq!(next, b.next_u64());
+    }
+
+    #[test]
+    fn a_user_generator_feeds_jitter() {
+        let source = JitterSource::user(JitterRng::from_seed(5));
+        let reference = JitterRng::from_seed(5);
+        assert_eq!(source.next_unit(), reference.next_unit());
+        let cloned = source.clone();
+        assert_eq!(
+            cloned.next_unit(),
+            reference.next_unit(),
+            "clones share the user's generator"
+        );
+        assert!(format!("{source:?}").contains("User"));
     }
 
     #[test]

@@ -105,6 +105,89 @@ impl Sleeper for SystemSleeper {
     }
 }
 
+/// A clock that answers from a cached reading of another clock: reading it
+/// is one atomic load instead of a system call (`Instant::now` costs tens of
+/// nanoseconds on some virtual machines), at the precision of its ticks.
+/// [`CachedClock::tick`] refreshes it; [`CachedClock::start_ticking`] does so
+/// from a background thread. Readings never go backwards.
+///
+/// Share it behind an `Arc` (`Arc<CachedClock<_>>` is a [`Clock`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{CachedClock, Clock, ManualClock};
+/// let source = ManualClock::new();
+/// let clock = CachedClock::new(source.clone());
+/// source.advance(Duration::from_millis(5));
+/// assert_eq!(clock.now(), Duration::ZERO); // not ticked yet
+/// clock.tick();
+/// assert_eq!(clock.now(), Duration::from_millis(5));
+/// ```
+#[derive(Debug)]
+pub struct CachedClock<C> {
+    source: C,
+    nanos: AtomicU64,
+}
+
+impl<C: Clock> CachedClock<C> {
+    /// A cache of `source`, read once now.
+    pub fn new(source: C) -> Self {
+        let nanos = AtomicU64::new(saturating_nanos(source.now()));
+        Self { source, nanos }
+    }
+
+    /// Refreshes the cached reading from the source.
+    pub fn tick(&self) {
+        self.nanos
+            .fetch_max(saturating_nanos(self.source.now()), Ordering::AcqRel);
+    }
+}
+
+impl<C> Clock for CachedClock<C> {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Acquire))
+    }
+}
+
+/// Ticks a [`CachedClock`] from a background thread until dropped.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+#[derive(Debug)]
+pub struct Ticker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl<C: Clock + Send + Sync + 'static> CachedClock<C> {
+    /// Ticks `clock` every `period` on a background thread; the clock's
+    /// precision is then `period`. Dropping the [`Ticker`] stops it.
+    pub fn start_ticking(clock: &Arc<Self>, period: Duration) -> Ticker {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, clock) = (Arc::clone(&stop), Arc::clone(clock));
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Acquire) {
+                std::thread::sleep(period);
+                clock.tick();
+            }
+        });
+        Ticker {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            // At most one period; a ticker thread that panicked has nothing to clean up.
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Virtual time for tests: a clock that only moves when told to, and a
 /// sleeper (blocking and async) that advances it at once and records every
 /// requested sleep. Clones share the same time.
@@ -197,5 +280,30 @@ impl AsyncSleeper for ManualClock {
     fn sleep(&self, duration: Duration) -> Ready<()> {
         self.record_sleep(duration);
         ready(())
+    }
+}
+
+#[cfg(all(test, not(all(target_arch = "wasm32", target_os = "unknown"))))]
+mod ticker_tests {
+    use super::*;
+
+    #[test]
+    fn a_ticker_refreshes_its_clock_until_dropped() {
+        let source = ManualClock::new();
+        let clock = Arc::new(CachedClock::new(source.clone()));
+        source.advance(Duration::from_secs(7));
+        let ticker = CachedClock::start_ticking(&clock, Duration::from_millis(1));
+        // Waits for the background thread to tick (no assertion on how fast).
+        while clock.now() != Duration::from_secs(7) {
+            std::thread::yield_now();
+        }
+        drop(ticker);
+        source.advance(Duration::from_secs(1));
+        clock.tick();
+        assert_eq!(clock.now(), Duration::from_secs(8));
+        // Readings never go backwards, even if the source does.
+        source.set(Duration::ZERO);
+        clock.tick();
+        assert_eq!(clock.now(), Duration::from_secs(8));
     }
 }

@@ -154,12 +154,14 @@ fn permit_tokens_round_trip_through_raw_bits() {
         .unwrap();
     let breaker = CircuitBreaker::new(config, clock);
     let normal = breaker.acquire_token().unwrap();
-    breaker.record_failure(resilience_core::PermitToken::from_raw(normal.to_raw()));
+    let opened = breaker.record_failure(resilience_core::PermitToken::from_raw(normal.to_raw()));
+    assert!(opened.unwrap().is_some());
     let trial = breaker.acquire_token().unwrap();
     let back = resilience_core::PermitToken::from_raw(trial.to_raw());
     assert!(back.is_trial());
-    assert!(breaker.record_success(back).is_some());
+    assert!(breaker.record_success(back).unwrap().is_some());
     assert_eq!(breaker.state(), CircuitState::Closed);
+    assert_eq!(breaker.tokens_outstanding(), 0);
 }
 
 #[test]

@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use resilience_core::{
-    count_from_f64, count_from_i64, duration_from_millis, duration_from_secs, parse_retry_after, BackoffStrategy,
-    Jitter, RetryPolicy,
-};
+use resilience_core::rules::{self, Unit};
+use resilience_core::{parse_retry_after, BackoffStrategy, Jitter, RetryPolicy, Value};
 
 fn strategy() -> impl Strategy<Value = BackoffStrategy> {
     prop::sample::select(BackoffStrategy::ALL.to_vec())
@@ -93,13 +91,35 @@ proptest! {
     #[test]
     fn float_inputs_validate_without_panicking(x: f64, n: i64) {
         let ok_duration = x.is_finite() && x >= 0.0;
-        prop_assert_eq!(duration_from_secs("base_delay", x).is_ok(), ok_duration && x < 1.8e19);
-        if duration_from_millis("timeout", x).is_err() {
-            prop_assert!(!ok_duration || x >= 1.8e22);
+        // The one bound: u64 nanoseconds, about 1.8e10 seconds.
+        let seconds = rules::duration("base_delay", Value::Float(x), Unit::Seconds);
+        prop_assert_eq!(seconds.is_ok(), ok_duration && x < 1.8e10);
+        if rules::duration("timeout", Value::Float(x), Unit::Milliseconds).is_err() {
+            prop_assert!(!ok_duration || x >= 1.8e13);
         }
-        let c = count_from_f64("max_attempts", x, 1);
-        prop_assert_eq!(c.is_ok(), x.is_finite() && x.fract() == 0.0 && (1.0..=4_294_967_295.0).contains(&x));
-        prop_assert_eq!(count_from_i64("max_queue_size", n, 0).is_ok(), (0..=i64::from(u32::MAX)).contains(&n));
+        prop_assert!(rules::count("max_attempts", Value::Float(x), 1).is_err(), "a float is never a count");
+        let count = rules::count("max_queue_size", Value::from(n), 0);
+        prop_assert_eq!(count.is_ok(), (0..=i64::from(u32::MAX)).contains(&n));
+        let attempt = rules::attempt(Value::Float(x));
+        prop_assert_eq!(attempt.is_ok(), x.is_finite() && x.fract() == 0.0);
+    }
+
+    #[test]
+    fn every_rejection_names_its_parameter_briefly(n in any::<i64>(), x in any::<f64>(), text in ".{0,200}") {
+        for value in [Value::from(n), Value::Float(x), Value::text(&text), Value::Absent] {
+            for result in [
+                rules::count("failure_threshold", value.clone(), 1).err(),
+                rules::duration("recovery_timeout", value.clone(), Unit::Milliseconds).err(),
+                rules::status_codes([value.clone()]).err(),
+                rules::seed(value.clone()).err(),
+                rules::jitter(value.clone()).err(),
+            ].into_iter().flatten() {
+                let message = result.message(resilience_core::Idiom::JavaScript);
+                let name = result.parameter_in(resilience_core::Idiom::JavaScript);
+                prop_assert!(message.starts_with("invalid ") && message.contains(&name), "{}", message);
+                prop_assert!(message.len() < 200, "{}", message);
+            }
+        }
     }
 
     #[test]
@@ -124,7 +144,52 @@ proptest! {
                     prop_assert!(exhausted || !*r);
                     break;
                 }
+                other => prop_assert!(false, "unknown decision {:?}", other),
             }
         }
+    }
+}
+
+fn windowed(kind: u8) -> resilience_core::BreakerConfig {
+    let b = resilience_core::BreakerConfig::builder()
+        .failure_rate(0.5, 5)
+        .recovery_timeout(Duration::from_millis(700));
+    match kind % 2 {
+        0 => b.count_window(8),
+        _ => b.time_window(Duration::from_millis(100), 10),
+    }
+    .build()
+    .unwrap()
+}
+
+proptest! {
+    #[test]
+    fn snapshot_documents_never_panic(doc in ".{0,300}", cut in 0usize..400, kind: u8) {
+        let clock = resilience_core::ManualClock::new();
+        let _ = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), clock.clone(), &doc);
+        // Truncations and byte flips of a real document: an error or a breaker, never a panic.
+        let breaker = resilience_core::CircuitBreaker::new(windowed(kind), clock.clone());
+        let _ = breaker.call(|| Err::<(), _>("x"));
+        let real = breaker.snapshot();
+        let truncated = real.get(..cut.min(real.len())).unwrap_or("");
+        let _ = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), clock.clone(), truncated);
+        let flipped: String = real.chars().enumerate().map(|(i, c)| if i == cut % real.len().max(1) { '}' } else { c }).collect();
+        let _ = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), clock, &flipped);
+    }
+
+    #[test]
+    fn snapshots_round_trip(outcomes in prop::collection::vec((any::<bool>(), 0u64..40), 0..40), kind: u8) {
+        let clock = resilience_core::ManualClock::new();
+        let breaker = resilience_core::CircuitBreaker::new(windowed(kind), clock.clone());
+        for (fail, ms) in outcomes {
+            clock.advance(Duration::from_millis(ms));
+            let _ = breaker.call(|| if fail { Err(()) } else { Ok(()) });
+        }
+        let document = breaker.snapshot();
+        let later = resilience_core::ManualClock::starting_at(Duration::from_secs(1_000_000));
+        let restored = resilience_core::CircuitBreaker::from_snapshot(windowed(kind), later, &document).unwrap();
+        prop_assert_eq!(restored.snapshot(), document);
+        let (a, b) = (breaker.metrics(), restored.metrics());
+        prop_assert_eq!((a.state, a.window_calls, a.window_failures), (b.state, b.window_calls, b.window_failures));
     }
 }

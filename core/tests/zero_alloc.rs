@@ -33,6 +33,40 @@ fn breaker_closed_success_path_does_not_allocate() {
 }
 
 #[test]
+fn windowed_closed_path_and_metrics_do_not_allocate() {
+    use std::time::Duration;
+    let clock = ManualClock::new();
+    for config in [
+        BreakerConfig::builder()
+            .failure_rate(0.9, 1_000_000)
+            .time_window(Duration::from_secs(1), 10)
+            .slow_calls(Duration::from_millis(500), 1.0)
+            .build()
+            .unwrap(),
+        BreakerConfig::builder()
+            .failure_rate(0.9, 1_000_000)
+            .count_window(100)
+            .build()
+            .unwrap(),
+    ] {
+        let breaker = CircuitBreaker::new(config, clock.clone());
+        let n = allocations_during(|| {
+            for i in 0..10_000u64 {
+                clock.advance(Duration::from_micros(250)); // buckets keep rotating
+                let outcome = if i % 7 == 0 { Err(()) } else { Ok(i) };
+                assert_eq!(
+                    breaker.call(|| outcome),
+                    outcome.map_err(resilience_core::BreakerError::Inner)
+                );
+                let m = breaker.metrics();
+                assert!(m.window_calls > 0);
+            }
+        });
+        assert_eq!(n, 0);
+    }
+}
+
+#[test]
 fn the_counter_sees_allocations() {
     // Guards the two tests above: a counter stuck at zero would pass them.
     let n = allocations_during(|| drop(std::hint::black_box(vec![1u8; 64])));

@@ -1,21 +1,39 @@
-//! The circuit breaker: consecutive-failure threshold, recovery timeout,
-//! bounded half-open trials.
+//! The circuit breaker: a trip rule (consecutive failures, or a failure or
+//! slow-call rate over a time or count window), a break that may grow with
+//! a backoff, bounded half-open trials, manual isolation, metrics and
+//! snapshots.
 //!
-//! The closed-state path is lock-free: admitting a call is one atomic load,
-//! recording a success one load (and a store only if failures were counted).
-//! Transitions take a mutex; they are rare.
+//! The closed-state path of [`CircuitBreaker::call`] is lock-free and
+//! allocation-free: with the consecutive rule, admitting a call is one
+//! atomic load and recording a success one load; a window adds a clock
+//! reading and a compare-and-swap per counter. Permits handed out as plain
+//! tokens ([`CircuitBreaker::acquire_token`]) are checked by a lock-free
+//! ledger. Transitions take a mutex; they are rare.
 
+mod admit;
+mod call;
 mod config;
+mod ledger;
+mod metrics;
+mod outcome;
 mod permit;
+mod snapshot;
+mod window;
 
 pub use config::{
-    BreakerConfig, BreakerConfigBuilder, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS,
-    DEFAULT_RECOVERY_TIMEOUT,
+    BreakBackoff, BreakerConfig, BreakerConfigBuilder, SlowCallRule, TripRule, Window, DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS,
+    DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS, MAX_WINDOW_SIZE,
 };
-pub use permit::{Permit, PermitToken};
+pub use ledger::{PermitMisuse, PermitToken};
+pub use metrics::BreakerMetrics;
+pub use permit::Permit;
+pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
+
+use ledger::Ledger;
+use window::WindowCounter;
 
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -23,24 +41,36 @@ use std::time::Duration;
 use crate::time::Clock;
 
 /// The state of a breaker.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CircuitState {
     /// Calls flow; failures are counted.
     Closed,
-    /// Calls are rejected until the recovery timeout has passed.
+    /// Calls are rejected until the break has passed.
     Open,
-    /// The recovery timeout has passed: a limited number of trial calls decide.
+    /// The break has passed: a limited number of trial calls decide.
     HalfOpen,
+    /// Held open by hand ([`CircuitBreaker::isolate`]) until
+    /// [`close`](CircuitBreaker::close) or [`reset`](CircuitBreaker::reset).
+    Isolated,
 }
 
 impl CircuitState {
-    /// `"closed"`, `"open"` or `"half_open"`.
+    /// `"closed"`, `"open"`, `"half_open"` or `"isolated"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Closed => "closed",
             Self::Open => "open",
             Self::HalfOpen => "half_open",
+            Self::Isolated => "isolated",
         }
+    }
+
+    /// The state named by [`CircuitState::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Closed, Self::Open, Self::HalfOpen, Self::Isolated]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 
     fn to_u8(self) -> u8 {
@@ -48,6 +78,7 @@ impl CircuitState {
             Self::Closed => 0,
             Self::Open => 1,
             Self::HalfOpen => 2,
+            Self::Isolated => 3,
         }
     }
 
@@ -55,7 +86,8 @@ impl CircuitState {
         match v {
             0 => Self::Closed,
             1 => Self::Open,
-            _ => Self::HalfOpen,
+            2 => Self::HalfOpen,
+            _ => Self::Isolated,
         }
     }
 }
@@ -76,24 +108,54 @@ pub struct Transition {
     pub to: CircuitState,
 }
 
+/// Why a call was not admitted.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    /// The breaker is open and its break has not passed.
+    Open,
+    /// The breaker is half-open and every trial slot is taken.
+    TrialsTaken,
+    /// The breaker is isolated by hand.
+    Isolated,
+    /// Every permit the breaker can track (65 536) is out: report some
+    /// before asking for more.
+    PermitsExhausted,
+}
+
 /// A call was rejected because the breaker is open (or its half-open trial
-/// slots are taken).
+/// slots are taken, or it is isolated).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejected {
-    /// Time left until the recovery timeout passes; zero when the breaker is
-    /// half-open and waiting for its trials to finish.
+    /// Time left until the break passes; zero when the breaker is half-open
+    /// and waiting for its trials to finish; the longest duration
+    /// ([`crate::rules::MAX_DURATION`]) when isolated (until closed by hand).
     pub retry_after: Duration,
+    /// Why.
+    pub reason: RejectReason,
+}
+
+impl Rejected {
+    fn new(reason: RejectReason, retry_after: Duration) -> Self {
+        Self { retry_after, reason }
+    }
 }
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "circuit breaker is open (retry after {:?})", self.retry_after)
+        match self.reason {
+            RejectReason::PermitsExhausted => f.write_str("circuit breaker has too many permits out"),
+            RejectReason::Isolated => f.write_str("circuit breaker is isolated"),
+            _ => write!(f, "circuit breaker is open (retry after {:?})", self.retry_after),
+        }
     }
 }
 
 impl std::error::Error for Rejected {}
 
 /// The error of [`CircuitBreaker::call`]: rejected, or the operation's own error.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BreakerError<E> {
     /// The breaker did not admit the call.
@@ -111,7 +173,15 @@ impl<E: fmt::Display> fmt::Display for BreakerError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for BreakerError<E> {}
+impl<E: std::error::Error + 'static> std::error::Error for BreakerError<E> {
+    /// The rejection, or the operation's own error.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Open(r) => Some(r),
+            Self::Inner(e) => Some(e),
+        }
+    }
+}
 
 type Listener = Box<dyn Fn(Transition) + Send + Sync>;
 
@@ -119,20 +189,6 @@ type Listener = Box<dyn Fn(Transition) + Send + Sync>;
 #[derive(Debug)]
 struct Slow {
     trials_in_flight: u32,
-    /// Bumped on reset, so a trial permit from before a reset can never
-    /// free a trial slot or decide the state after it.
-    epoch: u32,
-}
-
-impl Slow {
-    /// Frees the trial slot of `token` if it was issued since the last reset.
-    fn finish_trial(&mut self, token: PermitToken) -> bool {
-        let current = token.is_trial() && token.epoch() == self.epoch;
-        if current {
-            self.trials_in_flight = self.trials_in_flight.saturating_sub(1);
-        }
-        current
-    }
 }
 
 /// A circuit breaker over an injected [`Clock`].
@@ -157,11 +213,23 @@ pub struct CircuitBreaker<C> {
     config: BreakerConfig,
     clock: C,
     state: AtomicU8,
+    /// Counted failures in a row (the consecutive rule; a metric otherwise).
     failures: AtomicU32,
-    /// When the breaker last opened, in clock nanoseconds. Written under the
-    /// lock (on transitions), read without it so rejecting is lock-free.
+    /// When the current break started, in clock nanoseconds. Written under
+    /// the lock (on transitions), read without it so rejecting is lock-free.
     opened_at_nanos: AtomicU64,
+    /// How long the current break lasts, in nanoseconds.
+    break_nanos: AtomicU64,
+    /// When the current state began (for metrics).
+    entered_at_nanos: AtomicU64,
+    /// Openings since the breaker last closed (the break backoff's attempt).
+    openings_in_a_row: AtomicU32,
+    openings: AtomicU64,
+    rejections: AtomicU64,
+    window: Option<WindowCounter>,
     slow: Mutex<Slow>,
+    /// Every trial permit, and every permit handed out as a token.
+    ledger: Ledger,
     listener: Option<Listener>,
 }
 
@@ -176,19 +244,28 @@ impl<C: fmt::Debug> fmt::Debug for CircuitBreaker<C> {
     }
 }
 
+/// Nanoseconds of a clock reading, saturating at 584 years.
+fn nanos_of(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 impl<C: Clock> CircuitBreaker<C> {
     /// A closed breaker.
     pub fn new(config: BreakerConfig, clock: C) -> Self {
         Self {
+            window: config.window().map(WindowCounter::new),
+            break_nanos: AtomicU64::new(nanos_of(config.recovery_timeout)),
             config,
             clock,
             state: AtomicU8::new(CircuitState::Closed.to_u8()),
             failures: AtomicU32::new(0),
             opened_at_nanos: AtomicU64::new(0),
-            slow: Mutex::new(Slow {
-                trials_in_flight: 0,
-                epoch: 0,
-            }),
+            entered_at_nanos: AtomicU64::new(0),
+            openings_in_a_row: AtomicU32::new(0),
+            openings: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            slow: Mutex::new(Slow { trials_in_flight: 0 }),
+            ledger: Ledger::new(),
             listener: None,
         }
     }
@@ -213,10 +290,6 @@ impl<C: Clock> CircuitBreaker<C> {
         CircuitState::from_u8(self.state.load(Ordering::Acquire))
     }
 
-    fn set_stored(&self, s: CircuitState) {
-        self.state.store(s.to_u8(), Ordering::Release);
-    }
-
     fn lock(&self) -> MutexGuard<'_, Slow> {
         self.slow.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -228,12 +301,30 @@ impl<C: Clock> CircuitBreaker<C> {
         t
     }
 
-    /// The state as callers see it: an open breaker whose recovery timeout
-    /// has passed reads [`CircuitState::HalfOpen`] (the original's view).
+    fn now_nanos(&self) -> u64 {
+        nanos_of(self.clock.now())
+    }
+
+    /// Moves to `to` (under the lock), stamping when the state began.
+    /// Returns the transition, or `None` when already there.
+    fn enter(&self, to: CircuitState) -> Option<Transition> {
+        let from = self.stored();
+        self.entered_at_nanos.store(self.now_nanos(), Ordering::Release);
+        self.state.store(to.to_u8(), Ordering::Release);
+        (from != to).then_some(Transition { from, to })
+    }
+
+    /// The current break.
+    fn break_duration(&self) -> Duration {
+        Duration::from_nanos(self.break_nanos.load(Ordering::Acquire))
+    }
+
+    /// The state as callers see it: an open breaker whose break has passed
+    /// reads [`CircuitState::HalfOpen`] (the original's view).
     pub fn state(&self) -> CircuitState {
         match self.stored() {
             CircuitState::Open => {
-                if self.open_elapsed() >= self.config.recovery_timeout {
+                if self.open_elapsed() >= self.break_duration() {
                     CircuitState::HalfOpen
                 } else {
                     CircuitState::Open
@@ -243,293 +334,53 @@ impl<C: Clock> CircuitBreaker<C> {
         }
     }
 
-    /// Counted failures since the last success or reset.
+    /// Counted failures in a row since the last success or reset.
     pub fn failure_count(&self) -> u32 {
         self.failures.load(Ordering::Acquire)
     }
 
-    /// Back to closed with no failures; in-flight permits become stale.
+    /// Back to closed with no failures, an empty window and the first break
+    /// length. Permits out at this moment become stale: when they are
+    /// reported, the report is accepted and ignored.
     pub fn reset(&self) -> Option<Transition> {
         let t = {
             let mut slow = self.lock();
-            let from = self.stored();
             slow.trials_in_flight = 0;
+            self.ledger.mark_outstanding_stale();
             self.opened_at_nanos.store(0, Ordering::Release);
-            slow.epoch = slow.epoch.wrapping_add(1);
-            self.failures.store(0, Ordering::Release);
-            self.set_stored(CircuitState::Closed);
-            (from != CircuitState::Closed).then_some(Transition {
-                from,
-                to: CircuitState::Closed,
-            })
+            self.close_counts();
+            self.enter(CircuitState::Closed)
         };
         self.notify(t)
     }
 
-    /// Asks to run one call. A closed breaker admits at once; an open one
-    /// rejects with the time left; once the recovery timeout has passed, up
-    /// to `half_open_max_calls` trials are admitted at a time.
-    ///
-    /// # Errors
-    /// [`Rejected`] when the call must not run.
-    pub fn try_acquire(&self) -> Result<Permit<'_, C>, Rejected> {
-        self.acquire_token().map(|token| Permit::new(self, token))
+    /// Manual control (Polly's `CloseAsync`): closes the breaker, even an
+    /// isolated one — the same as [`reset`](Self::reset).
+    pub fn close(&self) -> Option<Transition> {
+        self.reset()
     }
 
-    /// [`CircuitBreaker::try_acquire`] returning a plain token, for bindings
-    /// that cannot hold a borrow (FFI, wasm). Pass the token back to exactly
-    /// one of [`record_success`](Self::record_success),
-    /// [`record_failure`](Self::record_failure) or [`release`](Self::release).
-    ///
-    /// # Errors
-    /// [`Rejected`] when the call must not run.
-    #[inline]
-    pub fn acquire_token(&self) -> Result<PermitToken, Rejected> {
-        if self.stored() == CircuitState::Closed {
-            return Ok(PermitToken::normal());
-        }
-        self.acquire_slow()
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn acquire_slow(&self) -> Result<PermitToken, Rejected> {
-        if self.stored() == CircuitState::Open {
-            // Still open: reject without taking the lock.
-            let elapsed = self.open_elapsed();
-            if elapsed < self.config.recovery_timeout {
-                let retry_after = self.config.recovery_timeout.saturating_sub(elapsed);
-                return Err(Rejected { retry_after });
-            }
-        }
-        let (result, t) = {
-            let mut slow = self.lock();
-            let mut entered = None;
-            match self.stored() {
-                CircuitState::Closed => return Ok(PermitToken::normal()),
-                CircuitState::Open => {
-                    let elapsed = self.open_elapsed();
-                    if elapsed < self.config.recovery_timeout {
-                        let retry_after = self.config.recovery_timeout.saturating_sub(elapsed);
-                        return Err(Rejected { retry_after });
-                    }
-                    self.set_stored(CircuitState::HalfOpen);
-                    entered = Some(Transition {
-                        from: CircuitState::Open,
-                        to: CircuitState::HalfOpen,
-                    });
-                }
-                CircuitState::HalfOpen => {}
-            }
-            // Trials of an earlier half-open round that are still running
-            // count too: at most `half_open_max_calls` trials ever run at once.
-            let result = if slow.trials_in_flight < self.config.half_open_max_calls {
-                slow.trials_in_flight = slow.trials_in_flight.saturating_add(1);
-                Ok(PermitToken::trial(slow.epoch, entered.is_some()))
-            } else {
-                Err(Rejected {
-                    retry_after: Duration::ZERO,
-                })
-            };
-            (result, entered)
-        };
-        self.notify(t);
-        result
-    }
-
-    /// The permitted call succeeded: a success closes the breaker and resets
-    /// the count. A stale closed-state permit (the breaker opened meanwhile)
-    /// changes nothing.
-    #[inline]
-    pub fn record_success(&self, token: PermitToken) -> Option<Transition> {
-        if token.is_trial() {
-            return self.trial_succeeded(token);
-        }
-        // Hot path: one load, and a store only when there is something to reset.
-        if self.stored() == CircuitState::Closed && self.failures.load(Ordering::Relaxed) != 0 {
-            self.failures.store(0, Ordering::Release);
-        }
-        None
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn trial_succeeded(&self, token: PermitToken) -> Option<Transition> {
+    /// Manual control (Polly's `IsolateAsync`): holds the breaker open —
+    /// every call is rejected with [`RejectReason::Isolated`] — until
+    /// [`close`](Self::close) or [`reset`](Self::reset). Trials in flight
+    /// finish without deciding anything.
+    pub fn isolate(&self) -> Option<Transition> {
         let t = {
-            let mut slow = self.lock();
-            if slow.finish_trial(token) && self.stored() == CircuitState::HalfOpen {
-                self.failures.store(0, Ordering::Release);
-                self.set_stored(CircuitState::Closed);
-                Some(Transition {
-                    from: CircuitState::HalfOpen,
-                    to: CircuitState::Closed,
-                })
-            } else {
-                None
-            }
+            let _slow = self.lock();
+            self.enter(CircuitState::Isolated)
         };
         self.notify(t)
     }
 
-    /// The permitted call failed with a counted error: in closed state the
-    /// count grows and reaching the threshold opens the breaker; a failed
-    /// trial re-opens it with a fresh timestamp.
-    pub fn record_failure(&self, token: PermitToken) -> Option<Transition> {
-        let t = if token.is_trial() {
-            let mut slow = self.lock();
-            if slow.finish_trial(token) && self.stored() == CircuitState::HalfOpen {
-                self.bump_failures();
-                self.stamp_opened();
-                self.set_stored(CircuitState::Open);
-                Some(Transition {
-                    from: CircuitState::HalfOpen,
-                    to: CircuitState::Open,
-                })
-            } else {
-                None
-            }
-        } else if self.stored() == CircuitState::Closed {
-            let count = self.bump_failures();
-            if count >= self.config.failure_threshold {
-                let _transition_guard = self.lock();
-                if self.stored() == CircuitState::Closed {
-                    self.stamp_opened();
-                    self.set_stored(CircuitState::Open);
-                    Some(Transition {
-                        from: CircuitState::Closed,
-                        to: CircuitState::Open,
-                    })
-                } else {
-                    None
-                }
-            } else {
-                None
-            }
-        } else {
-            None
-        };
-        self.notify(t)
-    }
-
-    /// The permitted call ended with an error that is not counted (outside
-    /// the expected failures) or did not run: frees a trial slot, nothing else.
-    pub fn release(&self, token: PermitToken) {
-        if token.is_trial() {
-            self.lock().finish_trial(token);
-        }
-    }
-
-    fn open_elapsed(&self) -> Duration {
-        let opened_at = Duration::from_nanos(self.opened_at_nanos.load(Ordering::Acquire));
-        self.clock.now().saturating_sub(opened_at)
-    }
-
-    fn stamp_opened(&self) {
-        let now = u64::try_from(self.clock.now().as_nanos()).unwrap_or(u64::MAX);
-        self.opened_at_nanos.store(now, Ordering::Release);
-    }
-
-    /// Adds one failure (saturating) and returns the new count.
-    fn bump_failures(&self) -> u32 {
-        let prev = self
-            .failures
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_add(1)))
-            .unwrap_or_else(|n| n);
-        prev.saturating_add(1)
-    }
-
-    /// Runs `op` through the breaker, counting every error as a failure.
-    ///
-    /// # Errors
-    /// [`BreakerError::Open`] when rejected, else the operation's error.
-    pub fn call<T, E>(&self, op: impl FnOnce() -> Result<T, E>) -> Result<T, BreakerError<E>> {
-        self.call_filtered(op, |_| true)
-    }
-
-    /// Runs `op` through the breaker; only errors for which `is_failure`
-    /// returns `true` count (others pass through, like the original's
-    /// `expected_exception`).
-    ///
-    /// # Errors
-    /// [`BreakerError::Open`] when rejected, else the operation's error.
-    pub fn call_filtered<T, E>(
-        &self,
-        op: impl FnOnce() -> Result<T, E>,
-        is_failure: impl FnOnce(&E) -> bool,
-    ) -> Result<T, BreakerError<E>> {
-        let token = self.acquire_token().map_err(BreakerError::Open)?;
-        if token.is_trial() {
-            // A trial slot must be freed even if `op` or `is_failure`
-            // panics: the permit's drop does that.
-            return Self::settle(Permit::new(self, token), op(), is_failure);
-        }
-        // Closed state: a normal token needs no clean-up, so no guard.
-        self.settle_normal(token, op(), is_failure)
-    }
-
-    /// The async twin of [`CircuitBreaker::call_filtered`]. If the future is
-    /// dropped before completing, its permit is released as "neither".
-    ///
-    /// # Errors
-    /// [`BreakerError::Open`] when rejected, else the operation's error.
-    pub async fn call_async<T, E, Fut>(
-        &self,
-        op: impl FnOnce() -> Fut,
-        is_failure: impl FnOnce(&E) -> bool,
-    ) -> Result<T, BreakerError<E>>
-    where
-        Fut: Future<Output = Result<T, E>>,
-    {
-        let token = self.acquire_token().map_err(BreakerError::Open)?;
-        if token.is_trial() {
-            // Dropping this future mid-call must free the trial slot: the
-            // permit's drop does that.
-            let permit = Permit::new(self, token);
-            return Self::settle(permit, op().await, is_failure);
-        }
-        self.settle_normal(token, op().await, is_failure)
-    }
-
-    /// Reports how a closed-state call ended and passes its result on.
-    fn settle_normal<T, E>(
-        &self,
-        token: PermitToken,
-        result: Result<T, E>,
-        is_failure: impl FnOnce(&E) -> bool,
-    ) -> Result<T, BreakerError<E>> {
-        match result {
-            Ok(v) => {
-                self.record_success(token);
-                Ok(v)
-            }
-            Err(e) => {
-                if is_failure(&e) {
-                    self.record_failure(token);
-                }
-                Err(BreakerError::Inner(e))
-            }
-        }
-    }
-
-    /// Reports how a permitted call ended and passes its result on.
-    fn settle<T, E>(
-        permit: Permit<'_, C>,
-        result: Result<T, E>,
-        is_failure: impl FnOnce(&E) -> bool,
-    ) -> Result<T, BreakerError<E>> {
-        match result {
-            Ok(v) => {
-                permit.success();
-                Ok(v)
-            }
-            Err(e) => {
-                if is_failure(&e) {
-                    permit.failure();
-                } else {
-                    permit.release();
-                }
-                Err(BreakerError::Inner(e))
-            }
+    /// Clears what closing clears: the failure count, the window, the break
+    /// backoff (under the lock).
+    fn close_counts(&self) {
+        self.failures.store(0, Ordering::Release);
+        self.openings_in_a_row.store(0, Ordering::Release);
+        self.break_nanos
+            .store(nanos_of(self.config.recovery_timeout), Ordering::Release);
+        if let Some(window) = &self.window {
+            window.clear();
         }
     }
 }

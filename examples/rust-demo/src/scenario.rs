@@ -121,7 +121,7 @@ impl Scenario {
                     let word = match outcome {
                         Ok(()) => "ok",
                         Err(BreakerError::Inner(())) => "fail",
-                        Err(BreakerError::Open(_)) => "rejected",
+                        Err(_) => "rejected",
                     };
                     lines.borrow_mut().push(format!(
                         "t={} req={req} attempt={attempt} breaker={state} -> {word}",
@@ -130,7 +130,7 @@ impl Scenario {
                     match outcome {
                         Ok(()) => Ok(()),
                         Err(BreakerError::Inner(())) => Err(AttemptError::Service),
-                        Err(BreakerError::Open(_)) => {
+                        Err(_) => {
                             rejected.set(rejected.get() + 1);
                             Err(AttemptError::Rejected)
                         }
@@ -147,7 +147,7 @@ impl Scenario {
                         fallback += 1;
                         "fallback"
                     }
-                    FallbackStep::Raise => return Err("the fallback chain raised".into()),
+                    _ => return Err("the fallback chain raised".into()),
                 },
             };
             lines

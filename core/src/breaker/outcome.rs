@@ -1,0 +1,183 @@
+//! Recording how admitted calls ended, and the transitions outcomes cause:
+//! the trip rule in closed state, the trials' verdict in half-open state.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::config::TripRule;
+use super::ledger::Settled;
+use super::permit::Grant;
+use super::window::Sample;
+use super::{CircuitBreaker, CircuitState, PermitMisuse, PermitToken, Transition};
+use crate::time::Clock;
+
+/// How a call ended, for the breaker's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Success,
+    Failure,
+    /// An error outside the counted ones, or the call did not run.
+    Neither,
+}
+
+impl<C: Clock> CircuitBreaker<C> {
+    /// The permitted call succeeded: a success closes a half-open breaker and
+    /// resets the count. A stale permit (issued before a reset), or a
+    /// closed-state permit after the breaker opened, changes nothing.
+    ///
+    /// # Errors
+    /// [`PermitMisuse`] for a token reported before or issued elsewhere;
+    /// nothing changes then.
+    pub fn record_success(&self, token: PermitToken) -> Result<Option<Transition>, PermitMisuse> {
+        self.report(token, Outcome::Success)
+    }
+
+    /// The permitted call failed with a counted error: in closed state the
+    /// trip rule may open the breaker; a failed trial re-opens it with a
+    /// fresh (possibly longer) break. A stale permit changes nothing.
+    ///
+    /// # Errors
+    /// As [`record_success`](Self::record_success).
+    pub fn record_failure(&self, token: PermitToken) -> Result<Option<Transition>, PermitMisuse> {
+        self.report(token, Outcome::Failure)
+    }
+
+    /// The permitted call ended with an error that is not counted, or did
+    /// not run: frees a trial slot, nothing else.
+    ///
+    /// # Errors
+    /// As [`record_success`](Self::record_success).
+    pub fn release(&self, token: PermitToken) -> Result<(), PermitMisuse> {
+        self.report(token, Outcome::Neither).map(drop)
+    }
+
+    fn report(&self, token: PermitToken, outcome: Outcome) -> Result<Option<Transition>, PermitMisuse> {
+        if token.is_trial() {
+            return self.settle_trial(token, outcome);
+        }
+        Ok(match self.ledger.settle(token)? {
+            Settled::Current { started_ns } => self.closed_outcome(started_ns, outcome),
+            Settled::Stale => None,
+        })
+    }
+
+    /// Settles a trial under the lock, so a reset cannot slip between the
+    /// ledger's answer and the trial count.
+    #[cold]
+    #[inline(never)]
+    fn settle_trial(&self, token: PermitToken, outcome: Outcome) -> Result<Option<Transition>, PermitMisuse> {
+        let t = {
+            let mut slow = self.lock();
+            let Settled::Current { started_ns } = self.ledger.settle(token)? else {
+                return Ok(None);
+            };
+            slow.trials_in_flight = slow.trials_in_flight.saturating_sub(1);
+            match (self.stored(), outcome) {
+                // A slow success is a failed trial (the dependency is still
+                // slow), though not a counted failure.
+                (CircuitState::HalfOpen, Outcome::Success) if self.is_slow(started_ns, self.now_nanos()) => {
+                    self.open_now()
+                }
+                (CircuitState::HalfOpen, Outcome::Success) => {
+                    self.close_counts();
+                    self.enter(CircuitState::Closed)
+                }
+                (CircuitState::HalfOpen, Outcome::Failure) => {
+                    self.bump_failures();
+                    self.open_now()
+                }
+                _ => None,
+            }
+        };
+        Ok(self.notify(t))
+    }
+
+    /// Whether a call that started at `started_ns` and ended at `now_ns` is
+    /// slow: strictly longer than the slow-call duration (resilience4j).
+    fn is_slow(&self, started_ns: u64, now_ns: u64) -> bool {
+        self.config
+            .slow_calls
+            .is_some_and(|rule| Duration::from_nanos(now_ns.saturating_sub(started_ns)) > rule.duration)
+    }
+
+    /// A closed-state call ended: count it, and open if the trip rule says so.
+    pub(super) fn closed_outcome(&self, started_ns: u64, outcome: Outcome) -> Option<Transition> {
+        if outcome == Outcome::Neither || self.stored() != CircuitState::Closed {
+            return None;
+        }
+        let failure = outcome == Outcome::Failure;
+        let consecutive = if failure {
+            self.bump_failures()
+        } else {
+            // Hot path: one load, and a store only when there is something to reset.
+            if self.failures.load(Ordering::Relaxed) != 0 {
+                self.failures.store(0, Ordering::Release);
+            }
+            0
+        };
+        let trips = match (self.config.trip, &self.window) {
+            (TripRule::Consecutive { failure_threshold }, _) => failure && consecutive >= failure_threshold,
+            (
+                TripRule::FailureRate {
+                    ratio,
+                    minimum_throughput,
+                    ..
+                },
+                Some(window),
+            ) => {
+                // A count window without the slow-call rule needs no time.
+                let now = if self.config.reads_clock_when_closed() {
+                    self.clock.now()
+                } else {
+                    Duration::ZERO
+                };
+                let slow = self.is_slow(started_ns, super::nanos_of(now));
+                window.record(now, Sample { failure, slow }, || self.clock.now());
+                // Only a failure or a slow call can raise a rate.
+                (failure || slow) && {
+                    let tally = window.tally(now);
+                    let enough = tally.calls >= u64::from(minimum_throughput);
+                    let share = |n: u64| n as f64 / tally.calls as f64;
+                    let slow_trips = self
+                        .config
+                        .slow_calls
+                        .is_some_and(|rule| share(tally.slow) >= rule.ratio);
+                    enough && (share(tally.failures) >= ratio || slow_trips)
+                }
+            }
+            // A failure-rate rule always has a window.
+            (TripRule::FailureRate { .. }, None) => false,
+        };
+        if !trips {
+            return None;
+        }
+        let t = {
+            let _transition_guard = self.lock();
+            if self.stored() == CircuitState::Closed {
+                self.open_now()
+            } else {
+                None
+            }
+        };
+        self.notify(t)
+    }
+
+    /// Reports how an internally held grant ended.
+    pub(super) fn finish_grant(&self, grant: Grant, outcome: Outcome) -> Option<Transition> {
+        match grant {
+            Grant::Normal { started_ns } => self.closed_outcome(started_ns, outcome),
+            // Internal trial tokens are reported exactly once by their
+            // permit, so the ledger cannot refuse them.
+            Grant::Trial(token) => self.settle_trial(token, outcome).unwrap_or(None),
+        }
+    }
+
+    /// Adds one failure (saturating) and returns the new count.
+    fn bump_failures(&self) -> u32 {
+        let prev = self
+            .failures
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_add(1)))
+            .unwrap_or_else(|n| n);
+        prev.saturating_add(1)
+    }
+}
