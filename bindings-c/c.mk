@@ -10,7 +10,9 @@ C_TARGET   := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 C_LIBDIR   := $(C_TARGET)/release
 C_OUT      := $(ROOT)/target/c
 C_STATIC   := $(C_LIBDIR)/libresilience.a
-# What the Rust static library needs from the system (see TOOLCHAIN.md 13).
+# What the Rust static library needs from the system when linked statically
+# (`cargo rustc -p resilience-c --release --lib -- --print native-static-libs`
+# lists them): threads, dlopen, libm, clock_gettime, and the unwinder.
 C_SYSLIBS  := -lpthread -ldl -lm -lrt -lgcc_s
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 C_INC      := -I$(C_DIR)/include -I$(C_DIR)/tests
@@ -70,10 +72,18 @@ c-tests: c-lib | $(C_OUT)
 	$(C_OUT)/test_api
 	$(C_OUT)/test_retry
 	$(C_OUT)/test_conformance $(ROOT)/tests/conformance
-	@# The runner must refuse a vector kind it does not know.
-	rm -rf $(C_OUT)/unknown-kind && mkdir -p $(C_OUT)/unknown-kind
-	echo '{"kind":"teleport","cases":[{"name":"x"}]}' > $(C_OUT)/unknown-kind/x.json
-	if $(C_OUT)/test_conformance $(C_OUT)/unknown-kind >/dev/null 2>&1; then echo "runner accepted an unknown kind" >&2; exit 1; fi
+	@# The runner must refuse what it does not understand (a kind, an op, a
+	@# value encoding) and a vector C disagrees with (a wrong kind).
+	rm -rf $(C_OUT)/runner-refuses && mkdir -p $(C_OUT)/runner-refuses
+	cd $(C_OUT)/runner-refuses && \
+	  echo '{"kind":"teleport","cases":[{"name":"x"}]}' > unknown-kind.json && \
+	  echo '{"kind":"breaker","cases":[{"name":"x","config":{},"steps":[{"op":"teleport"}]}]}' > unknown-op.json && \
+	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":{"fraction":"1/2"}},"parameter":"max_attempts","kind":"not_an_integer"}]}' > unknown-value.json && \
+	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":0},"parameter":"max_attempts","kind":"too_large"}]}' > wrong-kind.json
+	for f in $(C_OUT)/runner-refuses/*.json; do \
+	  rm -rf $(C_OUT)/runner-one && mkdir -p $(C_OUT)/runner-one && cp $$f $(C_OUT)/runner-one/; \
+	  if $(C_OUT)/test_conformance $(C_OUT)/runner-one >/dev/null 2>&1; then echo "runner accepted $$f" >&2; exit 1; fi; \
+	done
 
 c-valgrind: c-tests
 	$(C_VALGRIND) $(C_OUT)/test_api

@@ -45,7 +45,7 @@ fn status_from_word(word: u64) -> resilience_status_t {
 #[cold]
 #[inline(never)]
 fn report(failure: Failure) -> resilience_status_t {
-    set_last_error(&failure.message);
+    set_last_error(&failure);
     failure.status
 }
 
@@ -57,8 +57,12 @@ fn report_panic(payload: Box<dyn std::any::Any + Send>) -> resilience_status_t {
         .map(|s| (*s).to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string());
-    set_last_error(&format!("internal error: {what}"));
-    resilience_status_t::RESILIENCE_ERR_PANIC
+    let failure = Failure::new(
+        resilience_status_t::RESILIENCE_ERR_PANIC,
+        format!("internal error: {what}"),
+    );
+    set_last_error(&failure);
+    failure.status
 }
 
 /// A shared reference to a caller-owned object, or a NULL-argument failure.
