@@ -17,7 +17,8 @@ C_SYSLIBS  := -lpthread -ldl -lm -lrt -lgcc_s
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 C_INC      := -I$(C_DIR)/include -I$(C_DIR)/tests
 C_SUPPORT  := $(C_DIR)/tests/support/json.c
-C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_threads test_bulkhead_threads
+C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_threads test_bulkhead_threads \
+              test_policy_threads
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
               --show-leak-kinds=definite,indirect
 C_FUZZ_SECONDS ?= 20
@@ -26,7 +27,7 @@ C_SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX     ?= /usr/local
 
 ## test-c: header drift, clippy, Rust unit tests, C tests (plain, valgrind,
-## ASan+UBSan), 8-thread breaker and bulkhead stress, a short fuzz run, the
+## ASan+UBSan), 8-thread breaker, bulkhead and policy stress, a short fuzz run, the
 ## install + pkg-config example, and the README's code.
 test-c: c-tools c-lib c-header-check c-clippy c-unit c-tests c-valgrind c-sanitize c-threads c-fuzz c-install-test c-readme
 	@echo "test-c: all C checks passed"
@@ -93,6 +94,7 @@ c-valgrind: c-tests
 	$(C_VALGRIND) $(C_OUT)/test_conformance $(ROOT)/tests/conformance >/dev/null
 	$(C_VALGRIND) $(C_OUT)/test_breaker_threads 2000
 	$(C_VALGRIND) $(C_OUT)/test_bulkhead_threads 2000
+	$(C_VALGRIND) $(C_OUT)/test_policy_threads 2000
 
 c-sanitize: c-lib | $(C_OUT)
 	$(foreach t,$(C_TESTS),$(call c_build,$(t),-O1 -fsanitize=address$(C_COMMA)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,_asan) &&) true
@@ -102,10 +104,12 @@ c-sanitize: c-lib | $(C_OUT)
 	$(C_OUT)/test_conformance_asan $(ROOT)/tests/conformance >/dev/null
 	$(C_OUT)/test_breaker_threads_asan
 	$(C_OUT)/test_bulkhead_threads_asan
+	$(C_OUT)/test_policy_threads_asan
 
 c-threads: c-tests
 	$(C_OUT)/test_breaker_threads
 	$(C_OUT)/test_bulkhead_threads
+	$(C_OUT)/test_policy_threads
 
 c-fuzz: c-lib | $(C_OUT)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$(C_DIR)/include \
