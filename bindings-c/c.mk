@@ -72,7 +72,7 @@ c-tests: c-lib | $(C_OUT)
 	$(foreach t,$(C_TESTS),$(call c_build,$(t),-O1,) &&) true
 	$(C_OUT)/test_api
 	$(C_OUT)/test_retry
-	$(C_OUT)/test_misuse
+	$(C_OUT)/test_misuse --exhaust
 	$(C_OUT)/test_conformance $(ROOT)/tests/conformance
 	@# The runner must refuse what it does not understand (a kind, an op, a
 	@# value encoding) and a vector C disagrees with (a wrong kind).

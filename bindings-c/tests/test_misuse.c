@@ -4,6 +4,7 @@
  * and never aborts; each test fails if the bug gets through again.
  * (Run plain, under valgrind and under ASan/UBSan by make test-c.) */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resilience.h"
@@ -145,6 +146,40 @@ static void test_permits_out_at_reset_are_stale(void) {
     resilience_circuit_breaker_free(b);
 }
 
+/* A leak in the caller: 65,536 permits out and none reported. The next
+ * acquire is refused as a misuse (not "circuit open": waiting would not
+ * help), and reporting one permit makes room again. Run only when asked
+ * (`test_misuse --exhaust`, the plain run of make test-c): the core's permit
+ * ledger scans the permits out on each acquire, so taking 65,536 of them
+ * costs seconds, minutes under valgrind. */
+#define PERMITS_TRACKED 65536
+static void test_too_many_permits_out(void) {
+    resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
+    resilience_circuit_breaker_t *b = NULL;
+    resilience_permit_t *out = calloc(PERMITS_TRACKED, sizeof *out), extra = {7};
+    uint64_t wait = 99;
+    long i, failed = 0;
+    vclock *clock = NULL;
+    cfg.clock = vclock_owned(&clock, NULL);
+    CHECK_OK(resilience_circuit_breaker_new(&cfg, &b));
+    if (!out || !b) return;
+    for (i = 0; i < PERMITS_TRACKED; i++)
+        if (resilience_circuit_breaker_try_acquire(b, &out[i], NULL) != RESILIENCE_OK) failed++;
+    CHECK(failed == 0);
+    CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, &extra, &wait), RESILIENCE_ERR_PERMIT_MISUSE,
+                 "too many permits out");
+    CHECK(extra.token == 7 && wait == 99); /* nothing written */
+    CHECK_OK(resilience_circuit_breaker_release(b, out[0]));
+    CHECK_OK(resilience_circuit_breaker_try_acquire(b, &extra, NULL));
+    CHECK_OK(resilience_circuit_breaker_record_success(b, extra));
+    for (i = 1; i < PERMITS_TRACKED; i++)
+        if (resilience_circuit_breaker_release(b, out[i]) != RESILIENCE_OK) failed++;
+    CHECK(failed == 0);
+    check_breaker(b, RESILIENCE_CIRCUIT_CLOSED, 0);
+    resilience_circuit_breaker_free(b);
+    free(out);
+}
+
 static resilience_bulkhead_t *bulkhead(int64_t max_concurrent, int64_t max_queue_size) {
     resilience_bulkhead_config_t cfg = resilience_bulkhead_config_default();
     resilience_bulkhead_t *b = NULL;
@@ -213,11 +248,12 @@ static void test_bulkhead_foreign_and_spent_handles(void) {
     resilience_bulkhead_free(other);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     test_trial_permit_released_twice();
     test_permit_of_another_breaker();
     test_failure_recorded_twice();
     test_permits_out_at_reset_are_stale();
+    if (argc > 1 && strcmp(argv[1], "--exhaust") == 0) test_too_many_permits_out();
     test_bulkhead_slot_released_twice();
     test_bulkhead_foreign_and_spent_handles();
     return check_report("misuse");
