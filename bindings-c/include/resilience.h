@@ -856,7 +856,7 @@ enum resilience_status_t resilience_circuit_breaker_failure_count(const struct r
  * Back to closed with no failures, and no trials in flight. Permits out at
  * this moment (closed-state permits and half-open trials alike) become
  * stale: reporting one later with _record_success(), _record_failure() or
- * _release() returns RESILIENCE_OK and changes nothing — it counts no
+ * _release() returns RESILIENCE_OK and changes nothing: it counts no
  * failure, neither opens nor closes the breaker, and frees no trial slot of
  * a later half-open round. Each permit is still reported once: a second
  * report is RESILIENCE_ERR_PERMIT_MISUSE.
@@ -1196,7 +1196,7 @@ enum resilience_status_t resilience_retry_state_on_failure_with_hint(struct resi
  * is never classified (the attempt count decides first: the sequence gives
  * up as RESILIENCE_GIVE_UP_EXHAUSTED). Ask this before running an
  * expensive or fallible filter, so it runs once per failed attempt but the
- * last — as it does inside resilience_retry_execute().
+ * last, as it does inside resilience_retry_execute().
  *
  * # Safety
  * Pointers are NULL or valid.

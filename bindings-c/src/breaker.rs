@@ -298,7 +298,7 @@ pub unsafe extern "C" fn resilience_circuit_breaker_failure_count(
 /// Back to closed with no failures, and no trials in flight. Permits out at
 /// this moment (closed-state permits and half-open trials alike) become
 /// stale: reporting one later with _record_success(), _record_failure() or
-/// _release() returns RESILIENCE_OK and changes nothing — it counts no
+/// _release() returns RESILIENCE_OK and changes nothing: it counts no
 /// failure, neither opens nor closes the breaker, and frees no trial slot of
 /// a later half-open round. Each permit is still reported once: a second
 /// report is RESILIENCE_ERR_PERMIT_MISUSE.

@@ -48,7 +48,7 @@ pub unsafe extern "C" fn resilience_parse_retry_after(
 
 /// A float number of `unit`s through core's `duration` rule, into the
 /// `int64_t` nanoseconds of a configuration field. Messages use the Rust
-/// idiom (`1.5s`), whose wording states no unit for the rejected value —
+/// idiom (`1.5s`), whose wording states no unit for the rejected value:
 /// it is in the caller's unit (`secs` or `millis`), not in nanoseconds.
 fn float_to_ns(parameter: &'static str, value: f64, unit: Unit) -> Result<i64, Failure> {
     let d = rules::duration(parameter, Value::Float(value), unit).map_err(|e| Failure::config(&e, Idiom::Rust))?;

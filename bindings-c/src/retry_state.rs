@@ -189,7 +189,7 @@ pub unsafe extern "C" fn resilience_retry_state_on_failure_with_hint(
 /// is never classified (the attempt count decides first: the sequence gives
 /// up as RESILIENCE_GIVE_UP_EXHAUSTED). Ask this before running an
 /// expensive or fallible filter, so it runs once per failed attempt but the
-/// last — as it does inside resilience_retry_execute().
+/// last, as it does inside resilience_retry_execute().
 ///
 /// # Safety
 /// Pointers are NULL or valid.
