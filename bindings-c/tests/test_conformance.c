@@ -1038,7 +1038,7 @@ int main(int argc, char **argv) {
                 break;
             }
         }
-        printf("  %zu case(s); %zu skipped (values C cannot pass)\n", cases->count, skipped_in_file);
+        printf("  %zu case(s); %zu case(s) or entries skipped (values C cannot pass)\n", cases->count, skipped_in_file);
         n_skipped += skipped_in_file;
         json_free(doc);
         free(names[f]);
