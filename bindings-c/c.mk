@@ -10,12 +10,15 @@ C_TARGET   := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)
 C_LIBDIR   := $(C_TARGET)/release
 C_OUT      := $(ROOT)/target/c
 C_STATIC   := $(C_LIBDIR)/libresilience.a
-# What the Rust static library needs from the system (see TOOLCHAIN.md 13).
+# What the Rust static library needs from the system when linked statically
+# (`cargo rustc -p resilience-c --release --lib -- --print native-static-libs`
+# lists them): threads, dlopen, libm, clock_gettime, and the unwinder.
 C_SYSLIBS  := -lpthread -ldl -lm -lrt -lgcc_s
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 C_INC      := -I$(C_DIR)/include -I$(C_DIR)/tests
 C_SUPPORT  := $(C_DIR)/tests/support/json.c
-C_TESTS    := test_api test_conformance test_retry test_breaker_threads
+C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_threads test_bulkhead_threads \
+              test_policy_threads
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
               --show-leak-kinds=definite,indirect
 C_FUZZ_SECONDS ?= 20
@@ -24,8 +27,8 @@ C_SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX     ?= /usr/local
 
 ## test-c: header drift, clippy, Rust unit tests, C tests (plain, valgrind,
-## ASan+UBSan), 8-thread breaker stress, a short fuzz run, the install +
-## pkg-config example, and the README's code.
+## ASan+UBSan), 8-thread breaker, bulkhead and policy stress, a short fuzz run, the
+## install + pkg-config example, and the README's code.
 test-c: c-tools c-lib c-header-check c-clippy c-unit c-tests c-valgrind c-sanitize c-threads c-fuzz c-install-test c-readme
 	@echo "test-c: all C checks passed"
 
@@ -69,27 +72,44 @@ c-tests: c-lib | $(C_OUT)
 	$(foreach t,$(C_TESTS),$(call c_build,$(t),-O1,) &&) true
 	$(C_OUT)/test_api
 	$(C_OUT)/test_retry
+	$(C_OUT)/test_misuse --exhaust
 	$(C_OUT)/test_conformance $(ROOT)/tests/conformance
-	@# The runner must refuse a vector kind it does not know.
-	rm -rf $(C_OUT)/unknown-kind && mkdir -p $(C_OUT)/unknown-kind
-	echo '{"kind":"teleport","cases":[{"name":"x"}]}' > $(C_OUT)/unknown-kind/x.json
-	if $(C_OUT)/test_conformance $(C_OUT)/unknown-kind >/dev/null 2>&1; then echo "runner accepted an unknown kind" >&2; exit 1; fi
+	@# The runner must refuse what it does not understand (a kind, an op, a
+	@# value encoding) and a vector C disagrees with (a wrong kind).
+	rm -rf $(C_OUT)/runner-refuses && mkdir -p $(C_OUT)/runner-refuses
+	cd $(C_OUT)/runner-refuses && \
+	  echo '{"kind":"teleport","cases":[{"name":"x"}]}' > unknown-kind.json && \
+	  echo '{"kind":"breaker","cases":[{"name":"x","config":{},"steps":[{"op":"teleport"}]}]}' > unknown-op.json && \
+	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":{"fraction":"1/2"}},"parameter":"max_attempts","kind":"not_an_integer"}]}' > unknown-value.json && \
+	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":0},"parameter":"max_attempts","kind":"too_large"}]}' > wrong-kind.json
+	for f in $(C_OUT)/runner-refuses/*.json; do \
+	  rm -rf $(C_OUT)/runner-one && mkdir -p $(C_OUT)/runner-one && cp $$f $(C_OUT)/runner-one/; \
+	  if $(C_OUT)/test_conformance $(C_OUT)/runner-one >/dev/null 2>&1; then echo "runner accepted $$f" >&2; exit 1; fi; \
+	done
 
 c-valgrind: c-tests
 	$(C_VALGRIND) $(C_OUT)/test_api
 	$(C_VALGRIND) $(C_OUT)/test_retry
+	$(C_VALGRIND) $(C_OUT)/test_misuse
 	$(C_VALGRIND) $(C_OUT)/test_conformance $(ROOT)/tests/conformance >/dev/null
 	$(C_VALGRIND) $(C_OUT)/test_breaker_threads 2000
+	$(C_VALGRIND) $(C_OUT)/test_bulkhead_threads 2000
+	$(C_VALGRIND) $(C_OUT)/test_policy_threads 2000
 
 c-sanitize: c-lib | $(C_OUT)
 	$(foreach t,$(C_TESTS),$(call c_build,$(t),-O1 -fsanitize=address$(C_COMMA)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,_asan) &&) true
 	$(C_OUT)/test_api_asan
 	$(C_OUT)/test_retry_asan
+	$(C_OUT)/test_misuse_asan
 	$(C_OUT)/test_conformance_asan $(ROOT)/tests/conformance >/dev/null
 	$(C_OUT)/test_breaker_threads_asan
+	$(C_OUT)/test_bulkhead_threads_asan
+	$(C_OUT)/test_policy_threads_asan
 
 c-threads: c-tests
 	$(C_OUT)/test_breaker_threads
+	$(C_OUT)/test_bulkhead_threads
+	$(C_OUT)/test_policy_threads
 
 c-fuzz: c-lib | $(C_OUT)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$(C_DIR)/include \

@@ -9,9 +9,13 @@
  *  - writes its out-parameters only when it returns RESILIENCE_OK, unless
  *    its documentation says otherwise;
  *  - never lets a Rust panic cross into C (RESILIENCE_ERR_PANIC);
- *  - on a failure, resilience_last_error_message() explains it on this thread.
- * Durations are nanoseconds: int64_t in configurations (so a negative value
- * is caught, not wrapped), uint64_t in results.
+ *  - on a failure, resilience_last_error_message() explains it on this thread
+ *    (for RESILIENCE_ERR_INVALID_CONFIG, resilience_last_error_kind() and
+ *    resilience_last_error_parameter() say which rule and which field);
+ *  - a permit, slot or ticket given back twice, to the wrong object, or never
+ *    issued is refused with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
+ * Durations are nanoseconds: int64_t in configurations and clock readings
+ * (so a negative value is caught, not wrapped), uint64_t in results.
  */
 
 #ifndef RESILIENCE_H
@@ -37,9 +41,28 @@
 
 /**
  * The canonical "fatal failure" return value. Any value < 0 is a fatal
- * failure: the executor gives up at once without retrying.
+ * failure: the executor gives up at once without retrying. Return a
+ * negative code too when you cannot tell whether a failure is retryable
+ * (your own classification failed): the library's rule for a failing retry
+ * filter is "not retryable", so the failure surfaces at once, unchanged.
  */
 #define RESILIENCE_OP_FATAL (0 - 1)
+
+/**
+ * The major version of the header (and of the library it was generated
+ * with). Compare with resilience_version() to catch a header/library mismatch.
+ */
+#define RESILIENCE_VERSION_MAJOR 0
+
+/**
+ * The minor version of the header.
+ */
+#define RESILIENCE_VERSION_MINOR 1
+
+/**
+ * The patch version of the header.
+ */
+#define RESILIENCE_VERSION_PATCH 0
 
 /**
  * The result of every function. The numeric values are part of the ABI:
@@ -55,13 +78,16 @@ typedef enum resilience_status_t {
    */
   RESILIENCE_ERR_NULL_ARGUMENT = 1,
   /**
-   * A configuration value is out of its allowed range; the last error
-   * message names the parameter, the range and the rejected value.
+   * A configuration value broke one of the library's rules;
+   * resilience_last_error_kind() says which rule, and
+   * resilience_last_error_parameter() and resilience_last_error_message()
+   * name the parameter, the allowed range and the rejected value.
    */
   RESILIENCE_ERR_INVALID_CONFIG = 2,
   /**
    * A (non-configuration) argument is invalid, e.g. a header that is not
-   * a Retry-After value, or a string that is not UTF-8.
+   * a Retry-After value, a string that is not UTF-8, or an unknown
+   * RESILIENCE_PREDICATE_* value.
    */
   RESILIENCE_ERR_INVALID_ARGUMENT = 3,
   /**
@@ -85,11 +111,21 @@ typedef enum resilience_status_t {
    * state.
    */
   RESILIENCE_ERR_PANIC = 7,
+  /**
+   * A permit or bulkhead slot was reported twice, to the wrong object, or
+   * never issued (also: a ticket cancelled that is neither queued nor
+   * holding a slot, and a breaker with 65,536 permits out that were never
+   * reported). A caller bug, refused: nothing changed, and the last error
+   * message says what was wrong.
+   */
+  RESILIENCE_ERR_PERMIT_MISUSE = 8,
 } resilience_status_t;
 
 /**
  * A thread-safe bulkhead (sans-IO: it decides who holds a slot; the caller
- * blocks or schedules).
+ * blocks or schedules). One bulkhead may be shared by many threads: at no
+ * moment do more than max_concurrent slots exist, whatever the callers do
+ * with their handles.
  */
 typedef struct resilience_bulkhead_t resilience_bulkhead_t;
 
@@ -140,9 +176,14 @@ typedef struct resilience_time_source_t {
    */
   void *user_data;
   /**
-   * Monotonic "now" in nanoseconds since an arbitrary fixed origin.
+   * Monotonic "now" in nanoseconds since an arbitrary fixed origin (e.g.
+   * `tv_sec * 1000000000 + tv_nsec` of `CLOCK_MONOTONIC`). A reading is
+   * never an error: a negative one counts as 0. A clock that jumps back
+   * below the moment a breaker opened restarts that open period from the
+   * new reading, so a jump delays recovery by at most one
+   * recovery_timeout_ns, never forever.
    */
-  uint64_t (*now_ns)(void *user_data);
+  int64_t (*now_ns)(void *user_data);
   /**
    * Blocks (or, for virtual time, advances the clock) for `ns` nanoseconds.
    */
@@ -213,12 +254,15 @@ typedef struct resilience_circuit_breaker_config_t {
 
 /**
  * The right to run one call through a breaker: give it back exactly once,
- * to resilience_circuit_breaker_record_success(), _record_failure() or
- * _release(). A plain value: copy it freely, no freeing needed.
+ * to the breaker that issued it, with resilience_circuit_breaker_record_success(),
+ * _record_failure() or _release(). A plain value: copy it freely, no
+ * freeing needed. Every permit is unique and checked when it comes back: a
+ * second report, a permit of another breaker or a made-up value is refused
+ * with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
  */
 typedef struct resilience_permit_t {
   /**
-   * Opaque; pass it back unchanged.
+   * Opaque (the breaker's 64-bit token); pass it back unchanged.
    */
   uint64_t token;
 } resilience_permit_t;
@@ -249,6 +293,31 @@ typedef struct resilience_bulkhead_config_t {
 typedef uint32_t resilience_admission_t;
 
 /**
+ * A slot held in a bulkhead: the right to run one call. Give it back once,
+ * with resilience_bulkhead_release(), to the bulkhead that issued it. A
+ * plain value: copy it freely, no freeing needed.
+ */
+typedef struct resilience_bulkhead_slot_t {
+  /**
+   * Opaque (the bulkhead's 64-bit handle); pass it back unchanged. 0 is
+   * never a valid slot.
+   */
+  uint64_t id;
+} resilience_bulkhead_slot_t;
+
+/**
+ * A place in a bulkhead's queue. When a release hands the waiter a slot,
+ * the waiter holds resilience_bulkhead_ticket_slot(ticket). A plain value.
+ */
+typedef struct resilience_bulkhead_ticket_t {
+  /**
+   * Opaque (the bulkhead's 64-bit handle); pass it back unchanged. 0 is
+   * never a valid ticket.
+   */
+  uint64_t id;
+} resilience_bulkhead_ticket_t;
+
+/**
  * The answer to resilience_bulkhead_try_acquire().
  */
 typedef struct resilience_bulkhead_admission_t {
@@ -257,9 +326,13 @@ typedef struct resilience_bulkhead_admission_t {
    */
   resilience_admission_t admission;
   /**
-   * QUEUED: your ticket. ACQUIRED: 0.
+   * ACQUIRED: the slot you hold. QUEUED: {0}.
    */
-  uint64_t ticket;
+  struct resilience_bulkhead_slot_t slot;
+  /**
+   * QUEUED: your ticket. ACQUIRED: {0}.
+   */
+  struct resilience_bulkhead_ticket_t ticket;
 } resilience_bulkhead_admission_t;
 
 /**
@@ -268,19 +341,35 @@ typedef struct resilience_bulkhead_admission_t {
 typedef struct resilience_bulkhead_handoff_t {
   /**
    * True when the slot passed straight to the first waiter: wake the
-   * holder of `ticket`. False: the slot is free again.
+   * holder of `ticket` (it now holds resilience_bulkhead_ticket_slot(ticket)).
+   * False: the slot is free again.
    */
   bool granted;
   /**
-   * The waiter's ticket when `granted`, else 0.
+   * The waiter's ticket when `granted`, else {0}.
    */
-  uint64_t ticket;
+  struct resilience_bulkhead_ticket_t ticket;
 } resilience_bulkhead_handoff_t;
 
 /**
  * What became of a waiter that gave up: one of the `RESILIENCE_CANCEL_*` values.
  */
 typedef uint32_t resilience_cancel_outcome_t;
+
+/**
+ * The answer to resilience_bulkhead_cancel().
+ */
+typedef struct resilience_bulkhead_cancellation_t {
+  /**
+   * RESILIENCE_CANCEL_WITHDRAWN or RESILIENCE_CANCEL_ALREADY_GRANTED.
+   */
+  resilience_cancel_outcome_t outcome;
+  /**
+   * ALREADY_GRANTED: the slot the waiter now holds (release it once).
+   * WITHDRAWN: {0}.
+   */
+  struct resilience_bulkhead_slot_t slot;
+} resilience_bulkhead_cancellation_t;
 
 /**
  * Occupancy of a bulkhead.
@@ -316,9 +405,17 @@ typedef struct resilience_fallback_step_t {
 } resilience_fallback_step_t;
 
 /**
+ * How your filter classified a failure: one of the `RESILIENCE_PREDICATE_*`
+ * values. NO and YES are 0 and 1, so a C `bool` converts directly.
+ */
+typedef uint32_t resilience_predicate_outcome_t;
+
+/**
  * The operation run by resilience_retry_execute(): `attempt` is 1-based.
  * Return RESILIENCE_OP_SUCCESS (0), a positive code for a retryable
- * failure, or a negative code for a fatal one.
+ * failure, or a negative code for a fatal one. The code is the failure's
+ * classification; on the last attempt it is not consulted (the attempt
+ * count decides first: any failure there gives up as exhausted).
  */
 typedef int (*resilience_operation_fn)(void *user_data, uint32_t attempt);
 
@@ -397,14 +494,15 @@ typedef struct resilience_retry_config_t {
    */
   bool seeded;
   /**
-   * The jitter seed, used when `seeded` is true.
+   * The jitter seed, used when `seeded` is true; any value 0..=2^64-1.
    */
   uint64_t seed;
   /**
-   * HTTP status codes worth retrying (copied). NULL (default): never
-   * retry on a status. Non-NULL with length 0: an empty set.
+   * HTTP status codes worth retrying, each 100..=599 (copied; duplicates
+   * are harmless). NULL (default): never retry on a status. Non-NULL with
+   * length 0: an empty set.
    */
-  const uint16_t *retryable_status_codes;
+  const int64_t *retryable_status_codes;
   /**
    * Number of entries in `retryable_status_codes`.
    */
@@ -439,13 +537,21 @@ typedef struct resilience_retry_decision_t {
 } resilience_retry_decision_t;
 
 /**
- * A slot is yours: call resilience_bulkhead_release() when done.
+ * The rule a rejected configuration value broke: one of the
+ * `RESILIENCE_CONFIG_ERROR_*` values, as resilience_last_error_kind()
+ * reports it. Branch on the kind, never on the message text.
+ */
+typedef uint32_t resilience_config_error_kind_t;
+
+/**
+ * A slot is yours: run the call, then give the slot back with
+ * resilience_bulkhead_release().
  */
 #define RESILIENCE_ADMISSION_ACQUIRED 0
 
 /**
- * You are queued with a ticket: wait until a release hands you the slot
- * (it reports your ticket), or until your timeout, then cancel.
+ * You are queued with a ticket: wait until a release hands you a slot (it
+ * reports your ticket), or until your timeout, then cancel.
  */
 #define RESILIENCE_ADMISSION_QUEUED 1
 
@@ -455,7 +561,7 @@ typedef struct resilience_retry_decision_t {
 #define RESILIENCE_CANCEL_WITHDRAWN 0
 
 /**
- * A release handed it the slot first: it holds the slot now and must use
+ * A release handed it a slot first: it holds that slot now and must use
  * or release it (this is how no slot is ever leaked).
  */
 #define RESILIENCE_CANCEL_ALREADY_GRANTED 1
@@ -469,6 +575,24 @@ typedef struct resilience_retry_decision_t {
  * Stop and surface the failure just received.
  */
 #define RESILIENCE_FALLBACK_RAISE 1
+
+/**
+ * The filter answered no (not retryable; not an expected failure).
+ */
+#define RESILIENCE_PREDICATE_NO 0
+
+/**
+ * The filter answered yes (retryable; an expected failure).
+ */
+#define RESILIENCE_PREDICATE_YES 1
+
+/**
+ * The filter itself failed and could not answer (e.g. the response it had
+ * to inspect could not be parsed). The library's rule: a retry filter that
+ * fails means "not retryable" (the failure surfaces at once); an
+ * expected-error filter that fails means "not expected" (no fallback runs).
+ */
+#define RESILIENCE_PREDICATE_FAILED 2
 
 /**
  * `base_delay` after every attempt.
@@ -537,14 +661,67 @@ typedef struct resilience_retry_decision_t {
 #define RESILIENCE_GIVE_UP_EXHAUSTED 1
 
 /**
- * The failure was not retryable.
+ * The failure was not retryable (or the filter classifying it failed).
  */
 #define RESILIENCE_GIVE_UP_NOT_RETRYABLE 2
 
 /**
+ * A reason this version of the header has no name for yet.
+ */
+#define RESILIENCE_GIVE_UP_OTHER 255
+
+/**
+ * The last failure on this thread was not RESILIENCE_ERR_INVALID_CONFIG
+ * (or nothing has failed yet).
+ */
+#define RESILIENCE_CONFIG_ERROR_NONE 0
+
+/**
+ * Not a value of the expected type.
+ */
+#define RESILIENCE_CONFIG_ERROR_WRONG_TYPE 1
+
+/**
+ * A number with a fraction where a whole number belongs.
+ */
+#define RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER 2
+
+/**
+ * NaN where a number belongs (resilience_duration_from_secs(NAN, ...)).
+ */
+#define RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER 3
+
+/**
+ * Below the allowed minimum: a zero count, a negative duration.
+ */
+#define RESILIENCE_CONFIG_ERROR_TOO_SMALL 4
+
+/**
+ * Above the allowed maximum: a count beyond 4294967295, a status code
+ * beyond 599, an infinite duration.
+ */
+#define RESILIENCE_CONFIG_ERROR_TOO_LARGE 5
+
+/**
+ * Not one of the allowed names: a backoff or jitter value that is no
+ * RESILIENCE_BACKOFF_* / RESILIENCE_JITTER_* constant.
+ */
+#define RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME 6
+
+/**
+ * Below another parameter it must not be below (max_delay_ns < base_delay_ns).
+ */
+#define RESILIENCE_CONFIG_ERROR_BELOW_OTHER 7
+
+/**
+ * A rule this version of the header has no name for yet.
+ */
+#define RESILIENCE_CONFIG_ERROR_OTHER 255
+
+/**
  * Every status, in numeric order.
  */
-#define resilience_status_t_ALL { RESILIENCE_OK, RESILIENCE_ERR_NULL_ARGUMENT, RESILIENCE_ERR_INVALID_CONFIG, RESILIENCE_ERR_INVALID_ARGUMENT, RESILIENCE_ERR_CIRCUIT_OPEN, RESILIENCE_ERR_BULKHEAD_FULL, RESILIENCE_ERR_OPERATION_FAILED, RESILIENCE_ERR_PANIC, }
+#define resilience_status_t_ALL { RESILIENCE_OK, RESILIENCE_ERR_NULL_ARGUMENT, RESILIENCE_ERR_INVALID_CONFIG, RESILIENCE_ERR_INVALID_ARGUMENT, RESILIENCE_ERR_CIRCUIT_OPEN, RESILIENCE_ERR_BULKHEAD_FULL, RESILIENCE_ERR_OPERATION_FAILED, RESILIENCE_ERR_PANIC, RESILIENCE_ERR_PERMIT_MISUSE, }
 
 /**
  * Calls flow; failures are counted.
@@ -584,8 +761,10 @@ enum resilience_status_t resilience_permit_is_trial(struct resilience_permit_t p
  * Validates `config` and creates a closed breaker in `*breaker_out`.
  *
  * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a
- * zero failure_threshold or half_open_max_calls. On error the caller keeps
- * ownership of `config->clock.user_data` and `config->listener.user_data`.
+ * failure_threshold or half_open_max_calls outside 1..=4294967295, or a
+ * negative recovery_timeout_ns (see resilience_last_error_kind()). On error
+ * the caller keeps ownership of `config->clock.user_data` and
+ * `config->listener.user_data`.
  *
  * # Safety
  * Pointers are NULL or valid; the clock callbacks are thread-safe if the
@@ -604,10 +783,13 @@ void resilience_circuit_breaker_free(struct resilience_circuit_breaker_t *breake
 
 /**
  * Asks to run one call. RESILIENCE_OK writes `*permit_out`: run the call,
- * then report its outcome with the permit. RESILIENCE_ERR_CIRCUIT_OPEN: do
- * not run it; if `retry_after_ns_out` is not NULL it receives the time
- * left until the recovery timeout passes (0 when half-open and the trial
- * slots are taken). `permit_out` is not written then.
+ * then report its outcome with the permit, exactly once.
+ * RESILIENCE_ERR_CIRCUIT_OPEN: do not run it; if `retry_after_ns_out` is
+ * not NULL it receives the time left until the recovery timeout passes (0
+ * when half-open and the trial slots are taken). `permit_out` is not
+ * written then. RESILIENCE_ERR_PERMIT_MISUSE: 65,536 permits of this
+ * breaker are out and none was reported (a leak in the caller); do not run
+ * the call.
  *
  * # Safety
  * `breaker` and `permit_out` are NULL or valid; `retry_after_ns_out` is NULL or valid.
@@ -617,6 +799,11 @@ enum resilience_status_t resilience_circuit_breaker_try_acquire(const struct res
 /**
  * The permitted call succeeded: closes a half-open breaker, resets the count.
  *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_PERMIT_MISUSE for a
+ * permit already reported (by any of the three report functions), issued
+ * by another breaker, or never issued: nothing changes then. A permit out
+ * when the breaker was reset is stale: see resilience_circuit_breaker_reset().
+ *
  * # Safety
  * `breaker` is NULL or valid.
  */
@@ -624,7 +811,12 @@ enum resilience_status_t resilience_circuit_breaker_record_success(const struct 
 
 /**
  * The permitted call failed with a counted failure: counts it (opening the
- * breaker at the threshold); a failed half-open trial re-opens it.
+ * breaker at the threshold); a failed half-open trial re-opens it. A
+ * closed-state permit that comes back after the breaker opened changes
+ * nothing.
+ *
+ * Errors: as resilience_circuit_breaker_record_success(); a permit reported
+ * twice counts once.
  *
  * # Safety
  * `breaker` is NULL or valid.
@@ -634,6 +826,9 @@ enum resilience_status_t resilience_circuit_breaker_record_failure(const struct 
 /**
  * The permitted call ended with a failure that does not count, or did not
  * run: frees a half-open trial slot, changes nothing else.
+ *
+ * Errors: as resilience_circuit_breaker_record_success(); a trial permit
+ * released twice frees one trial slot, never two.
  *
  * # Safety
  * `breaker` is NULL or valid.
@@ -658,8 +853,13 @@ enum resilience_status_t resilience_circuit_breaker_state(const struct resilienc
 enum resilience_status_t resilience_circuit_breaker_failure_count(const struct resilience_circuit_breaker_t *breaker, uint32_t *count_out);
 
 /**
- * Back to closed with no failures; permits still out become stale (giving
- * them back is harmless).
+ * Back to closed with no failures, and no trials in flight. Permits out at
+ * this moment (closed-state permits and half-open trials alike) become
+ * stale: reporting one later with _record_success(), _record_failure() or
+ * _release() returns RESILIENCE_OK and changes nothing: it counts no
+ * failure, neither opens nor closes the breaker, and frees no trial slot of
+ * a later half-open round. Each permit is still reported once: a second
+ * report is RESILIENCE_ERR_PERMIT_MISUSE.
  *
  * # Safety
  * `breaker` is NULL or valid.
@@ -681,7 +881,8 @@ struct resilience_bulkhead_config_t resilience_bulkhead_config_default(void);
  * Validates `config` and creates an empty bulkhead in `*bulkhead_out`.
  *
  * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for
- * max_concurrent < 1.
+ * max_concurrent outside 1..=4294967295, max_queue_size outside
+ * 0..=4294967295 or a negative timeout_ns (see resilience_last_error_kind()).
  *
  * # Safety
  * Pointers are NULL or valid.
@@ -698,8 +899,9 @@ enum resilience_status_t resilience_bulkhead_new(const struct resilience_bulkhea
 void resilience_bulkhead_free(struct resilience_bulkhead_t *bulkhead);
 
 /**
- * Takes a free slot or joins the queue (RESILIENCE_OK, `*admission_out`
- * says which). A full queue is RESILIENCE_ERR_BULKHEAD_FULL and writes nothing.
+ * Takes a free slot or joins the queue (RESILIENCE_OK; `*admission_out`
+ * says which, and carries the slot or the ticket). A full queue is
+ * RESILIENCE_ERR_BULKHEAD_FULL and writes nothing.
  *
  * # Safety
  * Pointers are NULL or valid.
@@ -707,24 +909,44 @@ void resilience_bulkhead_free(struct resilience_bulkhead_t *bulkhead);
 enum resilience_status_t resilience_bulkhead_try_acquire(const struct resilience_bulkhead_t *bulkhead, struct resilience_bulkhead_admission_t *admission_out);
 
 /**
- * Gives a slot back. If a waiter is queued the slot passes straight to it:
+ * Gives `slot` back. If a waiter is queued the slot passes straight to it:
  * `handoff_out->granted` is true and `ticket` names the waiter to wake.
+ *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_PERMIT_MISUSE for a
+ * slot that is not held (released already, never issued, or issued by
+ * another bulkhead): nothing changes then, so a slot released twice never
+ * lets an extra caller in.
  *
  * # Safety
  * Pointers are NULL or valid.
  */
-enum resilience_status_t resilience_bulkhead_release(const struct resilience_bulkhead_t *bulkhead, struct resilience_bulkhead_handoff_t *handoff_out);
+enum resilience_status_t resilience_bulkhead_release(const struct resilience_bulkhead_t *bulkhead, struct resilience_bulkhead_slot_t slot, struct resilience_bulkhead_handoff_t *handoff_out);
 
 /**
  * A queued waiter gives up (its timeout passed). RESILIENCE_CANCEL_WITHDRAWN:
  * it left the queue. RESILIENCE_CANCEL_ALREADY_GRANTED: a release gave it
- * the slot first; it must now use or release that slot. An unknown ticket
- * also reads ALREADY_GRANTED (it is not in the queue).
+ * a slot first (`cancellation_out->slot`); it must now use or release it.
+ *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_PERMIT_MISUSE for a
+ * ticket that is neither queued nor holding a slot (cancelled already,
+ * released already, never issued, or issued by another bulkhead): nothing
+ * changes then.
  *
  * # Safety
  * Pointers are NULL or valid.
  */
-enum resilience_status_t resilience_bulkhead_cancel(const struct resilience_bulkhead_t *bulkhead, uint64_t ticket, resilience_cancel_outcome_t *outcome_out);
+enum resilience_status_t resilience_bulkhead_cancel(const struct resilience_bulkhead_t *bulkhead, struct resilience_bulkhead_ticket_t ticket, struct resilience_bulkhead_cancellation_t *cancellation_out);
+
+/**
+ * The slot a waiter holds once a release granted its ticket (the same
+ * handle: core turns a granted ticket into its slot). Pure: it does not
+ * check that the grant happened; resilience_bulkhead_release() does, when
+ * the slot comes back.
+ *
+ * # Safety
+ * `slot_out` is NULL or valid.
+ */
+enum resilience_status_t resilience_bulkhead_ticket_slot(struct resilience_bulkhead_ticket_t ticket, struct resilience_bulkhead_slot_t *slot_out);
 
 /**
  * Current occupancy.
@@ -769,6 +991,21 @@ void resilience_fallback_free(struct resilience_fallback_t *fallback);
 enum resilience_status_t resilience_fallback_on_primary_error(struct resilience_fallback_t *fallback, bool expected, struct resilience_fallback_step_t *step_out);
 
 /**
+ * As resilience_fallback_on_primary_error(), when your expected-error
+ * filter answered `outcome` (a RESILIENCE_PREDICATE_* value). A filter that
+ * failed (RESILIENCE_PREDICATE_FAILED) means "not expected": no fallback
+ * runs and the primary's own failure surfaces.
+ *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_ARGUMENT for
+ * an `outcome` that is no RESILIENCE_PREDICATE_* value (the chain is
+ * unchanged).
+ *
+ * # Safety
+ * Pointers are NULL or valid.
+ */
+enum resilience_status_t resilience_fallback_on_primary_error_classified(struct resilience_fallback_t *fallback, resilience_predicate_outcome_t outcome, struct resilience_fallback_step_t *step_out);
+
+/**
  * The fallback named by the last step failed: the next one, or raise its
  * failure (the last fallback's failure is the one that surfaces).
  *
@@ -793,9 +1030,11 @@ enum resilience_status_t resilience_parse_retry_after(const char *header, uint64
 
 /**
  * Converts seconds given as a double (e.g. from a configuration file) into
- * the nanoseconds every config field takes. NaN, negative, infinite and
- * too-large values are RESILIENCE_ERR_INVALID_CONFIG
- * ("invalid duration: must be a finite number >= 0, got NaN").
+ * the int64_t nanoseconds every configuration field takes, by the same
+ * rule the fields follow. NaN (kind NOT_A_NUMBER), negative (TOO_SMALL),
+ * infinite and longer-than-int64_t (TOO_LARGE, about 292 years) values are
+ * RESILIENCE_ERR_INVALID_CONFIG, e.g. "invalid secs: must be a duration of
+ * at most 18446744073.709551615s, got NaN" (the parameter reads "secs").
  *
  * # Safety
  * `ns_out` is NULL or valid.
@@ -803,7 +1042,8 @@ enum resilience_status_t resilience_parse_retry_after(const char *header, uint64
 enum resilience_status_t resilience_duration_from_secs(double secs, int64_t *ns_out);
 
 /**
- * As resilience_duration_from_secs(), for milliseconds.
+ * As resilience_duration_from_secs(), for milliseconds (the parameter
+ * reads "millis").
  *
  * # Safety
  * `ns_out` is NULL or valid.
@@ -816,6 +1056,12 @@ enum resilience_status_t resilience_duration_from_millis(double millis, int64_t 
  * `sleep_ns` is NULL; `time` is only borrowed, its finalizer is not called).
  * `on_retry` (may be NULL) is called before each sleep. Both callbacks get
  * `user_data`.
+ *
+ * The retry filter is the sign of the returned code, asked lazily by the
+ * library's rule: once per failed attempt but the last, whose failure is
+ * never classified (it gives up with RESILIENCE_GIVE_UP_EXHAUSTED, even
+ * for a negative code). Event loops that classify with a filter of their
+ * own use the step API (resilience_retry_state_needs_classification()).
  *
  * Returns RESILIENCE_OK when an attempt succeeded, and
  * RESILIENCE_ERR_OPERATION_FAILED when the policy gave up (attempts
@@ -838,8 +1084,11 @@ struct resilience_retry_config_t resilience_retry_config_default(void);
  *
  * Errors: RESILIENCE_ERR_NULL_ARGUMENT (also for a NULL status-code array
  * with a non-zero length); RESILIENCE_ERR_INVALID_CONFIG for max_attempts
- * outside 1..=4294967295, a negative delay, max_delay_ns < base_delay_ns,
- * an unknown backoff or jitter value. Free the policy with
+ * outside 1..=4294967295 (kind TOO_SMALL / TOO_LARGE), a negative delay
+ * (TOO_SMALL), max_delay_ns < base_delay_ns (BELOW_OTHER), a status code
+ * outside 100..=599 (TOO_SMALL / TOO_LARGE), a backoff or jitter value that
+ * is no RESILIENCE_BACKOFF_* / RESILIENCE_JITTER_* constant (UNKNOWN_NAME);
+ * see resilience_last_error_kind(). Free the policy with
  * resilience_retry_policy_free().
  *
  * # Safety
@@ -920,8 +1169,11 @@ void resilience_retry_state_free(struct resilience_retry_state_t *state);
  * The current attempt failed; `retryable` says whether its failure may be
  * retried. Writes "retry after delay_ns" or "give up" to `*decision_out`.
  * The attempt-count check comes first: the last attempt always gives up
- * with RESILIENCE_GIVE_UP_EXHAUSTED. A give-up ends the sequence: free the
- * state (or start a new one) rather than feeding it more outcomes.
+ * with RESILIENCE_GIVE_UP_EXHAUSTED, whatever `retryable` says (its
+ * failure is never classified: see
+ * resilience_retry_state_needs_classification()). A give-up ends the
+ * sequence: free the state (or start a new one) rather than feeding it
+ * more outcomes.
  *
  * # Safety
  * Pointers are NULL or valid; `state` is not used by another thread meanwhile.
@@ -937,6 +1189,37 @@ enum resilience_status_t resilience_retry_state_on_failure(struct resilience_ret
  * As resilience_retry_state_on_failure().
  */
 enum resilience_status_t resilience_retry_state_on_failure_with_hint(struct resilience_retry_state_t *state, bool retryable, uint64_t retry_after_ns, struct resilience_retry_decision_t *decision_out);
+
+/**
+ * Whether the failure of the attempt in progress must be classified:
+ * true while an attempt is left, false for the last attempt, whose failure
+ * is never classified (the attempt count decides first: the sequence gives
+ * up as RESILIENCE_GIVE_UP_EXHAUSTED). Ask this before running an
+ * expensive or fallible filter, so it runs once per failed attempt but the
+ * last, as it does inside resilience_retry_execute().
+ *
+ * # Safety
+ * Pointers are NULL or valid.
+ */
+enum resilience_status_t resilience_retry_state_needs_classification(const struct resilience_retry_state_t *state, bool *needs_out);
+
+/**
+ * The current attempt failed and your filter answered `outcome` (a
+ * RESILIENCE_PREDICATE_* value; RESILIENCE_PREDICATE_FAILED when the filter
+ * itself failed, which the library treats as "not retryable"). As
+ * resilience_retry_state_on_failure(), with a server's Retry-After wait
+ * when `retry_after_ns` is not NULL (read, not written). When
+ * resilience_retry_state_needs_classification() wrote false, `outcome` is
+ * not used (pass RESILIENCE_PREDICATE_NO without asking your filter).
+ *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT (`state`, `decision_out`);
+ * RESILIENCE_ERR_INVALID_ARGUMENT for an `outcome` that is no
+ * RESILIENCE_PREDICATE_* value (the state is unchanged).
+ *
+ * # Safety
+ * Pointers are NULL or valid; `state` is not used by another thread meanwhile.
+ */
+enum resilience_status_t resilience_retry_state_on_failure_classified(struct resilience_retry_state_t *state, resilience_predicate_outcome_t outcome, const uint64_t *retry_after_ns, struct resilience_retry_decision_t *decision_out);
 
 /**
  * The attempt in progress (1-based).
@@ -965,7 +1248,9 @@ const char *resilience_status_message(int status);
 /**
  * The message of the last failed call on the calling thread (never NULL;
  * "" if no call has failed yet), e.g.
- * "invalid max_attempts: must be >= 1, got 0". Successful calls leave it
+ * "invalid max_attempts: must be an integer in 1..=4294967295, got 0" or
+ * "invalid recovery_timeout_ns: must be an integer number of nanoseconds
+ * in 0..=18446744073709551615, got -1". Successful calls leave it
  * unchanged, as do the decisions RESILIENCE_ERR_CIRCUIT_OPEN and
  * RESILIENCE_ERR_BULKHEAD_FULL.
  *
@@ -975,9 +1260,46 @@ const char *resilience_status_message(int status);
 const char *resilience_last_error_message(void);
 
 /**
+ * When the last failed call on this thread returned
+ * RESILIENCE_ERR_INVALID_CONFIG: the rule the value broke (a
+ * RESILIENCE_CONFIG_ERROR_* value other than NONE), so callers can branch
+ * on it without reading the message. After any other failure (or none):
+ * RESILIENCE_CONFIG_ERROR_NONE. Successes and the decisions
+ * RESILIENCE_ERR_CIRCUIT_OPEN / RESILIENCE_ERR_BULKHEAD_FULL leave it
+ * unchanged, as they leave the message.
+ */
+resilience_config_error_kind_t resilience_last_error_kind(void);
+
+/**
+ * When the last failed call on this thread returned
+ * RESILIENCE_ERR_INVALID_CONFIG: the parameter it names, spelled as the
+ * configuration struct's field ("max_attempts", "recovery_timeout_ns",
+ * "retryable_status_codes"; "secs" / "millis" for
+ * resilience_duration_from_secs() / _from_millis()). After any other
+ * failure (or none): "". Never NULL; valid, like the message, until the
+ * next failing call on this thread. Do not free it.
+ */
+const char *resilience_last_error_parameter(void);
+
+/**
+ * The name of a configuration-error kind as the conformance vectors spell
+ * it ("too_small", "too_large", "unknown_name", ...; "none" for
+ * RESILIENCE_CONFIG_ERROR_NONE), or "unknown" for any other value. A
+ * static string; do not free it.
+ */
+const char *resilience_config_error_kind_name(resilience_config_error_kind_t kind);
+
+/**
  * The system time source: all callbacks NULL, no user data.
  */
 struct resilience_time_source_t resilience_time_source_system(void);
+
+/**
+ * The library's version as "MAJOR.MINOR.PATCH" (e.g. "0.1.0"), for
+ * logs and for checking at run time that the library matches the header's
+ * RESILIENCE_VERSION_* macros. A static string; do not free it.
+ */
+const char *resilience_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,12 +1,13 @@
 //! The circuit breaker handle: permits for callers that drive their own I/O.
 
 use resilience_core::{
-    count_from_i64, duration_from_nanos_i64, BreakerConfig, CircuitBreaker, PermitToken, Rejected,
-    DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
+    BreakerConfig, CircuitBreaker, PermitMisuse, PermitToken, RejectReason, Rejected, DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
 };
 
 use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
-use crate::status::resilience_status_t;
+use crate::config::{count, duration_ns};
+use crate::status::{resilience_status_t, Failure};
 use crate::time_source::{resilience_time_source_t, OwnedClock};
 use crate::transition::{
     resilience_circuit_state_t, resilience_transition_listener_t, state_to_c, OwnedListener, RESILIENCE_CIRCUIT_CLOSED,
@@ -47,13 +48,16 @@ pub extern "C" fn resilience_circuit_breaker_config_default() -> resilience_circ
 }
 
 /// The right to run one call through a breaker: give it back exactly once,
-/// to resilience_circuit_breaker_record_success(), _record_failure() or
-/// _release(). A plain value: copy it freely, no freeing needed.
+/// to the breaker that issued it, with resilience_circuit_breaker_record_success(),
+/// _record_failure() or _release(). A plain value: copy it freely, no
+/// freeing needed. Every permit is unique and checked when it comes back: a
+/// second report, a permit of another breaker or a made-up value is refused
+/// with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct resilience_permit_t {
-    /// Opaque; pass it back unchanged.
+    /// Opaque (the breaker's 64-bit token); pass it back unchanged.
     pub token: u64,
 }
 
@@ -85,8 +89,10 @@ pub struct resilience_circuit_breaker_t {
 /// Validates `config` and creates a closed breaker in `*breaker_out`.
 ///
 /// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a
-/// zero failure_threshold or half_open_max_calls. On error the caller keeps
-/// ownership of `config->clock.user_data` and `config->listener.user_data`.
+/// failure_threshold or half_open_max_calls outside 1..=4294967295, or a
+/// negative recovery_timeout_ns (see resilience_last_error_kind()). On error
+/// the caller keeps ownership of `config->clock.user_data` and
+/// `config->listener.user_data`.
 ///
 /// # Safety
 /// Pointers are NULL or valid; the clock callbacks are thread-safe if the
@@ -101,9 +107,9 @@ pub unsafe extern "C" fn resilience_circuit_breaker_new(
         let c = unsafe { borrow(config, "config") }?;
         let out = check_out(breaker_out, "breaker_out")?;
         let validated = BreakerConfig::builder()
-            .failure_threshold(count_from_i64("failure_threshold", c.failure_threshold, 1)?)
-            .recovery_timeout(duration_from_nanos_i64("recovery_timeout", c.recovery_timeout_ns)?)
-            .half_open_max_calls(count_from_i64("half_open_max_calls", c.half_open_max_calls, 1)?)
+            .failure_threshold(count("failure_threshold", c.failure_threshold, 1)?)
+            .recovery_timeout(duration_ns("recovery_timeout", c.recovery_timeout_ns)?)
+            .half_open_max_calls(count("half_open_max_calls", c.half_open_max_calls, 1)?)
             .build()?;
         // Only now, with nothing left to fail, does the clock change hands.
         let mut breaker = CircuitBreaker::new(validated, OwnedClock::new(c.clock));
@@ -131,10 +137,13 @@ pub unsafe extern "C" fn resilience_circuit_breaker_free(breaker: *mut resilienc
 }
 
 /// Asks to run one call. RESILIENCE_OK writes `*permit_out`: run the call,
-/// then report its outcome with the permit. RESILIENCE_ERR_CIRCUIT_OPEN: do
-/// not run it; if `retry_after_ns_out` is not NULL it receives the time
-/// left until the recovery timeout passes (0 when half-open and the trial
-/// slots are taken). `permit_out` is not written then.
+/// then report its outcome with the permit, exactly once.
+/// RESILIENCE_ERR_CIRCUIT_OPEN: do not run it; if `retry_after_ns_out` is
+/// not NULL it receives the time left until the recovery timeout passes (0
+/// when half-open and the trial slots are taken). `permit_out` is not
+/// written then. RESILIENCE_ERR_PERMIT_MISUSE: 65,536 permits of this
+/// breaker are out and none was reported (a leak in the caller); do not run
+/// the call.
 ///
 /// # Safety
 /// `breaker` and `permit_out` are NULL or valid; `retry_after_ns_out` is NULL or valid.
@@ -152,7 +161,7 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire(
             // SAFETY: checked out-param.
             Ok(token) => unsafe { out.write(resilience_permit_t { token: token.to_raw() }) },
             // SAFETY: the caller's promise about `retry_after_ns_out`.
-            Err(rejected) => Ok(unsafe { report_rejection(rejected, retry_after_ns_out) }),
+            Err(rejected) => unsafe { report_rejection(rejected, retry_after_ns_out) },
         }
     })
 }
@@ -164,7 +173,12 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire(
 /// `retry_after_ns_out` is NULL or valid for a write.
 #[cold]
 #[inline(never)]
-unsafe fn report_rejection(rejected: Rejected, retry_after_ns_out: *mut u64) -> resilience_status_t {
+unsafe fn report_rejection(rejected: Rejected, retry_after_ns_out: *mut u64) -> Result<resilience_status_t, Failure> {
+    if rejected.reason == RejectReason::PermitsExhausted {
+        return Err(Failure::misuse(format_args!(
+            "{rejected}: report the permits you hold before asking for more"
+        )));
+    }
     // The out-parameter is optional: NULL is not an error here, so test it
     // directly (building a "NULL argument" message would cost an allocation
     // on every rejection).
@@ -172,24 +186,33 @@ unsafe fn report_rejection(rejected: Rejected, retry_after_ns_out: *mut u64) -> 
         // SAFETY: non-NULL, valid by the caller's promise.
         unsafe { retry_after_ns_out.write(nanos(rejected.retry_after)) };
     }
-    resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN
+    Ok(resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN)
 }
 
-fn with_permit(
+/// Reports a permit; core's ledger refuses a permit it cannot accept.
+#[inline(always)]
+fn with_permit<T>(
     breaker: *const resilience_circuit_breaker_t,
     permit: resilience_permit_t,
-    report: impl FnOnce(&CircuitBreaker<OwnedClock>, PermitToken),
+    report: impl FnOnce(&CircuitBreaker<OwnedClock>, PermitToken) -> Result<T, PermitMisuse>,
 ) -> resilience_status_t {
     ffi_call(|| {
         // SAFETY: the exported callers forward their caller's promise.
         let b = unsafe { borrow(breaker, "breaker") }?;
-        // Any value is safe: a forged or stale permit is at worst ignored.
-        report(&b.breaker, PermitToken::from_raw(permit.token));
-        Ok(resilience_status_t::RESILIENCE_OK)
+        // Any value is safe to pass: core refuses one it did not issue.
+        match report(&b.breaker, PermitToken::from_raw(permit.token)) {
+            Ok(_) => Ok(resilience_status_t::RESILIENCE_OK),
+            Err(misuse) => Err(Failure::misuse(misuse)),
+        }
     })
 }
 
 /// The permitted call succeeded: closes a half-open breaker, resets the count.
+///
+/// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_PERMIT_MISUSE for a
+/// permit already reported (by any of the three report functions), issued
+/// by another breaker, or never issued: nothing changes then. A permit out
+/// when the breaker was reset is stale: see resilience_circuit_breaker_reset().
 ///
 /// # Safety
 /// `breaker` is NULL or valid.
@@ -198,13 +221,16 @@ pub unsafe extern "C" fn resilience_circuit_breaker_record_success(
     breaker: *const resilience_circuit_breaker_t,
     permit: resilience_permit_t,
 ) -> resilience_status_t {
-    with_permit(breaker, permit, |b, t| {
-        b.record_success(t);
-    })
+    with_permit(breaker, permit, |b, t| b.record_success(t))
 }
 
 /// The permitted call failed with a counted failure: counts it (opening the
-/// breaker at the threshold); a failed half-open trial re-opens it.
+/// breaker at the threshold); a failed half-open trial re-opens it. A
+/// closed-state permit that comes back after the breaker opened changes
+/// nothing.
+///
+/// Errors: as resilience_circuit_breaker_record_success(); a permit reported
+/// twice counts once.
 ///
 /// # Safety
 /// `breaker` is NULL or valid.
@@ -213,13 +239,14 @@ pub unsafe extern "C" fn resilience_circuit_breaker_record_failure(
     breaker: *const resilience_circuit_breaker_t,
     permit: resilience_permit_t,
 ) -> resilience_status_t {
-    with_permit(breaker, permit, |b, t| {
-        b.record_failure(t);
-    })
+    with_permit(breaker, permit, |b, t| b.record_failure(t))
 }
 
 /// The permitted call ended with a failure that does not count, or did not
 /// run: frees a half-open trial slot, changes nothing else.
+///
+/// Errors: as resilience_circuit_breaker_record_success(); a trial permit
+/// released twice frees one trial slot, never two.
 ///
 /// # Safety
 /// `breaker` is NULL or valid.
@@ -268,8 +295,13 @@ pub unsafe extern "C" fn resilience_circuit_breaker_failure_count(
     })
 }
 
-/// Back to closed with no failures; permits still out become stale (giving
-/// them back is harmless).
+/// Back to closed with no failures, and no trials in flight. Permits out at
+/// this moment (closed-state permits and half-open trials alike) become
+/// stale: reporting one later with _record_success(), _record_failure() or
+/// _release() returns RESILIENCE_OK and changes nothing: it counts no
+/// failure, neither opens nor closes the breaker, and frees no trial slot of
+/// a later half-open round. Each permit is still reported once: a second
+/// report is RESILIENCE_ERR_PERMIT_MISUSE.
 ///
 /// # Safety
 /// `breaker` is NULL or valid.

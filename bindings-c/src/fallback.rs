@@ -4,6 +4,7 @@
 use resilience_core::{FallbackState, FallbackStep};
 
 use crate::boundary::{borrow_mut, check_out, ffi_call, free_handle, hand_out};
+use crate::predicate::{outcome_from_c, resilience_predicate_outcome_t};
 use crate::status::resilience_status_t;
 
 /// What to do next: one of the `RESILIENCE_FALLBACK_*` values.
@@ -32,7 +33,8 @@ impl From<FallbackStep> for resilience_fallback_step_t {
                 action: RESILIENCE_FALLBACK_CALL,
                 index,
             },
-            FallbackStep::Raise => Self {
+            // `Raise`, and any step a later core may add: surface the failure.
+            _ => Self {
                 action: RESILIENCE_FALLBACK_RAISE,
                 index: 0,
             },
@@ -100,6 +102,34 @@ pub unsafe extern "C" fn resilience_fallback_on_primary_error(
         // SAFETY: the caller's promise.
         let f = unsafe { borrow_mut(fallback, "fallback") }?;
         let out = check_out(step_out, "step_out")?;
+        let step = f.state.on_primary_error(expected);
+        // SAFETY: checked out-param.
+        unsafe { out.write(step.into()) }
+    })
+}
+
+/// As resilience_fallback_on_primary_error(), when your expected-error
+/// filter answered `outcome` (a RESILIENCE_PREDICATE_* value). A filter that
+/// failed (RESILIENCE_PREDICATE_FAILED) means "not expected": no fallback
+/// runs and the primary's own failure surfaces.
+///
+/// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_ARGUMENT for
+/// an `outcome` that is no RESILIENCE_PREDICATE_* value (the chain is
+/// unchanged).
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_fallback_on_primary_error_classified(
+    fallback: *mut resilience_fallback_t,
+    outcome: resilience_predicate_outcome_t,
+    step_out: *mut resilience_fallback_step_t,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let f = unsafe { borrow_mut(fallback, "fallback") }?;
+        let out = check_out(step_out, "step_out")?;
+        let expected = outcome_from_c(outcome)?.falls_back();
         let step = f.state.on_primary_error(expected);
         // SAFETY: checked out-param.
         unsafe { out.write(step.into()) }

@@ -13,7 +13,12 @@
 //! - every pointer is null-checked; every body runs inside
 //!   [`boundary::ffi_call`], so a panic becomes `RESILIENCE_ERR_PANIC`;
 //! - a failure's explanation is kept per thread for
-//!   [`resilience_last_error_message`];
+//!   [`resilience_last_error_message`] (and, for a configuration error, its
+//!   kind and parameter for [`resilience_last_error_kind`] and
+//!   [`resilience_last_error_parameter`]);
+//! - every configuration value goes through `resilience_core::rules` (C's
+//!   `int64_t` fields as `Value::Int`, durations in nanoseconds), so the
+//!   binding checks no range and writes no default of its own;
 //! - callbacks take a `void *user_data` and, where an object keeps them, an
 //!   optional finalizer (after wasmtime's C API).
 #![deny(missing_docs)]
@@ -22,7 +27,9 @@
 mod boundary;
 mod breaker;
 mod bulkhead;
+mod config;
 mod fallback;
+mod predicate;
 mod retry_after;
 mod retry_execute;
 mod retry_policy;
@@ -30,14 +37,23 @@ mod retry_state;
 mod status;
 mod time_source;
 mod transition;
+mod version;
 
 pub use breaker::*;
 pub use bulkhead::*;
 pub use fallback::*;
+pub use predicate::*;
 pub use retry_after::*;
 pub use retry_execute::*;
 pub use retry_policy::*;
 pub use retry_state::*;
-pub use status::{resilience_last_error_message, resilience_status_message, resilience_status_t};
+pub use status::{
+    resilience_config_error_kind_name, resilience_config_error_kind_t, resilience_last_error_kind,
+    resilience_last_error_message, resilience_last_error_parameter, resilience_status_message, resilience_status_t,
+    RESILIENCE_CONFIG_ERROR_BELOW_OTHER, RESILIENCE_CONFIG_ERROR_NONE, RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER,
+    RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER, RESILIENCE_CONFIG_ERROR_OTHER, RESILIENCE_CONFIG_ERROR_TOO_LARGE,
+    RESILIENCE_CONFIG_ERROR_TOO_SMALL, RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME, RESILIENCE_CONFIG_ERROR_WRONG_TYPE,
+};
 pub use time_source::*;
 pub use transition::*;
+pub use version::*;

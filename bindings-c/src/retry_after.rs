@@ -4,9 +4,10 @@
 use std::ffi::{c_char, CStr};
 use std::time::Duration;
 
-use resilience_core::{duration_from_millis, duration_from_secs, parse_retry_after, ConfigError};
+use resilience_core::rules::{self, Unit};
+use resilience_core::{parse_retry_after, Allowed, ConfigError, ConfigErrorKind, Idiom, Value};
 
-use crate::boundary::{check_out, ffi_call, nanos, signed_nanos};
+use crate::boundary::{check_out, ffi_call, nanos};
 use crate::status::{resilience_status_t, Failure};
 
 /// The wait (ns) an HTTP `Retry-After` header value asks for: delta-seconds
@@ -45,18 +46,29 @@ pub unsafe extern "C" fn resilience_parse_retry_after(
     })
 }
 
-fn to_signed_ns(d: Result<Duration, ConfigError>, value: f64) -> Result<i64, Failure> {
-    let d = d?;
-    if d.as_nanos() > i64::MAX as u128 {
-        return Err(ConfigError::new("duration", "at most 9223372036854775807 ns (about 292 years)", value).into());
-    }
-    Ok(signed_nanos(d))
+/// A float number of `unit`s through core's `duration` rule, into the
+/// `int64_t` nanoseconds of a configuration field. Messages use the Rust
+/// idiom (`1.5s`), whose wording states no unit for the rejected value:
+/// it is in the caller's unit (`secs` or `millis`), not in nanoseconds.
+fn float_to_ns(parameter: &'static str, value: f64, unit: Unit) -> Result<i64, Failure> {
+    let d = rules::duration(parameter, Value::Float(value), unit).map_err(|e| Failure::config(&e, Idiom::Rust))?;
+    // Core's bound is 2^64-1 ns; an `int64_t` field holds half of that.
+    // Not a rule: the width of the C type this function writes.
+    i64::try_from(d.as_nanos()).map_err(|_| {
+        let bound = Allowed::Duration {
+            max: Duration::from_nanos(i64::MAX.unsigned_abs()),
+        };
+        let e = ConfigError::new(ConfigErrorKind::TooLarge, parameter, bound, Value::Float(value));
+        Failure::config(&e, Idiom::Rust)
+    })
 }
 
 /// Converts seconds given as a double (e.g. from a configuration file) into
-/// the nanoseconds every config field takes. NaN, negative, infinite and
-/// too-large values are RESILIENCE_ERR_INVALID_CONFIG
-/// ("invalid duration: must be a finite number >= 0, got NaN").
+/// the int64_t nanoseconds every configuration field takes, by the same
+/// rule the fields follow. NaN (kind NOT_A_NUMBER), negative (TOO_SMALL),
+/// infinite and longer-than-int64_t (TOO_LARGE, about 292 years) values are
+/// RESILIENCE_ERR_INVALID_CONFIG, e.g. "invalid secs: must be a duration of
+/// at most 18446744073.709551615s, got NaN" (the parameter reads "secs").
 ///
 /// # Safety
 /// `ns_out` is NULL or valid.
@@ -64,13 +76,14 @@ fn to_signed_ns(d: Result<Duration, ConfigError>, value: f64) -> Result<i64, Fai
 pub unsafe extern "C" fn resilience_duration_from_secs(secs: f64, ns_out: *mut i64) -> resilience_status_t {
     ffi_call(|| {
         let out = check_out(ns_out, "ns_out")?;
-        let ns = to_signed_ns(duration_from_secs("duration", secs), secs)?;
+        let ns = float_to_ns("secs", secs, Unit::Seconds)?;
         // SAFETY: checked out-param.
         unsafe { out.write(ns) }
     })
 }
 
-/// As resilience_duration_from_secs(), for milliseconds.
+/// As resilience_duration_from_secs(), for milliseconds (the parameter
+/// reads "millis").
 ///
 /// # Safety
 /// `ns_out` is NULL or valid.
@@ -78,7 +91,7 @@ pub unsafe extern "C" fn resilience_duration_from_secs(secs: f64, ns_out: *mut i
 pub unsafe extern "C" fn resilience_duration_from_millis(millis: f64, ns_out: *mut i64) -> resilience_status_t {
     ffi_call(|| {
         let out = check_out(ns_out, "ns_out")?;
-        let ns = to_signed_ns(duration_from_millis("duration", millis), millis)?;
+        let ns = float_to_ns("millis", millis, Unit::Milliseconds)?;
         // SAFETY: checked out-param.
         unsafe { out.write(ns) }
     })

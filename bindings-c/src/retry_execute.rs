@@ -17,14 +17,19 @@ pub const RESILIENCE_OP_SUCCESS: c_int = 0;
 /// in resilience_retry_outcome_t.last_code).
 pub const RESILIENCE_OP_RETRYABLE: c_int = 1;
 /// The canonical "fatal failure" return value. Any value < 0 is a fatal
-/// failure: the executor gives up at once without retrying.
+/// failure: the executor gives up at once without retrying. Return a
+/// negative code too when you cannot tell whether a failure is retryable
+/// (your own classification failed): the library's rule for a failing retry
+/// filter is "not retryable", so the failure surfaces at once, unchanged.
 // Spelled `0 - 1` so cbindgen emits `(0 - 1)`: a bare `-1` macro breaks
 // `x-RESILIENCE_OP_FATAL` (it becomes `x--1`).
 pub const RESILIENCE_OP_FATAL: c_int = 0 - 1;
 
 /// The operation run by resilience_retry_execute(): `attempt` is 1-based.
 /// Return RESILIENCE_OP_SUCCESS (0), a positive code for a retryable
-/// failure, or a negative code for a fatal one.
+/// failure, or a negative code for a fatal one. The code is the failure's
+/// classification; on the last attempt it is not consulted (the attempt
+/// count decides first: any failure there gives up as exhausted).
 #[allow(non_camel_case_types)]
 pub type resilience_operation_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, attempt: u32) -> c_int>;
 
@@ -54,6 +59,12 @@ pub struct resilience_retry_outcome_t {
 /// `sleep_ns` is NULL; `time` is only borrowed, its finalizer is not called).
 /// `on_retry` (may be NULL) is called before each sleep. Both callbacks get
 /// `user_data`.
+///
+/// The retry filter is the sign of the returned code, asked lazily by the
+/// library's rule: once per failed attempt but the last, whose failure is
+/// never classified (it gives up with RESILIENCE_GIVE_UP_EXHAUSTED, even
+/// for a negative code). Event loops that classify with a filter of their
+/// own use the step API (resilience_retry_state_needs_classification()).
 ///
 /// Returns RESILIENCE_OK when an attempt succeeded, and
 /// RESILIENCE_ERR_OPERATION_FAILED when the policy gave up (attempts

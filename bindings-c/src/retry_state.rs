@@ -9,6 +9,7 @@ use std::time::Duration;
 use resilience_core::{GiveUpReason, RetryDecision, RetryPolicy, RetryState};
 
 use crate::boundary::{borrow, borrow_mut, check_out, ffi_call, free_handle, hand_out, nanos};
+use crate::predicate::{outcome_from_c, resilience_predicate_outcome_t};
 use crate::retry_policy::resilience_retry_policy_t;
 use crate::status::resilience_status_t;
 
@@ -27,13 +28,16 @@ pub type resilience_give_up_reason_t = u32;
 pub const RESILIENCE_GIVE_UP_NONE: resilience_give_up_reason_t = 0;
 /// The failed attempt was the last one max_attempts allows.
 pub const RESILIENCE_GIVE_UP_EXHAUSTED: resilience_give_up_reason_t = 1;
-/// The failure was not retryable.
+/// The failure was not retryable (or the filter classifying it failed).
 pub const RESILIENCE_GIVE_UP_NOT_RETRYABLE: resilience_give_up_reason_t = 2;
+/// A reason this version of the header has no name for yet.
+pub const RESILIENCE_GIVE_UP_OTHER: resilience_give_up_reason_t = 255;
 
 pub(crate) fn reason_to_c(reason: GiveUpReason) -> resilience_give_up_reason_t {
     match reason {
         GiveUpReason::Exhausted => RESILIENCE_GIVE_UP_EXHAUSTED,
         GiveUpReason::NotRetryable => RESILIENCE_GIVE_UP_NOT_RETRYABLE,
+        _ => RESILIENCE_GIVE_UP_OTHER,
     }
 }
 
@@ -66,6 +70,13 @@ impl From<RetryDecision> for resilience_retry_decision_t {
                 attempt: attempts,
                 delay_ns: 0,
                 reason: reason_to_c(reason),
+            },
+            // A decision a later core may add: stop rather than guess a wait.
+            _ => Self {
+                action: RESILIENCE_RETRY_ACTION_GIVE_UP,
+                attempt: 0,
+                delay_ns: 0,
+                reason: RESILIENCE_GIVE_UP_OTHER,
             },
         }
     }
@@ -135,8 +146,11 @@ fn step(
 /// The current attempt failed; `retryable` says whether its failure may be
 /// retried. Writes "retry after delay_ns" or "give up" to `*decision_out`.
 /// The attempt-count check comes first: the last attempt always gives up
-/// with RESILIENCE_GIVE_UP_EXHAUSTED. A give-up ends the sequence: free the
-/// state (or start a new one) rather than feeding it more outcomes.
+/// with RESILIENCE_GIVE_UP_EXHAUSTED, whatever `retryable` says (its
+/// failure is never classified: see
+/// resilience_retry_state_needs_classification()). A give-up ends the
+/// sequence: free the state (or start a new one) rather than feeding it
+/// more outcomes.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `state` is not used by another thread meanwhile.
@@ -168,6 +182,63 @@ pub unsafe extern "C" fn resilience_retry_state_on_failure_with_hint(
         Some(Duration::from_nanos(retry_after_ns)),
         decision_out,
     )
+}
+
+/// Whether the failure of the attempt in progress must be classified:
+/// true while an attempt is left, false for the last attempt, whose failure
+/// is never classified (the attempt count decides first: the sequence gives
+/// up as RESILIENCE_GIVE_UP_EXHAUSTED). Ask this before running an
+/// expensive or fallible filter, so it runs once per failed attempt but the
+/// last, as it does inside resilience_retry_execute().
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_state_needs_classification(
+    state: *const resilience_retry_state_t,
+    needs_out: *mut bool,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let s = unsafe { borrow(state, "state") }?;
+        let out = check_out(needs_out, "needs_out")?;
+        // SAFETY: checked out-param.
+        unsafe { out.write(s.state.needs_classification(&s.policy)) }
+    })
+}
+
+/// The current attempt failed and your filter answered `outcome` (a
+/// RESILIENCE_PREDICATE_* value; RESILIENCE_PREDICATE_FAILED when the filter
+/// itself failed, which the library treats as "not retryable"). As
+/// resilience_retry_state_on_failure(), with a server's Retry-After wait
+/// when `retry_after_ns` is not NULL (read, not written). When
+/// resilience_retry_state_needs_classification() wrote false, `outcome` is
+/// not used (pass RESILIENCE_PREDICATE_NO without asking your filter).
+///
+/// Errors: RESILIENCE_ERR_NULL_ARGUMENT (`state`, `decision_out`);
+/// RESILIENCE_ERR_INVALID_ARGUMENT for an `outcome` that is no
+/// RESILIENCE_PREDICATE_* value (the state is unchanged).
+///
+/// # Safety
+/// Pointers are NULL or valid; `state` is not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_state_on_failure_classified(
+    state: *mut resilience_retry_state_t,
+    outcome: resilience_predicate_outcome_t,
+    retry_after_ns: *const u64,
+    decision_out: *mut resilience_retry_decision_t,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let s = unsafe { borrow_mut(state, "state") }?;
+        let out = check_out(decision_out, "decision_out")?;
+        let outcome = outcome_from_c(outcome)?;
+        // SAFETY: NULL (no hint) or valid for a read, by the caller's promise.
+        let hint = unsafe { retry_after_ns.as_ref() }.map(|ns| Duration::from_nanos(*ns));
+        let decision = s.state.on_failure_classified(&s.policy, || outcome, hint);
+        // SAFETY: checked out-param.
+        unsafe { out.write(decision.into()) }
+    })
 }
 
 /// The attempt in progress (1-based).

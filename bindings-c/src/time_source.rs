@@ -3,7 +3,7 @@
 use std::ffi::c_void;
 use std::time::Duration;
 
-use resilience_core::{Clock, Sleeper, SystemClock, SystemSleeper};
+use resilience_core::{rules, Clock, Sleeper, SystemClock, SystemSleeper};
 
 use crate::boundary::nanos;
 
@@ -27,8 +27,13 @@ use crate::boundary::nanos;
 pub struct resilience_time_source_t {
     /// Passed as the first argument of every callback.
     pub user_data: *mut c_void,
-    /// Monotonic "now" in nanoseconds since an arbitrary fixed origin.
-    pub now_ns: Option<unsafe extern "C" fn(user_data: *mut c_void) -> u64>,
+    /// Monotonic "now" in nanoseconds since an arbitrary fixed origin (e.g.
+    /// `tv_sec * 1000000000 + tv_nsec` of `CLOCK_MONOTONIC`). A reading is
+    /// never an error: a negative one counts as 0. A clock that jumps back
+    /// below the moment a breaker opened restarts that open period from the
+    /// new reading, so a jump delays recovery by at most one
+    /// recovery_timeout_ns, never forever.
+    pub now_ns: Option<unsafe extern "C" fn(user_data: *mut c_void) -> i64>,
     /// Blocks (or, for virtual time, advances the clock) for `ns` nanoseconds.
     pub sleep_ns: Option<unsafe extern "C" fn(user_data: *mut c_void, ns: u64)>,
     /// Called once with `user_data` when the owning object is freed.
@@ -77,7 +82,7 @@ impl Clock for OwnedClock {
     fn now(&self) -> Duration {
         match self.source.now_ns {
             // SAFETY: the caller supplied a valid callback for this user_data.
-            Some(now) => Duration::from_nanos(unsafe { now(self.source.user_data) }),
+            Some(now) => rules::clock_reading_nanos(unsafe { now(self.source.user_data) }),
             None => self.system.now(),
         }
     }

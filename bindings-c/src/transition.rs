@@ -19,6 +19,9 @@ pub(crate) fn state_to_c(s: CircuitState) -> resilience_circuit_state_t {
         CircuitState::Closed => RESILIENCE_CIRCUIT_CLOSED,
         CircuitState::Open => RESILIENCE_CIRCUIT_OPEN,
         CircuitState::HalfOpen => RESILIENCE_CIRCUIT_HALF_OPEN,
+        // A state a later core may add (none today) reads as open: it
+        // rejects calls until the breaker says otherwise.
+        _ => RESILIENCE_CIRCUIT_OPEN,
     }
 }
 

@@ -29,18 +29,21 @@ static uint64_t take(bytes *b, size_t width) {
     } while (0)
 
 static void require_known_status(resilience_status_t s) {
-    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_PANIC && s != RESILIENCE_ERR_PANIC);
-    REQUIRE(resilience_last_error_message() != NULL);
+    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_PERMIT_MISUSE && s != RESILIENCE_ERR_PANIC);
+    REQUIRE(resilience_last_error_message() != NULL && resilience_last_error_parameter() != NULL);
+    /* A configuration error always says which rule and which field. */
+    if (s == RESILIENCE_ERR_INVALID_CONFIG)
+        REQUIRE(resilience_last_error_kind() != RESILIENCE_CONFIG_ERROR_NONE && resilience_last_error_parameter()[0] != '\0');
 }
 
 typedef struct {
-    uint64_t now;
+    int64_t now; /* any reading, negative and huge ones included */
     const uint8_t *script;
     size_t script_len;
 } world;
 
-static uint64_t world_now(void *u) { return ((world *)u)->now; }
-static void world_sleep(void *u, uint64_t ns) { ((world *)u)->now += ns; }
+static int64_t world_now(void *u) { return ((world *)u)->now; }
+static void world_sleep(void *u, uint64_t ns) { ((world *)u)->now = (int64_t)((uint64_t)((world *)u)->now + ns); }
 
 static int scripted(void *u, uint32_t attempt) {
     world *w = u;
@@ -55,7 +58,7 @@ static void fuzz_retry(bytes *b) {
     resilience_retry_outcome_t o;
     resilience_time_source_t t = resilience_time_source_system();
     world w = {0, NULL, 0};
-    uint16_t codes[4] = {500, 502, 503, 504};
+    int64_t codes[4];
     resilience_status_t st;
     int i;
     /* Small attempt counts most of the time, anything sometimes. */
@@ -67,11 +70,16 @@ static void fuzz_retry(bytes *b) {
     cfg.max_delay_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)((uint64_t)cfg.base_delay_ns + take(b, 4));
     cfg.seeded = take(b, 1) & 1;
     cfg.seed = take(b, 8);
+    for (i = 0; i < 4; i++) codes[i] = (take(b, 1) & 1) ? (int64_t)take(b, 8) : 100 + (int64_t)(take(b, 2) % 500);
     if (take(b, 1) & 1) { cfg.retryable_status_codes = codes; cfg.retryable_status_codes_len = take(b, 1) % 5; }
     st = resilience_retry_policy_new(&cfg, &p);
     require_known_status(st);
     if (st != RESILIENCE_OK) { REQUIRE(st == RESILIENCE_ERR_INVALID_CONFIG && p == NULL); return; }
-    REQUIRE(cfg.max_attempts >= 1 && cfg.base_delay_ns >= 0 && cfg.max_delay_ns >= cfg.base_delay_ns);
+    REQUIRE(cfg.max_attempts >= 1 && cfg.max_attempts <= UINT32_MAX && cfg.base_delay_ns >= 0 &&
+            cfg.max_delay_ns >= cfg.base_delay_ns && cfg.backoff <= RESILIENCE_BACKOFF_FIBONACCI &&
+            cfg.jitter <= RESILIENCE_JITTER_DECORRELATED);
+    for (i = 0; cfg.retryable_status_codes && i < (int)cfg.retryable_status_codes_len; i++)
+        REQUIRE(codes[i] >= 100 && codes[i] <= 599);
     for (i = 0; i < 8 && b->n; i++) {
         uint64_t d = 0, raw = 0;
         int64_t attempt = (int64_t)take(b, 8);
@@ -88,14 +96,31 @@ static void fuzz_retry(bytes *b) {
         REQUIRE(resilience_retry_policy_cap_retry_after(p, take(b, 8), &d) == RESILIENCE_OK);
         REQUIRE(d <= (uint64_t)cfg.max_delay_ns);
     }
-    /* The step API over an outcome script. */
+    /* The step API over an outcome script (plain, hinted and classified). */
     REQUIRE(resilience_retry_state_new(p, &s) == RESILIENCE_OK);
     for (i = 0; i < 16 && b->n; i++) {
         resilience_retry_decision_t d;
         uint8_t c = (uint8_t)take(b, 1);
-        st = (c & 1) ? resilience_retry_state_on_failure_with_hint(s, c & 2, take(b, 8), &d)
-                     : resilience_retry_state_on_failure(s, c & 2, &d);
+        uint64_t hint = take(b, 8);
+        bool needs = false;
+        uint32_t attempt = 0;
+        REQUIRE(resilience_retry_state_needs_classification(s, &needs) == RESILIENCE_OK);
+        REQUIRE(resilience_retry_state_attempt(s, &attempt) == RESILIENCE_OK);
+        REQUIRE(needs == ((int64_t)attempt < cfg.max_attempts));
+        switch (c % 4) {
+        case 0: st = resilience_retry_state_on_failure(s, c & 4, &d); break;
+        case 1: st = resilience_retry_state_on_failure_with_hint(s, c & 4, hint, &d); break;
+        default:
+            st = resilience_retry_state_on_failure_classified(s, (uint32_t)(c >> 2) % 4, (c & 1) ? &hint : NULL, &d);
+            if ((c >> 2) % 4 == 3) { REQUIRE(st == RESILIENCE_ERR_INVALID_ARGUMENT); continue; }
+            /* No, or a filter that failed: give up (not retryable; exhausted on the last attempt). */
+            if ((c >> 2) % 4 != RESILIENCE_PREDICATE_YES)
+                REQUIRE(st == RESILIENCE_OK && d.action == RESILIENCE_RETRY_ACTION_GIVE_UP &&
+                        d.reason == (needs ? RESILIENCE_GIVE_UP_NOT_RETRYABLE : RESILIENCE_GIVE_UP_EXHAUSTED));
+            break;
+        }
         REQUIRE(st == RESILIENCE_OK);
+        if (!needs) REQUIRE(d.action == RESILIENCE_RETRY_ACTION_GIVE_UP && d.reason == RESILIENCE_GIVE_UP_EXHAUSTED);
         if (d.action == RESILIENCE_RETRY_ACTION_GIVE_UP) {
             REQUIRE(d.reason == RESILIENCE_GIVE_UP_EXHAUSTED || d.reason == RESILIENCE_GIVE_UP_NOT_RETRYABLE);
             break;
@@ -125,8 +150,9 @@ static void check_transition(void *u, resilience_circuit_state_t from, resilienc
 static void fuzz_breaker(bytes *b) {
     resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
     resilience_circuit_breaker_t *br = NULL;
-    resilience_permit_t held[4];
+    resilience_permit_t held[4], spent;
     size_t n_held = 0;
+    int has_spent = 0;
     world w = {0, NULL, 0};
     unsigned transitions = 0;
     resilience_status_t st;
@@ -155,18 +181,36 @@ static void fuzz_breaker(bytes *b) {
             if (st == RESILIENCE_OK && n_held < 4) held[n_held++] = p;
             break;
         case 2: case 3: case 4:
-            if (n_held) {
+            /* A permit held (reported once: accepted), or one reported
+             * already (any time later, after resets too: always refused,
+             * changing nothing). */
+            if ((op & 0x40) && has_spent) {
+                uint32_t before = 0, after = 0;
+                resilience_circuit_state_t s_before, s_after;
+                REQUIRE(resilience_circuit_breaker_failure_count(br, &before) == RESILIENCE_OK);
+                REQUIRE(resilience_circuit_breaker_state(br, &s_before) == RESILIENCE_OK);
+                st = op % 8 == 2   ? resilience_circuit_breaker_record_success(br, spent)
+                     : op % 8 == 3 ? resilience_circuit_breaker_record_failure(br, spent)
+                                   : resilience_circuit_breaker_release(br, spent);
+                REQUIRE(st == RESILIENCE_ERR_PERMIT_MISUSE);
+                REQUIRE(resilience_circuit_breaker_failure_count(br, &after) == RESILIENCE_OK);
+                REQUIRE(resilience_circuit_breaker_state(br, &s_after) == RESILIENCE_OK);
+                REQUIRE(before == after && s_before == s_after);
+            } else if (n_held) {
                 p = held[--n_held];
                 st = op % 8 == 2   ? resilience_circuit_breaker_record_success(br, p)
                      : op % 8 == 3 ? resilience_circuit_breaker_record_failure(br, p)
                                    : resilience_circuit_breaker_release(br, p);
                 REQUIRE(st == RESILIENCE_OK);
+                spent = p;
+                has_spent = 1;
             }
             break;
-        case 5: w.now += take(b, 2); break;
+        case 5: w.now = (op & 0x10) ? (int64_t)take(b, 8) : w.now + (int64_t)take(b, 2); break;
         case 6:
-            p.token = take(b, 8); /* a forged permit is harmless */
-            REQUIRE(resilience_circuit_breaker_record_failure(br, p) == RESILIENCE_OK);
+            p.token = take(b, 8); /* a forged permit is refused, harmlessly */
+            st = resilience_circuit_breaker_record_failure(br, p);
+            REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_PERMIT_MISUSE);
             break;
         default:
             if (op & 0x80) REQUIRE(resilience_circuit_breaker_reset(br) == RESILIENCE_OK);
@@ -192,27 +236,54 @@ static void fuzz_bulkhead_and_fallback(bytes *b) {
     st = resilience_bulkhead_new(&cfg, &bh);
     require_known_status(st);
     if (st == RESILIENCE_OK) {
+        /* Handles seen so far (slots, tickets, forged values): any of them
+         * may come back, in any order; only real ones are accepted. */
+        uint64_t seen[16] = {0};
+        size_t n_seen = 0;
         for (i = 0; i < 32 && b->n; i++) {
             uint8_t op = (uint8_t)take(b, 1);
             resilience_bulkhead_admission_t a;
             resilience_bulkhead_handoff_t h;
-            resilience_cancel_outcome_t c;
-            resilience_bulkhead_stats_t s;
+            resilience_bulkhead_cancellation_t c;
+            resilience_bulkhead_stats_t before, after;
+            uint64_t handle = (op & 0x80) ? take(b, 8) : seen[take(b, 1) % 16];
+            REQUIRE(resilience_bulkhead_stats(bh, &before) == RESILIENCE_OK);
             if (op % 3 == 0) {
                 st = resilience_bulkhead_try_acquire(bh, &a);
                 REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_BULKHEAD_FULL);
+                if (st == RESILIENCE_OK) seen[n_seen++ % 16] = a.admission == RESILIENCE_ADMISSION_ACQUIRED ? a.slot.id : a.ticket.id;
             } else if (op % 3 == 1) {
-                REQUIRE(resilience_bulkhead_release(bh, &h) == RESILIENCE_OK);
+                resilience_bulkhead_slot_t slot;
+                slot.id = handle;
+                st = resilience_bulkhead_release(bh, slot, &h);
+                REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_PERMIT_MISUSE);
+                if (st == RESILIENCE_OK) REQUIRE(h.granted ? before.queued > 0 : h.ticket.id == 0);
             } else {
-                REQUIRE(resilience_bulkhead_cancel(bh, take(b, 1), &c) == RESILIENCE_OK);
+                resilience_bulkhead_ticket_t ticket;
+                ticket.id = handle;
+                st = resilience_bulkhead_cancel(bh, ticket, &c);
+                REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_PERMIT_MISUSE);
+                if (st == RESILIENCE_OK && c.outcome == RESILIENCE_CANCEL_ALREADY_GRANTED) REQUIRE(c.slot.id == handle);
             }
-            REQUIRE(resilience_bulkhead_stats(bh, &s) == RESILIENCE_OK);
-            REQUIRE(s.active <= (uint32_t)cfg.max_concurrent && s.queued <= (uint32_t)cfg.max_queue_size);
+            REQUIRE(resilience_bulkhead_stats(bh, &after) == RESILIENCE_OK);
+            REQUIRE(after.active <= (uint32_t)cfg.max_concurrent && after.queued <= (uint32_t)cfg.max_queue_size);
+            /* A refused handle changed nothing. */
+            if (st == RESILIENCE_ERR_PERMIT_MISUSE) REQUIRE(before.active == after.active && before.queued == after.queued);
         }
         resilience_bulkhead_free(bh);
     }
     REQUIRE(resilience_fallback_new(fallbacks, &fb) == RESILIENCE_OK);
-    REQUIRE(resilience_fallback_on_primary_error(fb, take(b, 1) & 1, &step) == RESILIENCE_OK);
+    {
+        uint32_t outcome = (uint32_t)take(b, 1) % 4;
+        st = resilience_fallback_on_primary_error_classified(fb, outcome, &step);
+        if (outcome > RESILIENCE_PREDICATE_FAILED) {
+            REQUIRE(st == RESILIENCE_ERR_INVALID_ARGUMENT);
+            REQUIRE(resilience_fallback_on_primary_error(fb, true, &step) == RESILIENCE_OK);
+        } else {
+            REQUIRE(st == RESILIENCE_OK);
+            if (outcome != RESILIENCE_PREDICATE_YES) REQUIRE(step.action == RESILIENCE_FALLBACK_RAISE);
+        }
+    }
     while (step.action == RESILIENCE_FALLBACK_CALL) {
         REQUIRE(step.index == calls++ && calls <= fallbacks);
         REQUIRE(resilience_fallback_on_fallback_error(fb, &step) == RESILIENCE_OK);
@@ -234,6 +305,7 @@ static void fuzz_text(bytes *b) {
     memcpy(&d, &bits, sizeof d); /* every double, NaNs and infinities included */
     st = resilience_duration_from_secs(d, &ns);
     REQUIRE(st == RESILIENCE_OK ? ns >= 0 : st == RESILIENCE_ERR_INVALID_CONFIG);
+    if (st != RESILIENCE_OK) REQUIRE(strlen(resilience_last_error_message()) < 160); /* short for any double */
     st = resilience_duration_from_millis(d, &ns);
     REQUIRE(st == RESILIENCE_OK ? ns >= 0 : st == RESILIENCE_ERR_INVALID_CONFIG);
 }

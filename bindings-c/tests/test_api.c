@@ -13,6 +13,13 @@
 
 #define SENTINEL 0xC0FFEEu
 
+/* The last failure was a configuration error of `kind` naming `parameter`. */
+#define CHECK_CONFIG_ERROR(kind, parameter)                                  \
+    do {                                                                     \
+        CHECK_EQ_U64(resilience_last_error_kind(), (kind));                  \
+        CHECK(strcmp(resilience_last_error_parameter(), (parameter)) == 0); \
+    } while (0)
+
 static void test_status_messages(void) {
     CHECK(strcmp(resilience_status_message(RESILIENCE_OK), "ok") == 0);
     CHECK(strcmp(resilience_status_message(RESILIENCE_ERR_CIRCUIT_OPEN), "circuit breaker is open") == 0);
@@ -22,14 +29,28 @@ static void test_status_messages(void) {
     CHECK(strstr(resilience_status_message(RESILIENCE_ERR_INVALID_ARGUMENT), "argument") != NULL);
     CHECK(strstr(resilience_status_message(RESILIENCE_ERR_BULKHEAD_FULL), "full") != NULL);
     CHECK(strstr(resilience_status_message(RESILIENCE_ERR_OPERATION_FAILED), "failed") != NULL);
+    CHECK(strcmp(resilience_status_message(RESILIENCE_ERR_PERMIT_MISUSE),
+                 "a permit or bulkhead slot was reported twice, to the wrong object, or never issued") == 0);
     /* Out-of-range values are not a crash. */
     CHECK(strcmp(resilience_status_message(-1), "unknown status") == 0);
-    CHECK(strcmp(resilience_status_message(8), "unknown status") == 0);
+    CHECK(strcmp(resilience_status_message(9), "unknown status") == 0);
     CHECK(strcmp(resilience_status_message(INT32_MAX), "unknown status") == 0);
     /* The numeric values are ABI: pinned here. */
     CHECK(RESILIENCE_OK == 0 && RESILIENCE_ERR_NULL_ARGUMENT == 1 && RESILIENCE_ERR_INVALID_CONFIG == 2 &&
           RESILIENCE_ERR_INVALID_ARGUMENT == 3 && RESILIENCE_ERR_CIRCUIT_OPEN == 4 &&
-          RESILIENCE_ERR_BULKHEAD_FULL == 5 && RESILIENCE_ERR_OPERATION_FAILED == 6 && RESILIENCE_ERR_PANIC == 7);
+          RESILIENCE_ERR_BULKHEAD_FULL == 5 && RESILIENCE_ERR_OPERATION_FAILED == 6 && RESILIENCE_ERR_PANIC == 7 &&
+          RESILIENCE_ERR_PERMIT_MISUSE == 8);
+    CHECK(RESILIENCE_CONFIG_ERROR_NONE == 0 && RESILIENCE_CONFIG_ERROR_WRONG_TYPE == 1 &&
+          RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER == 2 && RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER == 3 &&
+          RESILIENCE_CONFIG_ERROR_TOO_SMALL == 4 && RESILIENCE_CONFIG_ERROR_TOO_LARGE == 5 &&
+          RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME == 6 && RESILIENCE_CONFIG_ERROR_BELOW_OTHER == 7 &&
+          RESILIENCE_CONFIG_ERROR_OTHER == 255);
+    CHECK(RESILIENCE_PREDICATE_NO == 0 && RESILIENCE_PREDICATE_YES == 1 && RESILIENCE_PREDICATE_FAILED == 2);
+    CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_NONE), "none") == 0);
+    CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_TOO_SMALL), "too_small") == 0);
+    CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_BELOW_OTHER), "below_other") == 0);
+    CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_OTHER), "other") == 0);
+    CHECK(strcmp(resilience_config_error_kind_name(42), "unknown") == 0);
     /* The operation codes are safe in any expression (a bare -1 macro is not). */
     CHECK(1-RESILIENCE_OP_FATAL == 2 && RESILIENCE_OP_SUCCESS == 0 && RESILIENCE_OP_RETRYABLE > 0);
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_CLOSED), "closed") == 0);
@@ -41,7 +62,7 @@ static void test_status_messages(void) {
 static void test_retry_config(void) {
     resilience_retry_config_t cfg = resilience_retry_config_default();
     resilience_retry_policy_t *p = (resilience_retry_policy_t *)(uintptr_t)SENTINEL;
-    uint16_t codes[] = {503, 500};
+    int64_t codes[] = {503, 500, 503};
 
     CHECK(cfg.max_attempts == 3 && cfg.backoff == RESILIENCE_BACKOFF_EXPONENTIAL);
     CHECK(cfg.base_delay_ns == 1000000000LL && cfg.max_delay_ns == 60000000000LL);
@@ -50,54 +71,102 @@ static void test_retry_config(void) {
     CHECK_STATUS(resilience_retry_policy_new(NULL, &p), RESILIENCE_ERR_NULL_ARGUMENT, "config must not be NULL");
     CHECK_STATUS(resilience_retry_policy_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "policy_out must not be NULL");
 
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_NONE, ""); /* a NULL argument is no configuration error */
+
+    /* The exact message the header's documentation quotes. */
     cfg.max_attempts = 0;
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
                  "invalid max_attempts: must be an integer in 1..=4294967295, got 0");
+    CHECK(strcmp(resilience_last_error_message(), "invalid max_attempts: must be an integer in 1..=4294967295, got 0") == 0);
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "max_attempts");
     cfg.max_attempts = -5;
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got -5");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "max_attempts");
+    cfg.max_attempts = (int64_t)UINT32_MAX + 1; /* never saturated */
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got 4294967296");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "max_attempts");
     cfg.max_attempts = INT64_MAX;
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_attempts");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "max_attempts");
     cfg = resilience_retry_config_default();
     cfg.base_delay_ns = -1;
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
-                 "invalid base_delay: must be an integer number of nanoseconds >= 0, got -1");
+                 "invalid base_delay_ns: must be an integer number of nanoseconds in 0..=18446744073709551615, got -1");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "base_delay_ns");
     cfg = resilience_retry_config_default();
     cfg.max_delay_ns = INT64_MIN;
-    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_delay");
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_delay_ns");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "max_delay_ns");
     cfg = resilience_retry_config_default();
     cfg.base_delay_ns = 2000;
     cfg.max_delay_ns = 1000;
-    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_delay: must be >= base_delay");
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid max_delay_ns: must be >= base_delay_ns (2000), got 1000");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_BELOW_OTHER, "max_delay_ns");
     cfg = resilience_retry_config_default();
     cfg.backoff = 4;
-    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid backoff");
+    CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid backoff: must be one of fixed, linear, exponential, fibonacci, got 4");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME, "backoff");
     cfg.backoff = UINT32_MAX;
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got 4294967295");
     cfg = resilience_retry_config_default();
     cfg.jitter = 5;
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "invalid jitter");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME, "jitter");
+    {
+        /* Each status code through the one rule: 100..=599. */
+        int64_t too_large[] = {503, 70000}, too_small[] = {-1}, below_100[] = {99};
+        cfg = resilience_retry_config_default();
+        cfg.retryable_status_codes = too_large;
+        cfg.retryable_status_codes_len = 2;
+        CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG,
+                     "invalid retryable_status_codes: must be an integer in 100..=599, got 70000");
+        CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "retryable_status_codes");
+        cfg.retryable_status_codes = too_small;
+        cfg.retryable_status_codes_len = 1;
+        CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got -1");
+        CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "retryable_status_codes");
+        cfg.retryable_status_codes = below_100;
+        CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_INVALID_CONFIG, "got 99");
+        CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "retryable_status_codes");
+    }
     cfg = resilience_retry_config_default();
     cfg.retryable_status_codes_len = 2; /* but no array */
     CHECK_STATUS(resilience_retry_policy_new(&cfg, &p), RESILIENCE_ERR_NULL_ARGUMENT, "retryable_status_codes");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_NONE, "");
     CHECK(p == (resilience_retry_policy_t *)(uintptr_t)SENTINEL); /* never written on failure */
 
-    /* Huge but valid: max_delay of 292 years. */
+    /* Huge but valid: max_delay of 292 years, every seed, duplicate codes. */
     cfg = resilience_retry_config_default();
     cfg.max_delay_ns = INT64_MAX;
     cfg.max_attempts = UINT32_MAX;
     cfg.retryable_status_codes = codes;
-    cfg.retryable_status_codes_len = 2;
+    cfg.retryable_status_codes_len = 3;
+    cfg.seeded = true;
+    cfg.seed = UINT64_MAX;
     p = NULL;
     CHECK_OK(resilience_retry_policy_new(&cfg, &p));
     CHECK(p != NULL);
+    /* A success leaves the last error (and its kind) as they were. */
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_NONE, "");
     resilience_retry_policy_free(p);
+    {
+        int64_t edges[] = {100, 599};
+        cfg = resilience_retry_config_default();
+        cfg.retryable_status_codes = edges;
+        cfg.retryable_status_codes_len = 2;
+        cfg.max_attempts = 1;
+        CHECK_OK(resilience_retry_policy_new(&cfg, &p));
+        resilience_retry_policy_free(p);
+    }
     resilience_retry_policy_free(NULL); /* a no-op */
 }
 
 static void test_policy_functions(void) {
     resilience_retry_config_t cfg = resilience_retry_config_default();
     resilience_retry_policy_t *p = NULL;
-    uint16_t codes[] = {503};
+    int64_t codes[] = {503};
     uint64_t ns = SENTINEL;
     bool yes = false;
 
@@ -193,6 +262,23 @@ static void test_retry_state_bad_input(void) {
     CHECK_STATUS(resilience_retry_state_attempt(s, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "attempt_out");
     CHECK_STATUS(resilience_retry_state_total_delay(s, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "total_delay_ns_out");
     CHECK(attempt == SENTINEL && total == SENTINEL);
+    {
+        bool needs = false;
+        uint64_t hint = 5;
+        memset(&d, 0xAB, sizeof d);
+        CHECK_STATUS(resilience_retry_state_needs_classification(NULL, &needs), RESILIENCE_ERR_NULL_ARGUMENT, "state");
+        CHECK_STATUS(resilience_retry_state_needs_classification(s, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "needs_out");
+        CHECK_STATUS(resilience_retry_state_on_failure_classified(NULL, RESILIENCE_PREDICATE_YES, NULL, &d),
+                     RESILIENCE_ERR_NULL_ARGUMENT, "state");
+        CHECK_STATUS(resilience_retry_state_on_failure_classified(s, RESILIENCE_PREDICATE_YES, &hint, NULL),
+                     RESILIENCE_ERR_NULL_ARGUMENT, "decision_out");
+        CHECK_STATUS(resilience_retry_state_on_failure_classified(s, 7, NULL, &d), RESILIENCE_ERR_INVALID_ARGUMENT,
+                     "invalid outcome");
+        CHECK(d.action == 0xABABABABu && !needs);
+        CHECK_OK(resilience_retry_state_attempt(s, &attempt)); /* the refused outcome changed nothing */
+        CHECK_EQ_U64(attempt, 1);
+        attempt = SENTINEL;
+    }
     resilience_retry_policy_free(p); /* the state keeps its policy alive */
     CHECK_OK(resilience_retry_state_attempt(s, &attempt));
     CHECK_EQ_U64(attempt, 1);
@@ -243,14 +329,21 @@ static void test_breaker_api(void) {
     CHECK_STATUS(resilience_circuit_breaker_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "breaker_out");
     cfg.failure_threshold = 0;
     CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid failure_threshold");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "failure_threshold");
     cfg.failure_threshold = -1;
     CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "got -1");
+    cfg.failure_threshold = (int64_t)UINT32_MAX + 2;
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "got 4294967297");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "failure_threshold");
     cfg = resilience_circuit_breaker_config_default();
     cfg.half_open_max_calls = 0;
     CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid half_open_max_calls");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "half_open_max_calls");
     cfg = resilience_circuit_breaker_config_default();
     cfg.recovery_timeout_ns = -30;
-    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid recovery_timeout");
+    CHECK_STATUS(resilience_circuit_breaker_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid recovery_timeout_ns: must be an integer number of nanoseconds in 0..=18446744073709551615, got -30");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "recovery_timeout_ns");
     CHECK(b == (resilience_circuit_breaker_t *)(uintptr_t)SENTINEL);
 
     /* A failed new leaves the clock with the caller: no finalizer runs. */
@@ -294,10 +387,19 @@ static void test_breaker_api(void) {
     CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, &permit, &wait), RESILIENCE_ERR_CIRCUIT_OPEN, NULL);
     CHECK_EQ_U64(wait, 0);
     {
-        resilience_permit_t forged = {UINT64_MAX};
-        CHECK_OK(resilience_circuit_breaker_record_success(b, forged));
+        /* Permits the breaker never issued are refused and change nothing. */
+        resilience_permit_t forged = {UINT64_MAX}, zero = {0}, near = permit;
+        near.token ^= (uint64_t)1 << 30; /* the same breaker's tag, another slot */
+        CHECK_STATUS(resilience_circuit_breaker_record_success(b, forged), RESILIENCE_ERR_PERMIT_MISUSE, "permit");
+        CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_NONE, "");
+        CHECK_STATUS(resilience_circuit_breaker_record_success(b, zero), RESILIENCE_ERR_PERMIT_MISUSE,
+                     "issued by another circuit breaker");
+        CHECK_STATUS(resilience_circuit_breaker_record_success(b, near), RESILIENCE_ERR_PERMIT_MISUSE,
+                     "already reported, or was never issued");
+        CHECK_STATUS(resilience_circuit_breaker_release(b, forged), RESILIENCE_ERR_PERMIT_MISUSE, "permit");
         CHECK_OK(resilience_circuit_breaker_state(b, &state));
         CHECK_EQ_U64(state, RESILIENCE_CIRCUIT_HALF_OPEN);
+        CHECK_STATUS(resilience_circuit_breaker_try_acquire(b, &forged, NULL), RESILIENCE_ERR_CIRCUIT_OPEN, NULL);
     }
     {
         bool trial = false;
@@ -403,27 +505,36 @@ static void test_breaker_listener(void) {
 static void test_bulkhead_api(void) {
     resilience_bulkhead_config_t cfg = resilience_bulkhead_config_default();
     resilience_bulkhead_t *b = (resilience_bulkhead_t *)(uintptr_t)SENTINEL;
-    resilience_bulkhead_admission_t a = {SENTINEL, SENTINEL}, queued;
-    resilience_bulkhead_handoff_t h = {false, SENTINEL};
+    resilience_bulkhead_admission_t a, queued;
+    resilience_bulkhead_handoff_t h;
     resilience_bulkhead_stats_t st = {SENTINEL, SENTINEL};
-    resilience_cancel_outcome_t outcome = SENTINEL;
+    resilience_bulkhead_cancellation_t c;
+    resilience_bulkhead_slot_t waiter_slot = {SENTINEL};
+    resilience_bulkhead_ticket_t unknown = {SENTINEL};
     uint64_t timeout = SENTINEL;
+    memset(&a, 0xAB, sizeof a);
+    memset(&h, 0xAB, sizeof h);
+    memset(&c, 0xAB, sizeof c);
 
     CHECK(cfg.max_concurrent == 10 && cfg.max_queue_size == 100 && cfg.timeout_ns == 30000000000LL);
     CHECK_STATUS(resilience_bulkhead_new(NULL, &b), RESILIENCE_ERR_NULL_ARGUMENT, "config");
     CHECK_STATUS(resilience_bulkhead_new(&cfg, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead_out");
     cfg.max_concurrent = 0;
     CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_concurrent");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "max_concurrent");
     cfg = resilience_bulkhead_config_default();
     cfg.max_queue_size = -1;
     CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG,
                  "invalid max_queue_size: must be an integer in 0..=4294967295, got -1");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "max_queue_size");
     cfg = resilience_bulkhead_config_default();
     cfg.max_queue_size = (int64_t)UINT32_MAX + 1;
     CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid max_queue_size");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "max_queue_size");
     cfg = resilience_bulkhead_config_default();
     cfg.timeout_ns = -1;
-    CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid timeout");
+    CHECK_STATUS(resilience_bulkhead_new(&cfg, &b), RESILIENCE_ERR_INVALID_CONFIG, "invalid timeout_ns");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "timeout_ns");
     CHECK(b == (resilience_bulkhead_t *)(uintptr_t)SENTINEL);
 
     cfg = resilience_bulkhead_config_default();
@@ -433,37 +544,55 @@ static void test_bulkhead_api(void) {
     CHECK_OK(resilience_bulkhead_new(&cfg, &b));
     CHECK_STATUS(resilience_bulkhead_try_acquire(NULL, &a), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
     CHECK_STATUS(resilience_bulkhead_try_acquire(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "admission_out");
-    CHECK_STATUS(resilience_bulkhead_release(NULL, &h), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
-    CHECK_STATUS(resilience_bulkhead_release(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "handoff_out");
-    CHECK_STATUS(resilience_bulkhead_cancel(NULL, 0, &outcome), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
-    CHECK_STATUS(resilience_bulkhead_cancel(b, 0, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "outcome_out");
+    CHECK_STATUS(resilience_bulkhead_release(NULL, a.slot, &h), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_release(b, a.slot, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "handoff_out");
+    CHECK_STATUS(resilience_bulkhead_cancel(NULL, unknown, &c), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
+    CHECK_STATUS(resilience_bulkhead_cancel(b, unknown, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "cancellation_out");
+    CHECK_STATUS(resilience_bulkhead_ticket_slot(unknown, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "slot_out");
     CHECK_STATUS(resilience_bulkhead_stats(NULL, &st), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
     CHECK_STATUS(resilience_bulkhead_stats(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "stats_out");
     CHECK_STATUS(resilience_bulkhead_timeout(NULL, &timeout), RESILIENCE_ERR_NULL_ARGUMENT, "bulkhead");
     CHECK_STATUS(resilience_bulkhead_timeout(b, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "timeout_ns_out");
-    CHECK(a.admission == SENTINEL && h.ticket == SENTINEL && st.active == SENTINEL && outcome == SENTINEL &&
-          timeout == SENTINEL);
+    CHECK(a.admission == 0xABABABABu && h.ticket.id == 0xABABABABABABABABull && st.active == SENTINEL &&
+          c.outcome == 0xABABABABu && timeout == SENTINEL);
 
     CHECK_OK(resilience_bulkhead_timeout(b, &timeout));
     CHECK_EQ_U64(timeout, 5);
     CHECK_OK(resilience_bulkhead_try_acquire(b, &a));
     CHECK_EQ_U64(a.admission, RESILIENCE_ADMISSION_ACQUIRED);
+    CHECK(a.slot.id != 0 && a.ticket.id == 0);
     CHECK_OK(resilience_bulkhead_try_acquire(b, &queued));
     CHECK_EQ_U64(queued.admission, RESILIENCE_ADMISSION_QUEUED);
-    a.admission = SENTINEL;
-    CHECK_STATUS(resilience_bulkhead_try_acquire(b, &a), RESILIENCE_ERR_BULKHEAD_FULL, NULL);
-    CHECK(a.admission == SENTINEL);
+    CHECK(queued.slot.id == 0 && queued.ticket.id != 0 && queued.ticket.id != a.slot.id);
+    {
+        resilience_bulkhead_admission_t full = queued;
+        CHECK_STATUS(resilience_bulkhead_try_acquire(b, &full), RESILIENCE_ERR_BULKHEAD_FULL, NULL);
+        CHECK(full.admission == queued.admission && full.ticket.id == queued.ticket.id); /* untouched */
+    }
     CHECK_OK(resilience_bulkhead_stats(b, &st));
     CHECK(st.active == 1 && st.queued == 1);
-    CHECK_OK(resilience_bulkhead_release(b, &h)); /* hands the slot to the waiter */
-    CHECK(h.granted && h.ticket == queued.ticket);
-    CHECK_OK(resilience_bulkhead_cancel(b, queued.ticket, &outcome));
-    CHECK_EQ_U64(outcome, RESILIENCE_CANCEL_ALREADY_GRANTED);
+    /* An unknown ticket, and a slot the waiter does not hold yet, are refused. */
+    unknown.id = queued.ticket.id + 1;
+    CHECK_STATUS(resilience_bulkhead_cancel(b, unknown, &c), RESILIENCE_ERR_PERMIT_MISUSE, "not held");
+    CHECK_OK(resilience_bulkhead_ticket_slot(queued.ticket, &waiter_slot));
+    CHECK(waiter_slot.id == queued.ticket.id); /* a granted ticket becomes its slot */
+    CHECK_STATUS(resilience_bulkhead_release(b, waiter_slot, &h), RESILIENCE_ERR_PERMIT_MISUSE, "not held");
+    CHECK(c.outcome == 0xABABABABu && h.ticket.id == 0xABABABABABABABABull);
+    CHECK_OK(resilience_bulkhead_stats(b, &st));
+    CHECK(st.active == 1 && st.queued == 1);
+
+    CHECK_OK(resilience_bulkhead_release(b, a.slot, &h)); /* hands the slot to the waiter */
+    CHECK(h.granted && h.ticket.id == queued.ticket.id);
+    CHECK_OK(resilience_bulkhead_cancel(b, queued.ticket, &c)); /* it timed out just after */
+    CHECK_EQ_U64(c.outcome, RESILIENCE_CANCEL_ALREADY_GRANTED);
+    CHECK(c.slot.id == waiter_slot.id);
     CHECK_OK(resilience_bulkhead_try_acquire(b, &queued));
-    CHECK_OK(resilience_bulkhead_cancel(b, queued.ticket, &outcome));
-    CHECK_EQ_U64(outcome, RESILIENCE_CANCEL_WITHDRAWN);
-    CHECK_OK(resilience_bulkhead_release(b, &h));
-    CHECK(!h.granted && h.ticket == 0);
+    CHECK_OK(resilience_bulkhead_cancel(b, queued.ticket, &c));
+    CHECK_EQ_U64(c.outcome, RESILIENCE_CANCEL_WITHDRAWN);
+    CHECK(c.slot.id == 0);
+    CHECK_STATUS(resilience_bulkhead_cancel(b, queued.ticket, &c), RESILIENCE_ERR_PERMIT_MISUSE, "not held");
+    CHECK_OK(resilience_bulkhead_release(b, waiter_slot, &h));
+    CHECK(!h.granted && h.ticket.id == 0);
     CHECK_OK(resilience_bulkhead_stats(b, &st));
     CHECK(st.active == 0 && st.queued == 0);
     resilience_bulkhead_free(b);
@@ -489,6 +618,24 @@ static void test_fallback_api(void) {
     CHECK(step.action == RESILIENCE_FALLBACK_RAISE);
     CHECK_OK(resilience_fallback_on_primary_error(f, false, &step)); /* unexpected: raise at once */
     CHECK(step.action == RESILIENCE_FALLBACK_RAISE);
+    resilience_fallback_free(f);
+    /* A filter's answer, including "it failed" (not expected: no fallback). */
+    CHECK_OK(resilience_fallback_new(2, &f));
+    step.action = SENTINEL;
+    CHECK_STATUS(resilience_fallback_on_primary_error_classified(NULL, RESILIENCE_PREDICATE_YES, &step),
+                 RESILIENCE_ERR_NULL_ARGUMENT, "fallback");
+    CHECK_STATUS(resilience_fallback_on_primary_error_classified(f, RESILIENCE_PREDICATE_YES, NULL),
+                 RESILIENCE_ERR_NULL_ARGUMENT, "step_out");
+    CHECK_STATUS(resilience_fallback_on_primary_error_classified(f, 3, &step), RESILIENCE_ERR_INVALID_ARGUMENT,
+                 "invalid outcome: must be RESILIENCE_PREDICATE_NO (0), RESILIENCE_PREDICATE_YES (1) or "
+                 "RESILIENCE_PREDICATE_FAILED (2), got 3");
+    CHECK(step.action == SENTINEL);
+    CHECK_OK(resilience_fallback_on_primary_error_classified(f, RESILIENCE_PREDICATE_FAILED, &step));
+    CHECK(step.action == RESILIENCE_FALLBACK_RAISE);
+    CHECK_OK(resilience_fallback_on_primary_error_classified(f, RESILIENCE_PREDICATE_NO, &step));
+    CHECK(step.action == RESILIENCE_FALLBACK_RAISE);
+    CHECK_OK(resilience_fallback_on_primary_error_classified(f, RESILIENCE_PREDICATE_YES, &step));
+    CHECK(step.action == RESILIENCE_FALLBACK_CALL && step.index == 0);
     resilience_fallback_free(f);
     resilience_fallback_free(NULL);
     /* Huge counts are fine: the chain only counts. */
@@ -516,16 +663,26 @@ static void test_retry_after_and_durations(void) {
 
     CHECK_OK(resilience_duration_from_secs(1.5, &ns));
     CHECK(ns == 1500000000LL);
+    CHECK_OK(resilience_duration_from_secs(0.1, &ns));
+    CHECK(ns == 100000000LL); /* exact: the same 100 ms as Python's 0.1 */
     CHECK_OK(resilience_duration_from_millis(0.25, &ns));
     CHECK(ns == 250000LL);
     ns = 7;
     CHECK_STATUS(resilience_duration_from_secs(NAN, &ns), RESILIENCE_ERR_INVALID_CONFIG,
-                 "invalid duration: must be a finite number >= 0, got NaN");
+                 "invalid secs: must be a duration of at most 18446744073.709551615s, got NaN");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER, "secs");
     CHECK_STATUS(resilience_duration_from_secs(-0.5, &ns), RESILIENCE_ERR_INVALID_CONFIG, "got -0.5");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "secs");
     CHECK_STATUS(resilience_duration_from_secs(INFINITY, &ns), RESILIENCE_ERR_INVALID_CONFIG, "got inf");
-    CHECK_STATUS(resilience_duration_from_secs(1e300, &ns), RESILIENCE_ERR_INVALID_CONFIG, "invalid duration");
-    CHECK_STATUS(resilience_duration_from_secs(1e12, &ns), RESILIENCE_ERR_INVALID_CONFIG, "292 years");
-    CHECK_STATUS(resilience_duration_from_millis(-INFINITY, &ns), RESILIENCE_ERR_INVALID_CONFIG, "invalid duration");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "secs");
+    CHECK_STATUS(resilience_duration_from_secs(1e300, &ns), RESILIENCE_ERR_INVALID_CONFIG, "got 1e+300");
+    CHECK(strlen(resilience_last_error_message()) < 100); /* short whatever the value */
+    /* Within the rule's 584 years, beyond what an int64_t of nanoseconds holds. */
+    CHECK_STATUS(resilience_duration_from_secs(1e10, &ns), RESILIENCE_ERR_INVALID_CONFIG,
+                 "invalid secs: must be a duration of at most 9223372036.854775807s");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_LARGE, "secs");
+    CHECK_STATUS(resilience_duration_from_millis(-INFINITY, &ns), RESILIENCE_ERR_INVALID_CONFIG, "invalid millis");
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_TOO_SMALL, "millis");
     CHECK_STATUS(resilience_duration_from_millis(1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "ns_out");
     CHECK_STATUS(resilience_duration_from_secs(1, NULL), RESILIENCE_ERR_NULL_ARGUMENT, "ns_out");
     CHECK(ns == 7);
@@ -541,8 +698,19 @@ static void test_last_error_is_per_call(void) {
     resilience_fallback_free(f);
 }
 
+static void test_version(void) {
+    char macros[64];
+    snprintf(macros, sizeof macros, "%d.%d.%d", RESILIENCE_VERSION_MAJOR, RESILIENCE_VERSION_MINOR,
+             RESILIENCE_VERSION_PATCH);
+    CHECK(resilience_version() != NULL);
+    CHECK(strcmp(resilience_version(), macros) == 0); /* the header matches the library */
+    CHECK(resilience_version() == resilience_version()); /* static */
+}
+
 int main(void) {
     CHECK(strcmp(resilience_last_error_message(), "") == 0); /* nothing failed yet */
+    CHECK_CONFIG_ERROR(RESILIENCE_CONFIG_ERROR_NONE, "");
+    test_version();
     test_status_messages();
     test_retry_config();
     test_policy_functions();

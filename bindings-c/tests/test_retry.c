@@ -16,7 +16,7 @@ typedef struct {
     uint64_t retried_delay[8];
     uint32_t retries;
     vclock *clock;
-    uint64_t started_at[8];
+    int64_t started_at[8];
 } flaky;
 
 static int flaky_op(void *user_data, uint32_t attempt) {
@@ -130,6 +130,61 @@ static void test_step_api(void) {
     resilience_retry_policy_free(p);
 }
 
+/* The lazy filter: core says when to classify; the last attempt's failure
+ * never is, and a filter that failed means "not retryable". */
+static void test_step_api_classification(void) {
+    resilience_retry_policy_t *p = fixed_policy(3);
+    resilience_retry_state_t *s = NULL;
+    resilience_retry_decision_t d;
+    bool needs = false;
+    uint64_t hint = 700;
+    CHECK_OK(resilience_retry_state_new(p, &s));
+    CHECK_OK(resilience_retry_state_needs_classification(s, &needs));
+    CHECK(needs);
+    CHECK_OK(resilience_retry_state_on_failure_classified(s, RESILIENCE_PREDICATE_YES, NULL, &d));
+    CHECK(d.action == RESILIENCE_RETRY_ACTION_RETRY && d.attempt == 1 && d.delay_ns == 100);
+    CHECK_OK(resilience_retry_state_needs_classification(s, &needs));
+    CHECK(needs);
+    CHECK_OK(resilience_retry_state_on_failure_classified(s, RESILIENCE_PREDICATE_YES, &hint, &d));
+    CHECK(d.action == RESILIENCE_RETRY_ACTION_RETRY && d.attempt == 2 && d.delay_ns == 700); /* the hint wins */
+    CHECK_OK(resilience_retry_state_needs_classification(s, &needs));
+    CHECK(!needs); /* attempt 3 of 3: its failure is never classified */
+    CHECK_OK(resilience_retry_state_on_failure_classified(s, RESILIENCE_PREDICATE_FAILED, NULL, &d));
+    CHECK(d.action == RESILIENCE_RETRY_ACTION_GIVE_UP && d.reason == RESILIENCE_GIVE_UP_EXHAUSTED && d.attempt == 3);
+    resilience_retry_state_free(s);
+
+    /* A filter that fails (or says no) before the last attempt: not retryable. */
+    CHECK_OK(resilience_retry_state_new(p, &s));
+    CHECK_OK(resilience_retry_state_on_failure_classified(s, RESILIENCE_PREDICATE_FAILED, NULL, &d));
+    CHECK(d.action == RESILIENCE_RETRY_ACTION_GIVE_UP && d.reason == RESILIENCE_GIVE_UP_NOT_RETRYABLE && d.attempt == 1);
+    resilience_retry_state_free(s);
+    CHECK_OK(resilience_retry_state_new(p, &s));
+    CHECK_OK(resilience_retry_state_on_failure_classified(s, RESILIENCE_PREDICATE_NO, NULL, &d));
+    CHECK(d.action == RESILIENCE_RETRY_ACTION_GIVE_UP && d.reason == RESILIENCE_GIVE_UP_NOT_RETRYABLE);
+    resilience_retry_state_free(s);
+    resilience_retry_policy_free(p);
+}
+
+/* resilience_retry_execute: the code is the classification, and the last
+ * attempt's code is never consulted (a fatal code there is "exhausted"). */
+static void test_fatal_on_the_last_attempt_is_exhausted(void) {
+    resilience_retry_policy_t *p = fixed_policy(2);
+    vclock clock;
+    resilience_time_source_t time;
+    flaky f;
+    resilience_retry_outcome_t o;
+    memset(&clock, 0, sizeof clock);
+    memset(&f, 0, sizeof f);
+    f.clock = &clock;
+    f.codes[0] = RESILIENCE_OP_RETRYABLE;
+    f.codes[1] = -9;
+    time = vclock_borrowed(&clock);
+    CHECK_STATUS(resilience_retry_execute(p, flaky_op, NULL, &f, &time, &o), RESILIENCE_ERR_OPERATION_FAILED,
+                 "(exhausted), last code -9");
+    CHECK(o.attempts == 2 && o.last_code == -9 && o.reason == RESILIENCE_GIVE_UP_EXHAUSTED);
+    resilience_retry_policy_free(p);
+}
+
 /* A NULL time source means the system sleeper; zero delays keep the test
  * free of real waiting while still going through it. */
 static void test_system_sleeper_with_zero_delays(void) {
@@ -154,6 +209,8 @@ int main(void) {
     test_two_failures_then_success();
     test_exhausted_and_fatal();
     test_step_api();
+    test_step_api_classification();
+    test_fatal_on_the_last_attempt_is_exhausted();
     test_system_sleeper_with_zero_delays();
     return check_report("retry");
 }

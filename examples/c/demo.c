@@ -36,7 +36,7 @@ typedef struct {
     FILE *out;
 } request;
 
-static uint64_t clock_now(void *user_data) { return ((virtual_time *)user_data)->now_ns; }
+static int64_t clock_now(void *user_data) { return (int64_t)((virtual_time *)user_data)->now_ns; }
 
 static void clock_sleep(void *user_data, uint64_t ns) {
     virtual_time *t = user_data;

@@ -7,12 +7,12 @@
 #include <resilience.h>
 
 typedef struct {
-    uint64_t now_ns;
+    int64_t now_ns;
     int calls;
 } world;
 
-static uint64_t now(void *user_data) { return ((world *)user_data)->now_ns; }
-static void sleep_virtually(void *user_data, uint64_t ns) { ((world *)user_data)->now_ns += ns; }
+static int64_t now(void *user_data) { return ((world *)user_data)->now_ns; }
+static void sleep_virtually(void *user_data, uint64_t ns) { ((world *)user_data)->now_ns += (int64_t)ns; }
 
 /* Fails twice (retryably), then succeeds. */
 static int flaky(void *user_data, uint32_t attempt) {

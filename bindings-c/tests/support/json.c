@@ -1,6 +1,7 @@
 /* A tiny recursive-descent JSON parser (see json.h). */
 #include "json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,9 +168,20 @@ static json_value *parse_value(parser *ps, int depth) {
             fail(ps, "unexpected character");
             return NULL;
         }
-        ps->p = end;
         v = new_value(JSON_NUMBER);
-        if (v) v->number = d;
+        if (v) {
+            const char *c;
+            v->number = d;
+            v->integer_literal = 1;
+            for (c = ps->p; c < end; c++)
+                if (*c == '.' || *c == 'e' || *c == 'E') v->integer_literal = 0;
+            if (v->integer_literal) {
+                errno = 0;
+                v->integer = strtoll(ps->p, NULL, 10);
+                v->integer_overflow = errno == ERANGE;
+            }
+        }
+        ps->p = end;
         return v;
     }
     }

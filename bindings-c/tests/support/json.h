@@ -12,6 +12,11 @@ typedef struct json_value {
     json_type type;
     int boolean;
     double number;
+    /* JSON_NUMBER written without fraction or exponent ("-12"): its exact
+     * value in `integer` when it fits a long long, else `integer_overflow`. */
+    int integer_literal;
+    int integer_overflow;
+    long long integer;
     char *string;               /* JSON_STRING: the decoded text */
     struct json_value **items;  /* JSON_ARRAY / JSON_OBJECT: the values */
     char **keys;                /* JSON_OBJECT: the keys */

@@ -11,13 +11,13 @@
 #define VCLOCK_MAX_SLEEPS 64
 
 typedef struct {
-    uint64_t now_ns;
+    int64_t now_ns; /* a reading: int64_t, as the library's clocks give it */
     uint64_t sleeps[VCLOCK_MAX_SLEEPS];
     size_t sleep_count;
     int *freed; /* set to 1 by the finalizer, if not NULL */
 } vclock;
 
-static inline uint64_t vclock_now(void *user_data) {
+static inline int64_t vclock_now(void *user_data) {
     return ((vclock *)user_data)->now_ns;
 }
 
@@ -25,7 +25,7 @@ static inline void vclock_sleep(void *user_data, uint64_t ns) {
     vclock *c = user_data;
     if (c->sleep_count < VCLOCK_MAX_SLEEPS) c->sleeps[c->sleep_count] = ns;
     c->sleep_count++;
-    c->now_ns += ns;
+    c->now_ns += (int64_t)ns;
 }
 
 static inline void vclock_free(void *user_data) {
