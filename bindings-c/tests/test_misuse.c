@@ -207,7 +207,7 @@ static void test_bulkhead_slot_released_twice(void) {
     CHECK_OK(resilience_bulkhead_release(b, first.slot, &h));
     CHECK(!h.granted);
     CHECK_STATUS(resilience_bulkhead_release(b, first.slot, &h), RESILIENCE_ERR_PERMIT_MISUSE,
-                 "the slot is not held (released already, or never issued)");
+                 "the slot or ticket is not held or queued (released or cancelled already, or never issued)");
     check_stats(b, 1, 0);
     CHECK_OK(resilience_bulkhead_try_acquire(b, &third));
     CHECK_EQ_U64(third.admission, RESILIENCE_ADMISSION_ACQUIRED);
