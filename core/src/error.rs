@@ -27,6 +27,11 @@ pub enum ConfigErrorKind {
     /// Smaller than another parameter it must not be below
     /// (`max_delay` below `base_delay`).
     BelowOther,
+    /// A strategy declared where the pipeline's order does not allow it
+    /// (a breaker outside the retry it should sit in).
+    OutOfOrder,
+    /// A strategy declared twice in one pipeline.
+    Duplicate,
 }
 
 impl ConfigErrorKind {
@@ -40,6 +45,8 @@ impl ConfigErrorKind {
             Self::TooLarge => "too_large",
             Self::UnknownName => "unknown_name",
             Self::BelowOther => "below_other",
+            Self::OutOfOrder => "out_of_order",
+            Self::Duplicate => "duplicate",
         }
     }
 }
@@ -63,6 +70,12 @@ pub enum Allowed {
     },
     /// A duration from zero up to `max`, in the language's unit.
     Duration {
+        /// The longest allowed duration.
+        max: Duration,
+    },
+    /// A duration greater than zero, up to `max` (a timeout: zero could
+    /// never be met).
+    PositiveDuration {
         /// The longest allowed duration.
         max: Duration,
     },
@@ -129,7 +142,7 @@ impl ConfigError {
     /// A new error: `parameter` got `got`, which breaks `kind`; it allows `allowed`.
     pub fn new(kind: ConfigErrorKind, parameter: &'static str, allowed: Allowed, got: Value) -> Self {
         let quantity = match allowed {
-            Allowed::Duration { .. } => Quantity::Duration,
+            Allowed::Duration { .. } | Allowed::PositiveDuration { .. } => Quantity::Duration,
             _ => Quantity::Plain,
         };
         Self {
@@ -250,6 +263,15 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
                 Idiom::Python => format!("a number of seconds in 0..={}", exact_decimal(ns, 9)),
                 Idiom::JavaScript => format!("a number of milliseconds in 0..={}", exact_decimal(ns, 6)),
                 Idiom::C => format!("an integer number of nanoseconds in 0..={ns}"),
+            }
+        }
+        Allowed::PositiveDuration { max } => {
+            let ns = max.as_nanos();
+            match idiom {
+                Idiom::Rust => format!("a duration above zero and at most {max:?}"),
+                Idiom::Python => format!("a number of seconds above 0 and at most {}", exact_decimal(ns, 9)),
+                Idiom::JavaScript => format!("a number of milliseconds above 0 and at most {}", exact_decimal(ns, 6)),
+                Idiom::C => format!("an integer number of nanoseconds in 1..={ns}"),
             }
         }
         Allowed::OneOf(names) => format!("one of {}", names.join(", ")),

@@ -45,15 +45,19 @@ mod backoff;
 mod breaker;
 mod bulkhead;
 mod error;
+mod events;
 mod executor;
 mod fallback;
 mod handle_tag;
+mod pipeline;
 mod policy;
+mod predicates;
 mod retry_after;
 mod retry_state;
 mod rng;
 pub mod rules;
 mod time;
+mod timeout;
 mod value;
 
 pub use backoff::{BackoffStrategy, Jitter};
@@ -67,18 +71,22 @@ pub use bulkhead::{
     DEFAULT_BULKHEAD_TIMEOUT, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
 };
 pub use error::{Allowed, ConfigError, ConfigErrorKind, Idiom};
-pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
+pub use events::{Cause, Event, EventKind, Listener, NoEvents};
+pub use executor::{NoNotify, Retry, RetryError, RetryNotify};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
+pub use pipeline::StrategyKind;
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_RETRYABLE_STATUS_CODES,
 };
+pub use predicates::{AcceptAll, AlwaysRetry, MaybeClock, NoClock, ResultPredicate, RetryPredicate};
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;
 pub use time::{AsyncSleeper, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use time::{SystemClock, SystemSleeper};
+pub use timeout::{timeout, Deadline, TimedOut, Timeout, DEFAULT_TIMEOUT};
 pub use value::Value;
 
 /// The repository README's Rust examples, compiled and run as doctests.

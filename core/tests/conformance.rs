@@ -10,16 +10,16 @@ use std::collections::HashMap;
 use resilience_core::rules::{self, PredicateOutcome, Unit};
 use resilience_core::{
     parse_retry_after, Admission, Bulkhead, CancelOutcome, CircuitBreaker, ConfigError, FallbackState, FallbackStep,
-    Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, Slot, Ticket,
+    Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, RetryState, Slot, Ticket,
 };
 use serde_json::Value;
-use vectors::{breaker_config, bulkhead_config, load_all, policy_from, str_of, u64_of, value_of};
+use vectors::{breaker_config, bulkhead_config, load_all, policy_from, str_of, timeout_config, u64_of, value_of};
 
 #[test]
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 11,
+        files.len() >= 12,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -40,6 +40,7 @@ fn every_vector_file_passes() {
                 "bulkhead" => run_bulkhead(case, &name),
                 "config_errors" => run_config_error(case, &name),
                 "config_accepted" => run_config_accepted(case, &name),
+                "retry_timeline" => run_retry_timeline(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -430,6 +431,11 @@ fn build(component: &str, config: &Value, name: &str) -> Result<(), ConfigError>
         "retry" => policy_from(config).map(|_| ()),
         "breaker" => breaker_config(config).map(|_| ()),
         "bulkhead" => bulkhead_config(config).map(|_| ()),
+        "timeout" => timeout_config(config).map(|_| ()),
+        "pipeline" => {
+            let names = config["strategies"].as_array().expect("strategies");
+            rules::pipeline_names(names.iter().map(value_of)).map(|_| ())
+        }
         other => panic!("{name}: unknown component {other}"),
     }
 }
@@ -450,5 +456,53 @@ fn run_config_error(case: &Value, name: &str) {
 fn run_config_accepted(case: &Value, name: &str) {
     if let Err(e) = build(str_of(case, "component"), &case["config"], name) {
         panic!("{name}: rejected: {e}");
+    }
+}
+
+fn run_retry_timeline(case: &Value, name: &str) {
+    let policy = policy_from(&case["policy"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut state = match case["start_ms"].as_u64() {
+        Some(start) => RetryState::started_at(Duration::from_millis(start)),
+        None => RetryState::new(),
+    };
+    for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
+        let at = format!("{name}: step {i} {step}");
+        let now = step.get("at_ms").and_then(Value::as_u64).map(Duration::from_millis);
+        let hint = step
+            .get("retry_after_ms")
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis);
+        let got = match str_of(step, "failure") {
+            "error" => {
+                let retryable = step["retryable"].as_bool().expect("retryable");
+                Some(match now {
+                    Some(now) => state.on_failure_at(&policy, retryable, hint, now),
+                    None => state.on_failure_with_hint(&policy, retryable, hint),
+                })
+            }
+            "timeout" => Some(state.on_timeout(&policy, now)),
+            "value" => {
+                let judged = match str_of(step, "judged") {
+                    "failure" => PredicateOutcome::Yes,
+                    "success" => PredicateOutcome::No,
+                    "fails" => PredicateOutcome::Failed,
+                    other => panic!("{at}: unknown judgement {other}"),
+                };
+                state.on_result(&policy, || judged, hint, now)
+            }
+            other => panic!("{at}: unknown failure {other}"),
+        };
+        let expect = &step["expect"];
+        match got {
+            None => assert_eq!(expect["accept"].as_bool(), Some(true), "{at}: accepted"),
+            Some(RetryDecision::Retry { attempt, delay }) => {
+                assert_eq!(attempt as usize, i + 1, "{at}");
+                assert_eq!(Some(ns(delay)), expect["retry_ns"].as_u64(), "{at}");
+            }
+            Some(RetryDecision::GiveUp { reason, .. }) => {
+                assert_eq!(Some(reason.as_str()), expect["give_up"].as_str(), "{at}");
+            }
+            Some(other) => panic!("{at}: unknown decision {other:?}"),
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{criterion_group, criterion_main, Criterion};
-use resilience_bench::{block_on, work, TwoFailuresThenOk};
+use resilience_bench::{block_on, work, TwoFailuresThenOk, WorkError};
 use resilience_core::{
     run_fallback, BreakerConfig, CircuitBreaker, Jitter, ManualClock, Retry, RetryPolicy, SystemClock,
 };
@@ -137,7 +137,9 @@ fn s6_async(c: &mut Criterion) {
     let theirs = failsafe_breaker(5);
     g.bench_function("bare call", |b| b.iter(|| block_on(async { work(black_box(1)) })));
     g.bench_function("resilience retry", |b| {
-        b.iter(|| block_on(Retry::new(&p, |_| async {}).call_async(|_| async { work(black_box(1)) })))
+        b.iter(|| {
+            block_on(Retry::new(&p, |_| async {}).call_async(|_| async { work(black_box(1)).map_err(WorkError) }))
+        })
     });
     g.bench_function("backon retry", |b| {
         b.iter(|| {
