@@ -49,6 +49,7 @@ mod events;
 mod executor;
 mod fallback;
 mod handle_tag;
+mod hedging;
 mod pipeline;
 mod policy;
 mod predicates;
@@ -74,6 +75,10 @@ pub use error::{Allowed, ConfigError, ConfigErrorKind, Idiom};
 pub use events::{Cause, Event, EventKind, Listener, NoEvents};
 pub use executor::{NoNotify, Retry, RetryError, RetryNotify};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
+pub use hedging::{
+    Hedge, HedgeOutcome, HedgeStep, HedgingConfig, HedgingConfigBuilder, HedgingState, DEFAULT_HEDGE_DELAY,
+    DEFAULT_MAX_HEDGED_ATTEMPTS, MAX_HEDGED_ATTEMPTS,
+};
 pub use pipeline::StrategyKind;
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,

@@ -236,6 +236,12 @@ pub fn count_in(parameter: &'static str, value: Value, min: u32, max: u32) -> Re
     Ok(u32::try_from(n).unwrap_or(max))
 }
 
+/// Rule `hedged_attempts`: `max_hedged_attempts` is an integer in
+/// `1..=`[`MAX_HEDGED_ATTEMPTS`](crate::MAX_HEDGED_ATTEMPTS) (Polly's range).
+pub fn hedged_attempts(value: Value) -> Result<u32, ConfigError> {
+    count_in("max_hedged_attempts", value, 1, crate::hedging::MAX_HEDGED_ATTEMPTS)
+}
+
 /// Rule `duration` for the Rust API, whose durations cannot be negative or
 /// NaN: at most [`MAX_DURATION`].
 pub fn bounded_duration(parameter: &'static str, d: Duration) -> Result<Duration, ConfigError> {

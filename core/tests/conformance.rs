@@ -10,16 +10,19 @@ use std::collections::HashMap;
 use resilience_core::rules::{self, PredicateOutcome, Unit};
 use resilience_core::{
     parse_retry_after, Admission, Bulkhead, CancelOutcome, CircuitBreaker, ConfigError, FallbackState, FallbackStep,
-    Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, RetryState, Slot, Ticket,
+    HedgeOutcome, HedgeStep, Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, RetryState, Slot,
+    Ticket,
 };
 use serde_json::Value;
-use vectors::{breaker_config, bulkhead_config, load_all, policy_from, str_of, timeout_config, u64_of, value_of};
+use vectors::{
+    breaker_config, bulkhead_config, hedging_config, load_all, policy_from, str_of, timeout_config, u64_of, value_of,
+};
 
 #[test]
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 12,
+        files.len() >= 13,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -41,6 +44,7 @@ fn every_vector_file_passes() {
                 "config_errors" => run_config_error(case, &name),
                 "config_accepted" => run_config_accepted(case, &name),
                 "retry_timeline" => run_retry_timeline(case, &name),
+                "hedging" => run_hedging(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -432,6 +436,7 @@ fn build(component: &str, config: &Value, name: &str) -> Result<(), ConfigError>
         "breaker" => breaker_config(config).map(|_| ()),
         "bulkhead" => bulkhead_config(config).map(|_| ()),
         "timeout" => timeout_config(config).map(|_| ()),
+        "hedging" => hedging_config(config).map(|_| ()),
         "pipeline" => {
             let names = config["strategies"].as_array().expect("strategies");
             rules::pipeline_names(names.iter().map(value_of)).map(|_| ())
@@ -505,4 +510,94 @@ fn run_retry_timeline(case: &Value, name: &str) {
             Some(other) => panic!("{at}: unknown decision {other:?}"),
         }
     }
+}
+
+/// Drives the sans-IO hedging state on a simulated time line: attempt n,
+/// once started, ends `takes_ms` later. At one instant, answers are judged
+/// in attempt order before any copy starts.
+fn run_hedging(case: &Value, name: &str) {
+    let config = hedging_config(&case["config"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let script = case["attempts"].as_array().expect("attempts");
+    let expected = &case["expected"];
+    let mut state = config.start();
+    let mut now = Duration::ZERO;
+    let mut started = Vec::new();
+    let mut events = Vec::new();
+    // Running attempts: (attempt, ends at).
+    let mut running: Vec<(u32, Duration)> = Vec::new();
+    let answer = loop {
+        // Start what is due.
+        let timer = loop {
+            match state.next(now) {
+                HedgeStep::Launch { attempt } => {
+                    let step = &script[attempt as usize - 1];
+                    started.push(ns(now) / 1_000_000);
+                    running.push((attempt, now + Duration::from_millis(u64_of(step, "takes_ms"))));
+                    if attempt > 1 {
+                        events.push(attempt);
+                    }
+                }
+                HedgeStep::Wait { until } => break until,
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        };
+        // The next instant anything happens.
+        let next_end = running.iter().map(|r| r.1).min();
+        now = match (next_end, timer) {
+            (Some(e), Some(t)) => e.min(t),
+            (Some(e), None) => e,
+            (None, Some(t)) => t,
+            (None, None) => panic!("{name}: nothing to wait for"),
+        };
+        running.sort_unstable();
+        let ending: Vec<u32> = running.iter().filter(|r| r.1 == now).map(|r| r.0).collect();
+        let mut decided = None;
+        for attempt in ending {
+            running.retain(|r| r.0 != attempt);
+            let outcome = str_of(&script[attempt as usize - 1], "outcome");
+            match state.on_outcome(attempt, outcome == "ok", now) {
+                HedgeOutcome::Won { .. } | HedgeOutcome::AllFailed { .. } => {
+                    decided = Some((attempt, outcome));
+                    break;
+                }
+                HedgeOutcome::Continue => {}
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+        if let Some(answer) = decided {
+            break answer;
+        }
+    };
+    let list = |key: &str| -> Vec<u64> {
+        expected[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {key}"))
+            .iter()
+            .map(|v| v.as_u64().expect("number"))
+            .collect()
+    };
+    assert_eq!(started, list("started_ms"), "{name}: started_ms");
+    assert_eq!(
+        u64::from(answer.0),
+        u64_of(expected, "answered_by"),
+        "{name}: answered_by"
+    );
+    assert_eq!(answer.1, str_of(expected, "result"), "{name}: result");
+    assert_eq!(ns(now) / 1_000_000, u64_of(expected, "at_ms"), "{name}: at_ms");
+    let cancelled: Vec<u64> = running.iter().map(|r| u64::from(r.0)).collect();
+    assert_eq!(cancelled, list("cancelled"), "{name}: cancelled");
+    let want_events: Vec<u64> = expected["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            assert_eq!(str_of(e, "type"), "hedge_started", "{name}");
+            u64_of(e, "attempt")
+        })
+        .collect();
+    assert_eq!(
+        events.iter().map(|&a| u64::from(a)).collect::<Vec<_>>(),
+        want_events,
+        "{name}: events"
+    );
 }

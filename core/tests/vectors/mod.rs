@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use resilience_core::rules::{self, Unit};
-use resilience_core::{BreakerConfig, BulkheadConfig, ConfigError, RetryPolicy, Timeout};
+use resilience_core::{BreakerConfig, BulkheadConfig, ConfigError, HedgingConfig, RetryPolicy, Timeout};
 use serde_json::Value;
 
 pub(crate) fn load_all() -> Vec<(String, Value)> {
@@ -128,6 +128,17 @@ pub(crate) fn bulkhead_config(c: &Value) -> Result<BulkheadConfig, ConfigError> 
         .max_queue_size(count(c, "max_queue_size", "max_queue_size", 100, 0)?)
         .timeout(millis(c, "timeout_ms", "timeout", 30_000)?)
         .build()
+}
+
+pub(crate) fn hedging_config(c: &Value) -> Result<HedgingConfig, ConfigError> {
+    let mut b = HedgingConfig::builder();
+    if let Some(v) = c.get("hedge_delay_ms") {
+        b = b.hedge_delay(rules::duration("hedge_delay", value_of(v), Unit::Milliseconds)?);
+    }
+    if let Some(v) = c.get("max_hedged_attempts") {
+        b = b.max_hedged_attempts(rules::hedged_attempts(value_of(v))?);
+    }
+    b.build()
 }
 
 pub(crate) fn timeout_config(c: &Value) -> Result<Timeout, ConfigError> {
