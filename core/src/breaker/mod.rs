@@ -8,6 +8,7 @@
 //! lock-free ledger. Transitions take a mutex; they are rare.
 
 mod config;
+mod judged;
 mod ledger;
 mod permit;
 
