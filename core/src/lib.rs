@@ -79,12 +79,18 @@ pub use hedging::{
     Hedge, HedgeOutcome, HedgeStep, HedgingConfig, HedgingConfigBuilder, HedgingState, DEFAULT_HEDGE_DELAY,
     DEFAULT_MAX_HEDGED_ATTEMPTS, MAX_HEDGED_ATTEMPTS,
 };
-pub use pipeline::StrategyKind;
+pub use pipeline::{
+    AsyncLayer, BreakerLayer, BulkheadLayer, Env, FallbackLayer, HedgingLayer, Layer, LibraryError, Pipeline,
+    PipelineBuilder, PipelineError, RetryLayer, StrategyKind, TimeoutLayer,
+};
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_RETRYABLE_STATUS_CODES,
 };
-pub use predicates::{AcceptAll, AlwaysRetry, MaybeClock, NoClock, ResultPredicate, RetryPredicate};
+pub use predicates::{
+    AcceptAll, AlwaysRetry, AnyError, ErrorFilter, MaybeClock, NoClock, NoValue, ResultPredicate, RetryPredicate,
+    ValueFilter,
+};
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;

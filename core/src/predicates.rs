@@ -93,3 +93,61 @@ impl<C: Clock> MaybeClock for C {
         Some(self.now())
     }
 }
+
+/// A shared judgement about an error (a pipeline strategy's filter, called
+/// through `&self` because a pipeline is shared).
+pub trait ErrorFilter<E> {
+    /// Whether `error` matches (is retryable, counts, falls back).
+    fn matches(&self, error: &E) -> bool;
+}
+
+/// The default error filter: every error matches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnyError;
+
+impl<E> ErrorFilter<E> for AnyError {
+    #[inline(always)]
+    fn matches(&self, _: &E) -> bool {
+        true
+    }
+}
+
+impl<E, F: Fn(&E) -> bool> ErrorFilter<E> for F {
+    fn matches(&self, error: &E) -> bool {
+        self(error)
+    }
+}
+
+/// A shared judgement about a returned value: is it a failure?
+pub trait ValueFilter<T> {
+    /// `false` when no value is ever a failure (the default [`NoValue`]):
+    /// the judgement is skipped entirely.
+    const CHECKS: bool = true;
+
+    /// Whether `value` is a failure.
+    fn matches(&self, value: &T) -> bool;
+
+    /// The hint a failed value carries (an HTTP `Retry-After`).
+    fn retry_after(&self, _value: &T) -> Option<Duration> {
+        None
+    }
+}
+
+/// The default value filter: no value is a failure.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoValue;
+
+impl<T> ValueFilter<T> for NoValue {
+    const CHECKS: bool = false;
+
+    #[inline(always)]
+    fn matches(&self, _: &T) -> bool {
+        false
+    }
+}
+
+impl<T, F: Fn(&T) -> bool> ValueFilter<T> for F {
+    fn matches(&self, value: &T) -> bool {
+        self(value)
+    }
+}

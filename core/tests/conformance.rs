@@ -22,7 +22,7 @@ use vectors::{
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 13,
+        files.len() >= 14,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -45,6 +45,7 @@ fn every_vector_file_passes() {
                 "config_accepted" => run_config_accepted(case, &name),
                 "retry_timeline" => run_retry_timeline(case, &name),
                 "hedging" => run_hedging(case, &name),
+                "events" => vectors::events::run_events(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }

@@ -19,6 +19,8 @@ pub use config::{
 pub use ledger::{PermitMisuse, PermitToken};
 pub use permit::Permit;
 
+pub(crate) use judged::Judgement;
+
 use ledger::{Ledger, Settled};
 use permit::Grant;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::{HedgeOutcome, HedgeStep, HedgingConfig, HedgingState};
 use crate::events::{Event, Listener, NoEvents};
-use crate::predicates::{AcceptAll, ResultPredicate};
+use crate::predicates::{NoValue, ValueFilter};
 use crate::time::{AsyncSleeper, Clock};
 
 /// Runs an operation hedged: see [`HedgingState`] for the rules. An `Ok`
@@ -38,7 +38,7 @@ use crate::time::{AsyncSleeper, Clock};
 /// # Ok::<(), resilience_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct Hedge<'c, C, S, R = AcceptAll, L = NoEvents> {
+pub struct Hedge<'c, C, S, R = NoValue, L = NoEvents> {
     config: &'c HedgingConfig,
     clock: C,
     sleeper: S,
@@ -53,7 +53,7 @@ impl<'c, C: Clock, S: AsyncSleeper> Hedge<'c, C, S> {
             config,
             clock,
             sleeper,
-            judge: AcceptAll,
+            judge: NoValue,
             listener: NoEvents,
         }
     }
@@ -86,22 +86,14 @@ impl<'c, C: Clock, S: AsyncSleeper, R, L> Hedge<'c, C, S, R, L> {
     ///
     /// # Errors
     /// The last failure when every copy failed.
-    pub async fn call<T, E, F, Fut>(mut self, op: F) -> Result<T, E>
+    pub async fn call<T, E, F, Fut>(self, op: F) -> Result<T, E>
     where
-        R: ResultPredicate<T>,
+        R: ValueFilter<T>,
         L: Listener<T, E>,
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        run(
-            self.config,
-            &self.clock,
-            &self.sleeper,
-            &self.listener,
-            &mut self.judge,
-            op,
-        )
-        .await
+        run(self.config, &self.clock, &self.sleeper, &self.listener, &self.judge, op).await
     }
 }
 
@@ -111,14 +103,14 @@ pub(crate) async fn run<T, E, C, S, L, R, F, Fut>(
     clock: &C,
     sleeper: &S,
     listener: &L,
-    judge: &mut R,
+    judge: &R,
     mut op: F,
 ) -> Result<T, E>
 where
     C: Clock + ?Sized,
     S: AsyncSleeper + ?Sized,
     L: Listener<T, E> + ?Sized,
-    R: ResultPredicate<T> + ?Sized,
+    R: ValueFilter<T> + ?Sized,
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
@@ -141,7 +133,7 @@ where
             };
             let attempt = *attempt;
             let accepted = match &answer {
-                Ok(value) => !(R::CHECKS && judge.is_failure(value)),
+                Ok(value) => !(R::CHECKS && judge.matches(value)),
                 Err(_) => false,
             };
             match state.on_outcome(attempt, accepted, clock.now()) {

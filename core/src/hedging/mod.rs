@@ -20,7 +20,7 @@
 //!   returns the primary's outcome — we keep the rule of our retry and
 //!   fallback, where the last error surfaces).
 
-mod driver;
+pub(crate) mod driver;
 
 pub use driver::Hedge;
 

@@ -1,6 +1,8 @@
 //! Loading conformance vectors and turning their configs into core types.
 #![allow(dead_code)]
 
+pub(crate) mod events;
+
 use std::path::PathBuf;
 
 use resilience_core::rules::{self, Unit};
