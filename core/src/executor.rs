@@ -303,13 +303,9 @@ impl<'p, S, P, N, R, C, L> Retry<'p, S, P, N, R, C, L> {
         }
         let now = self.now();
         let judge = &mut self.retry_on_result;
-        let hint = judge.retry_after(&value);
-        let decision = state.on_result(
-            self.policy,
-            || PredicateOutcome::from_bool(judge.is_failure(&value)),
-            hint,
-            now,
-        );
+        let failed = judge.is_failure(&value);
+        let hint = if failed { judge.retry_after(&value) } else { None };
+        let decision = state.on_result(self.policy, || PredicateOutcome::from_bool(failed), hint, now);
         match decision {
             None => Ok(value),
             Some(RetryDecision::Retry { attempt, delay }) => {

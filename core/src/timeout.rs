@@ -129,10 +129,11 @@ pub struct Deadline {
 
 impl Deadline {
     /// A call started at clock reading `now` may take `timeout`
-    /// (saturating at the end of the clock's range).
+    /// (saturating at [`rules::MAX_DURATION`], the end of every clock's
+    /// range).
     pub fn after(now: Duration, timeout: Duration) -> Self {
         Self {
-            at: now.saturating_add(timeout),
+            at: now.saturating_add(timeout).min(rules::MAX_DURATION),
             timeout,
         }
     }
@@ -237,7 +238,7 @@ mod tests {
     #[test]
     fn deadlines_saturate_and_expire_at_their_instant() {
         let d = Deadline::after(Duration::MAX, Duration::from_secs(1));
-        assert_eq!(d.at(), Duration::MAX);
+        assert_eq!(d.at(), rules::MAX_DURATION);
         let d = Deadline::after(Duration::from_secs(1), Duration::from_secs(2));
         assert_eq!(d.remaining(Duration::from_millis(2500)), Duration::from_millis(500));
         assert!(!d.expired(Duration::from_millis(2999)));

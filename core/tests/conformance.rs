@@ -22,7 +22,7 @@ use vectors::{
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 14,
+        files.len() >= 15,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -46,6 +46,7 @@ fn every_vector_file_passes() {
                 "retry_timeline" => run_retry_timeline(case, &name),
                 "hedging" => run_hedging(case, &name),
                 "events" => vectors::events::run_events(case, &name),
+                "timeout" => run_timeout(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -601,4 +602,22 @@ fn run_hedging(case: &Value, name: &str) {
         want_events,
         "{name}: events"
     );
+}
+
+fn run_timeout(case: &Value, name: &str) {
+    let timeout = timeout_config(case).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let deadline = timeout.start(Duration::from_millis(u64_of(case, "start_ms")));
+    for check in case["checks"].as_array().expect("checks") {
+        let now = Duration::from_millis(u64_of(check, "at_ms"));
+        assert_eq!(
+            Some(deadline.expired(now)),
+            check["expired"].as_bool(),
+            "{name}: {check}"
+        );
+        assert_eq!(
+            ns(deadline.remaining(now)),
+            u64_of(check, "remaining_ns"),
+            "{name}: {check}"
+        );
+    }
 }
