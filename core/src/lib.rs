@@ -1,10 +1,16 @@
 //! # resilience-core
 //!
 //! Every resilience decision of the `resilience` family, in one sans-IO
-//! crate: the delay before attempt n, retry or give up, admit or reject a
-//! call through a circuit breaker, the next fallback, a bulkhead slot.
+//! crate: the delay before attempt n, retry or give up (attempts, filters
+//! on errors and on returned values, a deadline), admit or reject a call
+//! through a circuit breaker, the next fallback, a bulkhead slot, when a
+//! timeout expires, when to start a hedged copy and which answer wins.
 //! Executors are thin loops over those decisions; the Python, C and
 //! JavaScript bindings run the same decisions and never re-implement them.
+//!
+//! Strategies compose into a [`Pipeline`] in one order, checked by rule
+//! ([`rules::pipeline_order`]), and report typed [`Event`]s to one
+//! listener; without a listener the events cost nothing.
 //!
 //! Time and randomness are injected: a [`Clock`], a [`Sleeper`] /
 //! [`AsyncSleeper`], and a seedable jitter source; [`ManualClock`] is all of
