@@ -1,17 +1,4 @@
-//! Typed events: what a strategy or a pipeline did, told to one listener.
-//!
-//! Every event comes from a core decision (a [`RetryDecision`], a breaker
-//! [`Transition`] or [`Rejected`], a timeout, a hedging step, a fallback
-//! step, a bulkhead rejection), so every binding reports the same sequence
-//! for the same run: the conformance kind `events` pins it. Bindings build
-//! their own event objects (Python dataclasses, JavaScript objects with a
-//! `type`, a C tagged struct) from the same decisions and take the names
-//! from [`EventKind::as_str`].
-//!
-//! No listener, no cost: the default [`NoEvents`] does nothing and is
-//! compiled away, so the success path is unchanged.
-//!
-//! [`RetryDecision`]: crate::RetryDecision
+//! Typed events; see [`Event`].
 
 use std::fmt;
 use std::time::Duration;
@@ -40,6 +27,21 @@ impl<T, E> Clone for Cause<'_, T, E> {
 impl<T, E> Copy for Cause<'_, T, E> {}
 
 /// One thing a strategy did.
+///
+/// Typed events: what a strategy or a pipeline did, told to one listener.
+///
+/// Every event comes from a core decision (a [`RetryDecision`], a breaker
+/// [`Transition`] or [`Rejected`], a timeout, a hedging step, a fallback
+/// step, a bulkhead rejection), so every binding reports the same sequence
+/// for the same run: the conformance kind `events` pins it. Bindings build
+/// their own event objects (Python dataclasses, JavaScript objects with a
+/// `type`, a C tagged struct) from the same decisions and take the names
+/// from [`EventKind::as_str`].
+///
+/// No listener, no cost: the default [`NoEvents`] does nothing and is
+/// compiled away, so the success path is unchanged.
+///
+/// [`RetryDecision`]: crate::RetryDecision
 #[non_exhaustive]
 #[derive(Debug, PartialEq)]
 pub enum Event<'a, T, E> {

@@ -1,10 +1,4 @@
-//! Timeouts: the sans-IO decision (a deadline from "now"; has it passed?)
-//! and an async helper that races a future against an [`AsyncSleeper`].
-//!
-//! Only a runtime that can abandon a running call can enforce a timeout:
-//! Rust futures (dropping one cancels it), asyncio tasks, JavaScript
-//! promises with an `AbortSignal`. A blocking call cannot be pre-empted;
-//! there, the retry deadline (`max_elapsed`) is enforced between attempts.
+//! Timeouts; see [`Timeout`].
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -54,6 +48,14 @@ impl From<TimedOut> for std::io::Error {
 }
 
 /// A validated timeout strategy: how long a call may take.
+///
+/// Timeouts: the sans-IO decision (a deadline from "now"; has it passed?)
+/// and an async helper that races a future against an [`AsyncSleeper`].
+///
+/// Only a runtime that can abandon a running call can enforce a timeout:
+/// Rust futures (dropping one cancels it), asyncio tasks, JavaScript
+/// promises with an `AbortSignal`. A blocking call cannot be pre-empted;
+/// there, the retry deadline (`max_elapsed`) is enforced between attempts.
 ///
 /// ```
 /// use std::time::Duration;

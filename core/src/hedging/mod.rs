@@ -1,24 +1,4 @@
-//! Hedging (Polly's hedging strategy, gRPC A6 hedging): when an attempt is
-//! slow, start another copy of it and take the first acceptable answer.
-//!
-//! The decisions live in [`HedgingState`], a small `Copy` state driven
-//! with clock readings: when to start the next copy, which answer wins,
-//! when every copy has failed. Drivers do the I/O — start the calls, keep
-//! one timer, cancel the losers: the async driver [`Hedge`] in Rust,
-//! asyncio tasks in Python, promises and `AbortSignal`s in JavaScript.
-//!
-//! The rules, per Polly and gRPC:
-//! - attempt 1 starts at once; while no answer is accepted, attempt n+1
-//!   starts `hedge_delay` after attempt n started, up to
-//!   1 + `max_hedged_attempts` attempts (`hedge_delay` zero: all at once);
-//! - a failed attempt starts the next copy at once, without waiting for
-//!   the delay (gRPC: "shortcutting its hedging delay"; Polly does the
-//!   same), and the delay then counts from that start;
-//! - the first acceptable answer wins and every other running copy is
-//!   cancelled;
-//! - when every copy has failed, the *last* failure surfaces (gRPC; Polly
-//!   returns the primary's outcome — we keep the rule of our retry and
-//!   fallback, where the last error surfaces).
+//! Hedging: see [`HedgingConfig`] for the rules.
 
 pub(crate) mod driver;
 
@@ -38,6 +18,28 @@ pub const DEFAULT_MAX_HEDGED_ATTEMPTS: u32 = 1;
 pub const MAX_HEDGED_ATTEMPTS: u32 = 10;
 
 /// A validated hedging configuration.
+///
+/// Hedging (Polly's hedging strategy, gRPC A6 hedging): when an attempt is
+/// slow, start another copy of it and take the first acceptable answer.
+///
+/// The decisions live in [`HedgingState`], a small `Copy` state driven
+/// with clock readings: when to start the next copy, which answer wins,
+/// when every copy has failed. Drivers do the I/O — start the calls, keep
+/// one timer, cancel the losers: the async driver [`Hedge`] in Rust,
+/// asyncio tasks in Python, promises and `AbortSignal`s in JavaScript.
+///
+/// The rules, per Polly and gRPC:
+/// - attempt 1 starts at once; while no answer is accepted, attempt n+1
+///   starts `hedge_delay` after attempt n started, up to
+///   1 + `max_hedged_attempts` attempts (`hedge_delay` zero: all at once);
+/// - a failed attempt starts the next copy at once, without waiting for
+///   the delay (gRPC: "shortcutting its hedging delay"; Polly does the
+///   same), and the delay then counts from that start;
+/// - the first acceptable answer wins and every other running copy is
+///   cancelled;
+/// - when every copy has failed, the *last* failure surfaces (gRPC; Polly
+///   returns the primary's outcome — we keep the rule of our retry and
+///   fallback, where the last error surfaces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HedgingConfig {
     hedge_delay: Duration,

@@ -14,7 +14,9 @@ use crate::value::Value;
 /// sequence; each retry attempt goes through the breaker (so an open
 /// breaker fails fast and its remaining open time paces the retry); the
 /// attempt timeout bounds one attempt, hedged copies included; each
-/// hedged copy takes its own bulkhead slot.
+/// hedged copy takes its own bulkhead slot. (The limiter, budget and
+/// throttle of their own issue join this enum, and the order, when they
+/// land.)
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StrategyKind {

@@ -1,44 +1,4 @@
-//! One object composing strategies in a declared order (Polly's
-//! `ResiliencePipelineBuilder`, cockatiel's `wrap`, tower's layers).
-//!
-//! A pipeline holds each strategy at most once, in the one order of
-//! [`StrategyKind::ORDER`] (rule `pipeline_order`, which every binding's
-//! pipeline runs too): fallback → total timeout → retry → breaker →
-//! attempt timeout → hedging → bulkhead, outer to inner. The builder takes
-//! strategies outer to inner; [`PipelineBuilder::build`] checks the order
-//! and [`Pipeline::strategies`] gives it back as data.
-//!
-//! The strategies are nested by type, so a composed call costs what the
-//! same strategies nested by hand cost. Blocking pipelines
-//! ([`Pipeline::call`]) hold the strategies that need no cancellation;
-//! timeouts and hedging make a pipeline async-only
-//! ([`Pipeline::call_async`]) — a compile-time error, not a surprise.
-//!
-//! Errors are one type, [`PipelineError`]: the operation's own error
-//! unchanged, or the library's (breaker open, timed out, bulkhead full),
-//! which every strategy treats by rule `library_errors`
-//! ([`LibraryError`]). One listener sees every strategy's [`Event`]s.
-//!
-//! ```
-//! use std::time::Duration;
-//! use resilience_core::{BreakerConfig, BreakerLayer, CircuitBreaker, FallbackLayer, Jitter, ManualClock,
-//!                       Pipeline, RetryLayer, RetryPolicy, StrategyKind};
-//! let clock = ManualClock::new();
-//! let breaker = CircuitBreaker::new(BreakerConfig::default(), clock.clone());
-//! let policy = RetryPolicy::builder().max_attempts(2).jitter(Jitter::None).build()?;
-//! let pipeline = Pipeline::builder(clock.clone(), clock.clone())
-//!     .fallback(FallbackLayer::new(1, |_| Ok::<_, &str>("cached")))
-//!     .retry(RetryLayer::new(policy))
-//!     .breaker(BreakerLayer::new(&breaker))
-//!     .build()?;
-//! assert_eq!(pipeline.strategies(), [StrategyKind::Fallback, StrategyKind::Retry, StrategyKind::Breaker]);
-//! assert_eq!(pipeline.call(|| Err("down")), Ok("cached"));
-//! assert_eq!(breaker.failure_count(), 2);
-//! assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
-//! # Ok::<(), resilience_core::ConfigError>(())
-//! ```
-//!
-//! [`Event`]: crate::Event
+//! One object composing strategies in a declared order; see [`Pipeline`].
 
 mod asynchronous;
 mod blocking;
@@ -78,7 +38,47 @@ impl<C: fmt::Debug, S, L> fmt::Debug for Env<C, S, L> {
     }
 }
 
-/// Strategies composed in the one order; see [the module](self).
+/// Strategies composed in one declared order (Polly's
+/// `ResiliencePipelineBuilder`, cockatiel's `wrap`, tower's layers).
+///
+/// A pipeline holds each strategy at most once, in the one order of
+/// [`StrategyKind::ORDER`] (rule `pipeline_order`, which every binding's
+/// pipeline runs too): fallback → total timeout → retry → breaker →
+/// attempt timeout → hedging → bulkhead, outer to inner. The builder takes
+/// strategies outer to inner; [`PipelineBuilder::build`] checks the order
+/// and [`Pipeline::strategies`] gives it back as data.
+///
+/// The strategies are nested by type, so a composed call costs what the
+/// same strategies nested by hand cost. Blocking pipelines
+/// ([`Pipeline::call`]) hold the strategies that need no cancellation;
+/// timeouts and hedging make a pipeline async-only
+/// ([`Pipeline::call_async`]) — a compile-time error, not a surprise.
+///
+/// Errors are one type, [`PipelineError`]: the operation's own error
+/// unchanged, or the library's (breaker open, timed out, bulkhead full),
+/// which every strategy treats by rule `library_errors`
+/// ([`LibraryError`]). One listener sees every strategy's [`Event`]s.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{BreakerConfig, BreakerLayer, CircuitBreaker, FallbackLayer, Jitter, ManualClock,
+///                       Pipeline, RetryLayer, RetryPolicy, StrategyKind};
+/// let clock = ManualClock::new();
+/// let breaker = CircuitBreaker::new(BreakerConfig::default(), clock.clone());
+/// let policy = RetryPolicy::builder().max_attempts(2).jitter(Jitter::None).build()?;
+/// let pipeline = Pipeline::builder(clock.clone(), clock.clone())
+///     .fallback(FallbackLayer::new(1, |_| Ok::<_, &str>("cached")))
+///     .retry(RetryLayer::new(policy))
+///     .breaker(BreakerLayer::new(&breaker))
+///     .build()?;
+/// assert_eq!(pipeline.strategies(), [StrategyKind::Fallback, StrategyKind::Retry, StrategyKind::Breaker]);
+/// assert_eq!(pipeline.call(|| Err("down")), Ok("cached"));
+/// assert_eq!(breaker.failure_count(), 2);
+/// assert_eq!(clock.sleeps(), vec![Duration::from_secs(1)]);
+/// # Ok::<(), resilience_core::ConfigError>(())
+/// ```
+///
+/// [`Event`]: crate::Event
 pub struct Pipeline<St, C, S, L = NoEvents> {
     stack: St,
     env: Env<C, S, L>,
