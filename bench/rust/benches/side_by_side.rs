@@ -219,6 +219,14 @@ fn s8_pipeline(c: &mut Criterion) {
     g.bench_function("nested by hand", |b| {
         b.iter(|| Retry::new(&p, |_| {}).call(|_| ours.call(|| work(black_box(1)))))
     });
+    let clock = SystemClock::new();
+    g.bench_function("nested by hand, with the pipeline's clock", |b| {
+        b.iter(|| {
+            Retry::new(&p, |_| {})
+                .clock(&clock)
+                .call(|_| ours.call(|| work(black_box(1))))
+        })
+    });
     g.bench_function("pipeline", |b| b.iter(|| blocking.call(|| work(black_box(1)))));
     g.bench_function("nested by hand (async)", |b| {
         b.iter(|| {

@@ -6,7 +6,13 @@
 //! valgrind --tool=cachegrind --cache-sim=no target/release/icount pipeline 200000
 //! ```
 //!
-//! Instructions per call = (I refs at 2N − I refs at N) / N.
+//! Instructions per call = (I refs at 2N − I refs at N) / N. Variants: the
+//! bare call; the retry executor without and with a clock (`retry`,
+//! `retry-clock`) and a pipeline of a retry alone (`p-retry`); a breaker
+//! call and a pipeline of a breaker alone (`breaker`, `p-breaker`); retry ∘
+//! breaker nested by hand without and with the clock the pipeline has
+//! (`nested`, `nested-clock`), and as a pipeline (`pipeline`); the async
+//! twins (`nested-async`, `pipeline-async`).
 
 use std::hint::black_box;
 
@@ -31,7 +37,31 @@ fn main() {
         .breaker(BreakerLayer::new(&breaker))
         .build()
         .expect("valid pipeline");
+    let sys = SystemClock::new();
+    let p_retry = Pipeline::builder(SystemClock::new(), |_| {})
+        .retry(RetryLayer::new(policy.clone()))
+        .build()
+        .expect("valid pipeline");
+    let p_breaker = Pipeline::builder(SystemClock::new(), |_| {})
+        .breaker(BreakerLayer::new(&breaker))
+        .build()
+        .expect("valid pipeline");
     let sink = match variant.as_str() {
+        "p-retry" => repeat(n, || p_retry.call(|| work(black_box(1))).map_err(|_| 0)),
+        "p-breaker" => repeat(n, || p_breaker.call(|| work(black_box(1))).map_err(|_| 0)),
+        "nested-clock" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .clock(&sys)
+                .call(|_| breaker.call(|| work(black_box(1))))
+                .map_err(|_| 0)
+        }),
+        "retry-clock" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .clock(&sys)
+                .call(|_| work(black_box(1)))
+                .map_err(|_| 0)
+        }),
+        "breaker" => repeat(n, || breaker.call(|| work(black_box(1))).map_err(|_| 0)),
         "bare" => repeat(n, || work(black_box(1))),
         "retry" => repeat(n, || {
             Retry::new(&policy, |_| {})
@@ -57,7 +87,10 @@ fn main() {
             block_on(nonblocking.call_async(|| async { work(black_box(1)) })).map_err(|_| 0)
         }),
         other => {
-            eprintln!("unknown variant {other}: bare, retry, nested, pipeline, nested-async, pipeline-async");
+            eprintln!(
+                "unknown variant {other}: bare, retry, retry-clock, p-retry, breaker, p-breaker, nested, nested-clock, \
+                 pipeline, nested-async, pipeline-async"
+            );
             std::process::exit(2);
         }
     };
