@@ -41,6 +41,11 @@ def main() -> int:
                 for p in PEERS:
                     if p + suffix in rows:
                         peer = f"{ns / rows[p + suffix]:.2f}x {p}"
+            elif name.startswith("pipeline"):
+                # S8: the composed pipeline against the same strategies nested by hand.
+                hand = "nested by hand" + name[len("pipeline"):]
+                if hand in rows:
+                    peer = f"{ns / rows[hand]:.2f}x by hand"
             print(f"| {title} | {name} | {ns:.1f} ns | {over} | {peer} |")
     return 0
 

@@ -30,6 +30,11 @@ pub enum ConfigErrorKind {
     /// Given without another parameter it only works with (a slow-call
     /// rule without a failure-rate rule).
     RequiresOther,
+    /// A strategy declared where the pipeline's order does not allow it
+    /// (a breaker outside the retry it should sit in).
+    OutOfOrder,
+    /// A strategy declared twice in one pipeline.
+    Duplicate,
 }
 
 impl ConfigErrorKind {
@@ -44,6 +49,8 @@ impl ConfigErrorKind {
             Self::UnknownName => "unknown_name",
             Self::BelowOther => "below_other",
             Self::RequiresOther => "requires_other",
+            Self::OutOfOrder => "out_of_order",
+            Self::Duplicate => "duplicate",
         }
     }
 }
@@ -81,6 +88,12 @@ pub enum Allowed {
     Ratio,
     /// Allowed only together with another parameter.
     Requires(&'static str),
+    /// A duration greater than zero, up to `max` (a timeout: zero could
+    /// never be met).
+    PositiveDuration {
+        /// The longest allowed duration.
+        max: Duration,
+    },
     /// One of these names.
     OneOf(&'static [&'static str]),
     /// At least the value of another parameter.
@@ -144,7 +157,9 @@ impl ConfigError {
     /// A new error: `parameter` got `got`, which breaks `kind`; it allows `allowed`.
     pub fn new(kind: ConfigErrorKind, parameter: &'static str, allowed: Allowed, got: Value) -> Self {
         let quantity = match allowed {
-            Allowed::Duration { .. } | Allowed::DurationRange { .. } => Quantity::Duration,
+            Allowed::Duration { .. } | Allowed::DurationRange { .. } | Allowed::PositiveDuration { .. } => {
+                Quantity::Duration
+            }
             _ => Quantity::Plain,
         };
         Self {
@@ -299,6 +314,15 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
         }
         Allowed::Ratio => "a number in (0, 1]".to_owned(),
         Allowed::Requires(other) => format!("set together with {}", spell(other, Quantity::Plain, idiom)),
+        Allowed::PositiveDuration { max } => {
+            let ns = max.as_nanos();
+            match idiom {
+                Idiom::Rust => format!("a duration above zero and at most {max:?}"),
+                Idiom::Python => format!("a number of seconds above 0 and at most {}", exact_decimal(ns, 9)),
+                Idiom::JavaScript => format!("a number of milliseconds above 0 and at most {}", exact_decimal(ns, 6)),
+                Idiom::C => format!("an integer number of nanoseconds in 1..={ns}"),
+            }
+        }
         Allowed::OneOf(names) => format!("one of {}", names.join(", ")),
         Allowed::AtLeast { parameter, value } => {
             // The other parameter is a duration whenever this one is.

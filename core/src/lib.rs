@@ -1,10 +1,16 @@
 //! # resilience-core
 //!
 //! Every resilience decision of the `resilience` family, in one sans-IO
-//! crate: the delay before attempt n, retry or give up, admit or reject a
-//! call through a circuit breaker, the next fallback, a bulkhead slot.
+//! crate: the delay before attempt n, retry or give up (attempts, filters
+//! on errors and on returned values, a deadline), admit or reject a call
+//! through a circuit breaker, the next fallback, a bulkhead slot, when a
+//! timeout expires, when to start a hedged copy and which answer wins.
 //! Executors are thin loops over those decisions; the Python, C and
 //! JavaScript bindings run the same decisions and never re-implement them.
+//!
+//! Strategies compose into a [`Pipeline`] in one order, checked by rule
+//! ([`rules::pipeline_order`]), and report typed [`Event`]s to one
+//! listener; without a listener the events cost nothing.
 //!
 //! Time and randomness are injected: a [`Clock`], a [`Sleeper`] /
 //! [`AsyncSleeper`], and a seedable jitter source; [`ManualClock`] is all of
@@ -45,16 +51,21 @@ mod backoff;
 mod breaker;
 mod bulkhead;
 mod error;
+mod events;
 mod executor;
 mod fallback;
 mod handle_tag;
+mod hedging;
 mod json;
+mod pipeline;
 mod policy;
+mod predicates;
 mod retry_after;
 mod retry_state;
 mod rng;
 pub mod rules;
 mod time;
+mod timeout;
 mod value;
 
 pub use backoff::{BackoffStrategy, Jitter};
@@ -70,11 +81,24 @@ pub use bulkhead::{
     DEFAULT_BULKHEAD_TIMEOUT, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
 };
 pub use error::{Allowed, ConfigError, ConfigErrorKind, Idiom};
-pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
+pub use events::{Cause, Event, EventKind, Listener, NoEvents};
+pub use executor::{NoNotify, Retry, RetryError, RetryNotify};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
+pub use hedging::{
+    Hedge, HedgeOutcome, HedgeStep, HedgingConfig, HedgingConfigBuilder, HedgingState, DEFAULT_HEDGE_DELAY,
+    DEFAULT_MAX_HEDGED_ATTEMPTS, MAX_HEDGED_ATTEMPTS,
+};
+pub use pipeline::{
+    AsyncLayer, BreakerLayer, BulkheadLayer, Env, FallbackLayer, HedgingLayer, Layer, LibraryError, Pipeline,
+    PipelineBuilder, PipelineError, RetryLayer, StrategyKind, TimeoutLayer,
+};
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_RETRYABLE_STATUS_CODES,
+};
+pub use predicates::{
+    AcceptAll, AlwaysRetry, AnyError, ErrorFilter, MaybeClock, NoClock, NoValue, ResultPredicate, RetryPredicate,
+    ValueFilter,
 };
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
@@ -82,6 +106,7 @@ pub use rng::JitterRng;
 pub use time::{AsyncSleeper, CachedClock, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use time::{SystemClock, SystemSleeper, Ticker};
+pub use timeout::{timeout, Deadline, TimedOut, Timeout, DEFAULT_TIMEOUT};
 pub use value::Value;
 
 /// The repository README's Rust examples, compiled and run as doctests.

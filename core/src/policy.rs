@@ -50,6 +50,8 @@ pub struct RetryPolicy {
     jitter: Jitter,
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
+    max_elapsed: Option<Duration>,
+    attempt_timeout: Option<Duration>,
     rng: JitterSource,
 }
 
@@ -65,6 +67,8 @@ impl Default for RetryPolicy {
             jitter: Jitter::Proportional,
             retryable_status_codes: None,
             seed: None,
+            max_elapsed: None,
+            attempt_timeout: None,
             rng: JitterSource::BuiltIn(JitterRng::from_entropy()),
         }
     }
@@ -81,6 +85,8 @@ impl PartialEq for RetryPolicy {
             && self.jitter == other.jitter
             && self.retryable_status_codes == other.retryable_status_codes
             && self.seed == other.seed
+            && self.max_elapsed == other.max_elapsed
+            && self.attempt_timeout == other.attempt_timeout
     }
 }
 
@@ -118,6 +124,17 @@ impl RetryPolicy {
     /// was given instead).
     pub fn seed(&self) -> Option<u64> {
         self.seed
+    }
+    /// The deadline of a whole sequence, counted from the start of the
+    /// first attempt (`None`: none). See [`RetryState::deadline`].
+    pub fn max_elapsed(&self) -> Option<Duration> {
+        self.max_elapsed
+    }
+    /// How long one attempt may take where the runtime can cancel it
+    /// (`None`: no limit). Blocking executors cannot pre-empt a call and
+    /// ignore it; the deadline still applies between their attempts.
+    pub fn attempt_timeout(&self) -> Option<Duration> {
+        self.attempt_timeout
     }
 
     /// The delay before retrying after failed attempt `attempt`, with jitter
@@ -172,9 +189,17 @@ impl RetryPolicy {
         hint.min(self.max_delay)
     }
 
-    /// A fresh retry sequence (attempt 1 about to run).
+    /// A fresh retry sequence (attempt 1 about to run). Without a clock
+    /// reading the deadline counts the waits only; use
+    /// [`start_at`](Self::start_at) when a clock is at hand.
     pub fn start(&self) -> RetryState {
         RetryState::new()
+    }
+
+    /// A fresh retry sequence whose first attempt starts at clock reading
+    /// `now` (the deadline counts from here).
+    pub fn start_at(&self, now: Duration) -> RetryState {
+        RetryState::started_at(now)
     }
 }
 
@@ -188,6 +213,8 @@ pub struct RetryPolicyBuilder {
     jitter: Jitter,
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
+    max_elapsed: Option<Duration>,
+    attempt_timeout: Option<Duration>,
     user_rng: Option<JitterSource>,
 }
 
@@ -201,6 +228,8 @@ impl Default for RetryPolicyBuilder {
             jitter: Jitter::Proportional,
             retryable_status_codes: None,
             seed: None,
+            max_elapsed: None,
+            attempt_timeout: None,
             user_rng: None,
         }
     }
@@ -247,6 +276,29 @@ impl RetryPolicyBuilder {
         self.seed = seed;
         self
     }
+    /// Gives up once `d` has passed since the first attempt started, and
+    /// never waits past that deadline (rule `deadline`; reason
+    /// [`GiveUpReason::Deadline`](crate::GiveUpReason::Deadline)).
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = Some(d);
+        self
+    }
+    /// [`max_elapsed`](Self::max_elapsed), or no deadline when `None`.
+    pub fn maybe_max_elapsed(mut self, d: Option<Duration>) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+    /// Cancels an attempt after `d` where the runtime can (must be above
+    /// zero, rule `timeout`); a timed-out attempt is a retryable failure.
+    pub fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.attempt_timeout = Some(d);
+        self
+    }
+    /// [`attempt_timeout`](Self::attempt_timeout), or none when `None`.
+    pub fn maybe_attempt_timeout(mut self, d: Option<Duration>) -> Self {
+        self.attempt_timeout = d;
+        self
+    }
     /// Draws jitter from any `rand` generator (a test's, a simulation's)
     /// instead of the built-in one; draws then take a lock. The built-in
     /// generator stays the default because the same seed gives it the same
@@ -269,8 +321,8 @@ impl RetryPolicyBuilder {
     ///
     /// # Errors
     /// [`ConfigError`] for `max_attempts` < 1, a delay above
-    /// [`rules::MAX_DURATION`], `max_delay` < `base_delay`, or a status code
-    /// outside 100..=599.
+    /// [`rules::MAX_DURATION`], `max_delay` < `base_delay`, a status code
+    /// outside 100..=599, or a zero `attempt_timeout`.
     pub fn build(self) -> Result<RetryPolicy, ConfigError> {
         let max_attempts = rules::count_of("max_attempts", Value::from(self.max_attempts))?;
         let base_delay = rules::bounded_duration("base_delay", self.base_delay)?;
@@ -279,6 +331,14 @@ impl RetryPolicyBuilder {
         let retryable_status_codes = self
             .retryable_status_codes
             .map(|codes| rules::status_codes(codes.into_iter().map(Value::from)))
+            .transpose()?;
+        let max_elapsed = self
+            .max_elapsed
+            .map(|d| rules::bounded_duration("max_elapsed", d))
+            .transpose()?;
+        let attempt_timeout = self
+            .attempt_timeout
+            .map(|d| rules::bounded_timeout("attempt_timeout", d))
             .transpose()?;
         let rng = match (self.user_rng, self.seed) {
             (Some(user), _) => user,
@@ -293,6 +353,8 @@ impl RetryPolicyBuilder {
             jitter: self.jitter,
             retryable_status_codes,
             seed: self.seed,
+            max_elapsed,
+            attempt_timeout,
             rng,
         })
     }

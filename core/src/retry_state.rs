@@ -16,14 +16,18 @@ pub enum GiveUpReason {
     Exhausted,
     /// The error was not retryable.
     NotRetryable,
+    /// The retry deadline (`max_elapsed`) was reached during the attempt,
+    /// or the wait before the next attempt would reach it.
+    Deadline,
 }
 
 impl GiveUpReason {
-    /// `"exhausted"` or `"not_retryable"`.
+    /// `"exhausted"`, `"not_retryable"` or `"deadline"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Exhausted => "exhausted",
             Self::NotRetryable => "not_retryable",
+            Self::Deadline => "deadline",
         }
     }
 }
@@ -49,7 +53,8 @@ pub enum RetryDecision {
 }
 
 /// Where a retry sequence stands: the attempt in progress, the time spent
-/// waiting, and the previous delay (for decorrelated jitter).
+/// waiting, the previous delay (for decorrelated jitter), and the clock
+/// reading at the start (for the deadline, `max_elapsed`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,6 +72,7 @@ pub struct RetryState {
     attempt: u32,
     total_delay: Duration,
     previous_delay: Option<Duration>,
+    started: Option<Duration>,
 }
 
 impl Default for RetryState {
@@ -82,6 +88,17 @@ impl RetryState {
             attempt: 1,
             total_delay: Duration::ZERO,
             previous_delay: None,
+            started: None,
+        }
+    }
+
+    /// Attempt 1 is about to run and the clock reads `now`: the deadline
+    /// (`max_elapsed`) counts from here. Drivers with a clock start with
+    /// this and report failures with the `*_at` methods.
+    pub fn started_at(now: Duration) -> Self {
+        Self {
+            started: Some(now),
+            ..Self::new()
         }
     }
 
@@ -149,6 +166,111 @@ impl RetryState {
         retryable: bool,
         retry_after: Option<Duration>,
     ) -> RetryDecision {
+        self.decide(policy, retryable, retry_after, None)
+    }
+
+    /// The current attempt failed at clock reading `now`; otherwise as
+    /// [`on_failure_with_hint`](Self::on_failure_with_hint), and the
+    /// deadline (`max_elapsed`) applies in real time (see
+    /// [`deadline`](Self::deadline)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::{GiveUpReason, Jitter, RetryDecision, RetryPolicy, RetryState};
+    /// let policy = RetryPolicy::builder().max_attempts(10).jitter(Jitter::None)
+    ///     .max_elapsed(Duration::from_secs(5)).build()?;
+    /// let mut state = RetryState::started_at(Duration::ZERO);
+    /// // Failed after 3.5 s: the 1 s wait ends before the deadline.
+    /// assert!(matches!(state.on_failure_at(&policy, true, None, Duration::from_millis(3500)),
+    ///                  RetryDecision::Retry { .. }));
+    /// // Failed after 4.5 s: a 2 s wait would cross the deadline.
+    /// assert_eq!(state.on_failure_at(&policy, true, None, Duration::from_millis(4500)),
+    ///            RetryDecision::GiveUp { attempts: 2, reason: GiveUpReason::Deadline });
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn on_failure_at(
+        &mut self,
+        policy: &RetryPolicy,
+        retryable: bool,
+        retry_after: Option<Duration>,
+        now: Duration,
+    ) -> RetryDecision {
+        self.decide(policy, retryable, retry_after, Some(now))
+    }
+
+    /// [`on_failure_classified`](Self::on_failure_classified) at clock
+    /// reading `now` (the deadline applies in real time).
+    pub fn on_failure_classified_at(
+        &mut self,
+        policy: &RetryPolicy,
+        classify: impl FnOnce() -> PredicateOutcome,
+        retry_after: Option<Duration>,
+        now: Duration,
+    ) -> RetryDecision {
+        let retryable = self.needs_classification(policy) && classify().retryable();
+        self.decide(policy, retryable, retry_after, Some(now))
+    }
+
+    /// Rule `attempt_timeout_retryable`: the current attempt timed out (its
+    /// `attempt_timeout` expired, and the driver cancelled it). A timeout is
+    /// always a retryable failure: the error filter judges the user's own
+    /// errors and is not asked. Polly's default `ShouldHandle` retries its
+    /// `TimeoutRejectedException` too; a Polly user who narrows the
+    /// predicate must remember to list it — here nothing can forget it.
+    pub fn on_timeout(&mut self, policy: &RetryPolicy, now: Option<Duration>) -> RetryDecision {
+        self.decide(policy, true, None, now)
+    }
+
+    /// Rule `result_predicate`: the current attempt *returned* a value, and
+    /// `classify` says whether the value is a failure worth retrying (an
+    /// HTTP 503, an empty read). `None`: accept the value and return it.
+    /// `Some(decision)`: the value failed — retry after the wait, or give up
+    /// and return **the value** (not an error) to the caller.
+    ///
+    /// Unlike the error filter, `classify` is asked about every value, the
+    /// last attempt's included: the value is returned either way, and the
+    /// answer tells the listener whether the sequence gave up. A predicate
+    /// that failed ([`PredicateOutcome::Failed`]) accepts the value — the
+    /// user's own value surfaces unchanged, as with errors. `retry_after`
+    /// is the server's hint carried by the value (HTTP `Retry-After`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::{GiveUpReason, Jitter, RetryDecision, RetryPolicy, rules::PredicateOutcome};
+    /// let policy = RetryPolicy::builder().max_attempts(2).jitter(Jitter::None).build()?;
+    /// let mut state = policy.start();
+    /// let status = |s: u16| move || PredicateOutcome::from_bool(s == 503);
+    /// assert_eq!(state.on_result(&policy, status(503), Some(Duration::from_secs(3)), None),
+    ///            Some(RetryDecision::Retry { attempt: 1, delay: Duration::from_secs(3) }));
+    /// // The last attempt's 503 is returned; the sequence gave up.
+    /// assert_eq!(state.on_result(&policy, status(503), None, None),
+    ///            Some(RetryDecision::GiveUp { attempts: 2, reason: GiveUpReason::Exhausted }));
+    /// assert_eq!(policy.start().on_result(&policy, status(200), None, None), None);
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn on_result(
+        &mut self,
+        policy: &RetryPolicy,
+        classify: impl FnOnce() -> PredicateOutcome,
+        retry_after: Option<Duration>,
+        now: Option<Duration>,
+    ) -> Option<RetryDecision> {
+        if !classify().retryable() {
+            return None;
+        }
+        Some(self.decide(policy, true, retry_after, now))
+    }
+
+    /// The one decision every `on_*` method makes: the attempt count first,
+    /// then whether the failure may be retried, then the wait, then the
+    /// deadline.
+    fn decide(
+        &mut self,
+        policy: &RetryPolicy,
+        retryable: bool,
+        retry_after: Option<Duration>,
+        now: Option<Duration>,
+    ) -> RetryDecision {
         let attempt = self.attempt;
         if attempt >= policy.max_attempts() {
             return RetryDecision::GiveUp {
@@ -166,10 +288,55 @@ impl RetryState {
         if let Some(hint) = retry_after {
             delay = delay.max(policy.cap_retry_after(hint));
         }
+        if self.crosses_deadline(policy, delay, now) {
+            return RetryDecision::GiveUp {
+                attempts: attempt,
+                reason: GiveUpReason::Deadline,
+            };
+        }
         self.previous_delay = Some(delay);
         self.total_delay = self.total_delay.saturating_add(delay);
         // attempt < max_attempts <= u32::MAX, so this cannot overflow.
         self.attempt = attempt.saturating_add(1);
         RetryDecision::Retry { attempt, delay }
+    }
+}
+
+// ---- The deadline (`max_elapsed`) -----------------------------------------
+
+impl RetryState {
+    /// Time spent so far at clock reading `now`, as rule `deadline` counts
+    /// it: the clock's time since [`started_at`](Self::started_at), but
+    /// never less than the waits already decided (a clock that jumps back
+    /// cannot buy time); without a start reading or a `now`, the waits
+    /// alone (backon's "total delay").
+    pub fn elapsed(&self, now: Option<Duration>) -> Duration {
+        match (self.started, now) {
+            (Some(start), Some(now)) => now.saturating_sub(start).max(self.total_delay),
+            _ => self.total_delay,
+        }
+    }
+
+    /// The clock reading at which the deadline passes, for drivers that
+    /// want to show it or cut a call there (`None` without `max_elapsed` or
+    /// a start reading).
+    pub fn deadline(&self, policy: &RetryPolicy) -> Option<Duration> {
+        let limit = policy.max_elapsed()?;
+        self.started.map(|start| start.saturating_add(limit))
+    }
+
+    /// Rule `deadline`: with `max_elapsed` set, a failure gives up with
+    /// [`GiveUpReason::Deadline`] when the deadline was reached during the
+    /// attempt (elapsed >= `max_elapsed`), or when the next attempt would
+    /// not start before it (elapsed + wait >= `max_elapsed`) — a wait is
+    /// never slept past the deadline, and a `Retry-After` hint beyond it
+    /// gives up at once. tenacity's `stop_after_delay` is the first half,
+    /// its `stop_before_delay` the second.
+    fn crosses_deadline(&self, policy: &RetryPolicy, delay: Duration, now: Option<Duration>) -> bool {
+        let Some(limit) = policy.max_elapsed() else {
+            return false;
+        };
+        let elapsed = self.elapsed(now);
+        elapsed >= limit || elapsed.saturating_add(delay) >= limit
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::backoff::{BackoffStrategy, Jitter};
 use crate::error::{Allowed, ConfigError, ConfigErrorKind};
+use crate::pipeline::StrategyKind;
 use crate::value::Value;
 
 /// The longest duration any parameter accepts: time is counted in `u64`
@@ -135,7 +136,16 @@ pub fn count(parameter: &'static str, value: Value, min: u32) -> Result<u32, Con
 /// assert_eq!(err.kind(), ConfigErrorKind::TooLarge);
 /// ```
 pub fn duration(parameter: &'static str, value: Value, unit: Unit) -> Result<Duration, ConfigError> {
-    let allowed = Allowed::Duration { max: MAX_DURATION };
+    duration_reporting(parameter, value, unit, Allowed::Duration { max: MAX_DURATION })
+}
+
+/// Rule `duration` with the range an error reports.
+fn duration_reporting(
+    parameter: &'static str,
+    value: Value,
+    unit: Unit,
+    allowed: Allowed,
+) -> Result<Duration, ConfigError> {
     let fail = |kind, value| Err(error(kind, parameter, allowed.clone(), value));
     let nanos: u128 = match value {
         Value::Int(n) if n < 0 => return fail(ConfigErrorKind::TooSmall, value),
@@ -154,6 +164,50 @@ pub fn duration(parameter: &'static str, value: Value, unit: Unit) -> Result<Dur
     match u64::try_from(nanos) {
         Ok(ns) => Ok(Duration::from_nanos(ns)),
         Err(_) => fail(ConfigErrorKind::TooLarge, value),
+    }
+}
+
+/// Rule `timeout`: a timeout (`attempt_timeout`, a timeout strategy's
+/// `timeout`) is a duration as rule `duration` says, and above zero — a
+/// zero timeout could never be met. A value that rounds to zero
+/// nanoseconds is too small as well.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{rules::{self, Unit}, ConfigErrorKind, Value};
+/// assert_eq!(rules::timeout("attempt_timeout", Value::Float(0.25), Unit::Seconds), Ok(Duration::from_millis(250)));
+/// let err = rules::timeout("attempt_timeout", Value::Int(0), Unit::Milliseconds).unwrap_err();
+/// assert_eq!(err.kind(), ConfigErrorKind::TooSmall);
+/// ```
+pub fn timeout(parameter: &'static str, value: Value, unit: Unit) -> Result<Duration, ConfigError> {
+    let allowed = Allowed::PositiveDuration { max: MAX_DURATION };
+    let d = duration_reporting(parameter, value.clone(), unit, allowed.clone())?;
+    if d.is_zero() {
+        return Err(error(ConfigErrorKind::TooSmall, parameter, allowed, value));
+    }
+    Ok(d)
+}
+
+/// Rule `timeout` for the Rust API.
+pub fn bounded_timeout(parameter: &'static str, d: Duration) -> Result<Duration, ConfigError> {
+    timeout(parameter, Value::Duration(d), Unit::Nanoseconds)
+}
+
+/// Rule `optional`: an optional parameter given as nothing (`None`,
+/// `null`) is absent; anything else goes through its own rule.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{rules::{self, Unit}, Value};
+/// let max_elapsed = |v| rules::optional(v, |v| rules::duration("max_elapsed", v, Unit::Seconds));
+/// assert_eq!(max_elapsed(Value::Absent), Ok(None));
+/// assert_eq!(max_elapsed(Value::Int(10)), Ok(Some(Duration::from_secs(10))));
+/// assert!(max_elapsed(Value::text("10")).is_err());
+/// ```
+pub fn optional<T>(value: Value, rule: impl FnOnce(Value) -> Result<T, ConfigError>) -> Result<Option<T>, ConfigError> {
+    match value {
+        Value::Absent => Ok(None),
+        other => rule(other).map(Some),
     }
 }
 
@@ -292,7 +346,14 @@ pub fn jitter_index(index: i64) -> Result<Jitter, ConfigError> {
         })
 }
 
-/// Rule `count` with an upper bound below 2^32 (window sizes, bucket counts).
+/// Rule `count` with an upper bound: an integer in `min..=max`
+/// (`max_hedged_attempts`: 1..=10).
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::count_in("max_hedged_attempts", Value::Int(3), 1, 10), Ok(3));
+/// assert_eq!(rules::count_in("max_hedged_attempts", Value::Int(11), 1, 10).unwrap_err().kind(), ConfigErrorKind::TooLarge);
+/// ```
 pub fn count_in(parameter: &'static str, value: Value, min: u32, max: u32) -> Result<u32, ConfigError> {
     let n = integer_in(parameter, value, i128::from(min), i128::from(max))?;
     Ok(u32::try_from(n).unwrap_or(max))
@@ -342,6 +403,12 @@ pub fn requires(parameter: &'static str, other: &'static str) -> ConfigError {
         Allowed::Requires(other),
         Value::Absent,
     )
+}
+
+/// Rule `hedged_attempts`: `max_hedged_attempts` is an integer in
+/// `1..=`[`MAX_HEDGED_ATTEMPTS`](crate::MAX_HEDGED_ATTEMPTS) (Polly's range).
+pub fn hedged_attempts(value: Value) -> Result<u32, ConfigError> {
+    count_in("max_hedged_attempts", value, 1, crate::hedging::MAX_HEDGED_ATTEMPTS)
 }
 
 /// Rule `duration` for the Rust API, whose durations cannot be negative or
@@ -466,6 +533,59 @@ pub fn clock_reading(reading: f64, unit: Unit) -> Duration {
 /// negative readings are 0.
 pub fn clock_reading_nanos(reading: i64) -> Duration {
     Duration::from_nanos(u64::try_from(reading).unwrap_or(0))
+}
+
+const PIPELINE_SHAPE: &str =
+    "each at most once, outer to inner: fallback, total_timeout, retry, breaker, attempt_timeout, hedging, bulkhead";
+
+/// Rule `pipeline_order`: a pipeline holds each strategy at most once, in
+/// the order of [`StrategyKind::ORDER`] (outer to inner). A strategy
+/// declared twice is a `duplicate`, one declared after a strategy that
+/// must be inside it is `out_of_order`; either error names `strategies`
+/// and carries the offending strategy.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, StrategyKind::*};
+/// assert_eq!(rules::pipeline_order(&[Fallback, Retry, Breaker]), Ok(()));
+/// assert_eq!(rules::pipeline_order(&[Breaker, Retry]).unwrap_err().kind(), ConfigErrorKind::OutOfOrder);
+/// assert_eq!(rules::pipeline_order(&[Retry, Retry]).unwrap_err().kind(), ConfigErrorKind::Duplicate);
+/// ```
+pub fn pipeline_order(kinds: &[StrategyKind]) -> Result<(), ConfigError> {
+    for pair in kinds.windows(2) {
+        if let [outer, inner] = *pair {
+            let kind = match outer.cmp(&inner) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Equal => ConfigErrorKind::Duplicate,
+                std::cmp::Ordering::Greater => ConfigErrorKind::OutOfOrder,
+            };
+            return Err(error(
+                kind,
+                "strategies",
+                Allowed::Shape(PIPELINE_SHAPE),
+                Value::text(inner.as_str()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Rule `pipeline_order` for bindings that receive names: each name
+/// through [`StrategyKind::from_str`](std::str::FromStr), then the order.
+pub fn pipeline_names(names: impl IntoIterator<Item = Value>) -> Result<Vec<StrategyKind>, ConfigError> {
+    let kinds = names
+        .into_iter()
+        .map(|name| match name {
+            Value::Text(s) => s.parse(),
+            other => Err(error(
+                ConfigErrorKind::WrongType,
+                "strategy",
+                Allowed::OneOf(&StrategyKind::NAMES),
+                other,
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    pipeline_order(&kinds)?;
+    Ok(kinds)
 }
 
 /// How a user's predicate (a retry filter, a breaker's failure filter, a

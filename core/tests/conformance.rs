@@ -10,16 +10,19 @@ use std::collections::HashMap;
 use resilience_core::rules::{self, PredicateOutcome, Unit};
 use resilience_core::{
     parse_retry_after, Admission, Bulkhead, CancelOutcome, CircuitBreaker, ConfigError, FallbackState, FallbackStep,
-    Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, Slot, Ticket,
+    HedgeOutcome, HedgeStep, Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, RetryState, Slot,
+    Ticket,
 };
 use serde_json::Value;
-use vectors::{breaker_config, bulkhead_config, load_all, policy_from, str_of, u64_of, value_of};
+use vectors::{
+    breaker_config, bulkhead_config, hedging_config, load_all, policy_from, str_of, timeout_config, u64_of, value_of,
+};
 
 #[test]
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 11,
+        files.len() >= 15,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -40,6 +43,10 @@ fn every_vector_file_passes() {
                 "bulkhead" => run_bulkhead(case, &name),
                 "config_errors" => run_config_error(case, &name),
                 "config_accepted" => run_config_accepted(case, &name),
+                "retry_timeline" => run_retry_timeline(case, &name),
+                "hedging" => run_hedging(case, &name),
+                "events" => vectors::events::run_events(case, &name),
+                "timeout" => run_timeout(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -492,6 +499,12 @@ fn build(component: &str, config: &Value, name: &str) -> Result<(), ConfigError>
         "retry" => policy_from(config).map(|_| ()),
         "breaker" => breaker_config(config).map(|_| ()),
         "bulkhead" => bulkhead_config(config).map(|_| ()),
+        "timeout" => timeout_config(config).map(|_| ()),
+        "hedging" => hedging_config(config).map(|_| ()),
+        "pipeline" => {
+            let names = config["strategies"].as_array().expect("strategies");
+            rules::pipeline_names(names.iter().map(value_of)).map(|_| ())
+        }
         other => panic!("{name}: unknown component {other}"),
     }
 }
@@ -512,5 +525,161 @@ fn run_config_error(case: &Value, name: &str) {
 fn run_config_accepted(case: &Value, name: &str) {
     if let Err(e) = build(str_of(case, "component"), &case["config"], name) {
         panic!("{name}: rejected: {e}");
+    }
+}
+
+fn run_retry_timeline(case: &Value, name: &str) {
+    let policy = policy_from(&case["policy"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut state = match case["start_ms"].as_u64() {
+        Some(start) => RetryState::started_at(Duration::from_millis(start)),
+        None => RetryState::new(),
+    };
+    for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
+        let at = format!("{name}: step {i} {step}");
+        let now = step.get("at_ms").and_then(Value::as_u64).map(Duration::from_millis);
+        let hint = step
+            .get("retry_after_ms")
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis);
+        let got = match str_of(step, "failure") {
+            "error" => {
+                let retryable = step["retryable"].as_bool().expect("retryable");
+                Some(match now {
+                    Some(now) => state.on_failure_at(&policy, retryable, hint, now),
+                    None => state.on_failure_with_hint(&policy, retryable, hint),
+                })
+            }
+            "timeout" => Some(state.on_timeout(&policy, now)),
+            "value" => {
+                let judged = match str_of(step, "judged") {
+                    "failure" => PredicateOutcome::Yes,
+                    "success" => PredicateOutcome::No,
+                    "fails" => PredicateOutcome::Failed,
+                    other => panic!("{at}: unknown judgement {other}"),
+                };
+                state.on_result(&policy, || judged, hint, now)
+            }
+            other => panic!("{at}: unknown failure {other}"),
+        };
+        let expect = &step["expect"];
+        match got {
+            None => assert_eq!(expect["accept"].as_bool(), Some(true), "{at}: accepted"),
+            Some(RetryDecision::Retry { attempt, delay }) => {
+                assert_eq!(attempt as usize, i + 1, "{at}");
+                assert_eq!(Some(ns(delay)), expect["retry_ns"].as_u64(), "{at}");
+            }
+            Some(RetryDecision::GiveUp { reason, .. }) => {
+                assert_eq!(Some(reason.as_str()), expect["give_up"].as_str(), "{at}");
+            }
+            Some(other) => panic!("{at}: unknown decision {other:?}"),
+        }
+    }
+}
+
+/// Drives the sans-IO hedging state on a simulated time line: attempt n,
+/// once started, ends `takes_ms` later. At one instant, answers are judged
+/// in attempt order before any copy starts.
+fn run_hedging(case: &Value, name: &str) {
+    let config = hedging_config(&case["config"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let script = case["attempts"].as_array().expect("attempts");
+    let expected = &case["expected"];
+    let mut state = config.start();
+    let mut now = Duration::ZERO;
+    let mut started = Vec::new();
+    let mut events = Vec::new();
+    // Running attempts: (attempt, ends at).
+    let mut running: Vec<(u32, Duration)> = Vec::new();
+    let answer = loop {
+        // Start what is due.
+        let timer = loop {
+            match state.next(now) {
+                HedgeStep::Launch { attempt } => {
+                    let step = &script[attempt as usize - 1];
+                    started.push(ns(now) / 1_000_000);
+                    running.push((attempt, now + Duration::from_millis(u64_of(step, "takes_ms"))));
+                    if attempt > 1 {
+                        events.push(attempt);
+                    }
+                }
+                HedgeStep::Wait { until } => break until,
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        };
+        // The next instant anything happens.
+        let next_end = running.iter().map(|r| r.1).min();
+        now = match (next_end, timer) {
+            (Some(e), Some(t)) => e.min(t),
+            (Some(e), None) => e,
+            (None, Some(t)) => t,
+            (None, None) => panic!("{name}: nothing to wait for"),
+        };
+        running.sort_unstable();
+        let ending: Vec<u32> = running.iter().filter(|r| r.1 == now).map(|r| r.0).collect();
+        let mut decided = None;
+        for attempt in ending {
+            running.retain(|r| r.0 != attempt);
+            let outcome = str_of(&script[attempt as usize - 1], "outcome");
+            match state.on_outcome(attempt, outcome == "ok", now) {
+                HedgeOutcome::Won { .. } | HedgeOutcome::AllFailed { .. } => {
+                    decided = Some((attempt, outcome));
+                    break;
+                }
+                HedgeOutcome::Continue => {}
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+        if let Some(answer) = decided {
+            break answer;
+        }
+    };
+    let list = |key: &str| -> Vec<u64> {
+        expected[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {key}"))
+            .iter()
+            .map(|v| v.as_u64().expect("number"))
+            .collect()
+    };
+    assert_eq!(started, list("started_ms"), "{name}: started_ms");
+    assert_eq!(
+        u64::from(answer.0),
+        u64_of(expected, "answered_by"),
+        "{name}: answered_by"
+    );
+    assert_eq!(answer.1, str_of(expected, "result"), "{name}: result");
+    assert_eq!(ns(now) / 1_000_000, u64_of(expected, "at_ms"), "{name}: at_ms");
+    let cancelled: Vec<u64> = running.iter().map(|r| u64::from(r.0)).collect();
+    assert_eq!(cancelled, list("cancelled"), "{name}: cancelled");
+    let want_events: Vec<u64> = expected["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            assert_eq!(str_of(e, "type"), "hedge_started", "{name}");
+            u64_of(e, "attempt")
+        })
+        .collect();
+    assert_eq!(
+        events.iter().map(|&a| u64::from(a)).collect::<Vec<_>>(),
+        want_events,
+        "{name}: events"
+    );
+}
+
+fn run_timeout(case: &Value, name: &str) {
+    let timeout = timeout_config(case).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let deadline = timeout.start(Duration::from_millis(u64_of(case, "start_ms")));
+    for check in case["checks"].as_array().expect("checks") {
+        let now = Duration::from_millis(u64_of(check, "at_ms"));
+        assert_eq!(
+            Some(deadline.expired(now)),
+            check["expired"].as_bool(),
+            "{name}: {check}"
+        );
+        assert_eq!(
+            ns(deadline.remaining(now)),
+            u64_of(check, "remaining_ns"),
+            "{name}: {check}"
+        );
     }
 }

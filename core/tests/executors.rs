@@ -38,11 +38,11 @@ fn async_retry_sleeps_on_virtual_time_and_returns_the_last_error() {
     let mut notified = Vec::new();
     let result = block_on(
         Retry::new(&p, clock.clone())
-            .on_retry(|attempt, e: &String, delay| notified.push((attempt, e.clone(), delay)))
-            .call_async(|attempt| async move { Err::<(), _>(format!("failure {attempt}")) }),
+            .on_retry(|attempt, e: &std::io::Error, delay| notified.push((attempt, e.to_string(), delay)))
+            .call_async(|attempt| async move { Err::<(), _>(std::io::Error::other(format!("failure {attempt}"))) }),
     );
     let err = result.unwrap_err();
-    assert_eq!(err.error, "failure 3");
+    assert_eq!(err.error.to_string(), "failure 3");
     assert_eq!((err.attempts, err.reason), (3, GiveUpReason::Exhausted));
     assert_eq!(
         clock.sleeps(),

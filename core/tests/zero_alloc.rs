@@ -1,8 +1,14 @@
-//! The success path allocates nothing: the blocking retry executor and
-//! `CircuitBreaker::call`, measured with a counting global allocator
-//! (the `allocation-counter` crate, so this crate stays free of `unsafe`).
+//! The success path allocates nothing: the blocking retry executor,
+//! `CircuitBreaker::call` and a pipeline of both, measured with a counting
+//! global allocator (the `allocation-counter` crate, so this crate stays
+//! free of `unsafe`).
 
-use resilience_core::{BreakerConfig, CircuitBreaker, ManualClock, Retry, RetryPolicy};
+use std::time::Duration;
+
+use resilience_core::{
+    BreakerConfig, BreakerLayer, CircuitBreaker, Event, ManualClock, Pipeline, PipelineError, Retry, RetryLayer,
+    RetryPolicy,
+};
 
 fn allocations_during(f: impl FnOnce()) -> u64 {
     allocation_counter::measure(f).count_total
@@ -64,6 +70,46 @@ fn windowed_closed_path_and_metrics_do_not_allocate() {
         });
         assert_eq!(n, 0);
     }
+}
+
+#[test]
+fn retry_with_a_deadline_results_and_a_listener_does_not_allocate_on_success() {
+    let policy = RetryPolicy::builder()
+        .seed(1)
+        .max_elapsed(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let clock = ManualClock::new();
+    let n = allocations_during(|| {
+        for i in 0..10_000u64 {
+            let r = Retry::new(&policy, clock.clone())
+                .clock(clock.clone())
+                .retry_on_result(|v: &u64| *v == u64::MAX)
+                .on_event(|_: &Event<'_, u64, &str>| {})
+                .call(|_| Ok::<u64, &str>(i));
+            assert_eq!(r.unwrap(), i);
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn pipeline_success_path_does_not_allocate() {
+    let clock = ManualClock::new();
+    let breaker = CircuitBreaker::new(BreakerConfig::default(), clock.clone());
+    let policy = RetryPolicy::builder().seed(1).build().unwrap();
+    let pipeline = Pipeline::builder(clock.clone(), clock.clone())
+        .retry(RetryLayer::new(policy))
+        .breaker(BreakerLayer::new(&breaker))
+        .on_event(|_: &Event<'_, u64, PipelineError<()>>| {})
+        .build()
+        .unwrap();
+    let n = allocations_during(|| {
+        for i in 0..10_000u64 {
+            assert_eq!(pipeline.call(|| Ok::<_, ()>(i)), Ok(i));
+        }
+    });
+    assert_eq!(n, 0);
 }
 
 #[test]

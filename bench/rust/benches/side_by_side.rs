@@ -1,5 +1,6 @@
 //! S1–S7 of the core issue, each side by side with a bare call and the Rust
-//! peers (backon for retry, failsafe for the breaker), in one run.
+//! peers (backon for retry, failsafe for the breaker), in one run; S8 is a
+//! pipeline of retry ∘ breaker against the same strategies nested by hand.
 //! `make bench-rust` runs it; bench/README.md holds the table.
 
 use std::hint::black_box;
@@ -7,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{criterion_group, criterion_main, Criterion};
-use resilience_bench::{block_on, work, TwoFailuresThenOk};
+use resilience_bench::{block_on, work, TwoFailuresThenOk, WorkError};
 use resilience_core::{
-    run_fallback, BreakerConfig, CircuitBreaker, Jitter, ManualClock, Retry, RetryPolicy, SystemClock,
+    run_fallback, BreakerConfig, BreakerLayer, CircuitBreaker, Jitter, ManualClock, Pipeline, Retry, RetryLayer,
+    RetryPolicy, SystemClock,
 };
 
 fn policy(jitter: Jitter) -> RetryPolicy {
@@ -137,7 +139,9 @@ fn s6_async(c: &mut Criterion) {
     let theirs = failsafe_breaker(5);
     g.bench_function("bare call", |b| b.iter(|| block_on(async { work(black_box(1)) })));
     g.bench_function("resilience retry", |b| {
-        b.iter(|| block_on(Retry::new(&p, |_| async {}).call_async(|_| async { work(black_box(1)) })))
+        b.iter(|| {
+            block_on(Retry::new(&p, |_| async {}).call_async(|_| async { work(black_box(1)).map_err(WorkError) }))
+        })
     });
     g.bench_function("backon retry", |b| {
         b.iter(|| {
@@ -197,6 +201,48 @@ fn s7_shared_breaker(c: &mut Criterion) {
     g.finish();
 }
 
+fn s8_pipeline(c: &mut Criterion) {
+    let mut g = c.benchmark_group("S8 pipeline retry ∘ breaker (success)");
+    let p = policy(Jitter::Proportional);
+    let ours = closed_breaker();
+    let blocking = Pipeline::builder(SystemClock::new(), |_| {})
+        .retry(RetryLayer::new(p.clone()))
+        .breaker(BreakerLayer::new(&ours))
+        .build()
+        .expect("valid pipeline");
+    let nonblocking = Pipeline::builder(SystemClock::new(), |_| async {})
+        .retry(RetryLayer::new(p.clone()))
+        .breaker(BreakerLayer::new(&ours))
+        .build()
+        .expect("valid pipeline");
+    g.bench_function("bare call", |b| b.iter(|| work(black_box(1))));
+    g.bench_function("nested by hand", |b| {
+        b.iter(|| Retry::new(&p, |_| {}).call(|_| ours.call(|| work(black_box(1)))))
+    });
+    let clock = SystemClock::new();
+    g.bench_function("nested by hand, with the pipeline's clock", |b| {
+        b.iter(|| {
+            Retry::new(&p, |_| {})
+                .clock(&clock)
+                .call(|_| ours.call(|| work(black_box(1))))
+        })
+    });
+    g.bench_function("pipeline", |b| b.iter(|| blocking.call(|| work(black_box(1)))));
+    g.bench_function("nested by hand (async)", |b| {
+        b.iter(|| {
+            block_on(Retry::new(&p, |_| async {}).call_async(|_| async {
+                ours.call_async(|| async { work(black_box(1)) }, |_| true)
+                    .await
+                    .map_err(|_| WorkError(0))
+            }))
+        })
+    });
+    g.bench_function("pipeline (async)", |b| {
+        b.iter(|| block_on(nonblocking.call_async(|| async { work(black_box(1)) })))
+    });
+    g.finish();
+}
+
 fn _manual_clock_is_send_sync() -> impl Send + Sync {
     CircuitBreaker::new(BreakerConfig::default(), ManualClock::new())
 }
@@ -204,6 +250,6 @@ fn _manual_clock_is_send_sync() -> impl Send + Sync {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
-    targets = s1_retry_success, s2_two_failures, s3_breaker_closed, s4_breaker_open, s5_fallback, s6_async, s7_shared_breaker
+    targets = s1_retry_success, s2_two_failures, s3_breaker_closed, s4_breaker_open, s5_fallback, s6_async, s7_shared_breaker, s8_pipeline
 }
 criterion_main!(benches);

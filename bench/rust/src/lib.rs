@@ -37,3 +37,14 @@ impl TwoFailuresThenOk {
         }
     }
 }
+
+/// The async retry rows' error: core's async executor can time attempts
+/// out, so its errors must be buildable from a timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkError(pub u64);
+
+impl From<resilience_core::TimedOut> for WorkError {
+    fn from(_: resilience_core::TimedOut) -> Self {
+        Self(u64::MAX)
+    }
+}

@@ -30,6 +30,8 @@ pub use metrics::BreakerMetrics;
 pub use permit::Permit;
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 
+pub(crate) use outcome::Judgement;
+
 use ledger::Ledger;
 use window::WindowCounter;
 

@@ -11,12 +11,15 @@ use super::window::Sample;
 use super::{CircuitBreaker, CircuitState, PermitMisuse, PermitToken, Transition};
 use crate::time::Clock;
 
-/// How a call ended, for the breaker's count.
+/// How a finished call counts for the breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
+pub(crate) enum Judgement {
+    /// A success: closes a half-open breaker, resets the count.
     Success,
+    /// A counted failure.
     Failure,
-    /// An error outside the counted ones, or the call did not run.
+    /// Neither: an error outside the counted ones, a local rejection, or
+    /// the call did not run.
     Neither,
 }
 
@@ -29,7 +32,7 @@ impl<C: Clock> CircuitBreaker<C> {
     /// [`PermitMisuse`] for a token reported before or issued elsewhere;
     /// nothing changes then.
     pub fn record_success(&self, token: PermitToken) -> Result<Option<Transition>, PermitMisuse> {
-        self.report(token, Outcome::Success)
+        self.report(token, Judgement::Success)
     }
 
     /// The permitted call failed with a counted error: in closed state the
@@ -39,7 +42,7 @@ impl<C: Clock> CircuitBreaker<C> {
     /// # Errors
     /// As [`record_success`](Self::record_success).
     pub fn record_failure(&self, token: PermitToken) -> Result<Option<Transition>, PermitMisuse> {
-        self.report(token, Outcome::Failure)
+        self.report(token, Judgement::Failure)
     }
 
     /// The permitted call ended with an error that is not counted, or did
@@ -48,10 +51,10 @@ impl<C: Clock> CircuitBreaker<C> {
     /// # Errors
     /// As [`record_success`](Self::record_success).
     pub fn release(&self, token: PermitToken) -> Result<(), PermitMisuse> {
-        self.report(token, Outcome::Neither).map(drop)
+        self.report(token, Judgement::Neither).map(drop)
     }
 
-    fn report(&self, token: PermitToken, outcome: Outcome) -> Result<Option<Transition>, PermitMisuse> {
+    fn report(&self, token: PermitToken, outcome: Judgement) -> Result<Option<Transition>, PermitMisuse> {
         if token.is_trial() {
             return self.settle_trial(token, outcome);
         }
@@ -65,7 +68,7 @@ impl<C: Clock> CircuitBreaker<C> {
     /// ledger's answer and the trial count.
     #[cold]
     #[inline(never)]
-    fn settle_trial(&self, token: PermitToken, outcome: Outcome) -> Result<Option<Transition>, PermitMisuse> {
+    fn settle_trial(&self, token: PermitToken, outcome: Judgement) -> Result<Option<Transition>, PermitMisuse> {
         let t = {
             let mut slow = self.lock();
             let Settled::Current { started_ns } = self.ledger.settle(token)? else {
@@ -75,14 +78,14 @@ impl<C: Clock> CircuitBreaker<C> {
             match (self.stored(), outcome) {
                 // A slow success is a failed trial (the dependency is still
                 // slow), though not a counted failure.
-                (CircuitState::HalfOpen, Outcome::Success) if self.is_slow(started_ns, self.now_nanos()) => {
+                (CircuitState::HalfOpen, Judgement::Success) if self.is_slow(started_ns, self.now_nanos()) => {
                     self.open_now()
                 }
-                (CircuitState::HalfOpen, Outcome::Success) => {
+                (CircuitState::HalfOpen, Judgement::Success) => {
                     self.close_counts();
                     self.enter(CircuitState::Closed)
                 }
-                (CircuitState::HalfOpen, Outcome::Failure) => {
+                (CircuitState::HalfOpen, Judgement::Failure) => {
                     self.bump_failures();
                     self.open_now()
                 }
@@ -101,11 +104,11 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 
     /// A closed-state call ended: count it, and open if the trip rule says so.
-    pub(super) fn closed_outcome(&self, started_ns: u64, outcome: Outcome) -> Option<Transition> {
-        if outcome == Outcome::Neither || self.stored() != CircuitState::Closed {
+    pub(super) fn closed_outcome(&self, started_ns: u64, outcome: Judgement) -> Option<Transition> {
+        if outcome == Judgement::Neither || self.stored() != CircuitState::Closed {
             return None;
         }
-        let failure = outcome == Outcome::Failure;
+        let failure = outcome == Judgement::Failure;
         let consecutive = if failure {
             self.bump_failures()
         } else {
@@ -163,7 +166,7 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 
     /// Reports how an internally held grant ended.
-    pub(super) fn finish_grant(&self, grant: Grant, outcome: Outcome) -> Option<Transition> {
+    pub(super) fn finish_grant(&self, grant: Grant, outcome: Judgement) -> Option<Transition> {
         match grant {
             Grant::Normal { started_ns } => self.closed_outcome(started_ns, outcome),
             // Internal trial tokens are reported exactly once by their

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::outcome::Outcome;
+use super::outcome::Judgement;
 use super::{CircuitBreaker, CircuitState, PermitToken, Transition};
 use crate::time::Clock;
 
@@ -59,28 +59,33 @@ impl<'a, C: Clock> Permit<'a, C> {
         }
     }
 
-    fn finish(&mut self, outcome: Outcome) -> Option<Transition> {
+    fn finish(&mut self, outcome: Judgement) -> Option<Transition> {
         self.grant.take().and_then(|g| self.breaker.finish_grant(g, outcome))
+    }
+
+    /// Reports the call as `judgement` says.
+    pub(super) fn finish_as(mut self, judgement: Judgement) -> Option<Transition> {
+        self.finish(judgement)
     }
 
     /// The call succeeded.
     pub fn success(mut self) -> Option<Transition> {
-        self.finish(Outcome::Success)
+        self.finish(Judgement::Success)
     }
 
     /// The call failed with a counted error.
     pub fn failure(mut self) -> Option<Transition> {
-        self.finish(Outcome::Failure)
+        self.finish(Judgement::Failure)
     }
 
     /// The call ended with an uncounted error, or did not run.
     pub fn release(mut self) {
-        self.finish(Outcome::Neither);
+        self.finish(Judgement::Neither);
     }
 }
 
 impl<C: Clock> Drop for Permit<'_, C> {
     fn drop(&mut self) {
-        self.finish(Outcome::Neither);
+        self.finish(Judgement::Neither);
     }
 }

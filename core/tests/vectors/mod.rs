@@ -1,9 +1,12 @@
 //! Loading conformance vectors and turning their configs into core types.
+#![allow(dead_code)]
+
+pub(crate) mod events;
 
 use std::path::PathBuf;
 
 use resilience_core::rules::{self, Unit};
-use resilience_core::{BreakerConfig, BulkheadConfig, ConfigError, RetryPolicy};
+use resilience_core::{BreakerConfig, BulkheadConfig, ConfigError, HedgingConfig, RetryPolicy, Timeout};
 use serde_json::Value;
 
 pub(crate) fn load_all() -> Vec<(String, Value)> {
@@ -93,6 +96,16 @@ pub(crate) fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
     if let Some(seed) = p.get("seed") {
         b = b.maybe_seed(rules::seed(value_of(seed))?);
     }
+    if let Some(v) = p.get("max_elapsed_ms") {
+        let d = rules::optional(value_of(v), |v| rules::duration("max_elapsed", v, Unit::Milliseconds))?;
+        b = b.maybe_max_elapsed(d);
+    }
+    if let Some(v) = p.get("attempt_timeout_ms") {
+        let d = rules::optional(value_of(v), |v| {
+            rules::timeout("attempt_timeout", v, Unit::Milliseconds)
+        })?;
+        b = b.maybe_attempt_timeout(d);
+    }
     if let Some(codes) = p.get("retryable_status_codes") {
         let codes = match codes.as_array() {
             Some(list) => rules::status_codes(list.iter().map(value_of))?,
@@ -154,4 +167,22 @@ pub(crate) fn bulkhead_config(c: &Value) -> Result<BulkheadConfig, ConfigError> 
         .max_queue_size(count(c, "max_queue_size", "max_queue_size", 100, 0)?)
         .timeout(millis(c, "timeout_ms", "timeout", 30_000)?)
         .build()
+}
+
+pub(crate) fn hedging_config(c: &Value) -> Result<HedgingConfig, ConfigError> {
+    let mut b = HedgingConfig::builder();
+    if let Some(v) = c.get("hedge_delay_ms") {
+        b = b.hedge_delay(rules::duration("hedge_delay", value_of(v), Unit::Milliseconds)?);
+    }
+    if let Some(v) = c.get("max_hedged_attempts") {
+        b = b.max_hedged_attempts(rules::hedged_attempts(value_of(v))?);
+    }
+    b.build()
+}
+
+pub(crate) fn timeout_config(c: &Value) -> Result<Timeout, ConfigError> {
+    match c.get("timeout_ms") {
+        None => Ok(Timeout::default()),
+        Some(v) => Timeout::new(rules::timeout("timeout", value_of(v), Unit::Milliseconds)?),
+    }
 }

@@ -1,0 +1,108 @@
+//! Runs one success-path variant N times, for counting instructions under
+//! cachegrind — deterministic where wall time on a loaded 2-core machine is
+//! not. bench/README.md has the command and the figures:
+//!
+//! ```text
+//! valgrind --tool=cachegrind --cache-sim=no target/release/icount pipeline 200000
+//! ```
+//!
+//! Instructions per call = (I refs at 2N − I refs at N) / N. Variants: the
+//! bare call; the retry executor without and with a clock (`retry`,
+//! `retry-clock`) and a pipeline of a retry alone (`p-retry`); a breaker
+//! call and a pipeline of a breaker alone (`breaker`, `p-breaker`); retry ∘
+//! breaker nested by hand without and with the clock the pipeline has
+//! (`nested`, `nested-clock`), and as a pipeline (`pipeline`); the async
+//! twins (`nested-async`, `pipeline-async`).
+
+use std::hint::black_box;
+
+use resilience_bench::{block_on, work, WorkError};
+use resilience_core::{
+    BreakerConfig, BreakerLayer, CircuitBreaker, Pipeline, Retry, RetryLayer, RetryPolicy, SystemClock,
+};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let variant = args.next().unwrap_or_else(|| "pipeline".to_owned());
+    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let policy = RetryPolicy::builder().seed(1).build().expect("valid policy");
+    let breaker = CircuitBreaker::new(BreakerConfig::default(), SystemClock::new());
+    let blocking = Pipeline::builder(SystemClock::new(), |_| {})
+        .retry(RetryLayer::new(policy.clone()))
+        .breaker(BreakerLayer::new(&breaker))
+        .build()
+        .expect("valid pipeline");
+    let nonblocking = Pipeline::builder(SystemClock::new(), |_| async {})
+        .retry(RetryLayer::new(policy.clone()))
+        .breaker(BreakerLayer::new(&breaker))
+        .build()
+        .expect("valid pipeline");
+    let sys = SystemClock::new();
+    let p_retry = Pipeline::builder(SystemClock::new(), |_| {})
+        .retry(RetryLayer::new(policy.clone()))
+        .build()
+        .expect("valid pipeline");
+    let p_breaker = Pipeline::builder(SystemClock::new(), |_| {})
+        .breaker(BreakerLayer::new(&breaker))
+        .build()
+        .expect("valid pipeline");
+    let sink = match variant.as_str() {
+        "p-retry" => repeat(n, || p_retry.call(|| work(black_box(1))).map_err(|_| 0)),
+        "p-breaker" => repeat(n, || p_breaker.call(|| work(black_box(1))).map_err(|_| 0)),
+        "nested-clock" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .clock(&sys)
+                .call(|_| breaker.call(|| work(black_box(1))))
+                .map_err(|_| 0)
+        }),
+        "retry-clock" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .clock(&sys)
+                .call(|_| work(black_box(1)))
+                .map_err(|_| 0)
+        }),
+        "breaker" => repeat(n, || breaker.call(|| work(black_box(1))).map_err(|_| 0)),
+        "bare" => repeat(n, || work(black_box(1))),
+        "retry" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .call(|_| work(black_box(1)))
+                .map_err(|e| e.error)
+        }),
+        "nested" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .call(|_| breaker.call(|| work(black_box(1))))
+                .map_err(|_| 0)
+        }),
+        "pipeline" => repeat(n, || blocking.call(|| work(black_box(1))).map_err(|_| 0)),
+        "nested-async" => repeat(n, || {
+            block_on(Retry::new(&policy, |_| async {}).call_async(|_| async {
+                breaker
+                    .call_async(|| async { work(black_box(1)) }, |_| true)
+                    .await
+                    .map_err(|_| WorkError(0))
+            }))
+            .map_err(|_| 0)
+        }),
+        "pipeline-async" => repeat(n, || {
+            block_on(nonblocking.call_async(|| async { work(black_box(1)) })).map_err(|_| 0)
+        }),
+        other => {
+            eprintln!(
+                "unknown variant {other}: bare, retry, retry-clock, p-retry, breaker, p-breaker, nested, nested-clock, \
+                 pipeline, nested-async, pipeline-async"
+            );
+            std::process::exit(2);
+        }
+    };
+    println!("{sink}");
+}
+
+/// The variant is chosen once, outside the measured loop.
+#[inline(never)]
+fn repeat(n: u64, mut call: impl FnMut() -> Result<u64, u64>) -> u64 {
+    let mut sink = 0u64;
+    for _ in 0..n {
+        sink = sink.wrapping_add(black_box(call()).unwrap_or(1));
+    }
+    sink
+}

@@ -1,0 +1,132 @@
+//! The one error type of a pipeline, and the rules for the errors the
+//! library itself creates.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::breaker::Rejected;
+use crate::timeout::TimedOut;
+
+/// Why a pipeline call failed: the operation's own error, unchanged, or an
+/// error a strategy created.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipelineError<E> {
+    /// The operation's own error (or a fallback's), unchanged.
+    Inner(E),
+    /// The breaker did not admit the call.
+    BreakerOpen(Rejected),
+    /// A timeout expired (the total one or an attempt's) and its call was
+    /// cancelled.
+    TimedOut(TimedOut),
+    /// The bulkhead had no free slot.
+    BulkheadFull,
+}
+
+impl<E> PipelineError<E> {
+    /// The operation's own error, if that is what this is.
+    pub fn into_inner(self) -> Option<E> {
+        match self {
+            Self::Inner(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Which library error this is (`None` for the operation's own).
+    pub fn library(&self) -> Option<LibraryError> {
+        match self {
+            Self::Inner(_) => None,
+            Self::BreakerOpen(_) => Some(LibraryError::BreakerOpen),
+            Self::TimedOut(_) => Some(LibraryError::TimedOut),
+            Self::BulkheadFull => Some(LibraryError::BulkheadFull),
+        }
+    }
+
+    /// The wait a retry honours after this error (rule `rejection_hint`):
+    /// a breaker's remaining open time.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::BreakerOpen(r) if !r.retry_after.is_zero() => Some(r.retry_after),
+            _ => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for PipelineError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Inner(e) => e.fmt(f),
+            Self::BreakerOpen(r) => r.fmt(f),
+            Self::TimedOut(t) => t.fmt(f),
+            Self::BulkheadFull => f.write_str("bulkhead full"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for PipelineError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Inner(e) => Some(e),
+            Self::BreakerOpen(r) => Some(r),
+            Self::TimedOut(t) => Some(t),
+            Self::BulkheadFull => None,
+        }
+    }
+}
+
+/// The errors the library creates, and rule `library_errors`: how every
+/// strategy of a pipeline treats them. The user's filters judge the
+/// user's own errors only; these are decided here, for every language.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LibraryError {
+    /// A breaker rejected the call.
+    BreakerOpen,
+    /// A timeout expired.
+    TimedOut,
+    /// A bulkhead had no free slot.
+    BulkheadFull,
+}
+
+impl LibraryError {
+    /// `"breaker_open"`, `"timed_out"` or `"bulkhead_full"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BreakerOpen => "breaker_open",
+            Self::TimedOut => "timed_out",
+            Self::BulkheadFull => "bulkhead_full",
+        }
+    }
+
+    /// A retry retries each of them (Polly's default predicate does too):
+    /// an open breaker with its remaining open time as the hint
+    /// ([`PipelineError::retry_after`]), so a retry waits the breaker out
+    /// or, past its deadline, gives up at once.
+    pub fn retryable(self) -> bool {
+        true
+    }
+
+    /// A breaker counts a timed-out attempt as a failure of the
+    /// dependency; a bulkhead rejection is local load, not the
+    /// dependency's failure, and counts as neither.
+    pub fn counts_as_breaker_failure(self) -> bool {
+        matches!(self, Self::TimedOut)
+    }
+
+    /// A fallback answers for each of them (Polly's default too).
+    pub fn falls_back(self) -> bool {
+        true
+    }
+
+    /// A hedged copy that ended with one of them failed: the next copy
+    /// starts at once.
+    pub fn hedge_failed(self) -> bool {
+        true
+    }
+}
+
+impl fmt::Display for LibraryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
