@@ -66,6 +66,23 @@ pub enum Allowed {
         /// The longest allowed duration.
         max: Duration,
     },
+    /// A duration in `min..=max`, in the language's unit.
+    DurationBetween {
+        /// The shortest allowed duration.
+        min: Duration,
+        /// The longest allowed duration.
+        max: Duration,
+    },
+    /// A real number above `min` (or at least `min` when `min_inclusive`),
+    /// and at most `max` when there is one (else any finite number).
+    Number {
+        /// The lower bound.
+        min: f64,
+        /// Whether `min` itself is allowed.
+        min_inclusive: bool,
+        /// The largest allowed value, inclusive; `None`: any finite number.
+        max: Option<f64>,
+    },
     /// One of these names.
     OneOf(&'static [&'static str]),
     /// At least the value of another parameter.
@@ -129,7 +146,7 @@ impl ConfigError {
     /// A new error: `parameter` got `got`, which breaks `kind`; it allows `allowed`.
     pub fn new(kind: ConfigErrorKind, parameter: &'static str, allowed: Allowed, got: Value) -> Self {
         let quantity = match allowed {
-            Allowed::Duration { .. } => Quantity::Duration,
+            Allowed::Duration { .. } | Allowed::DurationBetween { .. } => Quantity::Duration,
             _ => Quantity::Plain,
         };
         Self {
@@ -252,6 +269,33 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
                 Idiom::C => format!("an integer number of nanoseconds in 0..={ns}"),
             }
         }
+        Allowed::DurationBetween { min, max } => {
+            let (lo, hi) = (min.as_nanos(), max.as_nanos());
+            match idiom {
+                Idiom::Rust => format!("a duration in {min:?}..={max:?}"),
+                Idiom::Python => format!(
+                    "a number of seconds in {}..={}",
+                    exact_decimal(lo, 9),
+                    exact_decimal(hi, 9)
+                ),
+                Idiom::JavaScript => format!(
+                    "a number of milliseconds in {}..={}",
+                    exact_decimal(lo, 6),
+                    exact_decimal(hi, 6)
+                ),
+                Idiom::C => format!("an integer number of nanoseconds in {lo}..={hi}"),
+            }
+        }
+        Allowed::Number {
+            min,
+            min_inclusive,
+            max,
+        } => match (max, min_inclusive) {
+            (Some(max), true) => format!("a number in [{min}, {max}]"),
+            (Some(max), false) => format!("a number in ({min}, {max}]"),
+            (None, true) => format!("a finite number >= {min}"),
+            (None, false) => format!("a finite number > {min}"),
+        },
         Allowed::OneOf(names) => format!("one of {}", names.join(", ")),
         Allowed::AtLeast { parameter, value } => {
             // The other parameter is a duration whenever this one is.
@@ -295,6 +339,39 @@ mod tests {
         assert_eq!(exact_decimal(u128::from(u64::MAX), 6), "18446744073709.551615");
         assert_eq!(exact_decimal(1_500_000_000, 9), "1.5");
         assert_eq!(exact_decimal(2_000_000_000, 9), "2");
+    }
+
+    #[test]
+    fn ranges_render_in_each_unit() {
+        let between = Allowed::DurationBetween {
+            min: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        };
+        assert_eq!(
+            describe_allowed(&between, Idiom::Python),
+            "a number of seconds in 1..=60"
+        );
+        assert_eq!(
+            describe_allowed(&between, Idiom::JavaScript),
+            "a number of milliseconds in 1000..=60000"
+        );
+        assert_eq!(
+            describe_allowed(&between, Idiom::C),
+            "an integer number of nanoseconds in 1000000000..=60000000000"
+        );
+        assert_eq!(describe_allowed(&between, Idiom::Rust), "a duration in 1s..=60s");
+        let ratio = Allowed::Number {
+            min: 0.0,
+            min_inclusive: false,
+            max: Some(1.0),
+        };
+        assert_eq!(describe_allowed(&ratio, Idiom::Python), "a number in (0, 1]");
+        let positive = Allowed::Number {
+            min: 0.0,
+            min_inclusive: false,
+            max: None,
+        };
+        assert_eq!(describe_allowed(&positive, Idiom::C), "a finite number > 0");
     }
 
     #[test]
