@@ -150,7 +150,7 @@ impl<'p, S, P, N> Retry<'p, S, P, N> {
         N: RetryNotify<E>,
         F: FnMut(u32) -> Result<T, E>,
     {
-        let mut state = RetryState::new();
+        let mut state = self.policy.start();
         loop {
             let error = match op(state.attempt()) {
                 Ok(value) => return Ok(value),
@@ -184,7 +184,7 @@ impl<'p, S, P, N> Retry<'p, S, P, N> {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let mut state = RetryState::new();
+        let mut state = self.policy.start();
         loop {
             let error = match op(state.attempt()).await {
                 Ok(value) => return Ok(value),

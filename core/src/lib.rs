@@ -43,6 +43,8 @@
 
 mod backoff;
 mod breaker;
+mod buckets;
+mod budget;
 mod bulkhead;
 mod error;
 mod executor;
@@ -61,6 +63,10 @@ pub use breaker::{
     BreakerConfig, BreakerConfigBuilder, BreakerError, CircuitBreaker, CircuitState, Permit, PermitMisuse, PermitToken,
     RejectReason, Rejected, Transition, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS,
     DEFAULT_RECOVERY_TIMEOUT,
+};
+pub use budget::{
+    RetryBudget, RetryBudgetConfig, RetryBudgetConfigBuilder, BUDGET_TTL_RANGE, DEFAULT_BUDGET_TTL,
+    DEFAULT_MIN_RETRIES_PER_SEC, DEFAULT_RETRY_RATIO,
 };
 pub use bulkhead::{
     Admission, Bulkhead, BulkheadConfig, BulkheadConfigBuilder, BulkheadStats, CancelOutcome, Slot, SlotMisuse, Ticket,

@@ -1,8 +1,10 @@
 //! The retry policy: configuration plus the pure decisions derived from it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
+use crate::budget::RetryBudget;
 use crate::error::{Allowed, ConfigError, ConfigErrorKind};
 use crate::retry_state::RetryState;
 use crate::rng::{JitterRng, JitterSource};
@@ -51,6 +53,7 @@ pub struct RetryPolicy {
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
     rng: JitterSource,
+    budget: Option<Arc<RetryBudget>>,
 }
 
 impl Default for RetryPolicy {
@@ -66,13 +69,15 @@ impl Default for RetryPolicy {
             retryable_status_codes: None,
             seed: None,
             rng: JitterSource::BuiltIn(JitterRng::from_entropy()),
+            budget: None,
         }
     }
 }
 
 impl PartialEq for RetryPolicy {
     /// Policies are equal when their configuration is; the generator's
-    /// position is not part of the value.
+    /// position is not part of the value. A retry budget is shared state:
+    /// policies are equal when they share the same budget (or have none).
     fn eq(&self, other: &Self) -> bool {
         self.max_attempts == other.max_attempts
             && self.backoff == other.backoff
@@ -81,6 +86,11 @@ impl PartialEq for RetryPolicy {
             && self.jitter == other.jitter
             && self.retryable_status_codes == other.retryable_status_codes
             && self.seed == other.seed
+            && match (&self.budget, &other.budget) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
     }
 }
 
@@ -172,8 +182,18 @@ impl RetryPolicy {
         hint.min(self.max_delay)
     }
 
-    /// A fresh retry sequence (attempt 1 about to run).
+    /// The retry budget this policy draws on, if any.
+    pub fn budget(&self) -> Option<&Arc<RetryBudget>> {
+        self.budget.as_ref()
+    }
+
+    /// A fresh retry sequence (attempt 1 about to run). With a retry budget,
+    /// this is the first attempt's deposit: every loop — the executors
+    /// here, each binding's — starts its sequences here.
     pub fn start(&self) -> RetryState {
+        if let Some(budget) = &self.budget {
+            budget.deposit();
+        }
         RetryState::new()
     }
 }
@@ -189,6 +209,7 @@ pub struct RetryPolicyBuilder {
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
     user_rng: Option<JitterSource>,
+    budget: Option<Arc<RetryBudget>>,
 }
 
 impl Default for RetryPolicyBuilder {
@@ -202,6 +223,7 @@ impl Default for RetryPolicyBuilder {
             retryable_status_codes: None,
             seed: None,
             user_rng: None,
+            budget: None,
         }
     }
 }
@@ -265,6 +287,31 @@ impl RetryPolicyBuilder {
         self
     }
 
+    /// Bounds retries by a shared [`RetryBudget`]: each sequence deposits
+    /// when it starts ([`RetryPolicy::start`]) and withdraws before each
+    /// retry; a denied retry gives up with
+    /// [`GiveUpReason::Budget`](crate::GiveUpReason::Budget).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use resilience_core::{GiveUpReason, ManualClock, Retry, RetryBudget, RetryBudgetConfig, RetryPolicy};
+    /// let clock = ManualClock::new();
+    /// let config = RetryBudgetConfig::builder().min_retries_per_sec(0).retry_ratio(0.5).build()?;
+    /// let budget = Arc::new(RetryBudget::new(config, clock.clone()));
+    /// let policy = RetryPolicy::builder().max_attempts(5).budget(budget.clone()).build()?;
+    /// // Two sequences deposit two first attempts: one retry in all.
+    /// let failing = |_| Err::<(), _>("down");
+    /// let first = Retry::new(&policy, clock.clone()).call(failing).unwrap_err();
+    /// let second = Retry::new(&policy, clock.clone()).call(failing).unwrap_err();
+    /// assert_eq!((first.attempts, first.reason), (1, GiveUpReason::Budget));
+    /// assert_eq!((second.attempts, second.reason), (2, GiveUpReason::Budget));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// Validates and builds.
     ///
     /// # Errors
@@ -305,6 +352,7 @@ impl RetryPolicyBuilder {
             retryable_status_codes,
             seed: self.seed,
             rng,
+            budget: self.budget,
         })
     }
 }

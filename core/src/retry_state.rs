@@ -16,14 +16,17 @@ pub enum GiveUpReason {
     Exhausted,
     /// The error was not retryable.
     NotRetryable,
+    /// The policy's [`RetryBudget`](crate::RetryBudget) denied the retry.
+    Budget,
 }
 
 impl GiveUpReason {
-    /// `"exhausted"` or `"not_retryable"`.
+    /// `"exhausted"`, `"not_retryable"` or `"budget"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Exhausted => "exhausted",
             Self::NotRetryable => "not_retryable",
+            Self::Budget => "budget",
         }
     }
 }
@@ -76,7 +79,8 @@ impl Default for RetryState {
 }
 
 impl RetryState {
-    /// Attempt 1 is about to run.
+    /// Attempt 1 is about to run. This makes no deposit in a retry budget:
+    /// loops start sequences with [`RetryPolicy::start`], which does.
     pub fn new() -> Self {
         Self {
             attempt: 1,
@@ -143,6 +147,11 @@ impl RetryState {
     /// As [`RetryState::on_failure`], honouring a server's `Retry-After`
     /// hint: the wait is at least the hint capped at `max_delay`; jitter
     /// never shortens it.
+    ///
+    /// With a [retry budget](crate::RetryPolicyBuilder::budget), a retry
+    /// that the attempt count and the error allow is withdrawn from the
+    /// budget first; a denied withdrawal gives up with
+    /// [`GiveUpReason::Budget`].
     pub fn on_failure_with_hint(
         &mut self,
         policy: &RetryPolicy,
@@ -160,6 +169,12 @@ impl RetryState {
             return RetryDecision::GiveUp {
                 attempts: attempt,
                 reason: GiveUpReason::NotRetryable,
+            };
+        }
+        if policy.budget().is_some_and(|budget| !budget.try_withdraw()) {
+            return RetryDecision::GiveUp {
+                attempts: attempt,
+                reason: GiveUpReason::Budget,
             };
         }
         let mut delay = policy.delay_after(i64::from(attempt), self.previous_delay);
