@@ -55,6 +55,7 @@ mod retry_after;
 mod retry_state;
 mod rng;
 pub mod rules;
+mod throttle;
 mod time;
 mod value;
 
@@ -82,6 +83,10 @@ pub use policy::{
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;
+pub use throttle::{
+    AdaptiveThrottle, AdaptiveThrottleConfig, AdaptiveThrottleConfigBuilder, ThrottleError, ThrottleStats, Throttled,
+    DEFAULT_THROTTLE_K, DEFAULT_THROTTLE_WINDOW, THROTTLE_WINDOW_RANGE,
+};
 pub use time::{AsyncSleeper, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use time::{SystemClock, SystemSleeper};
