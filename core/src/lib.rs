@@ -50,6 +50,7 @@ mod error;
 mod executor;
 mod fallback;
 mod handle_tag;
+mod limiter;
 mod policy;
 mod retry_after;
 mod retry_state;
@@ -76,6 +77,10 @@ pub use bulkhead::{
 pub use error::{Allowed, ConfigError, ConfigErrorKind, Idiom};
 pub use executor::{AlwaysRetry, NoNotify, Retry, RetryError, RetryNotify, RetryPredicate};
 pub use fallback::{run_fallback, FallbackState, FallbackStep};
+pub use limiter::{
+    ExceedsBurst, RateLimitError, RateLimited, RateLimiter, RateLimiterConfig, RateLimiterConfigBuilder, DEFAULT_BURST,
+    DEFAULT_PER, DEFAULT_RATE,
+};
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_RETRYABLE_STATUS_CODES,
