@@ -13,13 +13,13 @@ use resilience_core::{
     Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, Slot, Ticket,
 };
 use serde_json::Value;
-use vectors::{breaker_config, bulkhead_config, load_all, policy_from, str_of, u64_of, value_of};
+use vectors::{breaker_config, bulkhead_config, load, load_all, policy_from, str_of, u64_of, value_of};
 
 #[test]
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 11,
+        files.len() >= 17,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -40,6 +40,10 @@ fn every_vector_file_passes() {
                 "bulkhead" => run_bulkhead(case, &name),
                 "config_errors" => run_config_error(case, &name),
                 "config_accepted" => run_config_accepted(case, &name),
+                "budget" => load::run_budget(case, &name),
+                "budget_retry" => load::run_budget_retry(case, &name),
+                "throttle" => load::run_throttle(case, &name),
+                "limiter" => load::run_limiter(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -430,6 +434,9 @@ fn build(component: &str, config: &Value, name: &str) -> Result<(), ConfigError>
         "retry" => policy_from(config).map(|_| ()),
         "breaker" => breaker_config(config).map(|_| ()),
         "bulkhead" => bulkhead_config(config).map(|_| ()),
+        "budget" => load::budget_config(config).map(|_| ()),
+        "throttle" => load::throttle_config(config).map(|_| ()),
+        "limiter" => load::limiter_config(config).map(|_| ()),
         other => panic!("{name}: unknown component {other}"),
     }
 }
