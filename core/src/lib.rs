@@ -2,7 +2,10 @@
 //!
 //! Every resilience decision of the `resilience` family, in one sans-IO
 //! crate: the delay before attempt n, retry or give up, admit or reject a
-//! call through a circuit breaker, the next fallback, a bulkhead slot.
+//! call through a circuit breaker, the next fallback, a bulkhead slot — and
+//! load control: a retry budget ([`RetryBudget`]), adaptive client-side
+//! throttling ([`AdaptiveThrottle`]) and a GCRA rate limiter
+//! ([`RateLimiter`]).
 //! Executors are thin loops over those decisions; the Python, C and
 //! JavaScript bindings run the same decisions and never re-implement them.
 //!
