@@ -11,8 +11,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use resilience_core::rules::Unit;
 use resilience_core::{
-    AdaptiveThrottle, AdaptiveThrottleConfig, ManualClock, RateLimitError, RateLimiter, RateLimiterConfig,
-    RetryBudget, RetryBudgetConfig, Value,
+    AdaptiveThrottle, AdaptiveThrottleConfig, ManualClock, RateLimitError, RateLimiter, RateLimiterConfig, RetryBudget,
+    RetryBudgetConfig, Value,
 };
 
 #[derive(Debug, Clone, Copy)]
