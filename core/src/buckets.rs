@@ -11,6 +11,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::time::nanos_u64;
+
 const COUNT_BITS: u32 = 24;
 /// The largest count a bucket holds; adding beyond it saturates.
 pub(crate) const COUNT_MAX: u64 = (1 << COUNT_BITS) - 1;
@@ -36,21 +38,22 @@ pub(crate) struct Epochs {
 impl Epochs {
     /// `window` split into `buckets` epochs (the width rounds down, at least 1 ns).
     pub(crate) fn new(window: Duration, buckets: u32) -> Self {
-        let ns = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+        let ns = nanos_u64(window);
         Self {
             width_ns: ns.checked_div(u64::from(buckets)).unwrap_or(ns).max(1),
         }
     }
 
     /// The epoch of a clock reading.
+    #[inline]
     pub(crate) fn of(&self, now: Duration) -> u64 {
-        let ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        let ns = nanos_u64(now);
         ns.checked_div(self.width_ns).unwrap_or(0).min(EPOCH_MAX)
     }
 
     /// Time from `now` until the next epoch starts.
     pub(crate) fn until_next(&self, now: Duration) -> Duration {
-        let ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        let ns = nanos_u64(now);
         let into = ns.checked_rem(self.width_ns).unwrap_or(0);
         Duration::from_nanos(self.width_ns.saturating_sub(into))
     }

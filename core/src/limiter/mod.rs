@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::time::Clock;
+use crate::time::{nanos_u64, Clock};
 
 /// Not yet: the cells conform after `retry_after`.
 #[non_exhaustive]
@@ -166,14 +166,16 @@ impl<C: Clock> RateLimiter<C> {
         if n > burst {
             return Err(RateLimitError::ExceedsBurst(ExceedsBurst { requested: n, burst }));
         }
-        let now = self.clock.now().as_nanos();
-        let t = u128::from(self.config.interval_ns());
-        // u128: a TAT up to 584 years plus a burst of up to 584 years.
-        let weight = t.saturating_mul(u128::from(n));
-        let limit = now.saturating_add(t.saturating_mul(u128::from(burst)));
+        let now = nanos_u64(self.clock.now());
+        let t = self.config.interval_ns();
+        // burst·T fits u64 (rule `burst_refill`), so n·T does too.
+        let weight = t.saturating_mul(u64::from(n));
+        let capacity = t.saturating_mul(u64::from(burst));
         let mut tat = self.tat.load(Ordering::Acquire);
         loop {
-            let next = u128::from(tat).max(now).saturating_add(weight);
+            // u128: a TAT or a clock near 584 years plus a burst of up to 584 years.
+            let next = u128::from(tat.max(now)).saturating_add(u128::from(weight));
+            let limit = u128::from(now).saturating_add(u128::from(capacity));
             if next > limit {
                 let wait = u64::try_from(next.saturating_sub(limit)).unwrap_or(u64::MAX);
                 return Err(RateLimitError::Limited(RateLimited {
