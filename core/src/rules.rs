@@ -283,6 +283,19 @@ pub fn count_in(parameter: &'static str, value: Value, min: u32, max: u32) -> Re
     Ok(u32::try_from(n).unwrap_or(max))
 }
 
+/// Rule `cells`: the `n` of a rate limiter's acquire (an argument, not
+/// configuration) is a count from 0, named `n`; zero cells always conform.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::cells(Value::Int(3)), Ok(3));
+/// let err = rules::cells(Value::Float(1.5)).unwrap_err();
+/// assert_eq!((err.parameter(), err.kind()), ("n", ConfigErrorKind::NotAnInteger));
+/// ```
+pub fn cells(value: Value) -> Result<u32, ConfigError> {
+    count("n", value, 0)
+}
+
 /// Rule `status_codes`: every retryable status code is an integer in
 /// 100..=599 (RFC 9110's three-digit codes); text, NaN, fractions and
 /// out-of-range numbers are errors naming `retryable_status_codes`. The

@@ -151,8 +151,9 @@ impl<C: Clock> RateLimiter<C> {
         self.try_acquire_n(1)
     }
 
-    /// Takes `n` cells at once if they all conform now (rule `cells`: `n`
-    /// is a count; zero cells always conform and change nothing).
+    /// Takes `n` cells at once if they all conform now (bindings read `n`
+    /// with [`rules::cells`](crate::rules::cells); zero cells always
+    /// conform and change nothing).
     ///
     /// # Errors
     /// [`RateLimitError::Limited`] with the exact wait until all `n`

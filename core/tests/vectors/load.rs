@@ -196,8 +196,8 @@ pub(crate) fn run_limiter(case: &Value, name: &str) {
         if clock_op(&clock, step, &at) {
             continue;
         }
-        // `n` is a value: rule `cells` (a count from 0).
-        let n = || rules::count("n", value_of(&step["n"]), 0);
+        // `n` is a value: rule `cells`.
+        let n = || rules::cells(value_of(&step["n"]));
         match str_of(step, "op") {
             "acquire" => match n() {
                 Ok(n) => assert_eq!(answer(limiter.try_acquire_n(n)), step["expect"], "{at}"),
