@@ -253,8 +253,8 @@ fn l1_rate_limiter(c: &mut Criterion) {
     let theirs_fake_dry = governor::RateLimiter::direct_with_clock(dry_q, FakeRelativeClock::default());
     assert!(theirs_fake_dry.check().is_ok());
     g.bench_function("bare call", |b| b.iter(|| work(black_box(1))));
-    g.bench_function("resilience (quanta clock)", |b| b.iter(|| ours_q.try_acquire().is_ok()));
     g.bench_function("governor (quanta clock)", |b| b.iter(|| theirs.check().is_ok()));
+    g.bench_function("resilience (quanta clock)", |b| b.iter(|| ours_q.try_acquire().is_ok()));
     g.bench_function("resilience (SystemClock)", |b| {
         b.iter(|| ours_sys.try_acquire().is_ok())
     });
@@ -262,6 +262,30 @@ fn l1_rate_limiter(c: &mut Criterion) {
         b.iter(|| ours_fake.try_acquire().is_ok())
     });
     g.bench_function("governor (fake clock)", |b| b.iter(|| theirs_fake.check().is_ok()));
+    g.bench_function("governor (quanta clock, rejected)", |b| {
+        b.iter(|| theirs_dry.check().is_err())
+    });
+    g.bench_function("resilience (quanta clock, rejected)", |b| {
+        b.iter(|| ours_q_dry.try_acquire().is_err())
+    });
+    g.bench_function("resilience (fake clock, rejected)", |b| {
+        b.iter(|| ours_fake_dry.try_acquire().is_err())
+    });
+    g.bench_function("governor (fake clock, rejected)", |b| {
+        b.iter(|| theirs_fake_dry.check().is_err())
+    });
+    // Our refusal carries the wait; governor's computes it on request, from
+    // a second clock reading.
+    let fake = FakeRelativeClock::default();
+    let theirs_fake_dry = governor::RateLimiter::direct_with_clock(dry_q, fake.clone());
+    assert!(theirs_fake_dry.check().is_ok());
+    g.bench_function("governor (fake clock, rejected, with the wait)", |b| {
+        b.iter(|| {
+            theirs_fake_dry
+                .check()
+                .map_err(|e| e.wait_time_from(governor::clock::Clock::now(&fake)))
+        })
+    });
     // Every admitted-path iteration above was admitted.
     for admitted in [
         ours_q.try_acquire().is_ok(),

@@ -112,6 +112,11 @@ impl RateLimiterConfig {
     pub(crate) fn interval_ns(&self) -> u64 {
         self.interval_ns
     }
+    /// The burst tolerance `T · (burst − 1)`: how far ahead of now the TAT
+    /// may be for one more cell to conform (fits u64: rule `burst_refill`).
+    pub(crate) fn tolerance_ns(&self) -> u64 {
+        self.interval_ns.saturating_mul(u64::from(self.burst.saturating_sub(1)))
+    }
 }
 
 fn per_rule(v: Value, unit: Unit) -> Result<Duration, ConfigError> {

@@ -148,7 +148,32 @@ impl<C: Clock> RateLimiter<C> {
     /// [`RateLimitError::Limited`] with the exact wait.
     #[inline]
     pub fn try_acquire(&self) -> Result<(), RateLimitError> {
-        self.try_acquire_n(1)
+        self.try_acquire_one()
+    }
+
+    /// One cell: conforms when `TAT <= now + T·(burst − 1)` — the general
+    /// rule for `n = 1`, in 64-bit arithmetic (saturating at 584 years).
+    #[inline]
+    fn try_acquire_one(&self) -> Result<(), RateLimitError> {
+        let now = nanos_u64(self.clock.now());
+        let latest = now.saturating_add(self.config.tolerance_ns());
+        let t = self.config.interval_ns();
+        let mut tat = self.tat.load(Ordering::Acquire);
+        loop {
+            if tat > latest {
+                return Err(RateLimitError::Limited(RateLimited {
+                    retry_after: Duration::from_nanos(tat.saturating_sub(latest)),
+                }));
+            }
+            let next = tat.max(now).saturating_add(t);
+            match self
+                .tat
+                .compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Ok(()),
+                Err(seen) => tat = seen,
+            }
+        }
     }
 
     /// Takes `n` cells at once if they all conform now (bindings read `n`
@@ -162,6 +187,9 @@ impl<C: Clock> RateLimiter<C> {
     pub fn try_acquire_n(&self, n: u32) -> Result<(), RateLimitError> {
         if n == 0 {
             return Ok(());
+        }
+        if n == 1 {
+            return self.try_acquire_one();
         }
         let burst = self.config.burst();
         if n > burst {

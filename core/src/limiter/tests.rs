@@ -172,3 +172,43 @@ proptest! {
         }
     }
 }
+
+/// The GCRA rule written plainly in u128: (answer, next TAT).
+fn model(tat: u128, now: u128, t: u128, burst: u128, n: u128) -> (Result<(), u128>, u128) {
+    let next = tat.max(now) + t * n;
+    let limit = now + t * burst;
+    if next > limit {
+        (Err(next - limit), tat)
+    } else {
+        (Ok(()), next.min(u128::from(u64::MAX)))
+    }
+}
+
+proptest! {
+    /// Every answer — one cell or many, admitted or with its exact wait —
+    /// is the plain rule's.
+    #[test]
+    fn answers_match_the_plain_rule(rate in 1u32..1_000, per_ms in 1u64..5_000, burst in 1u32..20,
+                                    steps in prop::collection::vec((0u64..20_000_000, 0u32..25), 1..200)) {
+        let clock = ManualClock::new();
+        let l = limiter(rate, per_ms, burst, &clock);
+        let t = u128::from(l.config().interval_ns());
+        let mut tat = 0u128;
+        for (advance_ns, n) in steps {
+            clock.advance(Duration::from_nanos(advance_ns));
+            let now = clock.now().as_nanos();
+            let got = if n == 1 { l.try_acquire() } else { l.try_acquire_n(n) };
+            if n == 0 || n > burst {
+                prop_assert!(n == 0 && got.is_ok() || matches!(got, Err(RateLimitError::ExceedsBurst(_))));
+                continue;
+            }
+            let (want, next) = model(tat, now, t, u128::from(burst), u128::from(n));
+            tat = next;
+            match (got, want) {
+                (Ok(()), Ok(())) => {}
+                (Err(RateLimitError::Limited(w)), Err(wait)) => prop_assert_eq!(w.retry_after.as_nanos(), wait),
+                (got, want) => prop_assert!(false, "got {:?}, want {:?}", got, want),
+            }
+        }
+    }
+}
