@@ -8,7 +8,7 @@ ROOT := $(CURDIR)
 CARGO ?= cargo
 DEMO_DIR := $(ROOT)/target/demo
 
-.PHONY: demo test lint test-core bench bench-rust demo-rust demo-compare
+.PHONY: demo test lint test-core bench bench-rust demo-rust demo-compare sim
 
 ## make test: every suite — lint, core + conformance, Python, C, Node, browser.
 test: lint test-core test-python test-c test-js test-browser
@@ -21,10 +21,10 @@ demo: demo-rust demo-python demo-c demo-js
 lint:
 	rustup component add rustfmt clippy 2>/dev/null || true
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy -p resilience-core -p resilience-demo -p resilience-bench --all-targets -- -D warnings
+	$(CARGO) clippy -p resilience-core -p resilience-demo -p resilience-bench -p resilience-fleet-sim --all-targets -- -D warnings
 
 test-core:
-	$(CARGO) test -p resilience-core -p resilience-demo
+	$(CARGO) test -p resilience-core -p resilience-demo -p resilience-fleet-sim
 
 demo-rust:
 	@mkdir -p $(DEMO_DIR)
@@ -32,6 +32,10 @@ demo-rust:
 
 demo-compare:
 	@bash examples/compare-traces.sh $(DEMO_DIR)
+
+## sim: the fleet simulator (strategies through an outage, and the AWS backoff study); writes target/sim/results.json and report.html.
+sim:
+	$(CARGO) run -q --release -p resilience-fleet-sim -- --out "$${CARGO_TARGET_DIR:-target}/sim"
 
 bench: bench-rust bench-python bench-c bench-js
 

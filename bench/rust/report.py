@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-PEERS = ("backon", "failsafe")
+PEERS = ("backon", "failsafe", "governor")
 
 
 def median_ns(bench_dir: Path) -> float:
@@ -18,7 +18,7 @@ def median_ns(bench_dir: Path) -> float:
 
 def main() -> int:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion"
-    groups = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("S"))
+    groups = sorted(p for p in root.iterdir() if p.is_dir() and p.name[:1] in ("S", "L", "W"))
     if not groups:
         print(f"no criterion results under {root}", file=sys.stderr)
         return 1

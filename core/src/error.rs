@@ -84,8 +84,6 @@ pub enum Allowed {
         /// The longest allowed duration.
         max: Duration,
     },
-    /// A share: a number in (0, 1].
-    Ratio,
     /// Allowed only together with another parameter.
     Requires(&'static str),
     /// A duration greater than zero, up to `max` (a timeout: zero could
@@ -93,6 +91,16 @@ pub enum Allowed {
     PositiveDuration {
         /// The longest allowed duration.
         max: Duration,
+    },
+    /// A real number above `min` (or at least `min` when `min_inclusive`),
+    /// and at most `max` when there is one (else any finite number).
+    Number {
+        /// The lower bound.
+        min: f64,
+        /// Whether `min` itself is allowed.
+        min_inclusive: bool,
+        /// The largest allowed value, inclusive; `None`: any finite number.
+        max: Option<f64>,
     },
     /// One of these names.
     OneOf(&'static [&'static str]),
@@ -312,7 +320,6 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
                 Idiom::C => format!("an integer number of nanoseconds in {min}..={max}"),
             }
         }
-        Allowed::Ratio => "a number in (0, 1]".to_owned(),
         Allowed::Requires(other) => format!("set together with {}", spell(other, Quantity::Plain, idiom)),
         Allowed::PositiveDuration { max } => {
             let ns = max.as_nanos();
@@ -323,6 +330,16 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
                 Idiom::C => format!("an integer number of nanoseconds in 1..={ns}"),
             }
         }
+        Allowed::Number {
+            min,
+            min_inclusive,
+            max,
+        } => match (max, min_inclusive) {
+            (Some(max), true) => format!("a number in [{min}, {max}]"),
+            (Some(max), false) => format!("a number in ({min}, {max}]"),
+            (None, true) => format!("a finite number >= {min}"),
+            (None, false) => format!("a finite number > {min}"),
+        },
         Allowed::OneOf(names) => format!("one of {}", names.join(", ")),
         Allowed::AtLeast { parameter, value } => {
             // The other parameter is a duration whenever this one is.
@@ -366,6 +383,39 @@ mod tests {
         assert_eq!(exact_decimal(u128::from(u64::MAX), 6), "18446744073709.551615");
         assert_eq!(exact_decimal(1_500_000_000, 9), "1.5");
         assert_eq!(exact_decimal(2_000_000_000, 9), "2");
+    }
+
+    #[test]
+    fn ranges_render_in_each_unit() {
+        let between = Allowed::DurationRange {
+            min: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        };
+        assert_eq!(
+            describe_allowed(&between, Idiom::Python),
+            "a number of seconds in 1..=60"
+        );
+        assert_eq!(
+            describe_allowed(&between, Idiom::JavaScript),
+            "a number of milliseconds in 1000..=60000"
+        );
+        assert_eq!(
+            describe_allowed(&between, Idiom::C),
+            "an integer number of nanoseconds in 1000000000..=60000000000"
+        );
+        assert_eq!(describe_allowed(&between, Idiom::Rust), "a duration in 1s..=60s");
+        let ratio = Allowed::Number {
+            min: 0.0,
+            min_inclusive: false,
+            max: Some(1.0),
+        };
+        assert_eq!(describe_allowed(&ratio, Idiom::Python), "a number in (0, 1]");
+        let positive = Allowed::Number {
+            min: 0.0,
+            min_inclusive: false,
+            max: None,
+        };
+        assert_eq!(describe_allowed(&positive, Idiom::C), "a finite number > 0");
     }
 
     #[test]

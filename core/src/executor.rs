@@ -276,9 +276,10 @@ impl<'p, S, P, N, R, C, L> Retry<'p, S, P, N, R, C, L> {
     where
         C: MaybeClock,
     {
+        // Through the policy, so a retry budget gets the first attempt's deposit.
         match self.now() {
-            Some(now) => RetryState::started_at(now),
-            None => RetryState::new(),
+            Some(now) => self.policy.start_at(now),
+            None => self.policy.start(),
         }
     }
 

@@ -4,7 +4,10 @@
 //! crate: the delay before attempt n, retry or give up (attempts, filters
 //! on errors and on returned values, a deadline), admit or reject a call
 //! through a circuit breaker, the next fallback, a bulkhead slot, when a
-//! timeout expires, when to start a hedged copy and which answer wins.
+//! timeout expires, when to start a hedged copy and which answer wins — and
+//! load control: a retry budget ([`RetryBudget`]), adaptive client-side
+//! throttling ([`AdaptiveThrottle`]) and a GCRA rate limiter
+//! ([`RateLimiter`]).
 //! Executors are thin loops over those decisions; the Python, C and
 //! JavaScript bindings run the same decisions and never re-implement them.
 //!
@@ -49,6 +52,8 @@
 
 mod backoff;
 mod breaker;
+mod buckets;
+mod budget;
 mod bulkhead;
 mod error;
 mod events;
@@ -57,6 +62,7 @@ mod fallback;
 mod handle_tag;
 mod hedging;
 mod json;
+mod limiter;
 mod pipeline;
 mod policy;
 mod predicates;
@@ -64,6 +70,7 @@ mod retry_after;
 mod retry_state;
 mod rng;
 pub mod rules;
+mod throttle;
 mod time;
 mod timeout;
 mod value;
@@ -76,6 +83,10 @@ pub use breaker::{
     DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS,
     MAX_WINDOW_SIZE, SNAPSHOT_VERSION,
 };
+pub use budget::{
+    RetryBudget, RetryBudgetConfig, RetryBudgetConfigBuilder, BUDGET_TTL_RANGE, DEFAULT_BUDGET_TTL,
+    DEFAULT_MIN_RETRIES_PER_SEC, DEFAULT_RETRY_RATIO,
+};
 pub use bulkhead::{
     Admission, Bulkhead, BulkheadConfig, BulkheadConfigBuilder, BulkheadStats, CancelOutcome, Slot, SlotMisuse, Ticket,
     DEFAULT_BULKHEAD_TIMEOUT, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
@@ -87,6 +98,10 @@ pub use fallback::{run_fallback, FallbackState, FallbackStep};
 pub use hedging::{
     Hedge, HedgeOutcome, HedgeStep, HedgingConfig, HedgingConfigBuilder, HedgingState, DEFAULT_HEDGE_DELAY,
     DEFAULT_MAX_HEDGED_ATTEMPTS, MAX_HEDGED_ATTEMPTS,
+};
+pub use limiter::{
+    ExceedsBurst, RateLimitError, RateLimited, RateLimiter, RateLimiterConfig, RateLimiterConfigBuilder, DEFAULT_BURST,
+    DEFAULT_PER, DEFAULT_RATE,
 };
 pub use pipeline::{
     AsyncLayer, BreakerLayer, BulkheadLayer, Env, FallbackLayer, HedgingLayer, Layer, LibraryError, Pipeline,
@@ -103,6 +118,10 @@ pub use predicates::{
 pub use retry_after::parse_retry_after;
 pub use retry_state::{GiveUpReason, RetryDecision, RetryState};
 pub use rng::JitterRng;
+pub use throttle::{
+    AdaptiveThrottle, AdaptiveThrottleConfig, AdaptiveThrottleConfigBuilder, ThrottleError, ThrottleStats, Throttled,
+    DEFAULT_THROTTLE_K, DEFAULT_THROTTLE_WINDOW, THROTTLE_WINDOW_RANGE,
+};
 pub use time::{AsyncSleeper, CachedClock, Clock, ManualClock, Sleeper};
 #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub use time::{SystemClock, SystemSleeper, Ticker};

@@ -1,8 +1,10 @@
 //! The retry policy: configuration plus the pure decisions derived from it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
+use crate::budget::RetryBudget;
 use crate::error::ConfigError;
 use crate::retry_state::RetryState;
 use crate::rng::{JitterRng, JitterSource};
@@ -53,6 +55,7 @@ pub struct RetryPolicy {
     max_elapsed: Option<Duration>,
     attempt_timeout: Option<Duration>,
     rng: JitterSource,
+    budget: Option<Arc<RetryBudget>>,
 }
 
 impl Default for RetryPolicy {
@@ -70,13 +73,15 @@ impl Default for RetryPolicy {
             max_elapsed: None,
             attempt_timeout: None,
             rng: JitterSource::BuiltIn(JitterRng::from_entropy()),
+            budget: None,
         }
     }
 }
 
 impl PartialEq for RetryPolicy {
     /// Policies are equal when their configuration is; the generator's
-    /// position is not part of the value.
+    /// position is not part of the value. A retry budget is shared state:
+    /// policies are equal when they share the same budget (or have none).
     fn eq(&self, other: &Self) -> bool {
         self.max_attempts == other.max_attempts
             && self.backoff == other.backoff
@@ -87,6 +92,11 @@ impl PartialEq for RetryPolicy {
             && self.seed == other.seed
             && self.max_elapsed == other.max_elapsed
             && self.attempt_timeout == other.attempt_timeout
+            && match (&self.budget, &other.budget) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
     }
 }
 
@@ -189,17 +199,33 @@ impl RetryPolicy {
         hint.min(self.max_delay)
     }
 
-    /// A fresh retry sequence (attempt 1 about to run). Without a clock
-    /// reading the deadline counts the waits only; use
-    /// [`start_at`](Self::start_at) when a clock is at hand.
+    /// The retry budget this policy draws on, if any.
+    pub fn budget(&self) -> Option<&Arc<RetryBudget>> {
+        self.budget.as_ref()
+    }
+
+    /// A fresh retry sequence (attempt 1 about to run). With a retry budget,
+    /// this is the first attempt's deposit: every loop — the executors
+    /// here, each binding's — starts its sequences here or at
+    /// [`start_at`](Self::start_at). Without a clock reading the deadline
+    /// counts the waits only; use `start_at` when a clock is at hand.
     pub fn start(&self) -> RetryState {
+        self.deposit();
         RetryState::new()
     }
 
     /// A fresh retry sequence whose first attempt starts at clock reading
-    /// `now` (the deadline counts from here).
+    /// `now` (the deadline counts from here); the budget deposit as
+    /// [`start`](Self::start).
     pub fn start_at(&self, now: Duration) -> RetryState {
+        self.deposit();
         RetryState::started_at(now)
+    }
+
+    fn deposit(&self) {
+        if let Some(budget) = &self.budget {
+            budget.deposit();
+        }
     }
 }
 
@@ -216,6 +242,7 @@ pub struct RetryPolicyBuilder {
     max_elapsed: Option<Duration>,
     attempt_timeout: Option<Duration>,
     user_rng: Option<JitterSource>,
+    budget: Option<Arc<RetryBudget>>,
 }
 
 impl Default for RetryPolicyBuilder {
@@ -231,6 +258,7 @@ impl Default for RetryPolicyBuilder {
             max_elapsed: None,
             attempt_timeout: None,
             user_rng: None,
+            budget: None,
         }
     }
 }
@@ -317,6 +345,31 @@ impl RetryPolicyBuilder {
         self
     }
 
+    /// Bounds retries by a shared [`RetryBudget`]: each sequence deposits
+    /// when it starts ([`RetryPolicy::start`]) and withdraws before each
+    /// retry; a denied retry gives up with
+    /// [`GiveUpReason::Budget`](crate::GiveUpReason::Budget).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use resilience_core::{GiveUpReason, ManualClock, Retry, RetryBudget, RetryBudgetConfig, RetryPolicy};
+    /// let clock = ManualClock::new();
+    /// let config = RetryBudgetConfig::builder().min_retries_per_sec(0).retry_ratio(0.5).build()?;
+    /// let budget = Arc::new(RetryBudget::new(config, clock.clone()));
+    /// let policy = RetryPolicy::builder().max_attempts(5).budget(budget.clone()).build()?;
+    /// // Two sequences deposit two first attempts: one retry in all.
+    /// let failing = |_| Err::<(), _>("down");
+    /// let first = Retry::new(&policy, clock.clone()).call(failing).unwrap_err();
+    /// let second = Retry::new(&policy, clock.clone()).call(failing).unwrap_err();
+    /// assert_eq!((first.attempts, first.reason), (1, GiveUpReason::Budget));
+    /// assert_eq!((second.attempts, second.reason), (2, GiveUpReason::Budget));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// Validates and builds.
     ///
     /// # Errors
@@ -356,6 +409,7 @@ impl RetryPolicyBuilder {
             max_elapsed,
             attempt_timeout,
             rng,
+            budget: self.budget,
         })
     }
 }

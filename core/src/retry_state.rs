@@ -19,15 +19,18 @@ pub enum GiveUpReason {
     /// The retry deadline (`max_elapsed`) was reached during the attempt,
     /// or the wait before the next attempt would reach it.
     Deadline,
+    /// The policy's [`RetryBudget`](crate::RetryBudget) denied the retry.
+    Budget,
 }
 
 impl GiveUpReason {
-    /// `"exhausted"`, `"not_retryable"` or `"deadline"`.
+    /// `"exhausted"`, `"not_retryable"`, `"deadline"` or `"budget"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Exhausted => "exhausted",
             Self::NotRetryable => "not_retryable",
             Self::Deadline => "deadline",
+            Self::Budget => "budget",
         }
     }
 }
@@ -82,7 +85,8 @@ impl Default for RetryState {
 }
 
 impl RetryState {
-    /// Attempt 1 is about to run.
+    /// Attempt 1 is about to run. This makes no deposit in a retry budget:
+    /// loops start sequences with [`RetryPolicy::start`], which does.
     pub fn new() -> Self {
         Self {
             attempt: 1,
@@ -160,6 +164,11 @@ impl RetryState {
     /// As [`RetryState::on_failure`], honouring a server's `Retry-After`
     /// hint: the wait is at least the hint capped at `max_delay`; jitter
     /// never shortens it.
+    ///
+    /// With a [retry budget](crate::RetryPolicyBuilder::budget), a retry
+    /// that the attempt count and the error allow is withdrawn from the
+    /// budget first; a denied withdrawal gives up with
+    /// [`GiveUpReason::Budget`].
     pub fn on_failure_with_hint(
         &mut self,
         policy: &RetryPolicy,
@@ -292,6 +301,13 @@ impl RetryState {
             return RetryDecision::GiveUp {
                 attempts: attempt,
                 reason: GiveUpReason::Deadline,
+            };
+        }
+        // Last: a retry refused for any other reason spends no budget.
+        if policy.budget().is_some_and(|budget| !budget.try_withdraw()) {
+            return RetryDecision::GiveUp {
+                attempts: attempt,
+                reason: GiveUpReason::Budget,
             };
         }
         self.previous_delay = Some(delay);

@@ -226,16 +226,7 @@ fn float_nanos(x: f64, unit: Unit) -> Option<u128> {
 /// Rule `duration` with a lower bound `min` (a sampling window must give
 /// each bucket at least a nanosecond).
 pub fn duration_at_least(parameter: &'static str, value: Value, min: Duration) -> Result<Duration, ConfigError> {
-    let d = duration(parameter, value.clone(), Unit::Nanoseconds)?;
-    if d < min {
-        return Err(error(
-            ConfigErrorKind::TooSmall,
-            parameter,
-            Allowed::DurationRange { min, max: MAX_DURATION },
-            value,
-        ));
-    }
-    Ok(d)
+    duration_between(parameter, value, Unit::Nanoseconds, min, MAX_DURATION)
 }
 
 /// Rule `at_least_other`: a duration must not be below another
@@ -299,19 +290,7 @@ pub fn duration_within(
     unit: Unit,
     max: Duration,
 ) -> Result<Duration, ConfigError> {
-    let d = duration(parameter, value.clone(), unit)?;
-    if d > max {
-        return Err(error(
-            ConfigErrorKind::TooLarge,
-            parameter,
-            Allowed::DurationRange {
-                min: Duration::ZERO,
-                max,
-            },
-            value,
-        ));
-    }
-    Ok(d)
+    duration_between(parameter, value, unit, Duration::ZERO, max)
 }
 
 /// Rule `backoff_name` for languages that name a strategy by number (C's
@@ -359,41 +338,6 @@ pub fn count_in(parameter: &'static str, value: Value, min: u32, max: u32) -> Re
     Ok(u32::try_from(n).unwrap_or(max))
 }
 
-/// Rule `ratio`: a share is a number in (0, 1]; NaN is not a number, 0 and
-/// below too small, above 1 too large.
-///
-/// ```
-/// use resilience_core::{rules, ConfigErrorKind, Value};
-/// assert_eq!(rules::ratio("failure_ratio", Value::Float(0.5)), Ok(0.5));
-/// assert_eq!(rules::ratio("failure_ratio", Value::Int(1)), Ok(1.0));
-/// assert_eq!(rules::ratio("failure_ratio", Value::Int(0)).unwrap_err().kind(), ConfigErrorKind::TooSmall);
-/// ```
-pub fn ratio(parameter: &'static str, value: Value) -> Result<f64, ConfigError> {
-    let fail = |kind, value| Err(error(kind, parameter, Allowed::Ratio, value));
-    let x = match value {
-        Value::Float(x) => x,
-        // Exact for the only integers in range (1) and beyond.
-        Value::Int(n) => n as f64,
-        Value::HugeInt { negative } => {
-            if negative {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }
-        }
-        _ => return fail(ConfigErrorKind::WrongType, value),
-    };
-    if x.is_nan() {
-        fail(ConfigErrorKind::NotANumber, value)
-    } else if x <= 0.0 {
-        fail(ConfigErrorKind::TooSmall, value)
-    } else if x > 1.0 {
-        fail(ConfigErrorKind::TooLarge, value)
-    } else {
-        Ok(x)
-    }
-}
-
 /// Rule `requires_other`: `parameter` was given without `other`, which it
 /// only works with.
 pub fn requires(parameter: &'static str, other: &'static str) -> ConfigError {
@@ -415,6 +359,119 @@ pub fn hedged_attempts(value: Value) -> Result<u32, ConfigError> {
 /// NaN: at most [`MAX_DURATION`].
 pub fn bounded_duration(parameter: &'static str, d: Duration) -> Result<Duration, ConfigError> {
     duration(parameter, Value::Duration(d), Unit::Nanoseconds)
+}
+
+/// Rule `duration_range`: a duration in `min..=max`. The value first goes
+/// through rule `duration` (type, NaN, sign, 584 years); every error names
+/// the range, so a message always says what is allowed.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{rules::{self, Unit}, ConfigErrorKind, Value};
+/// let (min, max) = (Duration::from_secs(1), Duration::from_secs(60));
+/// assert_eq!(rules::duration_between("ttl", Value::Int(10), Unit::Seconds, min, max), Ok(Duration::from_secs(10)));
+/// let err = rules::duration_between("ttl", Value::Int(500), Unit::Milliseconds, min, max).unwrap_err();
+/// assert_eq!(err.kind(), ConfigErrorKind::TooSmall);
+/// assert_eq!(err.message(resilience_core::Idiom::JavaScript),
+///            "invalid ttlMs: must be a number of milliseconds in 1000..=60000, got 500");
+/// ```
+pub fn duration_between(
+    parameter: &'static str,
+    value: Value,
+    unit: Unit,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, ConfigError> {
+    let allowed = Allowed::DurationRange { min, max };
+    let d = duration(parameter, value.clone(), unit)
+        .map_err(|e| error(e.kind(), parameter, allowed.clone(), e.got().clone()))?;
+    if d < min {
+        Err(error(ConfigErrorKind::TooSmall, parameter, allowed, value))
+    } else if d > max {
+        Err(error(ConfigErrorKind::TooLarge, parameter, allowed, value))
+    } else {
+        Ok(d)
+    }
+}
+
+/// A real number from a value: integers and floats are numbers; NaN is not
+/// a number; infinities and integers beyond `i128` are too large or too
+/// small; anything else is the wrong type.
+fn real(parameter: &'static str, value: &Value, allowed: &Allowed) -> Result<f64, ConfigError> {
+    let fail = |kind| Err(error(kind, parameter, allowed.clone(), value.clone()));
+    match *value {
+        // `as` rounds to the nearest float; a ratio or factor needs no more.
+        Value::Int(n) => Ok(n as f64),
+        Value::HugeInt { negative: true } => Ok(f64::NEG_INFINITY),
+        Value::HugeInt { negative: false } => Ok(f64::INFINITY),
+        Value::Float(x) if x.is_nan() => fail(ConfigErrorKind::NotANumber),
+        Value::Float(x) => Ok(x),
+        _ => fail(ConfigErrorKind::WrongType),
+    }
+}
+
+/// Rule `ratio`: a ratio (`retry_ratio`) is a number in `(0, 1]`; NaN is
+/// not a number, zero and below too small, above one too large.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::ratio("retry_ratio", Value::Float(0.2)), Ok(0.2));
+/// assert_eq!(rules::ratio("retry_ratio", Value::Int(1)), Ok(1.0));
+/// assert_eq!(rules::ratio("retry_ratio", Value::Int(0)).unwrap_err().kind(), ConfigErrorKind::TooSmall);
+/// assert_eq!(rules::ratio("retry_ratio", Value::Float(1.5)).unwrap_err().kind(), ConfigErrorKind::TooLarge);
+/// ```
+pub fn ratio(parameter: &'static str, value: Value) -> Result<f64, ConfigError> {
+    let allowed = Allowed::Number {
+        min: 0.0,
+        min_inclusive: false,
+        max: Some(1.0),
+    };
+    let x = real(parameter, &value, &allowed)?;
+    if x <= 0.0 {
+        Err(error(ConfigErrorKind::TooSmall, parameter, allowed, value))
+    } else if x > 1.0 {
+        Err(error(ConfigErrorKind::TooLarge, parameter, allowed, value))
+    } else {
+        Ok(x)
+    }
+}
+
+/// Rule `positive_number`: a factor (the adaptive throttle's `k`) is a
+/// finite number above zero; NaN is not a number, zero and below too small,
+/// infinity too large.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::positive_number("k", Value::Float(2.0)), Ok(2.0));
+/// assert_eq!(rules::positive_number("k", Value::Int(0)).unwrap_err().kind(), ConfigErrorKind::TooSmall);
+/// ```
+pub fn positive_number(parameter: &'static str, value: Value) -> Result<f64, ConfigError> {
+    let allowed = Allowed::Number {
+        min: 0.0,
+        min_inclusive: false,
+        max: None,
+    };
+    let x = real(parameter, &value, &allowed)?;
+    if x <= 0.0 {
+        Err(error(ConfigErrorKind::TooSmall, parameter, allowed, value))
+    } else if !x.is_finite() {
+        Err(error(ConfigErrorKind::TooLarge, parameter, allowed, value))
+    } else {
+        Ok(x)
+    }
+}
+
+/// Rule `cells`: the `n` of a rate limiter's acquire (an argument, not
+/// configuration) is a count from 0, named `n`; zero cells always conform.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::cells(Value::Int(3)), Ok(3));
+/// let err = rules::cells(Value::Float(1.5)).unwrap_err();
+/// assert_eq!((err.parameter(), err.kind()), ("n", ConfigErrorKind::NotAnInteger));
+/// ```
+pub fn cells(value: Value) -> Result<u32, ConfigError> {
+    count("n", value, 0)
 }
 
 /// Rule `status_codes`: every retryable status code is an integer in
@@ -700,6 +757,52 @@ mod tests {
         assert_eq!(response_status(&Value::Float(503.5)), None);
         assert_eq!(response_status(&Value::text("503")), None);
         assert_eq!(response_status(&Value::Bool(true)), None);
+    }
+
+    #[test]
+    fn ratios_and_factors() {
+        let kind = |v| ratio("r", v).unwrap_err().kind();
+        assert_eq!(kind(Value::Float(f64::NAN)), ConfigErrorKind::NotANumber);
+        assert_eq!(kind(Value::Float(-0.1)), ConfigErrorKind::TooSmall);
+        assert_eq!(kind(Value::Float(f64::INFINITY)), ConfigErrorKind::TooLarge);
+        assert_eq!(kind(Value::HugeInt { negative: true }), ConfigErrorKind::TooSmall);
+        assert_eq!(kind(Value::Bool(true)), ConfigErrorKind::WrongType);
+        assert_eq!(kind(Value::text("0.2")), ConfigErrorKind::WrongType);
+        assert_eq!(kind(Value::Absent), ConfigErrorKind::WrongType);
+        assert_eq!(ratio("r", Value::Float(1e-300)), Ok(1e-300));
+        let kind = |v| positive_number("k", v).unwrap_err().kind();
+        assert_eq!(kind(Value::Float(f64::INFINITY)), ConfigErrorKind::TooLarge);
+        assert_eq!(kind(Value::HugeInt { negative: false }), ConfigErrorKind::TooLarge);
+        assert_eq!(kind(Value::Float(-2.0)), ConfigErrorKind::TooSmall);
+        assert_eq!(kind(Value::Float(f64::NAN)), ConfigErrorKind::NotANumber);
+        assert_eq!(positive_number("k", Value::Int(3)), Ok(3.0));
+    }
+
+    #[test]
+    fn duration_ranges_name_the_range_in_every_error() {
+        let (min, max) = (Duration::from_secs(1), Duration::from_secs(60));
+        let err = |v| duration_between("ttl", v, Unit::Seconds, min, max).unwrap_err();
+        for (v, k) in [
+            (Value::Float(f64::NAN), ConfigErrorKind::NotANumber),
+            (Value::Float(-1.0), ConfigErrorKind::TooSmall),
+            (Value::Float(0.5), ConfigErrorKind::TooSmall),
+            (Value::Int(61), ConfigErrorKind::TooLarge),
+            (Value::Float(1e300), ConfigErrorKind::TooLarge),
+            (Value::Absent, ConfigErrorKind::WrongType),
+        ] {
+            let e = err(v);
+            assert_eq!(e.kind(), k);
+            assert_eq!(*e.allowed(), Allowed::DurationRange { min, max });
+            assert!(e.is_duration());
+        }
+        assert_eq!(
+            duration_between("ttl", Value::Int(60), Unit::Seconds, min, max),
+            Ok(max)
+        );
+        assert_eq!(
+            count_in("burst", Value::Int(5), 1, 4).unwrap_err().kind(),
+            ConfigErrorKind::TooLarge
+        );
     }
 
     #[test]

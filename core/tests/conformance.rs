@@ -15,14 +15,15 @@ use resilience_core::{
 };
 use serde_json::Value;
 use vectors::{
-    breaker_config, bulkhead_config, hedging_config, load_all, policy_from, str_of, timeout_config, u64_of, value_of,
+    breaker_config, bulkhead_config, hedging_config, load, load_all, policy_from, str_of, timeout_config, u64_of,
+    value_of,
 };
 
 #[test]
 fn every_vector_file_passes() {
     let files = load_all();
     assert!(
-        files.len() >= 15,
+        files.len() >= 21,
         "expected the conformance files, found {}",
         files.len()
     );
@@ -47,6 +48,10 @@ fn every_vector_file_passes() {
                 "hedging" => run_hedging(case, &name),
                 "events" => vectors::events::run_events(case, &name),
                 "timeout" => run_timeout(case, &name),
+                "budget" => load::run_budget(case, &name),
+                "budget_retry" => load::run_budget_retry(case, &name),
+                "throttle" => load::run_throttle(case, &name),
+                "limiter" => load::run_limiter(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -505,6 +510,9 @@ fn build(component: &str, config: &Value, name: &str) -> Result<(), ConfigError>
             let names = config["strategies"].as_array().expect("strategies");
             rules::pipeline_names(names.iter().map(value_of)).map(|_| ())
         }
+        "budget" => load::budget_config(config).map(|_| ()),
+        "throttle" => load::throttle_config(config).map(|_| ()),
+        "limiter" => load::limiter_config(config).map(|_| ()),
         other => panic!("{name}: unknown component {other}"),
     }
 }

@@ -27,8 +27,8 @@ fn count_window() -> BreakerConfig {
         .expect("valid config")
 }
 
-fn s8_closed_with_window(c: &mut Criterion) {
-    let mut g = c.benchmark_group("S8 breaker closed, failure-rate window (success)");
+fn w1_closed_with_window(c: &mut Criterion) {
+    let mut g = c.benchmark_group("W1 breaker closed, failure-rate window (success)");
     let consecutive = CircuitBreaker::new(BreakerConfig::default(), SystemClock::new());
     let timed = CircuitBreaker::new(time_window(), SystemClock::new());
     let counted = CircuitBreaker::new(count_window(), SystemClock::new());
@@ -63,8 +63,8 @@ fn s8_closed_with_window(c: &mut Criterion) {
     g.finish();
 }
 
-fn s9_metrics_and_snapshot(c: &mut Criterion) {
-    let mut g = c.benchmark_group("S9 breaker metrics and snapshot");
+fn w2_metrics_and_snapshot(c: &mut Criterion) {
+    let mut g = c.benchmark_group("W2 breaker metrics and snapshot");
     let breaker = CircuitBreaker::new(time_window(), SystemClock::new());
     for i in 0..1_000u32 {
         let _ = breaker.call(|| if i % 9 == 0 { Err(()) } else { Ok(()) });
@@ -81,6 +81,6 @@ fn s9_metrics_and_snapshot(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
-    targets = s8_closed_with_window, s9_metrics_and_snapshot
+    targets = w1_closed_with_window, w2_metrics_and_snapshot
 }
 criterion_main!(benches);

@@ -1,17 +1,21 @@
 //! S1–S7 of the core issue, each side by side with a bare call and the Rust
 //! peers (backon for retry, failsafe for the breaker), in one run; S8 is a
-//! pipeline of retry ∘ breaker against the same strategies nested by hand.
+//! pipeline of retry ∘ breaker against the same strategies nested by hand;
+//! L1 the rate limiter against governor, L2 a retry with a budget against
+//! one without and the budget's deposit against tower's (load control).
 //! `make bench-rust` runs it; bench/README.md holds the table.
 
 use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{criterion_group, criterion_main, Criterion};
 use resilience_bench::{block_on, work, TwoFailuresThenOk, WorkError};
 use resilience_core::{
-    run_fallback, BreakerConfig, BreakerLayer, CircuitBreaker, Jitter, ManualClock, Pipeline, Retry, RetryLayer,
-    RetryPolicy, SystemClock,
+    run_fallback, BreakerConfig, BreakerLayer, CircuitBreaker, Clock, Jitter, ManualClock, Pipeline, RateLimiter,
+    RateLimiterConfig, Retry, RetryBudget, RetryBudgetConfig, RetryLayer, RetryPolicy, SystemClock,
 };
 
 fn policy(jitter: Jitter) -> RetryPolicy {
@@ -243,6 +247,141 @@ fn s8_pipeline(c: &mut Criterion) {
     g.finish();
 }
 
+/// governor's default clock (quanta's TSC clock, read the way governor's
+/// `QuantaClock` reads it), as a resilience-core clock: both limiters can
+/// then run on the same time source.
+#[derive(Clone)]
+struct QuantaClock(quanta::Clock);
+
+impl Clock for QuantaClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.delta_as_nanos(0, self.0.raw()))
+    }
+}
+
+/// A limiter that never runs dry in a benchmark (one cell per ns, the
+/// finest both allow, and a burst of 2^32 - 1 cells, so even a clock that
+/// stands still admits every iteration) and one that is always dry (one
+/// cell per hour, spent).
+fn limiters<C: Clock>(clock: impl Fn() -> C) -> (RateLimiter<C>, RateLimiter<C>) {
+    let open = RateLimiterConfig::builder()
+        .rate(u32::MAX)
+        .per(Duration::from_secs(1))
+        .burst(u32::MAX);
+    let dry = RateLimiterConfig::builder()
+        .rate(1)
+        .per(Duration::from_secs(3600))
+        .burst(1);
+    let dry = RateLimiter::new(dry.build().expect("valid"), clock());
+    assert!(dry.try_acquire().is_ok() && dry.try_acquire().is_err());
+    (RateLimiter::new(open.build().expect("valid"), clock()), dry)
+}
+
+fn governor_quotas() -> (governor::Quota, governor::Quota) {
+    let open = governor::Quota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX);
+    let dry = governor::Quota::per_hour(NonZeroU32::MIN);
+    (open, dry)
+}
+
+fn l1_rate_limiter(c: &mut Criterion) {
+    use governor::clock::FakeRelativeClock;
+    let mut g = c.benchmark_group("L1 rate limiter try_acquire");
+    let (open_q, dry_q) = governor_quotas();
+    let quanta = quanta::Clock::new();
+    let (ours_q, ours_q_dry) = limiters(|| QuantaClock(quanta.clone()));
+    let (ours_sys, _) = limiters(SystemClock::new);
+    let (ours_fake, ours_fake_dry) = limiters(ManualClock::new);
+    let theirs = governor::RateLimiter::direct(open_q);
+    let theirs_dry = governor::RateLimiter::direct(dry_q);
+    assert!(theirs_dry.check().is_ok());
+    let theirs_fake = governor::RateLimiter::direct_with_clock(open_q, FakeRelativeClock::default());
+    let theirs_fake_dry = governor::RateLimiter::direct_with_clock(dry_q, FakeRelativeClock::default());
+    assert!(theirs_fake_dry.check().is_ok());
+    g.bench_function("bare call", |b| b.iter(|| work(black_box(1))));
+    g.bench_function("governor (quanta clock)", |b| b.iter(|| theirs.check().is_ok()));
+    g.bench_function("resilience (quanta clock)", |b| b.iter(|| ours_q.try_acquire().is_ok()));
+    g.bench_function("resilience (SystemClock)", |b| {
+        b.iter(|| ours_sys.try_acquire().is_ok())
+    });
+    g.bench_function("resilience (fake clock)", |b| {
+        b.iter(|| ours_fake.try_acquire().is_ok())
+    });
+    g.bench_function("governor (fake clock)", |b| b.iter(|| theirs_fake.check().is_ok()));
+    g.bench_function("governor (quanta clock, rejected)", |b| {
+        b.iter(|| theirs_dry.check().is_err())
+    });
+    g.bench_function("resilience (quanta clock, rejected)", |b| {
+        b.iter(|| ours_q_dry.try_acquire().is_err())
+    });
+    g.bench_function("resilience (fake clock, rejected)", |b| {
+        b.iter(|| ours_fake_dry.try_acquire().is_err())
+    });
+    g.bench_function("governor (fake clock, rejected)", |b| {
+        b.iter(|| theirs_fake_dry.check().is_err())
+    });
+    // Our refusal carries the wait; governor's computes it on request, from
+    // a second clock reading.
+    let fake = FakeRelativeClock::default();
+    let theirs_fake_dry = governor::RateLimiter::direct_with_clock(dry_q, fake.clone());
+    assert!(theirs_fake_dry.check().is_ok());
+    g.bench_function("governor (fake clock, rejected, with the wait)", |b| {
+        b.iter(|| {
+            theirs_fake_dry
+                .check()
+                .map_err(|e| e.wait_time_from(governor::clock::Clock::now(&fake)))
+        })
+    });
+    // Every admitted-path iteration above was admitted.
+    for admitted in [
+        ours_q.try_acquire().is_ok(),
+        ours_sys.try_acquire().is_ok(),
+        ours_fake.try_acquire().is_ok(),
+    ] {
+        assert!(admitted);
+    }
+    assert!(theirs.check().is_ok() && theirs_fake.check().is_ok());
+    g.finish();
+}
+
+fn l2_budget(c: &mut Criterion) {
+    let mut g = c.benchmark_group("L2 retry success with a retry budget");
+    let with = |budget: RetryBudget| {
+        RetryPolicy::builder()
+            .jitter(Jitter::Proportional)
+            .seed(1)
+            .budget(Arc::new(budget))
+            .build()
+            .expect("valid policy")
+    };
+    let plain = policy(Jitter::Proportional);
+    let sys = with(RetryBudget::new(RetryBudgetConfig::default(), SystemClock::new()));
+    let quanta = quanta::Clock::new();
+    let tsc = with(RetryBudget::new(RetryBudgetConfig::default(), QuantaClock(quanta)));
+    let fake = with(RetryBudget::new(RetryBudgetConfig::default(), ManualClock::new()));
+    g.bench_function("bare call", |b| b.iter(|| work(black_box(1))));
+    g.bench_function("resilience, no budget", |b| {
+        b.iter(|| Retry::new(&plain, |_| {}).call(|_| work(black_box(1))))
+    });
+    g.bench_function("resilience, budget (SystemClock)", |b| {
+        b.iter(|| Retry::new(&sys, |_| {}).call(|_| work(black_box(1))))
+    });
+    g.bench_function("resilience, budget (quanta clock)", |b| {
+        b.iter(|| Retry::new(&tsc, |_| {}).call(|_| work(black_box(1))))
+    });
+    g.bench_function("resilience, budget (fake clock)", |b| {
+        b.iter(|| Retry::new(&fake, |_| {}).call(|_| work(black_box(1))))
+    });
+    // The deposit alone, against tower's TpsBudget (a mutex and a clock
+    // reading per deposit; its check-then-add withdrawal can overdraw).
+    let ours = RetryBudget::new(RetryBudgetConfig::default(), SystemClock::new());
+    let theirs = tower::retry::budget::TpsBudget::default();
+    g.bench_function("deposit: resilience (SystemClock)", |b| b.iter(|| ours.deposit()));
+    g.bench_function("deposit: tower TpsBudget", |b| {
+        b.iter(|| tower::retry::budget::Budget::deposit(&theirs))
+    });
+    g.finish();
+}
+
 fn _manual_clock_is_send_sync() -> impl Send + Sync {
     CircuitBreaker::new(BreakerConfig::default(), ManualClock::new())
 }
@@ -250,6 +389,7 @@ fn _manual_clock_is_send_sync() -> impl Send + Sync {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
-    targets = s1_retry_success, s2_two_failures, s3_breaker_closed, s4_breaker_open, s5_fallback, s6_async, s7_shared_breaker, s8_pipeline
+    targets = s1_retry_success, s2_two_failures, s3_breaker_closed, s4_breaker_open, s5_fallback, s6_async, s7_shared_breaker,
+        s8_pipeline, l1_rate_limiter, l2_budget
 }
 criterion_main!(benches);

@@ -6,8 +6,12 @@ pub(crate) mod events;
 use std::path::PathBuf;
 
 use resilience_core::rules::{self, Unit};
-use resilience_core::{BreakerConfig, BulkheadConfig, ConfigError, HedgingConfig, RetryPolicy, Timeout};
+use resilience_core::{
+    BreakerConfig, BulkheadConfig, ConfigError, HedgingConfig, RetryPolicy, RetryPolicyBuilder, Timeout,
+};
 use serde_json::Value;
+
+pub(crate) mod load;
 
 pub(crate) fn load_all() -> Vec<(String, Value)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
@@ -83,6 +87,11 @@ fn millis(v: &Value, key: &str, parameter: &'static str, default_ms: u64) -> Res
 
 /// A policy built the way every binding builds one: each value through core's rules.
 pub(crate) fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
+    policy_builder_from(p)?.build()
+}
+
+/// The builder of [`policy_from`], before `build` (to add a budget).
+pub(crate) fn policy_builder_from(p: &Value) -> Result<RetryPolicyBuilder, ConfigError> {
     let mut b = RetryPolicy::builder()
         .max_attempts(count(p, "max_attempts", "max_attempts", 3, 1)?)
         .base_delay(millis(p, "base_delay_ms", "base_delay", 1000)?)
@@ -113,7 +122,7 @@ pub(crate) fn policy_from(p: &Value) -> Result<RetryPolicy, ConfigError> {
         };
         b = b.retryable_status_codes(codes);
     }
-    b.build()
+    Ok(b)
 }
 
 pub(crate) fn breaker_config(c: &Value) -> Result<BreakerConfig, ConfigError> {
