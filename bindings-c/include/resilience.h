@@ -8,6 +8,10 @@
  *  - checks every pointer argument (RESILIENCE_ERR_NULL_ARGUMENT);
  *  - writes its out-parameters only when it returns RESILIENCE_OK, unless
  *    its documentation says otherwise;
+ *  - writes text into a caller's buffer as snprintf does: *len_out gets the
+ *    text's length without its NUL; the text and a NUL are written only if
+ *    cap > that length, else RESILIENCE_ERR_BUFFER_TOO_SMALL (ask with
+ *    buf = NULL, cap = 0 first);
  *  - never lets a Rust panic cross into C (RESILIENCE_ERR_PANIC);
  *  - on a failure, resilience_last_error_message() explains it on this thread
  *    (for RESILIENCE_ERR_INVALID_CONFIG, resilience_last_error_kind() and
@@ -16,6 +20,9 @@
  *    issued is refused with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
  * Durations are nanoseconds: int64_t in configurations and clock readings
  * (so a negative value is caught, not wrapped), uint64_t in results.
+ * Ratios are doubles in (0, 1] (NaN and infinities are refused by kind).
+ * An optional rule is off at 0 (failure_ratio, slow_call_ratio) or at
+ * RESILIENCE_BACKOFF_NONE (break_backoff).
  */
 
 #ifndef RESILIENCE_H
