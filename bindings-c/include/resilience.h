@@ -252,7 +252,8 @@ typedef struct resilience_transition_listener_t {
    */
   void *user_data;
   /**
-   * Called with the state before and after (RESILIENCE_CIRCUIT_* values).
+   * Called with the state before and after (RESILIENCE_CIRCUIT_* values,
+   * RESILIENCE_CIRCUIT_ISOLATED included).
    */
   void (*on_transition)(void *user_data, resilience_circuit_state_t from, resilience_circuit_state_t to);
   /**
@@ -1068,8 +1069,9 @@ enum resilience_status_t resilience_circuit_breaker_record_failure(const struct 
 enum resilience_status_t resilience_circuit_breaker_release(const struct resilience_circuit_breaker_t *breaker, struct resilience_permit_t permit);
 
 /**
- * The state as callers see it: an open breaker whose recovery timeout has
- * passed reads RESILIENCE_CIRCUIT_HALF_OPEN.
+ * The state as callers see it: an open breaker whose break has passed
+ * reads RESILIENCE_CIRCUIT_HALF_OPEN; one isolated by hand reads
+ * RESILIENCE_CIRCUIT_ISOLATED (it rejects every call, as open does).
  *
  * # Safety
  * Pointers are NULL or valid.

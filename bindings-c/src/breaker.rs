@@ -311,8 +311,9 @@ pub unsafe extern "C" fn resilience_circuit_breaker_release(
     with_permit(breaker, permit, |b, t| b.release(t))
 }
 
-/// The state as callers see it: an open breaker whose recovery timeout has
-/// passed reads RESILIENCE_CIRCUIT_HALF_OPEN.
+/// The state as callers see it: an open breaker whose break has passed
+/// reads RESILIENCE_CIRCUIT_HALF_OPEN; one isolated by hand reads
+/// RESILIENCE_CIRCUIT_ISOLATED (it rejects every call, as open does).
 ///
 /// # Safety
 /// Pointers are NULL or valid.

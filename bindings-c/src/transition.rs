@@ -42,7 +42,8 @@ pub(crate) fn state_to_c(s: CircuitState) -> resilience_circuit_state_t {
 pub struct resilience_transition_listener_t {
     /// Passed as the first argument of every callback.
     pub user_data: *mut c_void,
-    /// Called with the state before and after (RESILIENCE_CIRCUIT_* values).
+    /// Called with the state before and after (RESILIENCE_CIRCUIT_* values,
+    /// RESILIENCE_CIRCUIT_ISOLATED included).
     pub on_transition: Option<
         unsafe extern "C" fn(user_data: *mut c_void, from: resilience_circuit_state_t, to: resilience_circuit_state_t),
     >,
