@@ -148,7 +148,8 @@ demo-c: c-lib | $(C_OUT)
 	gcc $(C_WARN) -O1 $(C_INC) $(ROOT)/examples/c/demo.c $(C_SUPPORT) -o $(C_OUT)/demo $(C_STATIC) $(C_SYSLIBS)
 	$(C_OUT)/demo $(ROOT)/examples/scenario.json $(DEMO_DIR)/c.trace
 
-## bench-c: S1-S4, S7 against a bare call and hand-written C, same run.
+## bench-c: S1-S4, S7 against a bare call and hand-written C, S8-S9 (the failure-rate
+## breaker) against our consecutive breaker, same run.
 bench-c: c-lib | $(C_OUT)
 	gcc -std=c99 -O2 -Wall -Wextra -Werror -I$(C_DIR)/include $(ROOT)/bench/c/bench.c -o $(C_OUT)/bench $(C_STATIC) $(C_SYSLIBS)
 	$(C_OUT)/bench > $(C_OUT)/bench.md
