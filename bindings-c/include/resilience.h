@@ -330,6 +330,7 @@ typedef struct resilience_circuit_breaker_config_t {
   /**
    * Failure-rate rule: which calls count, a RESILIENCE_WINDOW_* value
    * (default RESILIENCE_WINDOW_TIME; any other value is UNKNOWN_NAME).
+   * The other window's fields are not read.
    */
   resilience_window_kind_t window_kind;
   /**

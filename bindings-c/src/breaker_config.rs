@@ -71,6 +71,7 @@ pub struct resilience_circuit_breaker_config_t {
     pub minimum_throughput: i64,
     /// Failure-rate rule: which calls count, a RESILIENCE_WINDOW_* value
     /// (default RESILIENCE_WINDOW_TIME; any other value is UNKNOWN_NAME).
+    /// The other window's fields are not read.
     pub window_kind: resilience_window_kind_t,
     /// Time window: how far back it reaches, ns; at least 1 ns per bucket
     /// (default 30 s).
