@@ -17,8 +17,8 @@ C_SYSLIBS  := -lpthread -ldl -lm -lrt -lgcc_s
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 C_INC      := -I$(C_DIR)/include -I$(C_DIR)/tests
 C_SUPPORT  := $(C_DIR)/tests/support/json.c
-C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_threads test_bulkhead_threads \
-              test_policy_threads
+C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_window test_breaker_threads \
+              test_bulkhead_threads test_policy_threads
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
               --show-leak-kinds=definite,indirect
 C_FUZZ_SECONDS ?= 20
@@ -73,6 +73,7 @@ c-tests: c-lib | $(C_OUT)
 	$(C_OUT)/test_api
 	$(C_OUT)/test_retry
 	$(C_OUT)/test_misuse --exhaust
+	$(C_OUT)/test_breaker_window
 	$(C_OUT)/test_conformance $(ROOT)/tests/conformance
 	@# The runner must refuse what it does not understand (a kind, an op, a
 	@# value encoding) and a vector C disagrees with (a wrong kind).
@@ -80,6 +81,8 @@ c-tests: c-lib | $(C_OUT)
 	cd $(C_OUT)/runner-refuses && \
 	  echo '{"kind":"teleport","cases":[{"name":"x"}]}' > unknown-kind.json && \
 	  echo '{"kind":"breaker","cases":[{"name":"x","config":{},"steps":[{"op":"teleport"}]}]}' > unknown-op.json && \
+	  echo '{"kind":"breaker","cases":[{"name":"x","config":{"teleport_ms":1},"steps":[]}]}' > unknown-key.json && \
+	  echo '{"kind":"breaker","cases":[{"name":"x","config":{},"steps":[{"op":"metrics","expect":{"teleports":0}}]}]}' > unknown-metric.json && \
 	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":{"fraction":"1/2"}},"parameter":"max_attempts","kind":"not_an_integer"}]}' > unknown-value.json && \
 	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":0},"parameter":"max_attempts","kind":"too_large"}]}' > wrong-kind.json
 	for f in $(C_OUT)/runner-refuses/*.json; do \
@@ -91,6 +94,7 @@ c-valgrind: c-tests
 	$(C_VALGRIND) $(C_OUT)/test_api
 	$(C_VALGRIND) $(C_OUT)/test_retry
 	$(C_VALGRIND) $(C_OUT)/test_misuse
+	$(C_VALGRIND) $(C_OUT)/test_breaker_window
 	$(C_VALGRIND) $(C_OUT)/test_conformance $(ROOT)/tests/conformance >/dev/null
 	$(C_VALGRIND) $(C_OUT)/test_breaker_threads 2000
 	$(C_VALGRIND) $(C_OUT)/test_bulkhead_threads 2000
@@ -101,6 +105,7 @@ c-sanitize: c-lib | $(C_OUT)
 	$(C_OUT)/test_api_asan
 	$(C_OUT)/test_retry_asan
 	$(C_OUT)/test_misuse_asan
+	$(C_OUT)/test_breaker_window_asan
 	$(C_OUT)/test_conformance_asan $(ROOT)/tests/conformance >/dev/null
 	$(C_OUT)/test_breaker_threads_asan
 	$(C_OUT)/test_bulkhead_threads_asan
@@ -115,7 +120,9 @@ c-fuzz: c-lib | $(C_OUT)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$(C_DIR)/include \
 	  $(C_DIR)/tests/fuzz_c_abi.c -o $(C_OUT)/fuzz_c_abi $(C_STATIC) $(C_SYSLIBS)
 	@mkdir -p $(C_OUT)/fuzz-corpus
-	$(C_OUT)/fuzz_c_abi -max_total_time=$(C_FUZZ_SECONDS) -max_len=512 -artifact_prefix=$(C_OUT)/ $(C_OUT)/fuzz-corpus 2>&1 | tail -4
+	@# Seeds: snapshot documents (tests/fuzz_seeds, read only); the dictionary: their tokens.
+	$(C_OUT)/fuzz_c_abi -max_total_time=$(C_FUZZ_SECONDS) -max_len=512 -dict=$(C_DIR)/tests/fuzz_snapshot.dict \
+	  -artifact_prefix=$(C_OUT)/ $(C_OUT)/fuzz-corpus $(C_DIR)/tests/fuzz_seeds 2>&1 | tail -4
 
 c-readme: c-lib | $(C_OUT)
 	bash $(C_DIR)/tests/readme_examples.sh $(C_DIR)/README.md $(C_OUT)/readme "$(C_WARN) -I$(C_DIR)/include" "$(C_STATIC) $(C_SYSLIBS)"
@@ -141,7 +148,8 @@ demo-c: c-lib | $(C_OUT)
 	gcc $(C_WARN) -O1 $(C_INC) $(ROOT)/examples/c/demo.c $(C_SUPPORT) -o $(C_OUT)/demo $(C_STATIC) $(C_SYSLIBS)
 	$(C_OUT)/demo $(ROOT)/examples/scenario.json $(DEMO_DIR)/c.trace
 
-## bench-c: S1-S4, S7 against a bare call and hand-written C, same run.
+## bench-c: S1-S4, S7 against a bare call and hand-written C, S8-S9 (the failure-rate
+## breaker) against our consecutive breaker, same run.
 bench-c: c-lib | $(C_OUT)
 	gcc -std=c99 -O2 -Wall -Wextra -Werror -I$(C_DIR)/include $(ROOT)/bench/c/bench.c -o $(C_OUT)/bench $(C_STATIC) $(C_SYSLIBS)
 	$(C_OUT)/bench > $(C_OUT)/bench.md

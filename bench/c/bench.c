@@ -3,8 +3,13 @@
  *   S1 retry, first attempt succeeds      S2 two failures then success (no-op sleeper)
  *   S3 breaker closed (acquire+success)   S4 breaker open (rejection)
  *   S7 one breaker shared by 1, 2, 4 threads (closed path)
- * Prints a Markdown table. `make bench-c` writes it to bench/c/RESULTS.md. */
+ * and a second table, the failure-rate breaker (issue 9) against our own
+ * consecutive breaker (S3's):
+ *   S8 closed path with a time window / a count window
+ *   S9 metrics read, snapshot into a caller's buffer (reported, no target)
+ * Prints Markdown tables. `make bench-c` writes them to bench/c/RESULTS.md. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* CLOCK_MONOTONIC_COARSE (Linux) */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +137,53 @@ static void s4_hand(void) {
     if (ab_acquire(&hand_open)) work(NULL, 1);
 }
 
+/* Failure-rate breakers (ratio 0.5 over at least 100 calls, never reached:
+ * every call succeeds), on the system clock as S3's. */
+static resilience_circuit_breaker_t *time_window_breaker, *count_window_breaker, *coarse_window_breaker;
+static char snapshot_buf[4096];
+
+/* A clock a C program may inject when a time window's clock reading per
+ * call matters: the kernel's coarse monotonic clock (a few ms resolution;
+ * the window's buckets are 3 s). */
+static int64_t coarse_now(void *user_data) {
+    struct timespec ts;
+    (void)user_data;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static void s8_clock_read(void) { sink += now_ns(); }
+static void s8_coarse(void);
+
+static void closed_call(resilience_circuit_breaker_t *b) {
+    resilience_permit_t p;
+    if (resilience_circuit_breaker_try_acquire(b, &p, NULL) == RESILIENCE_OK) {
+        work(NULL, 1);
+        resilience_circuit_breaker_record_success(b, p);
+    }
+}
+static void s8_time(void) { closed_call(time_window_breaker); }
+static void s8_count(void) { closed_call(count_window_breaker); }
+static void s8_coarse(void) { closed_call(coarse_window_breaker); }
+static void s9_metrics_consecutive(void) {
+    resilience_circuit_breaker_metrics_t m;
+    resilience_circuit_breaker_metrics(closed_breaker, &m);
+    sink += m.window_calls;
+}
+static void s9_metrics_time(void) {
+    resilience_circuit_breaker_metrics_t m;
+    resilience_circuit_breaker_metrics(time_window_breaker, &m);
+    sink += m.window_calls;
+}
+static void s9_snapshot_time(void) {
+    size_t len;
+    resilience_circuit_breaker_snapshot(time_window_breaker, snapshot_buf, sizeof snapshot_buf, &len);
+    sink += len;
+}
+
 static double time_once(void (*f)(void), long iters) {
     uint64_t t0 = now_ns();
     long i;
@@ -248,6 +300,47 @@ int main(void) {
                  threads[k]);
         row(name, 0.0, s7_ours[k], s7_hand[k]);
     }
+
+    /* The failure-rate breaker against our consecutive one, same run. */
+    bc = resilience_circuit_breaker_config_default();
+    bc.failure_ratio = 0.5;
+    if (resilience_circuit_breaker_new(&bc, &time_window_breaker)) return 1; /* 30 s in 10 buckets */
+    bc.clock.now_ns = coarse_now;
+    if (resilience_circuit_breaker_new(&bc, &coarse_window_breaker)) return 1;
+    bc.clock.now_ns = NULL;
+    bc.window_kind = RESILIENCE_WINDOW_COUNT;
+    bc.window_size = 100;
+    if (resilience_circuit_breaker_new(&bc, &count_window_breaker)) return 1;
+    {
+        void (*f[3])(void);
+        double best[3];
+        printf("\n| scenario | consecutive breaker (ns) | failure-rate breaker (ns) | ratio |\n");
+        printf("|---|---:|---:|---:|\n");
+        f[0] = s3_ours;
+        f[1] = s8_time;
+        f[2] = s8_count;
+        measure(f, ITERS, best);
+        printf("| S8 closed: acquire + call + success, time window (30 s, 10 buckets; reads the clock) | %.2f | %.2f | %.2fx |\n",
+               best[0], best[1], best[1] / best[0]);
+        printf("| S8 closed: acquire + call + success, count window (100 calls) | %.2f | %.2f | %.2fx |\n", best[0],
+               best[2], best[2] / best[0]);
+        f[1] = s8_coarse;
+        f[2] = s8_clock_read;
+        measure(f, ITERS, best);
+        printf("| S8 closed: time window on an injected CLOCK_MONOTONIC_COARSE clock | %.2f | %.2f | %.2fx |\n", best[0],
+               best[1], best[1] / best[0]);
+        printf("| S8 for scale: one clock_gettime(CLOCK_MONOTONIC) (the system clock's reading) | - | %.2f | - |\n",
+               best[2]);
+        f[0] = s9_metrics_consecutive;
+        f[1] = s9_metrics_time;
+        f[2] = s9_snapshot_time;
+        measure(f, ITERS / 10, best);
+        printf("| S9 metrics read (no target) | %.2f | %.2f | - |\n", best[0], best[1]);
+        printf("| S9 snapshot into a caller's buffer, time window (no target) | - | %.2f | - |\n", best[2]);
+    }
+    resilience_circuit_breaker_free(time_window_breaker);
+    resilience_circuit_breaker_free(count_window_breaker);
+    resilience_circuit_breaker_free(coarse_window_breaker);
     resilience_circuit_breaker_free(closed_breaker);
     resilience_circuit_breaker_free(open_breaker);
     resilience_retry_policy_free(policy);

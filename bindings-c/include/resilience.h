@@ -8,6 +8,10 @@
  *  - checks every pointer argument (RESILIENCE_ERR_NULL_ARGUMENT);
  *  - writes its out-parameters only when it returns RESILIENCE_OK, unless
  *    its documentation says otherwise;
+ *  - writes text into a caller's buffer as snprintf does: *len_out gets the
+ *    text's length without its NUL; the text and a NUL are written only if
+ *    cap > that length, else RESILIENCE_ERR_BUFFER_TOO_SMALL (ask with
+ *    buf = NULL, cap = 0 first);
  *  - never lets a Rust panic cross into C (RESILIENCE_ERR_PANIC);
  *  - on a failure, resilience_last_error_message() explains it on this thread
  *    (for RESILIENCE_ERR_INVALID_CONFIG, resilience_last_error_kind() and
@@ -16,6 +20,9 @@
  *    issued is refused with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
  * Durations are nanoseconds: int64_t in configurations and clock readings
  * (so a negative value is caught, not wrapped), uint64_t in results.
+ * Ratios are doubles in (0, 1] (NaN and infinities are refused by kind).
+ * An optional rule is off at 0 (failure_ratio, slow_call_ratio) or at
+ * RESILIENCE_BACKOFF_NONE (break_backoff).
  */
 
 #ifndef RESILIENCE_H
@@ -119,6 +126,22 @@ typedef enum resilience_status_t {
    * message says what was wrong.
    */
   RESILIENCE_ERR_PERMIT_MISUSE = 8,
+  /**
+   * A circuit breaker snapshot could not be read: not JSON, truncated,
+   * not a breaker snapshot, or a field missing or out of range. No
+   * breaker was built; the last error message says what is wrong.
+   */
+  RESILIENCE_ERR_INVALID_SNAPSHOT = 9,
+  /**
+   * A circuit breaker snapshot was written by a newer release, in a
+   * format version this library does not read. No breaker was built.
+   */
+  RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION = 10,
+  /**
+   * The caller's buffer is too small for the result; the length it needs
+   * was written to the length out-parameter (see the function).
+   */
+  RESILIENCE_ERR_BUFFER_TOO_SMALL = 11,
 } resilience_status_t;
 
 /**
@@ -153,6 +176,21 @@ typedef struct resilience_retry_policy_t resilience_retry_policy_t;
  * alive, so the policy may be freed first.
  */
 typedef struct resilience_retry_state_t resilience_retry_state_t;
+
+/**
+ * The right to run one call through a breaker: give it back exactly once,
+ * to the breaker that issued it, with resilience_circuit_breaker_record_success(),
+ * _record_failure() or _release(). A plain value: copy it freely, no
+ * freeing needed. Every permit is unique and checked when it comes back: a
+ * second report, a permit of another breaker or a made-up value is refused
+ * with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
+ */
+typedef struct resilience_permit_t {
+  /**
+   * Opaque (the breaker's 64-bit token); pass it back unchanged.
+   */
+  uint64_t token;
+} resilience_permit_t;
 
 /**
  * Virtual (or custom) time for the library, wasmtime-style: callbacks plus
@@ -214,7 +252,8 @@ typedef struct resilience_transition_listener_t {
    */
   void *user_data;
   /**
-   * Called with the state before and after (RESILIENCE_CIRCUIT_* values).
+   * Called with the state before and after (RESILIENCE_CIRCUIT_* values,
+   * RESILIENCE_CIRCUIT_ISOLATED included).
    */
   void (*on_transition)(void *user_data, resilience_circuit_state_t from, resilience_circuit_state_t to);
   /**
@@ -224,16 +263,40 @@ typedef struct resilience_transition_listener_t {
 } resilience_transition_listener_t;
 
 /**
+ * Which calls a failure-rate rule measures: one of the
+ * `RESILIENCE_WINDOW_*` values.
+ */
+typedef uint32_t resilience_window_kind_t;
+
+/**
+ * A backoff strategy: one of the `RESILIENCE_BACKOFF_*` values.
+ */
+typedef uint32_t resilience_backoff_t;
+
+/**
  * Configuration of a circuit breaker. Start from
- * resilience_circuit_breaker_config_default().
+ * resilience_circuit_breaker_config_default() and set what you need.
+ *
+ * The trip rule: with failure_ratio 0 (the default) the breaker opens after
+ * failure_threshold counted failures in a row (the original library's
+ * rule). A failure_ratio in (0, 1] selects the failure-rate rule instead:
+ * the breaker opens on a failure when its window holds at least
+ * minimum_throughput calls and failures / calls >= failure_ratio. The
+ * fields of the rule not selected are ignored (not checked).
+ *
+ * Opt-in extras, off at their defaults: the slow-call rule (slow_call_ratio,
+ * needs the failure-rate rule) and the break backoff (break_backoff, with
+ * max_recovery_timeout_ns).
  */
 typedef struct resilience_circuit_breaker_config_t {
   /**
-   * Consecutive counted failures that open the breaker; 1..=4294967295 (default 5).
+   * Consecutive rule: counted failures in a row that open the breaker;
+   * 1..=4294967295 (default 5). Ignored with a failure_ratio.
    */
   int64_t failure_threshold;
   /**
-   * How long it stays open before admitting a trial, ns; >= 0 (default 30 s).
+   * How long the breaker stays open before admitting a trial, ns; >= 0
+   * (default 30 s). With a break backoff: the first break.
    */
   int64_t recovery_timeout_ns;
   /**
@@ -243,6 +306,7 @@ typedef struct resilience_circuit_breaker_config_t {
   /**
    * The clock (`now_ns`); all-NULL (the default) is the system monotonic
    * clock. The breaker takes ownership of `clock.user_data` on success.
+   * Time windows and slow calls read it too.
    */
   struct resilience_time_source_t clock;
   /**
@@ -250,22 +314,139 @@ typedef struct resilience_circuit_breaker_config_t {
    * breaker takes ownership of `listener.user_data` on success.
    */
   struct resilience_transition_listener_t listener;
+  /**
+   * The trip rule: 0 (default) is the consecutive rule (failure_threshold);
+   * any other value selects the failure-rate rule and is the failed share
+   * of the window's calls that opens the breaker, in (0, 1]. NaN
+   * (NOT_A_NUMBER), negative values (TOO_SMALL) and values above 1
+   * (TOO_LARGE) are RESILIENCE_ERR_INVALID_CONFIG.
+   */
+  double failure_ratio;
+  /**
+   * Failure-rate rule: calls the window must hold before it can open the
+   * breaker; 1..=4294967295 (default 100).
+   */
+  int64_t minimum_throughput;
+  /**
+   * Failure-rate rule: which calls count, a RESILIENCE_WINDOW_* value
+   * (default RESILIENCE_WINDOW_TIME; any other value is UNKNOWN_NAME).
+   * The other window's fields are not read.
+   */
+  resilience_window_kind_t window_kind;
+  /**
+   * Time window: how far back it reaches, ns; at least 1 ns per bucket
+   * (default 30 s).
+   */
+  int64_t sampling_duration_ns;
+  /**
+   * Time window: how many buckets it is split into; 1..=1000 (default 10).
+   */
+  int64_t sampling_buckets;
+  /**
+   * Count window: how many of the latest calls count; 1..=1000000.
+   * 0 (the default) is no size: set it with RESILIENCE_WINDOW_COUNT.
+   */
+  int64_t window_size;
+  /**
+   * Slow-call rule: a call lasting strictly longer than this is slow, ns;
+   * >= 0 (default 0). Used only with a slow_call_ratio.
+   */
+  int64_t slow_call_duration_ns;
+  /**
+   * Slow-call rule: 0 (default) is no slow-call rule; any other value is
+   * the slow share of the window's calls that opens the breaker, in
+   * (0, 1] (checked as failure_ratio). Needs a failure_ratio (else
+   * REQUIRES_OTHER, naming slow_call_duration_ns). A slow trial re-opens
+   * a half-open breaker.
+   */
+  double slow_call_ratio;
+  /**
+   * Break backoff: RESILIENCE_BACKOFF_NONE (default), every break lasts
+   * recovery_timeout_ns; or a RESILIENCE_BACKOFF_* strategy: the n-th
+   * opening in a row lasts that strategy's delay n from
+   * recovery_timeout_ns, capped at max_recovery_timeout_ns; closing
+   * starts over. Another value is UNKNOWN_NAME (naming break_backoff).
+   */
+  resilience_backoff_t break_backoff;
+  /**
+   * Break backoff: the longest break, ns; >= recovery_timeout_ns
+   * (BELOW_OTHER). No default (0): set it with a break_backoff.
+   */
+  int64_t max_recovery_timeout_ns;
 } resilience_circuit_breaker_config_t;
 
 /**
- * The right to run one call through a breaker: give it back exactly once,
- * to the breaker that issued it, with resilience_circuit_breaker_record_success(),
- * _record_failure() or _release(). A plain value: copy it freely, no
- * freeing needed. Every permit is unique and checked when it comes back: a
- * second report, a permit of another breaker or a made-up value is refused
- * with RESILIENCE_ERR_PERMIT_MISUSE and changes nothing.
+ * Why a breaker rejected a call: one of the `RESILIENCE_REJECT_*` values
+ * (0 is none of them).
  */
-typedef struct resilience_permit_t {
+typedef uint32_t resilience_reject_reason_t;
+
+/**
+ * A rejection: why, and for how long.
+ */
+typedef struct resilience_rejection_t {
   /**
-   * Opaque (the breaker's 64-bit token); pass it back unchanged.
+   * A RESILIENCE_REJECT_* value.
    */
-  uint64_t token;
-} resilience_permit_t;
+  resilience_reject_reason_t reason;
+  /**
+   * Time left until the break passes, ns: 0 when the trial slots are
+   * taken, UINT64_MAX when isolated (until closed by hand).
+   */
+  uint64_t retry_after_ns;
+} resilience_rejection_t;
+
+/**
+ * What a breaker has seen: a copy taken without a lock and without
+ * allocating (read it again for a newer one).
+ */
+typedef struct resilience_circuit_breaker_metrics_t {
+  /**
+   * The state, as resilience_circuit_breaker_state() reports it.
+   */
+  resilience_circuit_state_t state;
+  /**
+   * Counted failures in a row since the last success or reset.
+   */
+  uint32_t consecutive_failures;
+  /**
+   * Calls in the failure-rate window (0 without a failure_ratio).
+   */
+  uint64_t window_calls;
+  /**
+   * Failed calls in the window.
+   */
+  uint64_t window_failures;
+  /**
+   * Slow calls in the window (0 without a slow-call rule).
+   */
+  uint64_t window_slow_calls;
+  /**
+   * window_failures / window_calls, in [0, 1] (0 when the window is empty).
+   */
+  double failure_ratio;
+  /**
+   * window_slow_calls / window_calls, in [0, 1] (0 when the window is empty).
+   */
+  double slow_call_ratio;
+  /**
+   * Calls rejected since the breaker was created (or restored).
+   */
+  uint64_t rejections;
+  /**
+   * Times it opened since it was created (or restored).
+   */
+  uint64_t openings;
+  /**
+   * Time since the current state began, ns. Open turning half-open with
+   * time alone is no new state: that time counts from the opening.
+   */
+  uint64_t time_in_state_ns;
+  /**
+   * The current break (while open), or the next one, ns.
+   */
+  uint64_t break_ns;
+} resilience_circuit_breaker_metrics_t;
 
 /**
  * Configuration of a bulkhead. Start from resilience_bulkhead_config_default().
@@ -453,11 +634,6 @@ typedef struct resilience_retry_outcome_t {
 } resilience_retry_outcome_t;
 
 /**
- * A backoff strategy: one of the `RESILIENCE_BACKOFF_*` values.
- */
-typedef uint32_t resilience_backoff_t;
-
-/**
  * A jitter mode: one of the `RESILIENCE_JITTER_*` values.
  */
 typedef uint32_t resilience_jitter_t;
@@ -544,6 +720,32 @@ typedef struct resilience_retry_decision_t {
 typedef uint32_t resilience_config_error_kind_t;
 
 /**
+ * Open: the break (recovery_timeout_ns, or the break backoff's) has not passed.
+ */
+#define RESILIENCE_REJECT_OPEN 1
+
+/**
+ * Half-open, and every trial slot (half_open_max_calls) is taken.
+ */
+#define RESILIENCE_REJECT_TRIALS_TAKEN 2
+
+/**
+ * Isolated by hand: rejected until resilience_circuit_breaker_close() or _reset().
+ */
+#define RESILIENCE_REJECT_ISOLATED 3
+
+/**
+ * The calls of the last sampling_duration_ns, counted in sampling_buckets
+ * buckets; a whole bucket expires at a time (Polly's advanced breaker).
+ */
+#define RESILIENCE_WINDOW_TIME 0
+
+/**
+ * The last window_size calls (resilience4j's count-based window).
+ */
+#define RESILIENCE_WINDOW_COUNT 1
+
+/**
  * A slot is yours: run the call, then give the slot back with
  * resilience_bulkhead_release().
  */
@@ -613,6 +815,13 @@ typedef uint32_t resilience_config_error_kind_t;
  * `base_delay * fib(n)` after attempt n, fib(1) = fib(2) = 1.
  */
 #define RESILIENCE_BACKOFF_FIBONACCI 3
+
+/**
+ * No backoff: only for a circuit breaker's `break_backoff` (every break
+ * lasts recovery_timeout_ns, the default). A retry policy refuses it
+ * (RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME): a retry needs a strategy.
+ */
+#define RESILIENCE_BACKOFF_NONE UINT32_MAX
 
 /**
  * No randomness.
@@ -714,6 +923,12 @@ typedef uint32_t resilience_config_error_kind_t;
 #define RESILIENCE_CONFIG_ERROR_BELOW_OTHER 7
 
 /**
+ * Set without another field it only works with: a slow-call rule
+ * (slow_call_ratio) without a failure-rate rule (failure_ratio).
+ */
+#define RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER 8
+
+/**
  * A rule this version of the header has no name for yet.
  */
 #define RESILIENCE_CONFIG_ERROR_OTHER 255
@@ -721,7 +936,7 @@ typedef uint32_t resilience_config_error_kind_t;
 /**
  * Every status, in numeric order.
  */
-#define resilience_status_t_ALL { RESILIENCE_OK, RESILIENCE_ERR_NULL_ARGUMENT, RESILIENCE_ERR_INVALID_CONFIG, RESILIENCE_ERR_INVALID_ARGUMENT, RESILIENCE_ERR_CIRCUIT_OPEN, RESILIENCE_ERR_BULKHEAD_FULL, RESILIENCE_ERR_OPERATION_FAILED, RESILIENCE_ERR_PANIC, RESILIENCE_ERR_PERMIT_MISUSE, }
+#define resilience_status_t_ALL { RESILIENCE_OK, RESILIENCE_ERR_NULL_ARGUMENT, RESILIENCE_ERR_INVALID_CONFIG, RESILIENCE_ERR_INVALID_ARGUMENT, RESILIENCE_ERR_CIRCUIT_OPEN, RESILIENCE_ERR_BULKHEAD_FULL, RESILIENCE_ERR_OPERATION_FAILED, RESILIENCE_ERR_PANIC, RESILIENCE_ERR_PERMIT_MISUSE, RESILIENCE_ERR_INVALID_SNAPSHOT, RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION, RESILIENCE_ERR_BUFFER_TOO_SMALL, }
 
 /**
  * Calls flow; failures are counted.
@@ -738,15 +953,15 @@ typedef uint32_t resilience_config_error_kind_t;
  */
 #define RESILIENCE_CIRCUIT_HALF_OPEN 2
 
+/**
+ * Held open by hand (resilience_circuit_breaker_isolate()): every call is
+ * rejected until resilience_circuit_breaker_close() or _reset().
+ */
+#define RESILIENCE_CIRCUIT_ISOLATED 3
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * The defaults: threshold 5, recovery 30 s, one half-open trial, system
- * clock, no listener.
- */
-struct resilience_circuit_breaker_config_t resilience_circuit_breaker_config_default(void);
 
 /**
  * Whether `permit` is a half-open trial (at most half_open_max_calls trials
@@ -761,10 +976,10 @@ enum resilience_status_t resilience_permit_is_trial(struct resilience_permit_t p
  * Validates `config` and creates a closed breaker in `*breaker_out`.
  *
  * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a
- * failure_threshold or half_open_max_calls outside 1..=4294967295, or a
- * negative recovery_timeout_ns (see resilience_last_error_kind()). On error
- * the caller keeps ownership of `config->clock.user_data` and
- * `config->listener.user_data`.
+ * field outside its range (see each field of
+ * resilience_circuit_breaker_config_t, and resilience_last_error_kind() /
+ * _parameter()). On error the caller keeps ownership of
+ * `config->clock.user_data` and `config->listener.user_data`.
  *
  * # Safety
  * Pointers are NULL or valid; the clock callbacks are thread-safe if the
@@ -786,15 +1001,34 @@ void resilience_circuit_breaker_free(struct resilience_circuit_breaker_t *breake
  * then report its outcome with the permit, exactly once.
  * RESILIENCE_ERR_CIRCUIT_OPEN: do not run it; if `retry_after_ns_out` is
  * not NULL it receives the time left until the recovery timeout passes (0
- * when half-open and the trial slots are taken). `permit_out` is not
- * written then. RESILIENCE_ERR_PERMIT_MISUSE: 65,536 permits of this
- * breaker are out and none was reported (a leak in the caller); do not run
- * the call.
+ * when half-open and the trial slots are taken; UINT64_MAX when isolated,
+ * until closed by hand). `permit_out` is not written then.
+ * RESILIENCE_ERR_PERMIT_MISUSE: 65,536 permits of this breaker are out and
+ * none was reported (a leak in the caller); do not run the call.
+ * resilience_circuit_breaker_try_acquire_ex() also says why it rejected.
  *
  * # Safety
  * `breaker` and `permit_out` are NULL or valid; `retry_after_ns_out` is NULL or valid.
  */
 enum resilience_status_t resilience_circuit_breaker_try_acquire(const struct resilience_circuit_breaker_t *breaker, struct resilience_permit_t *permit_out, uint64_t *retry_after_ns_out);
+
+/**
+ * As resilience_circuit_breaker_try_acquire(), saying why a call is
+ * rejected: on RESILIENCE_ERR_CIRCUIT_OPEN, `*rejection_out` (if not NULL)
+ * receives the reason and the time left (a documented exception to "out-
+ * parameters only on RESILIENCE_OK"; `permit_out` is not written then).
+ * On RESILIENCE_OK only `*permit_out` is written.
+ *
+ * # Safety
+ * `breaker` and `permit_out` are NULL or valid; `rejection_out` is NULL or valid.
+ */
+enum resilience_status_t resilience_circuit_breaker_try_acquire_ex(const struct resilience_circuit_breaker_t *breaker, struct resilience_permit_t *permit_out, struct resilience_rejection_t *rejection_out);
+
+/**
+ * The name of a rejection reason: "open", "trials_taken" or "isolated";
+ * "unknown" for any other value. A static string; do not free it.
+ */
+const char *resilience_reject_reason_name(resilience_reject_reason_t reason);
 
 /**
  * The permitted call succeeded: closes a half-open breaker, resets the count.
@@ -836,8 +1070,9 @@ enum resilience_status_t resilience_circuit_breaker_record_failure(const struct 
 enum resilience_status_t resilience_circuit_breaker_release(const struct resilience_circuit_breaker_t *breaker, struct resilience_permit_t permit);
 
 /**
- * The state as callers see it: an open breaker whose recovery timeout has
- * passed reads RESILIENCE_CIRCUIT_HALF_OPEN.
+ * The state as callers see it: an open breaker whose break has passed
+ * reads RESILIENCE_CIRCUIT_HALF_OPEN; one isolated by hand reads
+ * RESILIENCE_CIRCUIT_ISOLATED (it rejects every call, as open does).
  *
  * # Safety
  * Pointers are NULL or valid.
@@ -853,7 +1088,8 @@ enum resilience_status_t resilience_circuit_breaker_state(const struct resilienc
 enum resilience_status_t resilience_circuit_breaker_failure_count(const struct resilience_circuit_breaker_t *breaker, uint32_t *count_out);
 
 /**
- * Back to closed with no failures, and no trials in flight. Permits out at
+ * Back to closed with no failures, an empty window and the first break
+ * length, and no trials in flight (also ends an isolation). Permits out at
  * this moment (closed-state permits and half-open trials alike) become
  * stale: reporting one later with _record_success(), _record_failure() or
  * _release() returns RESILIENCE_OK and changes nothing: it counts no
@@ -867,10 +1103,98 @@ enum resilience_status_t resilience_circuit_breaker_failure_count(const struct r
 enum resilience_status_t resilience_circuit_breaker_reset(const struct resilience_circuit_breaker_t *breaker);
 
 /**
- * The name of a state: "closed", "open" or "half_open"; "unknown" for any
- * other value. A static string; do not free it.
+ * Manual control: holds the breaker open (state RESILIENCE_CIRCUIT_ISOLATED)
+ * until resilience_circuit_breaker_close() or _reset(). Every call is
+ * rejected (reason RESILIENCE_REJECT_ISOLATED, retry-after UINT64_MAX);
+ * permits and trials in flight decide nothing when reported.
+ *
+ * # Safety
+ * `breaker` is NULL or valid.
+ */
+enum resilience_status_t resilience_circuit_breaker_isolate(const struct resilience_circuit_breaker_t *breaker);
+
+/**
+ * Manual control: closes the breaker, isolated or not; the same as
+ * resilience_circuit_breaker_reset() (permits out become stale).
+ *
+ * # Safety
+ * `breaker` is NULL or valid.
+ */
+enum resilience_status_t resilience_circuit_breaker_close(const struct resilience_circuit_breaker_t *breaker);
+
+/**
+ * The name of a state: "closed", "open", "half_open" or "isolated";
+ * "unknown" for any other value. A static string; do not free it.
  */
 const char *resilience_circuit_state_name(resilience_circuit_state_t state);
+
+/**
+ * Core's defaults: the consecutive rule with threshold 5, recovery 30 s,
+ * one half-open trial, system clock, no listener; for a failure-rate rule
+ * (off until failure_ratio is set) a minimum throughput of 100 and a 30 s
+ * time window in 10 buckets; no slow-call rule, no break backoff.
+ */
+struct resilience_circuit_breaker_config_t resilience_circuit_breaker_config_default(void);
+
+/**
+ * The breaker's metrics now, in `*metrics_out`.
+ *
+ * # Safety
+ * Pointers are NULL or valid.
+ */
+enum resilience_status_t resilience_circuit_breaker_metrics(const struct resilience_circuit_breaker_t *breaker, struct resilience_circuit_breaker_metrics_t *metrics_out);
+
+/**
+ * Writes the breaker's state as a snapshot document: JSON text (ASCII),
+ * versioned, with its times relative to now (monotonic clocks do not
+ * survive a restart), for resilience_circuit_breaker_new_from_snapshot() in
+ * a restarted process. Half-open trials in flight are not part of it.
+ *
+ * The buffer convention (as snprintf): `*len_out` receives the document's
+ * length in bytes, without a terminating NUL. If `cap` > that length, the
+ * document and a NUL are written to `buf` and the result is RESILIENCE_OK.
+ * Otherwise nothing is written to `buf`, `*len_out` still receives the
+ * length (a documented exception to "out-parameters only on
+ * RESILIENCE_OK") and the result is RESILIENCE_ERR_BUFFER_TOO_SMALL: call
+ * again with a buffer of at least `*len_out + 1` bytes. `buf` may be NULL
+ * when `cap` is 0, to ask for the length. A shared breaker's document may
+ * grow between two calls: loop until RESILIENCE_OK.
+ *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT (`breaker`, `len_out`, or `buf` with
+ * a non-zero `cap`); RESILIENCE_ERR_BUFFER_TOO_SMALL.
+ *
+ * # Safety
+ * `breaker` and `len_out` are NULL or valid; `buf` is NULL or valid for
+ * writes of `cap` bytes.
+ */
+enum resilience_status_t resilience_circuit_breaker_snapshot(const struct resilience_circuit_breaker_t *breaker, char *buf, size_t cap, size_t *len_out);
+
+/**
+ * Validates `config` and builds a breaker in `*breaker_out` from a snapshot
+ * document of resilience_circuit_breaker_snapshot() (`len` bytes at
+ * `document`, no NUL needed), as of now on `config->clock`: an open breaker
+ * stays open for the rest of its break, an isolated one stays isolated, a
+ * half-open one admits new trials, and the failure count, the break backoff
+ * and the window (when `config` has a window of the same shape; else it
+ * starts empty) come back. Metrics counters (rejections, openings) start
+ * at 0. The document comes from any process or release; trust it as much
+ * as its source.
+ *
+ * Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG (as
+ * resilience_circuit_breaker_new()); RESILIENCE_ERR_INVALID_SNAPSHOT for a
+ * document that is not a breaker snapshot (not UTF-8 or not JSON,
+ * truncated, another format, a field missing or out of range);
+ * RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION for one written by a newer
+ * release. Never a breaker that silently starts closed: on any error no
+ * breaker is built, `*breaker_out` is not written, and the caller keeps
+ * ownership of `config->clock.user_data` and `config->listener.user_data`;
+ * resilience_last_error_message() says what is wrong.
+ *
+ * # Safety
+ * `config` and `breaker_out` are NULL or valid; `document` is NULL or
+ * valid for reads of `len` bytes.
+ */
+enum resilience_status_t resilience_circuit_breaker_new_from_snapshot(const struct resilience_circuit_breaker_config_t *config, const char *document, size_t len, struct resilience_circuit_breaker_t **breaker_out);
 
 /**
  * The defaults: 10 slots, a queue of 100, 30 s timeout.

@@ -1,51 +1,15 @@
 //! The circuit breaker handle: permits for callers that drive their own I/O.
 
-use resilience_core::{
-    BreakerConfig, CircuitBreaker, PermitMisuse, PermitToken, RejectReason, Rejected, DEFAULT_FAILURE_THRESHOLD,
-    DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_RECOVERY_TIMEOUT,
-};
+use resilience_core::{CircuitBreaker, PermitMisuse, PermitToken, RejectReason, Rejected};
 
-use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
-use crate::config::{count, duration_ns};
+use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos};
+use crate::breaker_config::resilience_circuit_breaker_config_t;
 use crate::status::{resilience_status_t, Failure};
-use crate::time_source::{resilience_time_source_t, OwnedClock};
+use crate::time_source::OwnedClock;
 use crate::transition::{
     resilience_circuit_state_t, resilience_transition_listener_t, state_to_c, OwnedListener, RESILIENCE_CIRCUIT_CLOSED,
-    RESILIENCE_CIRCUIT_HALF_OPEN, RESILIENCE_CIRCUIT_OPEN,
+    RESILIENCE_CIRCUIT_HALF_OPEN, RESILIENCE_CIRCUIT_ISOLATED, RESILIENCE_CIRCUIT_OPEN,
 };
-
-/// Configuration of a circuit breaker. Start from
-/// resilience_circuit_breaker_config_default().
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy)]
-pub struct resilience_circuit_breaker_config_t {
-    /// Consecutive counted failures that open the breaker; 1..=4294967295 (default 5).
-    pub failure_threshold: i64,
-    /// How long it stays open before admitting a trial, ns; >= 0 (default 30 s).
-    pub recovery_timeout_ns: i64,
-    /// Concurrent trial calls admitted while half-open; 1..=4294967295 (default 1).
-    pub half_open_max_calls: i64,
-    /// The clock (`now_ns`); all-NULL (the default) is the system monotonic
-    /// clock. The breaker takes ownership of `clock.user_data` on success.
-    pub clock: resilience_time_source_t,
-    /// State-change notifications; all-NULL (the default) means none. The
-    /// breaker takes ownership of `listener.user_data` on success.
-    pub listener: resilience_transition_listener_t,
-}
-
-/// The defaults: threshold 5, recovery 30 s, one half-open trial, system
-/// clock, no listener.
-#[no_mangle]
-pub extern "C" fn resilience_circuit_breaker_config_default() -> resilience_circuit_breaker_config_t {
-    resilience_circuit_breaker_config_t {
-        failure_threshold: i64::from(DEFAULT_FAILURE_THRESHOLD),
-        recovery_timeout_ns: signed_nanos(DEFAULT_RECOVERY_TIMEOUT),
-        half_open_max_calls: i64::from(DEFAULT_HALF_OPEN_MAX_CALLS),
-        clock: resilience_time_source_t::SYSTEM,
-        listener: resilience_transition_listener_t::NONE,
-    }
-}
 
 /// The right to run one call through a breaker: give it back exactly once,
 /// to the breaker that issued it, with resilience_circuit_breaker_record_success(),
@@ -83,16 +47,32 @@ pub unsafe extern "C" fn resilience_permit_is_trial(
 #[allow(non_camel_case_types)]
 #[derive(Debug)]
 pub struct resilience_circuit_breaker_t {
-    breaker: CircuitBreaker<OwnedClock>,
+    pub(crate) breaker: CircuitBreaker<OwnedClock>,
+}
+
+impl resilience_circuit_breaker_t {
+    /// The handle over a built breaker: its clock takes ownership of the
+    /// clock's user data, and the listener (if any) is attached, taking its
+    /// user data. Call only once nothing is left to fail.
+    pub(crate) fn adopt(breaker: CircuitBreaker<OwnedClock>, listener: resilience_transition_listener_t) -> Self {
+        breaker.clock().adopt();
+        let breaker = if listener.on_transition.is_some() || listener.free_user_data.is_some() {
+            let listener = OwnedListener::new(listener);
+            breaker.with_listener(move |t| listener.notify(t))
+        } else {
+            breaker
+        };
+        Self { breaker }
+    }
 }
 
 /// Validates `config` and creates a closed breaker in `*breaker_out`.
 ///
 /// Errors: RESILIENCE_ERR_NULL_ARGUMENT; RESILIENCE_ERR_INVALID_CONFIG for a
-/// failure_threshold or half_open_max_calls outside 1..=4294967295, or a
-/// negative recovery_timeout_ns (see resilience_last_error_kind()). On error
-/// the caller keeps ownership of `config->clock.user_data` and
-/// `config->listener.user_data`.
+/// field outside its range (see each field of
+/// resilience_circuit_breaker_config_t, and resilience_last_error_kind() /
+/// _parameter()). On error the caller keeps ownership of
+/// `config->clock.user_data` and `config->listener.user_data`.
 ///
 /// # Safety
 /// Pointers are NULL or valid; the clock callbacks are thread-safe if the
@@ -106,19 +86,11 @@ pub unsafe extern "C" fn resilience_circuit_breaker_new(
         // SAFETY: the caller's promise.
         let c = unsafe { borrow(config, "config") }?;
         let out = check_out(breaker_out, "breaker_out")?;
-        let validated = BreakerConfig::builder()
-            .failure_threshold(count("failure_threshold", c.failure_threshold, 1)?)
-            .recovery_timeout(duration_ns("recovery_timeout", c.recovery_timeout_ns)?)
-            .half_open_max_calls(count("half_open_max_calls", c.half_open_max_calls, 1)?)
-            .build()?;
-        // Only now, with nothing left to fail, does the clock change hands.
-        let mut breaker = CircuitBreaker::new(validated, OwnedClock::new(c.clock));
-        if c.listener.on_transition.is_some() || c.listener.free_user_data.is_some() {
-            let listener = OwnedListener::new(c.listener);
-            breaker = breaker.with_listener(move |t| listener.notify(t));
-        }
+        let validated = c.build()?;
+        // Only now, with nothing left to fail, do the clock and the listener change hands.
+        let breaker = CircuitBreaker::new(validated, OwnedClock::lent(c.clock));
         // SAFETY: checked out-param.
-        unsafe { hand_out(out, resilience_circuit_breaker_t { breaker }) }
+        unsafe { hand_out(out, resilience_circuit_breaker_t::adopt(breaker, c.listener)) }
     })
 }
 
@@ -140,10 +112,11 @@ pub unsafe extern "C" fn resilience_circuit_breaker_free(breaker: *mut resilienc
 /// then report its outcome with the permit, exactly once.
 /// RESILIENCE_ERR_CIRCUIT_OPEN: do not run it; if `retry_after_ns_out` is
 /// not NULL it receives the time left until the recovery timeout passes (0
-/// when half-open and the trial slots are taken). `permit_out` is not
-/// written then. RESILIENCE_ERR_PERMIT_MISUSE: 65,536 permits of this
-/// breaker are out and none was reported (a leak in the caller); do not run
-/// the call.
+/// when half-open and the trial slots are taken; UINT64_MAX when isolated,
+/// until closed by hand). `permit_out` is not written then.
+/// RESILIENCE_ERR_PERMIT_MISUSE: 65,536 permits of this breaker are out and
+/// none was reported (a leak in the caller); do not run the call.
+/// resilience_circuit_breaker_try_acquire_ex() also says why it rejected.
 ///
 /// # Safety
 /// `breaker` and `permit_out` are NULL or valid; `retry_after_ns_out` is NULL or valid.
@@ -160,33 +133,113 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire(
         match b.breaker.acquire_token() {
             // SAFETY: checked out-param.
             Ok(token) => unsafe { out.write(resilience_permit_t { token: token.to_raw() }) },
-            // SAFETY: the caller's promise about `retry_after_ns_out`.
-            Err(rejected) => unsafe { report_rejection(rejected, retry_after_ns_out) },
+            Err(rejected) => {
+                let rejected = check_rejection(rejected)?;
+                // The out-parameter is optional: NULL is not an error here, so
+                // test it directly (building a "NULL argument" message would
+                // cost an allocation on every rejection).
+                if !retry_after_ns_out.is_null() {
+                    // SAFETY: non-NULL, valid by the caller's promise.
+                    unsafe { retry_after_ns_out.write(nanos(rejected.retry_after)) };
+                }
+                Ok(resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN)
+            }
         }
     })
 }
 
-/// The rejection path, out of line so the admitting path stays a handful of
-/// instructions.
+/// Why a breaker rejected a call: one of the `RESILIENCE_REJECT_*` values
+/// (0 is none of them).
+#[allow(non_camel_case_types)]
+pub type resilience_reject_reason_t = u32;
+/// Open: the break (recovery_timeout_ns, or the break backoff's) has not passed.
+pub const RESILIENCE_REJECT_OPEN: resilience_reject_reason_t = 1;
+/// Half-open, and every trial slot (half_open_max_calls) is taken.
+pub const RESILIENCE_REJECT_TRIALS_TAKEN: resilience_reject_reason_t = 2;
+/// Isolated by hand: rejected until resilience_circuit_breaker_close() or _reset().
+pub const RESILIENCE_REJECT_ISOLATED: resilience_reject_reason_t = 3;
+
+/// A rejection: why, and for how long.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct resilience_rejection_t {
+    /// A RESILIENCE_REJECT_* value.
+    pub reason: resilience_reject_reason_t,
+    /// Time left until the break passes, ns: 0 when the trial slots are
+    /// taken, UINT64_MAX when isolated (until closed by hand).
+    pub retry_after_ns: u64,
+}
+
+/// As resilience_circuit_breaker_try_acquire(), saying why a call is
+/// rejected: on RESILIENCE_ERR_CIRCUIT_OPEN, `*rejection_out` (if not NULL)
+/// receives the reason and the time left (a documented exception to "out-
+/// parameters only on RESILIENCE_OK"; `permit_out` is not written then).
+/// On RESILIENCE_OK only `*permit_out` is written.
 ///
 /// # Safety
-/// `retry_after_ns_out` is NULL or valid for a write.
+/// `breaker` and `permit_out` are NULL or valid; `rejection_out` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire_ex(
+    breaker: *const resilience_circuit_breaker_t,
+    permit_out: *mut resilience_permit_t,
+    rejection_out: *mut resilience_rejection_t,
+) -> resilience_status_t {
+    ffi_call(|| {
+        // SAFETY: the caller's promise.
+        let b = unsafe { borrow(breaker, "breaker") }?;
+        let out = check_out(permit_out, "permit_out")?;
+        match b.breaker.acquire_token() {
+            // SAFETY: checked out-param.
+            Ok(token) => unsafe { out.write(resilience_permit_t { token: token.to_raw() }) },
+            Err(rejected) => {
+                let rejected = check_rejection(rejected)?;
+                if !rejection_out.is_null() {
+                    let rejection = resilience_rejection_t {
+                        reason: reason_to_c(rejected.reason),
+                        retry_after_ns: nanos(rejected.retry_after),
+                    };
+                    // SAFETY: non-NULL, valid by the caller's promise.
+                    unsafe { rejection_out.write(rejection) };
+                }
+                Ok(resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN)
+            }
+        }
+    })
+}
+
+/// A rejection that is a decision, or the misuse "too many permits out".
+/// Out of line so the admitting path stays a handful of instructions.
 #[cold]
 #[inline(never)]
-unsafe fn report_rejection(rejected: Rejected, retry_after_ns_out: *mut u64) -> Result<resilience_status_t, Failure> {
+fn check_rejection(rejected: Rejected) -> Result<Rejected, Failure> {
     if rejected.reason == RejectReason::PermitsExhausted {
         return Err(Failure::misuse(format_args!(
             "{rejected}: report the permits you hold before asking for more"
         )));
     }
-    // The out-parameter is optional: NULL is not an error here, so test it
-    // directly (building a "NULL argument" message would cost an allocation
-    // on every rejection).
-    if !retry_after_ns_out.is_null() {
-        // SAFETY: non-NULL, valid by the caller's promise.
-        unsafe { retry_after_ns_out.write(nanos(rejected.retry_after)) };
+    Ok(rejected)
+}
+
+fn reason_to_c(reason: RejectReason) -> resilience_reject_reason_t {
+    match reason {
+        RejectReason::TrialsTaken => RESILIENCE_REJECT_TRIALS_TAKEN,
+        RejectReason::Isolated => RESILIENCE_REJECT_ISOLATED,
+        // Open, and any reason a later core adds: the call must wait.
+        _ => RESILIENCE_REJECT_OPEN,
     }
-    Ok(resilience_status_t::RESILIENCE_ERR_CIRCUIT_OPEN)
+}
+
+/// The name of a rejection reason: "open", "trials_taken" or "isolated";
+/// "unknown" for any other value. A static string; do not free it.
+#[no_mangle]
+pub extern "C" fn resilience_reject_reason_name(reason: resilience_reject_reason_t) -> *const std::ffi::c_char {
+    match reason {
+        RESILIENCE_REJECT_OPEN => c"open".as_ptr(),
+        RESILIENCE_REJECT_TRIALS_TAKEN => c"trials_taken".as_ptr(),
+        RESILIENCE_REJECT_ISOLATED => c"isolated".as_ptr(),
+        _ => c"unknown".as_ptr(),
+    }
 }
 
 /// Reports a permit; core's ledger refuses a permit it cannot accept.
@@ -258,8 +311,9 @@ pub unsafe extern "C" fn resilience_circuit_breaker_release(
     with_permit(breaker, permit, |b, t| b.release(t))
 }
 
-/// The state as callers see it: an open breaker whose recovery timeout has
-/// passed reads RESILIENCE_CIRCUIT_HALF_OPEN.
+/// The state as callers see it: an open breaker whose break has passed
+/// reads RESILIENCE_CIRCUIT_HALF_OPEN; one isolated by hand reads
+/// RESILIENCE_CIRCUIT_ISOLATED (it rejects every call, as open does).
 ///
 /// # Safety
 /// Pointers are NULL or valid.
@@ -295,7 +349,8 @@ pub unsafe extern "C" fn resilience_circuit_breaker_failure_count(
     })
 }
 
-/// Back to closed with no failures, and no trials in flight. Permits out at
+/// Back to closed with no failures, an empty window and the first break
+/// length, and no trials in flight (also ends an isolation). Permits out at
 /// this moment (closed-state permits and half-open trials alike) become
 /// stale: reporting one later with _record_success(), _record_failure() or
 /// _release() returns RESILIENCE_OK and changes nothing: it counts no
@@ -309,22 +364,63 @@ pub unsafe extern "C" fn resilience_circuit_breaker_failure_count(
 pub unsafe extern "C" fn resilience_circuit_breaker_reset(
     breaker: *const resilience_circuit_breaker_t,
 ) -> resilience_status_t {
+    with_breaker(breaker, |b| {
+        b.reset();
+    })
+}
+
+/// Manual control: holds the breaker open (state RESILIENCE_CIRCUIT_ISOLATED)
+/// until resilience_circuit_breaker_close() or _reset(). Every call is
+/// rejected (reason RESILIENCE_REJECT_ISOLATED, retry-after UINT64_MAX);
+/// permits and trials in flight decide nothing when reported.
+///
+/// # Safety
+/// `breaker` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_circuit_breaker_isolate(
+    breaker: *const resilience_circuit_breaker_t,
+) -> resilience_status_t {
+    with_breaker(breaker, |b| {
+        b.isolate();
+    })
+}
+
+/// Manual control: closes the breaker, isolated or not; the same as
+/// resilience_circuit_breaker_reset() (permits out become stale).
+///
+/// # Safety
+/// `breaker` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_circuit_breaker_close(
+    breaker: *const resilience_circuit_breaker_t,
+) -> resilience_status_t {
+    with_breaker(breaker, |b| {
+        b.close();
+    })
+}
+
+/// Runs `action` on a breaker that must not be NULL.
+fn with_breaker(
+    breaker: *const resilience_circuit_breaker_t,
+    action: impl FnOnce(&CircuitBreaker<OwnedClock>),
+) -> resilience_status_t {
     ffi_call(|| {
-        // SAFETY: the caller's promise.
+        // SAFETY: the exported callers forward their caller's promise.
         let b = unsafe { borrow(breaker, "breaker") }?;
-        b.breaker.reset();
+        action(&b.breaker);
         Ok(resilience_status_t::RESILIENCE_OK)
     })
 }
 
-/// The name of a state: "closed", "open" or "half_open"; "unknown" for any
-/// other value. A static string; do not free it.
+/// The name of a state: "closed", "open", "half_open" or "isolated";
+/// "unknown" for any other value. A static string; do not free it.
 #[no_mangle]
 pub extern "C" fn resilience_circuit_state_name(state: resilience_circuit_state_t) -> *const std::ffi::c_char {
     match state {
         RESILIENCE_CIRCUIT_CLOSED => c"closed".as_ptr(),
         RESILIENCE_CIRCUIT_OPEN => c"open".as_ptr(),
         RESILIENCE_CIRCUIT_HALF_OPEN => c"half_open".as_ptr(),
+        RESILIENCE_CIRCUIT_ISOLATED => c"isolated".as_ptr(),
         _ => c"unknown".as_ptr(),
     }
 }

@@ -164,8 +164,8 @@ pub unsafe extern "C" fn resilience_bulkhead_new(
         let c = unsafe { borrow(config, "config") }?;
         let out = check_out(bulkhead_out, "bulkhead_out")?;
         let config = BulkheadConfig::builder()
-            .max_concurrent(count("max_concurrent", c.max_concurrent, 1)?)
-            .max_queue_size(count("max_queue_size", c.max_queue_size, 0)?)
+            .max_concurrent(count("max_concurrent", c.max_concurrent)?)
+            .max_queue_size(count("max_queue_size", c.max_queue_size)?)
             .timeout(duration_ns("timeout", c.timeout_ns)?)
             .build()?;
         // SAFETY: checked out-param.

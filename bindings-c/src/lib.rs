@@ -17,7 +17,8 @@
 //!   kind and parameter for [`resilience_last_error_kind`] and
 //!   [`resilience_last_error_parameter`]);
 //! - every configuration value goes through `resilience_core::rules` (C's
-//!   `int64_t` fields as `Value::Int`, durations in nanoseconds), so the
+//!   `int64_t` fields as `Value::Int`, `double` ratios as `Value::Float`,
+//!   durations in nanoseconds), so the
 //!   binding checks no range and writes no default of its own;
 //! - callbacks take a `void *user_data` and, where an object keeps them, an
 //!   optional finalizer (after wasmtime's C API).
@@ -26,6 +27,8 @@
 
 mod boundary;
 mod breaker;
+mod breaker_config;
+mod breaker_snapshot;
 mod bulkhead;
 mod config;
 mod fallback;
@@ -40,6 +43,8 @@ mod transition;
 mod version;
 
 pub use breaker::*;
+pub use breaker_config::*;
+pub use breaker_snapshot::*;
 pub use bulkhead::*;
 pub use fallback::*;
 pub use predicate::*;
@@ -51,8 +56,9 @@ pub use status::{
     resilience_config_error_kind_name, resilience_config_error_kind_t, resilience_last_error_kind,
     resilience_last_error_message, resilience_last_error_parameter, resilience_status_message, resilience_status_t,
     RESILIENCE_CONFIG_ERROR_BELOW_OTHER, RESILIENCE_CONFIG_ERROR_NONE, RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER,
-    RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER, RESILIENCE_CONFIG_ERROR_OTHER, RESILIENCE_CONFIG_ERROR_TOO_LARGE,
-    RESILIENCE_CONFIG_ERROR_TOO_SMALL, RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME, RESILIENCE_CONFIG_ERROR_WRONG_TYPE,
+    RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER, RESILIENCE_CONFIG_ERROR_OTHER, RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER,
+    RESILIENCE_CONFIG_ERROR_TOO_LARGE, RESILIENCE_CONFIG_ERROR_TOO_SMALL, RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME,
+    RESILIENCE_CONFIG_ERROR_WRONG_TYPE,
 };
 pub use time_source::*;
 pub use transition::*;

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use resilience_core::{
-    rules, Allowed, BackoffStrategy, ConfigError, ConfigErrorKind, Jitter, RetryPolicy, Value, DEFAULT_BASE_DELAY,
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
+    rules, BackoffStrategy, ConfigError, Jitter, RetryPolicy, Value, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_DELAY,
 };
 
 use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
@@ -23,6 +23,10 @@ pub const RESILIENCE_BACKOFF_LINEAR: resilience_backoff_t = 1;
 pub const RESILIENCE_BACKOFF_EXPONENTIAL: resilience_backoff_t = 2;
 /// `base_delay * fib(n)` after attempt n, fib(1) = fib(2) = 1.
 pub const RESILIENCE_BACKOFF_FIBONACCI: resilience_backoff_t = 3;
+/// No backoff: only for a circuit breaker's `break_backoff` (every break
+/// lasts recovery_timeout_ns, the default). A retry policy refuses it
+/// (RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME): a retry needs a strategy.
+pub const RESILIENCE_BACKOFF_NONE: resilience_backoff_t = u32::MAX;
 
 /// A jitter mode: one of the `RESILIENCE_JITTER_*` values.
 #[allow(non_camel_case_types)]
@@ -86,10 +90,10 @@ pub extern "C" fn resilience_retry_config_default() -> resilience_retry_config_t
     }
 }
 
-/// A value no constant has: a strategy or mode of a later core that this
-/// header cannot name yet (a unit test keeps today's all named), which the
-/// policy then refuses as an unknown name rather than run something else.
-const UNNAMED: u32 = u32::MAX;
+/// A value no strategy or mode has: a strategy or mode of a later core that
+/// this header cannot name yet (a unit test keeps today's all named), which
+/// the policy then refuses as an unknown name rather than run something else.
+const UNNAMED: u32 = RESILIENCE_BACKOFF_NONE;
 
 fn backoff_to_c(b: BackoffStrategy) -> resilience_backoff_t {
     match b {
@@ -112,30 +116,16 @@ fn jitter_to_c(j: Jitter) -> resilience_jitter_t {
     }
 }
 
-/// A C constant that names no strategy is an unknown name (C spells core's
-/// names as constants; the message lists core's names).
-fn backoff_from_c(v: resilience_backoff_t) -> Result<BackoffStrategy, ConfigError> {
-    BackoffStrategy::ALL
-        .into_iter()
-        .find(|b| backoff_to_c(*b) == v)
-        .ok_or_else(|| unknown_name("backoff", &BackoffStrategy::NAMES, v))
+/// Rule `backoff_name` for C: the constant is the index into core's
+/// strategies (a unit test ties each constant to its strategy); any other
+/// value is an unknown name.
+pub(crate) fn backoff_from_c(v: resilience_backoff_t) -> Result<BackoffStrategy, ConfigError> {
+    rules::backoff_index(i64::from(v))
 }
 
+/// Rule `jitter_switch` for C, by index as [`backoff_from_c`].
 fn jitter_from_c(v: resilience_jitter_t) -> Result<Jitter, ConfigError> {
-    Jitter::ALL
-        .into_iter()
-        .find(|j| jitter_to_c(*j) == v)
-        .ok_or_else(|| unknown_name("jitter", &Jitter::NAMES, v))
-}
-
-#[cold]
-fn unknown_name(parameter: &'static str, names: &'static [&'static str], v: u32) -> ConfigError {
-    ConfigError::new(
-        ConfigErrorKind::UnknownName,
-        parameter,
-        Allowed::OneOf(names),
-        Value::from(v),
-    )
+    rules::jitter_index(i64::from(v))
 }
 
 /// A validated, immutable retry policy. Thread-safe: one policy may be used
@@ -159,7 +149,7 @@ impl resilience_retry_config_t {
             None
         };
         let mut builder = RetryPolicy::builder()
-            .max_attempts(count("max_attempts", self.max_attempts, 1)?)
+            .max_attempts(count("max_attempts", self.max_attempts)?)
             .backoff(backoff_from_c(self.backoff)?)
             .base_delay(duration_ns("base_delay", self.base_delay_ns)?)
             .max_delay(duration_ns("max_delay", self.max_delay_ns)?)
@@ -350,5 +340,7 @@ mod tests {
             assert_ne!(jitter_to_c(j), UNNAMED, "{j:?}");
             assert_eq!(jitter_from_c(jitter_to_c(j)), Ok(j));
         }
+        assert!(backoff_from_c(RESILIENCE_BACKOFF_NONE).is_err());
+        assert!(backoff_from_c(4).is_err() && jitter_from_c(5).is_err());
     }
 }

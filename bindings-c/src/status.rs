@@ -44,13 +44,23 @@ pub enum resilience_status_t {
     /// reported). A caller bug, refused: nothing changed, and the last error
     /// message says what was wrong.
     RESILIENCE_ERR_PERMIT_MISUSE = 8,
+    /// A circuit breaker snapshot could not be read: not JSON, truncated,
+    /// not a breaker snapshot, or a field missing or out of range. No
+    /// breaker was built; the last error message says what is wrong.
+    RESILIENCE_ERR_INVALID_SNAPSHOT = 9,
+    /// A circuit breaker snapshot was written by a newer release, in a
+    /// format version this library does not read. No breaker was built.
+    RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION = 10,
+    /// The caller's buffer is too small for the result; the length it needs
+    /// was written to the length out-parameter (see the function).
+    RESILIENCE_ERR_BUFFER_TOO_SMALL = 11,
 }
 
 use resilience_status_t::*;
 
 impl resilience_status_t {
     /// Every status, in numeric order.
-    pub const ALL: [resilience_status_t; 9] = [
+    pub const ALL: [resilience_status_t; 12] = [
         RESILIENCE_OK,
         RESILIENCE_ERR_NULL_ARGUMENT,
         RESILIENCE_ERR_INVALID_CONFIG,
@@ -60,6 +70,9 @@ impl resilience_status_t {
         RESILIENCE_ERR_OPERATION_FAILED,
         RESILIENCE_ERR_PANIC,
         RESILIENCE_ERR_PERMIT_MISUSE,
+        RESILIENCE_ERR_INVALID_SNAPSHOT,
+        RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION,
+        RESILIENCE_ERR_BUFFER_TOO_SMALL,
     ];
 
     fn message(self) -> &'static CStr {
@@ -75,6 +88,11 @@ impl resilience_status_t {
             RESILIENCE_ERR_PERMIT_MISUSE => {
                 c"a permit or bulkhead slot was reported twice, to the wrong object, or never issued"
             }
+            RESILIENCE_ERR_INVALID_SNAPSHOT => c"the circuit breaker snapshot is malformed",
+            RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION => {
+                c"the circuit breaker snapshot was written by a newer release"
+            }
+            RESILIENCE_ERR_BUFFER_TOO_SMALL => c"the buffer is too small",
         }
     }
 }
@@ -103,6 +121,9 @@ pub const RESILIENCE_CONFIG_ERROR_TOO_LARGE: resilience_config_error_kind_t = 5;
 pub const RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME: resilience_config_error_kind_t = 6;
 /// Below another parameter it must not be below (max_delay_ns < base_delay_ns).
 pub const RESILIENCE_CONFIG_ERROR_BELOW_OTHER: resilience_config_error_kind_t = 7;
+/// Set without another field it only works with: a slow-call rule
+/// (slow_call_ratio) without a failure-rate rule (failure_ratio).
+pub const RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER: resilience_config_error_kind_t = 8;
 /// A rule this version of the header has no name for yet.
 pub const RESILIENCE_CONFIG_ERROR_OTHER: resilience_config_error_kind_t = 255;
 
@@ -115,12 +136,13 @@ pub(crate) fn kind_to_c(kind: ConfigErrorKind) -> resilience_config_error_kind_t
         ConfigErrorKind::TooLarge => RESILIENCE_CONFIG_ERROR_TOO_LARGE,
         ConfigErrorKind::UnknownName => RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME,
         ConfigErrorKind::BelowOther => RESILIENCE_CONFIG_ERROR_BELOW_OTHER,
+        ConfigErrorKind::RequiresOther => RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER,
         _ => RESILIENCE_CONFIG_ERROR_OTHER,
     }
 }
 
 /// The kinds with a name, and their names (the conformance vectors' spelling).
-const KIND_NAMES: [(resilience_config_error_kind_t, &CStr); 9] = [
+const KIND_NAMES: [(resilience_config_error_kind_t, &CStr); 10] = [
     (RESILIENCE_CONFIG_ERROR_NONE, c"none"),
     (RESILIENCE_CONFIG_ERROR_WRONG_TYPE, c"wrong_type"),
     (RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER, c"not_an_integer"),
@@ -129,6 +151,7 @@ const KIND_NAMES: [(resilience_config_error_kind_t, &CStr); 9] = [
     (RESILIENCE_CONFIG_ERROR_TOO_LARGE, c"too_large"),
     (RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME, c"unknown_name"),
     (RESILIENCE_CONFIG_ERROR_BELOW_OTHER, c"below_other"),
+    (RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER, c"requires_other"),
     (RESILIENCE_CONFIG_ERROR_OTHER, c"other"),
 ];
 
@@ -177,12 +200,42 @@ impl Failure {
     #[cold]
     #[inline(never)]
     pub(crate) fn config(e: &ConfigError, idiom: Idiom) -> Self {
+        let (parameter, message) = (e.parameter_in(idiom), e.message(idiom));
+        let (parameter, message) = match idiom {
+            Idiom::C => c_field(parameter, message),
+            _ => (parameter, message),
+        };
         Self {
             status: RESILIENCE_ERR_INVALID_CONFIG,
-            message: e.message(idiom),
-            config: Some((kind_to_c(e.kind()), e.parameter_in(idiom))),
+            message,
+            config: Some((kind_to_c(e.kind()), parameter)),
         }
     }
+}
+
+/// Core's parameters whose C field is a duration (`<name>_ns`).
+const C_DURATION_FIELDS: [&str; 7] = [
+    "base_delay",
+    "max_delay",
+    "recovery_timeout",
+    "timeout",
+    "sampling_duration",
+    "slow_call_duration",
+    "max_recovery_timeout",
+];
+
+/// The parameter as the C struct's field. Core adds the `_ns` suffix when
+/// the broken rule is about a duration's range; a rule that is not
+/// (`requires_other`: "invalid slow_call_duration: must be set together
+/// with failure_ratio") names the parameter plainly, and C still names the
+/// field, in the parameter and in the message's "invalid <field>:" prefix.
+fn c_field(parameter: String, message: String) -> (String, String) {
+    if !C_DURATION_FIELDS.contains(&parameter.as_str()) {
+        return (parameter, message);
+    }
+    let field = format!("{parameter}_ns");
+    let message = message.replacen(&format!("invalid {parameter}:"), &format!("invalid {field}:"), 1);
+    (field, message)
 }
 
 impl From<ConfigError> for Failure {
@@ -315,6 +368,7 @@ mod tests {
             ConfigErrorKind::TooLarge,
             ConfigErrorKind::UnknownName,
             ConfigErrorKind::BelowOther,
+            ConfigErrorKind::RequiresOther,
         ] {
             // SAFETY: the library's own static NUL-terminated strings.
             let name = unsafe { CStr::from_ptr(resilience_config_error_kind_name(kind_to_c(kind))) };

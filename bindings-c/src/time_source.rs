@@ -1,6 +1,7 @@
 //! Time injection: a C struct of callbacks becomes core's `Clock` / `Sleeper`.
 
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use resilience_core::{rules, Clock, Sleeper, SystemClock, SystemSleeper};
@@ -55,11 +56,16 @@ impl resilience_time_source_t {
     };
 }
 
-/// A time source owned by a library object; runs the finalizer on drop.
+/// A time source owned by a library object; runs the finalizer on drop
+/// once it owns `user_data`.
 #[derive(Debug)]
 pub(crate) struct OwnedClock {
     source: resilience_time_source_t,
     system: SystemClock,
+    /// Whether `user_data` is ours to finalize: set when the object that
+    /// holds this clock has been built, so a clock dropped by a failed build
+    /// leaves `user_data` with the caller.
+    owns_user_data: AtomicBool,
 }
 
 // SAFETY: the documented contract makes the caller's callbacks and
@@ -69,11 +75,19 @@ unsafe impl Send for OwnedClock {}
 unsafe impl Sync for OwnedClock {}
 
 impl OwnedClock {
-    pub(crate) fn new(source: resilience_time_source_t) -> Self {
+    /// A clock that does not own `source.user_data` (yet): dropping it runs
+    /// no finalizer until [`OwnedClock::adopt`].
+    pub(crate) fn lent(source: resilience_time_source_t) -> Self {
         Self {
             source,
             system: SystemClock::new(),
+            owns_user_data: AtomicBool::new(false),
         }
+    }
+
+    /// Takes ownership of `user_data`: the finalizer runs on drop.
+    pub(crate) fn adopt(&self) {
+        self.owns_user_data.store(true, Ordering::Release);
     }
 }
 
@@ -90,6 +104,9 @@ impl Clock for OwnedClock {
 
 impl Drop for OwnedClock {
     fn drop(&mut self) {
+        if !*self.owns_user_data.get_mut() {
+            return;
+        }
         if let Some(free) = self.source.free_user_data {
             // SAFETY: ownership of user_data was passed to us; called once.
             unsafe { free(self.source.user_data) };

@@ -13,12 +13,16 @@ pub const RESILIENCE_CIRCUIT_CLOSED: resilience_circuit_state_t = 0;
 pub const RESILIENCE_CIRCUIT_OPEN: resilience_circuit_state_t = 1;
 /// The recovery timeout has passed: limited trial calls decide.
 pub const RESILIENCE_CIRCUIT_HALF_OPEN: resilience_circuit_state_t = 2;
+/// Held open by hand (resilience_circuit_breaker_isolate()): every call is
+/// rejected until resilience_circuit_breaker_close() or _reset().
+pub const RESILIENCE_CIRCUIT_ISOLATED: resilience_circuit_state_t = 3;
 
 pub(crate) fn state_to_c(s: CircuitState) -> resilience_circuit_state_t {
     match s {
         CircuitState::Closed => RESILIENCE_CIRCUIT_CLOSED,
         CircuitState::Open => RESILIENCE_CIRCUIT_OPEN,
         CircuitState::HalfOpen => RESILIENCE_CIRCUIT_HALF_OPEN,
+        CircuitState::Isolated => RESILIENCE_CIRCUIT_ISOLATED,
         // A state a later core may add (none today) reads as open: it
         // rejects calls until the breaker says otherwise.
         _ => RESILIENCE_CIRCUIT_OPEN,
@@ -38,7 +42,8 @@ pub(crate) fn state_to_c(s: CircuitState) -> resilience_circuit_state_t {
 pub struct resilience_transition_listener_t {
     /// Passed as the first argument of every callback.
     pub user_data: *mut c_void,
-    /// Called with the state before and after (RESILIENCE_CIRCUIT_* values).
+    /// Called with the state before and after (RESILIENCE_CIRCUIT_* values,
+    /// RESILIENCE_CIRCUIT_ISOLATED included).
     pub on_transition: Option<
         unsafe extern "C" fn(user_data: *mut c_void, from: resilience_circuit_state_t, to: resilience_circuit_state_t),
     >,

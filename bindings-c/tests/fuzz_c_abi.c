@@ -1,8 +1,8 @@
 /* libFuzzer harness over the C ABI: configurations and outcome scripts from
- * arbitrary bytes. Any crash, sanitizer report or broken invariant (abort)
- * is a finding.
+ * arbitrary bytes, and arbitrary bytes as breaker snapshot documents. Any
+ * crash, sanitizer report or broken invariant (abort) is a finding.
  *
- * Short run (part of `make test-c`): fuzz_c_abi -max_total_time=20 CORPUS
+ * Short run (part of `make test-c`): fuzz_c_abi -max_total_time=20 CORPUS SEEDS
  * Long run:  make c-fuzz C_FUZZ_SECONDS=3600   (or run target/c/fuzz_c_abi
  *            -max_total_time=3600 -jobs=2 target/c/fuzz-corpus) */
 #include <stdint.h>
@@ -29,7 +29,7 @@ static uint64_t take(bytes *b, size_t width) {
     } while (0)
 
 static void require_known_status(resilience_status_t s) {
-    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_PERMIT_MISUSE && s != RESILIENCE_ERR_PANIC);
+    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_BUFFER_TOO_SMALL && s != RESILIENCE_ERR_PANIC);
     REQUIRE(resilience_last_error_message() != NULL && resilience_last_error_parameter() != NULL);
     /* A configuration error always says which rule and which field. */
     if (s == RESILIENCE_ERR_INVALID_CONFIG)
@@ -143,8 +143,69 @@ static void fuzz_retry(bytes *b) {
 
 /* Every transition reported must be a real change between known states. */
 static void check_transition(void *u, resilience_circuit_state_t from, resilience_circuit_state_t to) {
-    REQUIRE(from != to && from <= RESILIENCE_CIRCUIT_HALF_OPEN && to <= RESILIENCE_CIRCUIT_HALF_OPEN);
+    REQUIRE(from != to && from <= RESILIENCE_CIRCUIT_ISOLATED && to <= RESILIENCE_CIRCUIT_ISOLATED);
     ++*(unsigned *)u;
+}
+
+/* A ratio: mostly 0 (rule off) or a share, sometimes any double at all. */
+static double take_ratio(bytes *b) {
+    uint8_t pick = (uint8_t)take(b, 1);
+    uint64_t bits;
+    double d;
+    if (pick % 4 == 0) return 0.0;
+    if (pick % 4 != 3) return (double)(pick >> 2) / 32.0; /* 0 .. 1.97 */
+    bits = take(b, 8);
+    memcpy(&d, &bits, sizeof d); /* NaN, infinities, subnormals included */
+    return d;
+}
+
+/* The fields of issue 9, from bytes (valid and invalid alike). */
+static void take_rate_fields(bytes *b, resilience_circuit_breaker_config_t *cfg) {
+    cfg->failure_ratio = take_ratio(b);
+    cfg->minimum_throughput = (int64_t)(int8_t)take(b, 1);
+    cfg->window_kind = (uint32_t)take(b, 1) % 3;
+    cfg->sampling_duration_ns = (int64_t)take(b, 3) - 100;
+    cfg->sampling_buckets = (int64_t)(int16_t)take(b, 2);
+    cfg->window_size = (int64_t)(int8_t)take(b, 1);
+    cfg->slow_call_ratio = take_ratio(b);
+    cfg->slow_call_duration_ns = (int64_t)take(b, 2) - 100;
+    cfg->break_backoff = (uint32_t)take(b, 1) % 6;
+    if (cfg->break_backoff == 5) cfg->break_backoff = RESILIENCE_BACKOFF_NONE;
+    cfg->max_recovery_timeout_ns = (int64_t)take(b, 3) - 100;
+}
+
+/* A breaker's metrics agree with themselves. */
+static void require_sane_metrics(const resilience_circuit_breaker_t *br) {
+    resilience_circuit_breaker_metrics_t m;
+    REQUIRE(resilience_circuit_breaker_metrics(br, &m) == RESILIENCE_OK);
+    REQUIRE(m.state <= RESILIENCE_CIRCUIT_ISOLATED);
+    REQUIRE(m.window_failures <= m.window_calls && m.window_slow_calls <= m.window_calls);
+    REQUIRE(m.failure_ratio >= 0.0 && m.failure_ratio <= 1.0 && m.slow_call_ratio >= 0.0 && m.slow_call_ratio <= 1.0);
+}
+
+/* Snapshot `br` (asking for the length first) and build a breaker of `cfg`
+ * back from the document: it must be readable, and start in the same state
+ * (times are relative, the clock is the same). */
+static void require_round_trip(const resilience_circuit_breaker_t *br, const resilience_circuit_breaker_config_t *cfg) {
+    resilience_circuit_breaker_t *back = NULL;
+    resilience_circuit_breaker_config_t plain = *cfg;
+    resilience_circuit_state_t before, after;
+    size_t len = 0, again = 0;
+    char *doc;
+    REQUIRE(resilience_circuit_breaker_snapshot(br, NULL, 0, &len) == RESILIENCE_ERR_BUFFER_TOO_SMALL && len > 0);
+    doc = malloc(len + 1);
+    REQUIRE(doc != NULL);
+    REQUIRE(resilience_circuit_breaker_snapshot(br, doc, len, &again) == RESILIENCE_ERR_BUFFER_TOO_SMALL && again == len);
+    REQUIRE(resilience_circuit_breaker_snapshot(br, doc, len + 1, &again) == RESILIENCE_OK && again == len);
+    REQUIRE(doc[len] == '\0' && strlen(doc) == len);
+    plain.listener.on_transition = NULL;
+    plain.listener.free_user_data = NULL;
+    REQUIRE(resilience_circuit_breaker_new_from_snapshot(&plain, doc, len, &back) == RESILIENCE_OK);
+    REQUIRE(resilience_circuit_breaker_state(br, &before) == RESILIENCE_OK);
+    REQUIRE(resilience_circuit_breaker_state(back, &after) == RESILIENCE_OK);
+    REQUIRE(before == after);
+    resilience_circuit_breaker_free(back);
+    free(doc);
 }
 
 static void fuzz_breaker(bytes *b) {
@@ -160,6 +221,7 @@ static void fuzz_breaker(bytes *b) {
     cfg.failure_threshold = (int64_t)(int8_t)take(b, 1);
     cfg.recovery_timeout_ns = (int64_t)take(b, 2) - 100;
     cfg.half_open_max_calls = (int64_t)(int8_t)take(b, 1);
+    if (take(b, 1) & 1) take_rate_fields(b, &cfg);
     cfg.clock.user_data = &w;
     cfg.clock.now_ns = world_now;
     cfg.listener.user_data = &transitions;
@@ -174,12 +236,29 @@ static void fuzz_breaker(bytes *b) {
         uint32_t count;
         uint64_t wait = 0;
         switch (op % 8) {
-        case 0: case 1:
-            st = resilience_circuit_breaker_try_acquire(br, &p, &wait);
+        case 0: case 1: {
+            resilience_rejection_t why;
+            resilience_circuit_state_t s_now;
+            REQUIRE(resilience_circuit_breaker_state(br, &s_now) == RESILIENCE_OK);
+            st = (op & 0x20) ? resilience_circuit_breaker_try_acquire(br, &p, &wait)
+                             : resilience_circuit_breaker_try_acquire_ex(br, &p, &why);
             REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_CIRCUIT_OPEN);
-            if (st == RESILIENCE_ERR_CIRCUIT_OPEN) REQUIRE(wait <= (uint64_t)cfg.recovery_timeout_ns);
-            if (st == RESILIENCE_OK && n_held < 4) held[n_held++] = p;
+            if (st == RESILIENCE_ERR_CIRCUIT_OPEN && !(op & 0x20)) {
+                wait = why.retry_after_ns;
+                REQUIRE(why.reason >= RESILIENCE_REJECT_OPEN && why.reason <= RESILIENCE_REJECT_ISOLATED);
+                REQUIRE((why.reason == RESILIENCE_REJECT_ISOLATED) == (s_now == RESILIENCE_CIRCUIT_ISOLATED));
+            }
+            /* The wait is at most the longest break; isolated: "until closed". */
+            if (st == RESILIENCE_ERR_CIRCUIT_OPEN && s_now != RESILIENCE_CIRCUIT_ISOLATED)
+                REQUIRE(wait <= (uint64_t)cfg.recovery_timeout_ns ||
+                        (cfg.break_backoff != RESILIENCE_BACKOFF_NONE && wait <= (uint64_t)cfg.max_recovery_timeout_ns));
+            if (st == RESILIENCE_ERR_CIRCUIT_OPEN && s_now == RESILIENCE_CIRCUIT_ISOLATED) REQUIRE(wait == UINT64_MAX);
+            if (st == RESILIENCE_OK) {
+                if (op & 0x40) w.now += (int64_t)take(b, 2); /* the call takes time (slow calls) */
+                if (n_held < 4) held[n_held++] = p;
+            }
             break;
+        }
         case 2: case 3: case 4:
             /* A permit held (reported once: accepted), or one reported
              * already (any time later, after resets too: always refused,
@@ -213,10 +292,23 @@ static void fuzz_breaker(bytes *b) {
             REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_PERMIT_MISUSE);
             break;
         default:
-            if (op & 0x80) REQUIRE(resilience_circuit_breaker_reset(br) == RESILIENCE_OK);
+            switch ((op >> 3) % 6) {
+            case 0: REQUIRE(resilience_circuit_breaker_reset(br) == RESILIENCE_OK); break;
+            case 1:
+                REQUIRE(resilience_circuit_breaker_isolate(br) == RESILIENCE_OK);
+                REQUIRE(resilience_circuit_breaker_state(br, &state) == RESILIENCE_OK && state == RESILIENCE_CIRCUIT_ISOLATED);
+                break;
+            case 2:
+                REQUIRE(resilience_circuit_breaker_close(br) == RESILIENCE_OK);
+                REQUIRE(resilience_circuit_breaker_state(br, &state) == RESILIENCE_OK && state == RESILIENCE_CIRCUIT_CLOSED);
+                break;
+            case 3: require_round_trip(br, &cfg); break;
+            default: break;
+            }
             break;
         }
-        REQUIRE(resilience_circuit_breaker_state(br, &state) == RESILIENCE_OK && state <= RESILIENCE_CIRCUIT_HALF_OPEN);
+        require_sane_metrics(br);
+        REQUIRE(resilience_circuit_breaker_state(br, &state) == RESILIENCE_OK && state <= RESILIENCE_CIRCUIT_ISOLATED);
         REQUIRE(resilience_circuit_breaker_failure_count(br, &count) == RESILIENCE_OK);
     }
     resilience_circuit_breaker_free(br);
@@ -310,6 +402,68 @@ static void fuzz_text(bytes *b) {
     REQUIRE(st == RESILIENCE_OK ? ns >= 0 : st == RESILIENCE_ERR_INVALID_CONFIG);
 }
 
+static void count_finalizer(void *u) {
+    ++*(int *)u;
+}
+
+/* Arbitrary bytes as a snapshot document, for a breaker of one of three
+ * shapes (the seeds' shapes, so their windows restore): a typed error that
+ * builds nothing and takes nothing, or a breaker that works and whose own
+ * snapshot restores again. */
+static void fuzz_snapshot_document(bytes *b) {
+    resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
+    resilience_circuit_breaker_t *br = (resilience_circuit_breaker_t *)(uintptr_t)0x5E47;
+    world w = {0, NULL, 0};
+    int listener_freed = 0;
+    uint8_t shape = (uint8_t)take(b, 1);
+    resilience_status_t st;
+    w.now = (int64_t)take(b, 4);
+    cfg.failure_threshold = 1;
+    cfg.recovery_timeout_ns = 1000000000;
+    if (shape % 3 != 0) {
+        cfg.failure_ratio = 0.5;
+        cfg.minimum_throughput = 3;
+        cfg.sampling_duration_ns = 1000000000; /* buckets of 100 ms */
+        cfg.window_kind = shape % 3 == 1 ? RESILIENCE_WINDOW_TIME : RESILIENCE_WINDOW_COUNT;
+        cfg.window_size = 4;
+    }
+    if (shape & 4) {
+        cfg.break_backoff = RESILIENCE_BACKOFF_EXPONENTIAL;
+        cfg.max_recovery_timeout_ns = 60000000000;
+    }
+    cfg.clock.user_data = &w;
+    cfg.clock.now_ns = world_now;
+    /* The listener's user data belongs to the caller unless a breaker is built. */
+    cfg.listener.user_data = &listener_freed;
+    cfg.listener.free_user_data = count_finalizer;
+    st = resilience_circuit_breaker_new_from_snapshot(&cfg, (const char *)b->p, b->n, &br);
+    require_known_status(st);
+    if (st != RESILIENCE_OK) {
+        REQUIRE(st == RESILIENCE_ERR_INVALID_SNAPSHOT || st == RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION);
+        REQUIRE(br == (resilience_circuit_breaker_t *)(uintptr_t)0x5E47 && listener_freed == 0);
+        REQUIRE(resilience_last_error_kind() == RESILIENCE_CONFIG_ERROR_NONE && resilience_last_error_message()[0] != '\0');
+        return;
+    }
+    require_sane_metrics(br);
+    require_round_trip(br, &cfg);
+    {
+        resilience_permit_t p;
+        resilience_rejection_t why;
+        resilience_circuit_state_t state;
+        REQUIRE(resilience_circuit_breaker_state(br, &state) == RESILIENCE_OK);
+        st = resilience_circuit_breaker_try_acquire_ex(br, &p, &why);
+        REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_CIRCUIT_OPEN);
+        /* Never a silently closed breaker: a closed one admits; an open or
+         * isolated one rejects. */
+        if (state == RESILIENCE_CIRCUIT_OPEN || state == RESILIENCE_CIRCUIT_ISOLATED) REQUIRE(st == RESILIENCE_ERR_CIRCUIT_OPEN);
+        if (state == RESILIENCE_CIRCUIT_CLOSED) REQUIRE(st == RESILIENCE_OK);
+        if (st == RESILIENCE_OK) REQUIRE(resilience_circuit_breaker_record_failure(br, p) == RESILIENCE_OK);
+    }
+    require_sane_metrics(br);
+    resilience_circuit_breaker_free(br);
+    REQUIRE(listener_freed == 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -317,11 +471,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
     b.p = data + 1;
     b.n = size - 1;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: fuzz_retry(&b); break;
     case 1: fuzz_breaker(&b); break;
     case 2: fuzz_bulkhead_and_fallback(&b); break;
-    default: fuzz_text(&b); break;
+    case 3: fuzz_text(&b); break;
+    default: fuzz_snapshot_document(&b); break;
     }
     return 0;
 }

@@ -33,22 +33,27 @@ static void test_status_messages(void) {
                  "a permit or bulkhead slot was reported twice, to the wrong object, or never issued") == 0);
     /* Out-of-range values are not a crash. */
     CHECK(strcmp(resilience_status_message(-1), "unknown status") == 0);
-    CHECK(strcmp(resilience_status_message(9), "unknown status") == 0);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_INVALID_SNAPSHOT), "malformed") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION), "newer") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_BUFFER_TOO_SMALL), "too small") != NULL);
+    CHECK(strcmp(resilience_status_message(12), "unknown status") == 0);
     CHECK(strcmp(resilience_status_message(INT32_MAX), "unknown status") == 0);
     /* The numeric values are ABI: pinned here. */
     CHECK(RESILIENCE_OK == 0 && RESILIENCE_ERR_NULL_ARGUMENT == 1 && RESILIENCE_ERR_INVALID_CONFIG == 2 &&
           RESILIENCE_ERR_INVALID_ARGUMENT == 3 && RESILIENCE_ERR_CIRCUIT_OPEN == 4 &&
           RESILIENCE_ERR_BULKHEAD_FULL == 5 && RESILIENCE_ERR_OPERATION_FAILED == 6 && RESILIENCE_ERR_PANIC == 7 &&
-          RESILIENCE_ERR_PERMIT_MISUSE == 8);
+          RESILIENCE_ERR_PERMIT_MISUSE == 8 && RESILIENCE_ERR_INVALID_SNAPSHOT == 9 &&
+          RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION == 10 && RESILIENCE_ERR_BUFFER_TOO_SMALL == 11);
     CHECK(RESILIENCE_CONFIG_ERROR_NONE == 0 && RESILIENCE_CONFIG_ERROR_WRONG_TYPE == 1 &&
           RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER == 2 && RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER == 3 &&
           RESILIENCE_CONFIG_ERROR_TOO_SMALL == 4 && RESILIENCE_CONFIG_ERROR_TOO_LARGE == 5 &&
           RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME == 6 && RESILIENCE_CONFIG_ERROR_BELOW_OTHER == 7 &&
-          RESILIENCE_CONFIG_ERROR_OTHER == 255);
+          RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER == 8 && RESILIENCE_CONFIG_ERROR_OTHER == 255);
     CHECK(RESILIENCE_PREDICATE_NO == 0 && RESILIENCE_PREDICATE_YES == 1 && RESILIENCE_PREDICATE_FAILED == 2);
     CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_NONE), "none") == 0);
     CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_TOO_SMALL), "too_small") == 0);
     CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_BELOW_OTHER), "below_other") == 0);
+    CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER), "requires_other") == 0);
     CHECK(strcmp(resilience_config_error_kind_name(RESILIENCE_CONFIG_ERROR_OTHER), "other") == 0);
     CHECK(strcmp(resilience_config_error_kind_name(42), "unknown") == 0);
     /* The operation codes are safe in any expression (a bare -1 macro is not). */
@@ -56,7 +61,16 @@ static void test_status_messages(void) {
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_CLOSED), "closed") == 0);
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_OPEN), "open") == 0);
     CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_HALF_OPEN), "half_open") == 0);
+    CHECK(strcmp(resilience_circuit_state_name(RESILIENCE_CIRCUIT_ISOLATED), "isolated") == 0);
     CHECK(strcmp(resilience_circuit_state_name(77), "unknown") == 0);
+    CHECK(RESILIENCE_CIRCUIT_CLOSED == 0 && RESILIENCE_CIRCUIT_OPEN == 1 && RESILIENCE_CIRCUIT_HALF_OPEN == 2 &&
+          RESILIENCE_CIRCUIT_ISOLATED == 3);
+    CHECK(RESILIENCE_REJECT_OPEN == 1 && RESILIENCE_REJECT_TRIALS_TAKEN == 2 && RESILIENCE_REJECT_ISOLATED == 3);
+    CHECK(strcmp(resilience_reject_reason_name(RESILIENCE_REJECT_OPEN), "open") == 0);
+    CHECK(strcmp(resilience_reject_reason_name(RESILIENCE_REJECT_TRIALS_TAKEN), "trials_taken") == 0);
+    CHECK(strcmp(resilience_reject_reason_name(RESILIENCE_REJECT_ISOLATED), "isolated") == 0);
+    CHECK(strcmp(resilience_reject_reason_name(0), "unknown") == 0);
+    CHECK(RESILIENCE_WINDOW_TIME == 0 && RESILIENCE_WINDOW_COUNT == 1 && RESILIENCE_BACKOFF_NONE == UINT32_MAX);
 }
 
 static void test_retry_config(void) {

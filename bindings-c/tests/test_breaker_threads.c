@@ -6,6 +6,11 @@
  * library must refuse with RESILIENCE_ERR_PERMIT_MISUSE, changing nothing:
  * before permits were checked, a second release freed a second trial slot).
  * Runs with half_open_max_calls 1 and 2.
+ *
+ * Then the same eight threads on a failure-rate breaker that never trips, a
+ * time window (its buckets rotating hundreds of times as the clock moves)
+ * and a count window: the window's totals must equal the calls reported,
+ * exactly (a rotation never loses or double-counts a call).
  * Usage: test_breaker_threads [calls per thread] */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -190,9 +195,89 @@ static void run(int trial_limit) {
     pthread_barrier_destroy(&shared.start);
 }
 
+typedef struct {
+    pthread_t thread;
+    resilience_circuit_breaker_t *breaker;
+    shared_state *shared;
+    unsigned seed;
+    long successes, failures, releases, bad_status;
+} window_worker;
+
+static void *count_into_window(void *arg) {
+    window_worker *w = arg;
+    long i;
+    pthread_barrier_wait(&w->shared->start);
+    for (i = 0; i < calls_per_thread; i++) {
+        resilience_permit_t permit;
+        resilience_status_t st;
+        unsigned r = next_random(&w->seed);
+        if (r % 2 == 0) __atomic_add_fetch(&w->shared->now_ns, 100, __ATOMIC_ACQ_REL);
+        if (resilience_circuit_breaker_try_acquire(w->breaker, &permit, NULL) != RESILIENCE_OK) { w->bad_status++; continue; }
+        if (r % 8 == 0) sched_yield();
+        switch ((r >> 3) % 3) {
+        case 0: st = resilience_circuit_breaker_record_failure(w->breaker, permit); w->failures++; break;
+        case 1: st = resilience_circuit_breaker_release(w->breaker, permit); w->releases++; break; /* not a call of the window */
+        default: st = resilience_circuit_breaker_record_success(w->breaker, permit); w->successes++; break;
+        }
+        if (st != RESILIENCE_OK) w->bad_status++;
+    }
+    return NULL;
+}
+
+static void run_window(resilience_window_kind_t kind) {
+    shared_state shared;
+    resilience_circuit_breaker_config_t cfg = resilience_circuit_breaker_config_default();
+    resilience_circuit_breaker_t *breaker = NULL;
+    resilience_circuit_breaker_metrics_t m;
+    window_worker workers[THREADS];
+    long successes = 0, failures = 0, bad = 0;
+    int i;
+    memset(&shared, 0, sizeof shared);
+    CHECK(pthread_barrier_init(&shared.start, NULL, THREADS) == 0);
+    cfg.failure_ratio = 1;
+    cfg.minimum_throughput = UINT32_MAX; /* counts, never trips */
+    cfg.window_kind = kind;
+    /* Buckets of 100 us: the clock (about 50 ns a call) rotates them
+     * hundreds of times, and never moves a whole window (100 ms). */
+    cfg.sampling_duration_ns = 100000000;
+    cfg.sampling_buckets = 1000;
+    cfg.window_size = 1000000;
+    cfg.clock.user_data = &shared;
+    cfg.clock.now_ns = atomic_now;
+    CHECK_OK(resilience_circuit_breaker_new(&cfg, &breaker));
+    for (i = 0; i < THREADS; i++) {
+        window_worker z = {0};
+        workers[i] = z;
+        workers[i].breaker = breaker;
+        workers[i].shared = &shared;
+        workers[i].seed = 4321u + (unsigned)i * 104729u;
+        CHECK(pthread_create(&workers[i].thread, NULL, count_into_window, &workers[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        CHECK(pthread_join(workers[i].thread, NULL) == 0);
+        successes += workers[i].successes;
+        failures += workers[i].failures;
+        bad += workers[i].bad_status;
+    }
+    CHECK(bad == 0);
+    CHECK(successes + failures <= 1000000); /* the count window holds them all */
+    CHECK(shared.now_ns < 99900000);        /* and so does the time window */
+    CHECK_OK(resilience_circuit_breaker_metrics(breaker, &m));
+    CHECK_EQ_U64(m.window_calls, successes + failures);
+    CHECK_EQ_U64(m.window_failures, failures);
+    CHECK(m.state == RESILIENCE_CIRCUIT_CLOSED && m.openings == 0 && m.rejections == 0 && m.window_slow_calls == 0);
+    printf("threads (%s window): %llu calls in the window, %llu failed, the clock at %lld ns\n",
+           kind == RESILIENCE_WINDOW_TIME ? "time" : "count", (unsigned long long)m.window_calls,
+           (unsigned long long)m.window_failures, (long long)shared.now_ns);
+    resilience_circuit_breaker_free(breaker);
+    pthread_barrier_destroy(&shared.start);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) calls_per_thread = atol(argv[1]);
     run(1);
     run(2);
+    run_window(RESILIENCE_WINDOW_TIME);
+    run_window(RESILIENCE_WINDOW_COUNT);
     return check_report("breaker threads");
 }

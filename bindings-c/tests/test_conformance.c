@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,31 @@ static conversion ms_field(const json_value *j, int64_t *ns) {
     return CONV_OK;
 }
 
+/* A number into a double: integers, fractions, NaN and the infinities all
+ * reach the field as they are. */
+static conversion double_field(const json_value *j, double *out) {
+    cvalue v = value_of(j);
+    const json_value *f = j && j->type == JSON_OBJECT ? json_get(j, "float") : NULL;
+    if (v.kind == V_INT) *out = (double)v.i;
+    else if (v.kind == V_FLOAT && j->type == JSON_NUMBER) *out = j->number;
+    else if (v.kind == V_FLOAT && str_eq(f, "NaN")) *out = NAN;
+    else if (v.kind == V_FLOAT && str_eq(f, "Infinity")) *out = INFINITY;
+    else if (v.kind == V_FLOAT && str_eq(f, "-Infinity")) *out = -INFINITY;
+    else return cannot_express(&v, "a double");
+    return CONV_OK;
+}
+
+/* A ratio field: C spells "no such rule" as 0, so a vector's zero ratio
+ * (which core refuses as too small) is a value C cannot pass. */
+static conversion ratio_field(const json_value *j, double *out) {
+    conversion c = double_field(j, out);
+    if (c == CONV_OK && *out == 0.0) {
+        skip_reason = "a zero ratio, which C's config spells as \"no such rule\"";
+        return CONV_SKIP;
+    }
+    return c;
+}
+
 static conversion seed_field(const json_value *j, uint64_t *out) {
     cvalue v = value_of(j);
     if (v.kind == V_INT && v.i >= 0) { *out = (uint64_t)v.i; return CONV_OK; }
@@ -201,19 +227,38 @@ static conversion retry_config_from(const json_value *p, resilience_retry_config
     return CONV_OK;
 }
 
+/* The vectors' keys (tests/README.md "breaker") into the C config: a key
+ * selects what core's builder method of the same name selects
+ * (core/tests/vectors: failure_ratio the failure-rate rule, window_size a
+ * count window, a sampling key a time window, slow_call_ratio the slow-call
+ * rule, break_backoff the break backoff). */
 static conversion breaker_config_from(const json_value *p, resilience_circuit_breaker_config_t *cfg) {
     size_t i;
+    int sampling = 0, size = 0;
     *cfg = resilience_circuit_breaker_config_default();
     if (!p || p->type != JSON_OBJECT) return CONV_MALFORMED;
     for (i = 0; i < p->count; i++) {
         const char *k = p->keys[i];
+        const json_value *v = p->items[i];
         conversion c;
-        if (strcmp(k, "failure_threshold") == 0) c = int_field(p->items[i], &cfg->failure_threshold);
-        else if (strcmp(k, "half_open_max_calls") == 0) c = int_field(p->items[i], &cfg->half_open_max_calls);
-        else if (strcmp(k, "recovery_timeout_ms") == 0) c = ms_field(p->items[i], &cfg->recovery_timeout_ns);
+        if (strcmp(k, "failure_threshold") == 0) c = int_field(v, &cfg->failure_threshold);
+        else if (strcmp(k, "half_open_max_calls") == 0) c = int_field(v, &cfg->half_open_max_calls);
+        else if (strcmp(k, "recovery_timeout_ms") == 0) c = ms_field(v, &cfg->recovery_timeout_ns);
+        else if (strcmp(k, "failure_ratio") == 0) c = ratio_field(v, &cfg->failure_ratio);
+        else if (strcmp(k, "minimum_throughput") == 0) c = int_field(v, &cfg->minimum_throughput);
+        else if (strcmp(k, "sampling_duration_ms") == 0) { c = ms_field(v, &cfg->sampling_duration_ns); sampling = 1; }
+        else if (strcmp(k, "sampling_buckets") == 0) { c = int_field(v, &cfg->sampling_buckets); sampling = 1; }
+        else if (strcmp(k, "window_size") == 0) { c = int_field(v, &cfg->window_size); size = 1; }
+        else if (strcmp(k, "slow_call_duration_ms") == 0) c = ms_field(v, &cfg->slow_call_duration_ns);
+        else if (strcmp(k, "slow_call_ratio") == 0) c = ratio_field(v, &cfg->slow_call_ratio);
+        else if (strcmp(k, "break_backoff") == 0) c = name_field(v, backoff_names, 4, &cfg->break_backoff);
+        else if (strcmp(k, "max_recovery_timeout_ms") == 0) c = ms_field(v, &cfg->max_recovery_timeout_ns);
         else { fprintf(stderr, "unknown breaker key %s\n", k); return CONV_MALFORMED; }
         if (c != CONV_OK) return c;
     }
+    /* As core's reference runner: a sampling key wins over window_size. */
+    if (size) cfg->window_kind = RESILIENCE_WINDOW_COUNT;
+    if (sampling) cfg->window_kind = RESILIENCE_WINDOW_TIME;
     return CONV_OK;
 }
 
@@ -634,40 +679,158 @@ static int breaker_steps_expressible(const json_value *steps) {
     return 1;
 }
 
+static void count_finalized(void *user_data) {
+    ++*(int *)user_data;
+}
+
+/* Structural equality of two JSON values (numbers by value; objects by
+ * their keys, in any order). */
+static int json_equal(const json_value *a, const json_value *b) {
+    size_t i;
+    if (!a || !b || a->type != b->type) return 0;
+    switch (a->type) {
+    case JSON_NULL: return 1;
+    case JSON_BOOL: return (a->boolean != 0) == (b->boolean != 0);
+    case JSON_NUMBER:
+        if (a->integer_literal && b->integer_literal && !a->integer_overflow && !b->integer_overflow)
+            return a->integer == b->integer;
+        return a->number == b->number;
+    case JSON_STRING: return strcmp(a->string, b->string) == 0;
+    case JSON_ARRAY:
+        if (a->count != b->count) return 0;
+        for (i = 0; i < a->count; i++)
+            if (!json_equal(a->items[i], b->items[i])) return 0;
+        return 1;
+    case JSON_OBJECT:
+        if (a->count != b->count) return 0;
+        for (i = 0; i < a->count; i++)
+            if (!json_equal(a->items[i], json_get(b, a->keys[i]))) return 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* The breaker's snapshot document (malloc'd, NUL-terminated), asked for as
+ * a C caller does: the length first, then a buffer of that size plus one. */
+static char *take_snapshot(const resilience_circuit_breaker_t *b) {
+    size_t len = 0, again = 0;
+    char *buf;
+    CHECK_STATUS(resilience_circuit_breaker_snapshot(b, NULL, 0, &len), RESILIENCE_ERR_BUFFER_TOO_SMALL, "bytes");
+    buf = malloc(len + 1);
+    if (!buf) return NULL;
+    CHECK_OK(resilience_circuit_breaker_snapshot(b, buf, len + 1, &again));
+    CHECK_EQ_U64(again, len);
+    CHECK_EQ_U64(strlen(buf), len);
+    return buf;
+}
+
+/* A metric as the vectors give it: durations in ms (compared in ns when
+ * the vector's value is whole), counts and ratios exactly. */
+static void check_metric(const resilience_circuit_breaker_metrics_t *m, const char *key, const json_value *want) {
+    double got;
+    if (!want || want->type != JSON_NUMBER) { case_failed("a metric that is not a number"); return; }
+    if (strcmp(key, "time_in_state_ms") == 0 || strcmp(key, "break_ms") == 0) {
+        uint64_t ns = key[0] == 't' ? m->time_in_state_ns : m->break_ns;
+        if (want->integer_literal && !want->integer_overflow) { CHECK_EQ_U64(ns, (uint64_t)want->integer * NS_PER_MS); return; }
+        got = (double)ns / 1e6;
+    } else if (strcmp(key, "window_calls") == 0) got = (double)m->window_calls;
+    else if (strcmp(key, "window_failures") == 0) got = (double)m->window_failures;
+    else if (strcmp(key, "window_slow_calls") == 0) got = (double)m->window_slow_calls;
+    else if (strcmp(key, "failure_ratio") == 0) got = m->failure_ratio;
+    else if (strcmp(key, "slow_call_ratio") == 0) got = m->slow_call_ratio;
+    else if (strcmp(key, "rejections") == 0) got = (double)m->rejections;
+    else if (strcmp(key, "openings") == 0) got = (double)m->openings;
+    else if (strcmp(key, "consecutive_failures") == 0) got = (double)m->consecutive_failures;
+    else { fprintf(stderr, "unknown metric %s\n", key); case_failed("unknown metric"); return; }
+    if (got != want->number) {
+        fprintf(stderr, "metric %s: got %.17g, expected %.17g\n", key, got, want->number);
+        case_failed("metric differs");
+    }
+}
+
+#define MAX_BREAKERS 8
+
+/* Breakers of one case: the current one and every one a restore replaced
+ * (kept until the end, as the "other" breaker reads the first one's clock),
+ * each with the virtual clock it owns. */
+typedef struct {
+    resilience_circuit_breaker_t *b[MAX_BREAKERS];
+    size_t n;
+    int finalized[MAX_BREAKERS];
+} breakers;
+
+/* A breaker of `cfg` on a new virtual clock at `now_ns` (owned by it), or
+ * from `document` when not NULL. */
+static resilience_circuit_breaker_t *new_breaker(breakers *all, resilience_circuit_breaker_config_t cfg, int64_t now_ns,
+                                                 const char *document, vclock **clock_out) {
+    vclock *clock = NULL;
+    resilience_circuit_breaker_t *b = NULL;
+    resilience_status_t st;
+    if (all->n >= MAX_BREAKERS) { case_failed("too many restores"); return NULL; }
+    all->finalized[all->n] = 0;
+    cfg.clock = vclock_owned(&clock, &all->finalized[all->n]);
+    if (!clock) return NULL;
+    clock->now_ns = now_ns;
+    st = document ? resilience_circuit_breaker_new_from_snapshot(&cfg, document, strlen(document), &b)
+                  : resilience_circuit_breaker_new(&cfg, &b);
+    if (st != RESILIENCE_OK) {
+        case_failed(resilience_last_error_message());
+        CHECK(all->finalized[all->n] == 0); /* a failed build leaves the clock with the caller */
+        free(clock);
+        return NULL;
+    }
+    all->b[all->n++] = b;
+    *clock_out = clock;
+    return b;
+}
+
+/* Snapshot documents by the vector's id. */
+typedef struct {
+    char id[32];
+    char *document;
+} saved;
+
 static void run_breaker(const json_value *c) {
     const json_value *steps = json_get(c, "steps");
     resilience_circuit_breaker_config_t cfg;
     resilience_circuit_breaker_t *b = NULL, *other = NULL;
+    breakers all;
+    saved snapshots[MAX_NAMED];
     vclock *clock = NULL;
-    int finalized = 0;
     named held[MAX_NAMED];
-    size_t n_held = 0, i;
+    size_t n_held = 0, n_saved = 0, i;
+    memset(&all, 0, sizeof all);
     if (breaker_config_from(json_get(c, "config"), &cfg) != CONV_OK || !steps || steps->type != JSON_ARRAY) {
         case_failed("malformed");
         return;
     }
     if (!breaker_steps_expressible(steps)) { skip(NULL); return; }
-    cfg.clock = vclock_owned(&clock, &finalized);
-    if (resilience_circuit_breaker_new(&cfg, &b) != RESILIENCE_OK) {
-        case_failed(resilience_last_error_message());
-        free(clock);
-        return;
-    }
+    b = new_breaker(&all, cfg, 0, NULL, &clock);
+    if (!b) return;
     /* The other breaker reads the same clock, borrowed (no finalizer). */
-    cfg.clock.free_user_data = NULL;
+    cfg.clock = vclock_borrowed(clock);
     CHECK_OK(resilience_circuit_breaker_new(&cfg, &other));
-    for (i = 0; other && i < steps->count; i++) {
+    for (i = 0; b && other && i < steps->count; i++) {
         const json_value *s = steps->items[i], *op = json_get(s, "op"), *expect = json_get(s, "expect");
         resilience_permit_t permit;
         uint64_t retry_after = 0;
         int bad = 0;
         if (str_eq(op, "call")) {
-            resilience_status_t st = resilience_circuit_breaker_try_acquire(b, &permit, &retry_after);
+            resilience_rejection_t why;
+            const json_value *duration = json_get(s, "duration_ms");
+            int64_t duration_ns = 0;
+            resilience_status_t st;
             const char *word = "rejected";
+            if (duration && ms_field(duration, &duration_ns) != CONV_OK) { case_failed("bad duration_ms"); continue; }
+            st = resilience_circuit_breaker_try_acquire_ex(b, &permit, &why);
             if (st == RESILIENCE_OK) {
+                clock->now_ns += duration_ns; /* the call takes its time */
                 CHECK_OK(report(b, permit, json_get(s, "outcome")));
                 word = str_eq(json_get(s, "outcome"), "success") ? "ok" : "error";
-            } else CHECK(st == RESILIENCE_ERR_CIRCUIT_OPEN);
+            } else {
+                CHECK(st == RESILIENCE_ERR_CIRCUIT_OPEN);
+                CHECK(why.reason >= RESILIENCE_REJECT_OPEN && why.reason <= RESILIENCE_REJECT_ISOLATED);
+            }
             if (!str_eq(expect, word)) {
                 fprintf(stderr, "step %zu: call gave %s\n", i, word);
                 case_failed("call answered differently");
@@ -702,6 +865,65 @@ static void run_breaker(const json_value *c) {
             else clock->now_ns = ns;
         } else if (str_eq(op, "reset")) {
             CHECK_OK(resilience_circuit_breaker_reset(b));
+        } else if (str_eq(op, "isolate")) {
+            CHECK_OK(resilience_circuit_breaker_isolate(b));
+        } else if (str_eq(op, "close")) {
+            CHECK_OK(resilience_circuit_breaker_close(b));
+        } else if (str_eq(op, "metrics")) {
+            resilience_circuit_breaker_metrics_t m;
+            size_t k;
+            if (!expect || expect->type != JSON_OBJECT || expect->count == 0) { case_failed("empty metrics"); continue; }
+            CHECK_OK(resilience_circuit_breaker_metrics(b, &m));
+            for (k = 0; k < expect->count; k++) check_metric(&m, expect->keys[k], expect->items[k]);
+        } else if (str_eq(op, "snapshot")) {
+            char *document = take_snapshot(b), err[160];
+            json_value *parsed = document ? json_parse(document, err, sizeof err) : NULL;
+            size_t k;
+            if (!parsed || !id_of(s) || !expect || expect->type != JSON_OBJECT || n_saved >= MAX_NAMED) {
+                case_failed(parsed ? "bad snapshot step" : "the snapshot is not JSON");
+                json_free(parsed);
+                free(document);
+                continue;
+            }
+            for (k = 0; k < expect->count; k++) {
+                if (!json_equal(expect->items[k], json_get(parsed, expect->keys[k]))) {
+                    fprintf(stderr, "step %zu: snapshot field %s differs in %s\n", i, expect->keys[k], document);
+                    case_failed("snapshot differs");
+                }
+            }
+            json_free(parsed);
+            snprintf(snapshots[n_saved].id, sizeof snapshots[n_saved].id, "%s", id_of(s));
+            snapshots[n_saved++].document = document;
+        } else if (str_eq(op, "restore")) {
+            /* A new process: a new clock at clock_ms, the breaker built from
+             * the saved document; later steps use them. */
+            const json_value *from = json_get(s, "from");
+            int64_t at_ns = 0;
+            size_t k;
+            const char *document = NULL;
+            for (k = 0; from && from->type == JSON_STRING && k < n_saved; k++)
+                if (strcmp(snapshots[k].id, from->string) == 0) document = snapshots[k].document;
+            if (!document || ms_field(json_get(s, "clock_ms"), &at_ns) != CONV_OK) { case_failed("bad restore step"); continue; }
+            cfg.clock = resilience_time_source_system();
+            b = new_breaker(&all, cfg, at_ns, document, &clock);
+        } else if (str_eq(op, "restore_document")) {
+            /* Refused with its typed status; nothing built, nothing taken. */
+            const json_value *document = json_get(s, "document"), *want = json_get(s, "expect_error");
+            resilience_circuit_breaker_t *restored = (resilience_circuit_breaker_t *)(uintptr_t)0x5E47;
+            resilience_circuit_breaker_config_t attempt = cfg;
+            int finalized = 0;
+            resilience_status_t st;
+            if (!document || document->type != JSON_STRING) { case_failed("bad restore_document step"); continue; }
+            attempt.clock = vclock_borrowed(clock);
+            attempt.clock.free_user_data = NULL;
+            attempt.listener.user_data = &finalized;
+            attempt.listener.free_user_data = count_finalized;
+            st = resilience_circuit_breaker_new_from_snapshot(&attempt, document->string, strlen(document->string), &restored);
+            if (str_eq(want, "malformed")) CHECK_STATUS(st, RESILIENCE_ERR_INVALID_SNAPSHOT, "malformed circuit breaker snapshot");
+            else if (str_eq(want, "unsupported_version")) CHECK_STATUS(st, RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION, "newer");
+            else case_failed("unknown expect_error");
+            if (st == RESILIENCE_OK) resilience_circuit_breaker_free(restored);
+            else CHECK(restored == (resilience_circuit_breaker_t *)(uintptr_t)0x5E47 && finalized == 0);
         } else if (str_eq(op, "check")) {
             const json_value *state = json_get(s, "state"), *count = json_get(s, "failure_count");
             if (!state && !count) case_failed("empty check");
@@ -724,8 +946,11 @@ static void run_breaker(const json_value *c) {
         }
     }
     resilience_circuit_breaker_free(other);
-    resilience_circuit_breaker_free(b);
-    CHECK(finalized == 1); /* the breaker ran the clock's finalizer */
+    for (i = 0; i < all.n; i++) {
+        resilience_circuit_breaker_free(all.b[i]);
+        CHECK(all.finalized[i] == 1); /* each breaker ran its clock's finalizer */
+    }
+    for (i = 0; i < n_saved; i++) free(snapshots[i].document);
 }
 
 static void run_fallback(const json_value *c) {
@@ -925,7 +1150,7 @@ static int kind_of(const char *name, resilience_config_error_kind_t *out) {
         {"wrong_type", RESILIENCE_CONFIG_ERROR_WRONG_TYPE},     {"not_an_integer", RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER},
         {"not_a_number", RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER}, {"too_small", RESILIENCE_CONFIG_ERROR_TOO_SMALL},
         {"too_large", RESILIENCE_CONFIG_ERROR_TOO_LARGE},       {"unknown_name", RESILIENCE_CONFIG_ERROR_UNKNOWN_NAME},
-        {"below_other", RESILIENCE_CONFIG_ERROR_BELOW_OTHER},
+        {"below_other", RESILIENCE_CONFIG_ERROR_BELOW_OTHER},   {"requires_other", RESILIENCE_CONFIG_ERROR_REQUIRES_OTHER},
     };
     size_t i;
     for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -935,7 +1160,8 @@ static int kind_of(const char *name, resilience_config_error_kind_t *out) {
 
 /* The parameter as C spells it: a duration's field ends in _ns. */
 static void c_spelling(const char *parameter, char *out, size_t len) {
-    static const char *const durations[] = {"base_delay", "max_delay", "recovery_timeout", "timeout"};
+    static const char *const durations[] = {"base_delay",        "max_delay",          "recovery_timeout",    "timeout",
+                                            "sampling_duration", "slow_call_duration", "max_recovery_timeout"};
     size_t i;
     for (i = 0; i < sizeof durations / sizeof durations[0]; i++)
         if (strcmp(parameter, durations[i]) == 0) { snprintf(out, len, "%s_ns", parameter); return; }
