@@ -2,14 +2,13 @@
 //! its conversion into core's `BreakerConfig` through core's rules.
 
 use resilience_core::{
-    Allowed, BreakerConfig, ConfigError, ConfigErrorKind, Value, DEFAULT_FAILURE_THRESHOLD,
-    DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS,
-    DEFAULT_SAMPLING_DURATION,
+    rules, BreakerConfig, DEFAULT_FAILURE_THRESHOLD, DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_MINIMUM_THROUGHPUT,
+    DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION,
 };
 
 use crate::boundary::signed_nanos;
-use crate::config::{as_field, count, duration_ns, ratio};
-use crate::retry_policy::{backoff_from_c, resilience_backoff_t, RESILIENCE_BACKOFF_NONE};
+use crate::config::{count, duration_ns, ratio};
+use crate::retry_policy::{resilience_backoff_t, RESILIENCE_BACKOFF_NONE};
 use crate::status::Failure;
 use crate::time_source::resilience_time_source_t;
 use crate::transition::resilience_transition_listener_t;
@@ -141,13 +140,14 @@ impl resilience_circuit_breaker_config_t {
                 ratio("failure_ratio", self.failure_ratio)?,
                 count("minimum_throughput", self.minimum_throughput)?,
             );
-            b = match self.window_kind {
-                RESILIENCE_WINDOW_TIME => b.time_window(
+            // Rule `name_index`: RESILIENCE_WINDOW_TIME (0) and _COUNT (1)
+            // index WINDOW_NAMES; another value is an unknown name.
+            b = match rules::name_index("window_kind", &WINDOW_NAMES, i64::from(self.window_kind))? {
+                0 => b.time_window(
                     duration_ns("sampling_duration", self.sampling_duration_ns)?,
                     count("sampling_buckets", self.sampling_buckets)?,
                 ),
-                RESILIENCE_WINDOW_COUNT => b.count_window(count("window_size", self.window_size)?),
-                other => return Err(unknown_window_kind(other).into()),
+                _ => b.count_window(count("window_size", self.window_size)?),
             };
         }
         if self.slow_call_ratio != 0.0 {
@@ -157,7 +157,7 @@ impl resilience_circuit_breaker_config_t {
             );
         }
         if self.break_backoff != RESILIENCE_BACKOFF_NONE {
-            let strategy = backoff_from_c(self.break_backoff).map_err(|e| as_field(e, "break_backoff"))?;
+            let strategy = rules::backoff_index("break_backoff", i64::from(self.break_backoff))?;
             b = b.break_backoff(
                 strategy,
                 duration_ns("max_recovery_timeout", self.max_recovery_timeout_ns)?,
@@ -165,18 +165,6 @@ impl resilience_circuit_breaker_config_t {
         }
         Ok(b.build()?)
     }
-}
-
-/// A window_kind that is no RESILIENCE_WINDOW_* value. (Core has no rule
-/// for C's window constants: it takes a window by its builder method.)
-#[cold]
-fn unknown_window_kind(v: resilience_window_kind_t) -> ConfigError {
-    ConfigError::new(
-        ConfigErrorKind::UnknownName,
-        "window_kind",
-        Allowed::OneOf(&WINDOW_NAMES),
-        Value::from(v),
-    )
 }
 
 #[cfg(test)]

@@ -24,10 +24,3 @@ pub(crate) fn duration_ns(parameter: &'static str, ns: i64) -> Result<Duration, 
 pub(crate) fn ratio(parameter: &'static str, x: f64) -> Result<f64, ConfigError> {
     rules::ratio(parameter, Value::Float(x))
 }
-
-/// Core's error under the name of the C field it is about, when core's rule
-/// names a parameter of its own (`break_backoff` is checked by the rule for
-/// `backoff`): the same rule, kind, range and rejected value.
-pub(crate) fn as_field(e: ConfigError, field: &'static str) -> ConfigError {
-    ConfigError::new(e.kind(), field, e.allowed().clone(), e.got().clone())
-}

@@ -120,12 +120,12 @@ fn jitter_to_c(j: Jitter) -> resilience_jitter_t {
 /// strategies (a unit test ties each constant to its strategy); any other
 /// value is an unknown name.
 pub(crate) fn backoff_from_c(v: resilience_backoff_t) -> Result<BackoffStrategy, ConfigError> {
-    rules::backoff_index(i64::from(v))
+    rules::backoff_index("backoff", i64::from(v))
 }
 
 /// Rule `jitter_switch` for C, by index as [`backoff_from_c`].
 fn jitter_from_c(v: resilience_jitter_t) -> Result<Jitter, ConfigError> {
-    rules::jitter_index(i64::from(v))
+    rules::jitter_index("jitter", i64::from(v))
 }
 
 /// A validated, immutable retry policy. Thread-safe: one policy may be used

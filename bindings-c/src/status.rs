@@ -201,41 +201,12 @@ impl Failure {
     #[inline(never)]
     pub(crate) fn config(e: &ConfigError, idiom: Idiom) -> Self {
         let (parameter, message) = (e.parameter_in(idiom), e.message(idiom));
-        let (parameter, message) = match idiom {
-            Idiom::C => c_field(parameter, message),
-            _ => (parameter, message),
-        };
         Self {
             status: RESILIENCE_ERR_INVALID_CONFIG,
             message,
             config: Some((kind_to_c(e.kind()), parameter)),
         }
     }
-}
-
-/// Core's parameters whose C field is a duration (`<name>_ns`).
-const C_DURATION_FIELDS: [&str; 7] = [
-    "base_delay",
-    "max_delay",
-    "recovery_timeout",
-    "timeout",
-    "sampling_duration",
-    "slow_call_duration",
-    "max_recovery_timeout",
-];
-
-/// The parameter as the C struct's field. Core adds the `_ns` suffix when
-/// the broken rule is about a duration's range; a rule that is not
-/// (`requires_other`: "invalid slow_call_duration: must be set together
-/// with failure_ratio") names the parameter plainly, and C still names the
-/// field, in the parameter and in the message's "invalid <field>:" prefix.
-fn c_field(parameter: String, message: String) -> (String, String) {
-    if !C_DURATION_FIELDS.contains(&parameter.as_str()) {
-        return (parameter, message);
-    }
-    let field = format!("{parameter}_ns");
-    let message = message.replacen(&format!("invalid {parameter}:"), &format!("invalid {field}:"), 1);
-    (field, message)
 }
 
 impl From<ConfigError> for Failure {

@@ -293,36 +293,32 @@ pub fn duration_within(
     duration_between(parameter, value, unit, Duration::ZERO, max)
 }
 
+/// Rule `name_index`: a language that names a choice by number (a C enum)
+/// gives an index into `names`; anything else is an unknown name.
+pub fn name_index(parameter: &'static str, names: &'static [&'static str], index: i64) -> Result<usize, ConfigError> {
+    usize::try_from(index).ok().filter(|&i| i < names.len()).ok_or_else(|| {
+        error(
+            ConfigErrorKind::UnknownName,
+            parameter,
+            Allowed::OneOf(names),
+            Value::from(index),
+        )
+    })
+}
+
 /// Rule `backoff_name` for languages that name a strategy by number (C's
-/// enum): the index into [`BackoffStrategy::ALL`].
-pub fn backoff_index(index: i64) -> Result<BackoffStrategy, ConfigError> {
-    usize::try_from(index)
-        .ok()
-        .and_then(|i| BackoffStrategy::ALL.get(i).copied())
-        .ok_or_else(|| {
-            error(
-                ConfigErrorKind::UnknownName,
-                "backoff",
-                Allowed::OneOf(&BackoffStrategy::NAMES),
-                Value::from(index),
-            )
-        })
+/// enum): the index into [`BackoffStrategy::ALL`], for `parameter`
+/// (`backoff`, `break_backoff`).
+pub fn backoff_index(parameter: &'static str, index: i64) -> Result<BackoffStrategy, ConfigError> {
+    let i = name_index(parameter, &BackoffStrategy::NAMES, index)?;
+    Ok(BackoffStrategy::ALL.get(i).copied().unwrap_or_default())
 }
 
 /// Rule `jitter_switch` for languages that name a mode by number (C's
 /// enum): the index into [`Jitter::ALL`].
-pub fn jitter_index(index: i64) -> Result<Jitter, ConfigError> {
-    usize::try_from(index)
-        .ok()
-        .and_then(|i| Jitter::ALL.get(i).copied())
-        .ok_or_else(|| {
-            error(
-                ConfigErrorKind::UnknownName,
-                "jitter",
-                Allowed::OneOf(&Jitter::NAMES),
-                Value::from(index),
-            )
-        })
+pub fn jitter_index(parameter: &'static str, index: i64) -> Result<Jitter, ConfigError> {
+    let i = name_index(parameter, &Jitter::NAMES, index)?;
+    Ok(Jitter::ALL.get(i).copied().unwrap_or_default())
 }
 
 /// Rule `count` with an upper bound: an integer in `min..=max`
@@ -842,10 +838,22 @@ mod tests {
             ConfigErrorKind::TooLarge
         );
         assert_eq!(count_of("sampling_buckets", Value::Int(1000)), Ok(1000));
-        assert_eq!(backoff_index(3), Ok(BackoffStrategy::Fibonacci));
-        assert_eq!(backoff_index(4).unwrap_err().kind(), ConfigErrorKind::UnknownName);
-        assert_eq!(jitter_index(-1).unwrap_err().parameter(), "jitter");
-        assert_eq!(jitter_index(4), Ok(Jitter::Decorrelated));
+        assert_eq!(backoff_index("backoff", 3), Ok(BackoffStrategy::Fibonacci));
+        assert_eq!(
+            backoff_index("break_backoff", 4).unwrap_err().parameter(),
+            "break_backoff"
+        );
+        assert_eq!(
+            backoff_index("backoff", 4).unwrap_err().kind(),
+            ConfigErrorKind::UnknownName
+        );
+        assert_eq!(jitter_index("jitter", -1).unwrap_err().parameter(), "jitter");
+        assert_eq!(jitter_index("jitter", 4), Ok(Jitter::Decorrelated));
+        assert_eq!(name_index("window_kind", &["time", "count"], 1), Ok(1));
+        assert_eq!(
+            name_index("window_kind", &["time", "count"], 2).unwrap_err().kind(),
+            ConfigErrorKind::UnknownName
+        );
         let max = Duration::from_nanos(i64::MAX as u64);
         let err = duration_within("d", Value::Int(i128::from(u64::MAX)), Unit::Nanoseconds, max).unwrap_err();
         assert_eq!(err.kind(), ConfigErrorKind::TooLarge);

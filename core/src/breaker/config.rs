@@ -285,7 +285,7 @@ impl BreakerConfigBuilder {
         let slow_calls = match self.slow_calls {
             None => None,
             Some(_) if self.failure_rate.is_none() => {
-                return Err(rules::requires("slow_call_duration", "failure_ratio"))
+                return Err(rules::requires("slow_call_duration", "failure_ratio").of_duration())
             }
             Some(rule) => Some(SlowCallRule {
                 duration: rules::bounded_duration("slow_call_duration", rule.duration)?,
