@@ -65,6 +65,10 @@ pub use breaker::{
     DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS,
     MAX_WINDOW_SIZE, SNAPSHOT_VERSION,
 };
+pub use breaker::{
+    FleetConfig, FleetConfigBuilder, FleetCounts, FleetDelta, FleetReport, FleetSeed, FleetStatus, FleetView,
+    DEFAULT_SYNC_INTERVAL, DEFAULT_SYNC_TIMEOUT, MAX_RECONNECT_DELAY,
+};
 pub use bulkhead::{
     Admission, Bulkhead, BulkheadConfig, BulkheadConfigBuilder, BulkheadStats, CancelOutcome, Slot, SlotMisuse, Ticket,
     DEFAULT_BULKHEAD_TIMEOUT, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUE_SIZE,
