@@ -208,6 +208,11 @@ impl StoreBuilder {
             Value::Duration(self.connect_timeout),
             Unit::Nanoseconds,
         )?;
+        #[cfg(feature = "tls")]
+        {
+            // rustls needs a process-wide crypto provider; keep one already set.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let client = redis::Client::open(self.url.as_str()).map_err(|e| Error::Url(e.to_string()))?;
         let reconnect = self.reconnect.unwrap_or_else(|| fleet.reconnect_policy());
         let shared = Arc::new(Shared::new(client, prefix, fleet, connect_timeout, reconnect));
