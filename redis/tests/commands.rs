@@ -43,7 +43,9 @@ fn one_command_per_sync_interval_plus_one_per_transition() {
         })
         .in_fleet(store.fleet_config());
     let shared = store.share(Arc::new(breaker), "busy").expect("shared");
-    wait_until(Duration::from_secs(10), "synced", || shared.fleet_status().is_some_and(|s| s.live));
+    wait_until(Duration::from_secs(10), "synced", || {
+        shared.fleet_status().is_some_and(|s| s.live)
+    });
     let before = client_commands(&redis);
     let started = Instant::now();
     let run = Duration::from_secs(3);

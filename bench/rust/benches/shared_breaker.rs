@@ -80,7 +80,10 @@ fn s20_shared_closed_path(c: &mut Criterion) {
 fn s20_interleaved_ratio() {
     let Some(redis) = server() else { return };
     let store = RedisStore::from_url(&redis.url()).expect("store");
-    for (label, config) in [("time window", time_window()), ("consecutive", BreakerConfig::default())] {
+    for (label, config) in [
+        ("time window", time_window()),
+        ("consecutive", BreakerConfig::default()),
+    ] {
         let local = CircuitBreaker::new(config, SystemClock::new());
         let shared = store
             .breaker(&format!("ratio-{label}"), config, SystemClock::new())
@@ -146,7 +149,10 @@ fn s21_commands_per_second() {
     let shared = store.share(Arc::new(breaker), "bench-rate").expect("shared");
     wait_live(&store, &shared);
     let run = Duration::from_secs(10);
-    for (label, flapping) in [("steady (no transition)", false), ("flapping (down 1 s of every 3)", true)] {
+    for (label, flapping) in [
+        ("steady (no transition)", false),
+        ("flapping (down 1 s of every 3)", true),
+    ] {
         let before = (commands(), transitions.load(std::sync::atomic::Ordering::Relaxed));
         let started = Instant::now();
         let mut calls = 0u64;
