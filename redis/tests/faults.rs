@@ -1,7 +1,8 @@
 //! Redis slow, restarted empty, or gone for good — against a real
 //! `redis-server` paused with SIGSTOP, killed and restarted. Per-call times
 //! are measured only to show they are far below the Redis stall (no tight
-//! timing is asserted).
+//! timing is asserted). Breakers run on a manual clock (their windows hold
+//! every call of a test); only the sync threads run in real time.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{server, wait_until};
-use resilience_core::{BreakerConfig, CircuitState, FleetCounts, SystemClock};
+use resilience_core::{BreakerConfig, CircuitState, FleetCounts, ManualClock};
 use resilience_redis::RedisStore;
 
 fn store(url: &str) -> RedisStore {
@@ -34,7 +35,7 @@ fn redis_paused_calls_flow_on_local_decisions_then_resync_counting_each_call_onc
     let redis = server();
     let store = store(&redis.url());
     let breaker = store
-        .breaker("paused", window_config(), SystemClock::new())
+        .breaker("paused", window_config(), ManualClock::new())
         .expect("shared");
     wait_until(Duration::from_secs(10), "synced", || {
         breaker.fleet_status().is_some_and(|s| s.live)
@@ -117,8 +118,8 @@ fn redis_paused_calls_flow_on_local_decisions_then_resync_counting_each_call_onc
 fn redis_restarted_empty_is_reseeded_with_each_window_and_open_break() {
     let mut redis = server();
     let (s1, s2) = (store(&redis.url()), store(&redis.url()));
-    let counting = s1.breaker("counts", window_config(), SystemClock::new()).expect("a");
-    let peer = s2.breaker("counts", window_config(), SystemClock::new()).expect("b");
+    let counting = s1.breaker("counts", window_config(), ManualClock::new()).expect("a");
+    let peer = s2.breaker("counts", window_config(), ManualClock::new()).expect("b");
     for i in 0..7 {
         let _ = counting.call(|| if i < 3 { Err(()) } else { Ok(()) });
         let _ = peer.call(|| Ok::<_, ()>(()));
@@ -137,7 +138,7 @@ fn redis_restarted_empty_is_reseeded_with_each_window_and_open_break() {
         .recovery_timeout(Duration::from_secs(60))
         .build()
         .expect("config");
-    let opened = s1.breaker("opened", tripping, SystemClock::new()).expect("opened");
+    let opened = s1.breaker("opened", tripping, ManualClock::new()).expect("opened");
     let _ = opened.call(|| Err::<(), _>(()));
     let open_key = "f:cb:{opened}:open";
     let mut con = redis.connection().expect("inspect");
@@ -169,7 +170,7 @@ fn redis_restarted_empty_is_reseeded_with_each_window_and_open_break() {
     });
     // A process that joins after the restart opens from the re-seeded key.
     let s3 = store(&redis.url());
-    let late = s3.breaker("opened", tripping, SystemClock::new()).expect("late");
+    let late = s3.breaker("opened", tripping, ManualClock::new()).expect("late");
     wait_until(Duration::from_secs(10), "a late joiner opens", || {
         late.state() == CircuitState::Open
     });
@@ -184,7 +185,7 @@ fn redis_killed_for_good_decisions_stay_local_and_close_does_not_hang() {
         .recovery_timeout(Duration::from_secs(60))
         .build()
         .expect("config");
-    let breaker = store.breaker("gone", config, SystemClock::new()).expect("shared");
+    let breaker = store.breaker("gone", config, ManualClock::new()).expect("shared");
     wait_until(Duration::from_secs(10), "synced", || {
         breaker.fleet_status().is_some_and(|s| s.live)
     });
@@ -207,7 +208,7 @@ fn redis_killed_for_good_decisions_stay_local_and_close_does_not_hang() {
     assert!(breaker.try_acquire().is_err());
     // Dropping a store whose Redis never answered returns as promptly.
     let unreachable = RedisStore::from_url(&redis.url()).expect("store");
-    let _b = unreachable.breaker("gone", config, SystemClock::new()).expect("shared");
+    let _b = unreachable.breaker("gone", config, ManualClock::new()).expect("shared");
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
     drop(unreachable);
@@ -223,7 +224,7 @@ fn close_does_not_wait_for_a_stopped_redis() {
     let redis = server();
     let store = store(&redis.url());
     let breaker = store
-        .breaker("stuck", window_config(), SystemClock::new())
+        .breaker("stuck", window_config(), ManualClock::new())
         .expect("shared");
     wait_until(Duration::from_secs(10), "synced", || {
         breaker.fleet_status().is_some_and(|s| s.live)

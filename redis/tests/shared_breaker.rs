@@ -1,6 +1,9 @@
 //! Shared breakers against a real `redis-server`: several stores stand for
 //! several processes (each has its own connections, sync thread and
 //! instance id); `tests/processes.rs` runs real separate processes.
+//! Breakers run on a manual clock (their windows and breaks only move when
+//! a test says so) except where a break must end in Redis's real time; the
+//! sync threads run in real time.
 
 mod common;
 
@@ -9,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{server, wait_until};
-use resilience_core::{BreakerConfig, CircuitState, SystemClock};
+use resilience_core::{BreakerConfig, CircuitState, Clock, ManualClock, SystemClock};
 use resilience_redis::{RedisStore, SharedBreaker};
 
 const INTERVAL: Duration = Duration::from_millis(200);
@@ -35,11 +38,11 @@ fn rate_config(minimum_throughput: u32) -> BreakerConfig {
         .expect("config")
 }
 
-fn live(b: &SharedBreaker<SystemClock>) -> bool {
+fn live<C: Clock>(b: &SharedBreaker<C>) -> bool {
     b.fleet_status().is_some_and(|s| s.live)
 }
 
-fn fail(b: &SharedBreaker<SystemClock>) {
+fn fail<C: Clock>(b: &SharedBreaker<C>) {
     let _ = b.call(|| Err::<(), _>("down"));
 }
 
@@ -49,7 +52,7 @@ fn trip_propagates(subscribe: bool) {
     let breakers: Vec<_> = stores
         .iter()
         .map(|s| {
-            s.breaker("payments", rate_config(10), SystemClock::new())
+            s.breaker("payments", rate_config(10), ManualClock::new())
                 .expect("shared")
         })
         .collect();
@@ -100,8 +103,8 @@ fn without_the_event_subscription_polling_alone_meets_the_bound() {
 fn the_fleet_trips_on_totals_that_no_process_reaches_alone() {
     let redis = server();
     let (sa, sb) = (store(&redis.url(), true), store(&redis.url(), true));
-    let a = sa.breaker("search", rate_config(10), SystemClock::new()).expect("a");
-    let b = sb.breaker("search", rate_config(10), SystemClock::new()).expect("b");
+    let a = sa.breaker("search", rate_config(10), ManualClock::new()).expect("a");
+    let b = sb.breaker("search", rate_config(10), ManualClock::new()).expect("b");
     wait_until(Duration::from_secs(10), "both synced", || live(&a) && live(&b));
     for _ in 0..5 {
         fail(&a);
@@ -121,8 +124,8 @@ fn the_fleet_trips_on_totals_that_no_process_reaches_alone() {
 fn breakers_of_other_names_are_not_touched() {
     let redis = server();
     let (sa, sb) = (store(&redis.url(), true), store(&redis.url(), true));
-    let a = sa.breaker("a", rate_config(1), SystemClock::new()).expect("a");
-    let other = sb.breaker("b", rate_config(1), SystemClock::new()).expect("b");
+    let a = sa.breaker("a", rate_config(1), ManualClock::new()).expect("a");
+    let other = sb.breaker("b", rate_config(1), ManualClock::new()).expect("b");
     wait_until(Duration::from_secs(10), "both synced", || live(&a) && live(&other));
     fail(&a);
     assert_eq!(a.state(), CircuitState::Open);
@@ -150,6 +153,8 @@ fn the_fleet_runs_at_most_half_open_max_calls_trials_at_once() {
         .half_open_max_calls(2)
         .build()
         .expect("config");
+    // Real time here: the fleet's break ends on Redis's clock, and the
+    // breakers must see it end too.
     let stores: Vec<RedisStore> = (0..4).map(|_| store(&redis.url(), true)).collect();
     let breakers: Vec<_> = stores
         .iter()
@@ -224,14 +229,14 @@ fn n_closed(d: &Dependency, healthy_after: u64) -> bool {
 fn breakers_of_one_name_with_different_windows_stay_local_and_say_why() {
     let redis = server();
     let (sa, sb) = (store(&redis.url(), true), store(&redis.url(), true));
-    let a = sa.breaker("mixed", rate_config(10), SystemClock::new()).expect("a");
+    let a = sa.breaker("mixed", rate_config(10), ManualClock::new()).expect("a");
     wait_until(Duration::from_secs(10), "a synced", || live(&a));
     let other_window = BreakerConfig::builder()
         .failure_rate(0.5, 10)
         .time_window(Duration::from_secs(5), 10)
         .build()
         .expect("config");
-    let b = sb.breaker("mixed", other_window, SystemClock::new()).expect("b");
+    let b = sb.breaker("mixed", other_window, ManualClock::new()).expect("b");
     wait_until(Duration::from_secs(10), "b's sync refused", || {
         sb.metrics().last_error.is_some_and(|e| e.contains("window mismatch"))
     });
