@@ -403,24 +403,25 @@ impl Fleet {
         if !self.counts_calls {
             return;
         }
-        self.pending.calls.fetch_add(1, Ordering::Relaxed);
+        // Release: a take that sees this call's failure also sees its call.
+        self.pending.calls.fetch_add(1, Ordering::Release);
         if failure {
-            self.pending.failures.fetch_add(1, Ordering::Relaxed);
+            self.pending.failures.fetch_add(1, Ordering::Release);
         }
         if slow {
-            self.pending.slow.fetch_add(1, Ordering::Relaxed);
+            self.pending.slow.fetch_add(1, Ordering::Release);
         }
     }
 
     fn take_pending(&self) -> FleetCounts {
-        // Calls first: a call counted between these swaps is never seen with
-        // a failure and without its call.
+        // A call bumps `calls` before `failures` and `slow`; taking them in
+        // the other order means a batch never holds a failure whose call
+        // comes in a later batch. Nothing is clamped: over the batches,
+        // every call, failure and slow call is taken exactly once.
+        let failures = self.pending.failures.swap(0, Ordering::AcqRel);
+        let slow = self.pending.slow.swap(0, Ordering::AcqRel);
         let calls = self.pending.calls.swap(0, Ordering::AcqRel);
-        FleetCounts {
-            calls,
-            failures: self.pending.failures.swap(0, Ordering::AcqRel).min(calls),
-            slow: self.pending.slow.swap(0, Ordering::AcqRel).min(calls),
-        }
+        FleetCounts { calls, failures, slow }
     }
 
     fn pending(&self) -> FleetCounts {
