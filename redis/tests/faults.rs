@@ -238,3 +238,32 @@ fn close_does_not_wait_for_a_stopped_redis() {
     redis.resume().expect("SIGCONT");
     assert!(took < Duration::from_secs(1), "close took {took:?} with Redis stopped");
 }
+
+#[test]
+fn a_flushed_script_cache_costs_one_eval() {
+    let redis = server();
+    let store = store(&redis.url());
+    let breaker = store
+        .breaker("flushed", window_config(), ManualClock::new())
+        .expect("shared");
+    wait_until(Duration::from_secs(10), "synced", || {
+        breaker.fleet_status().is_some_and(|s| s.live)
+    });
+    let evals = redis.command_calls("eval").expect("stats");
+    let _: String = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query(&mut redis.connection().expect("inspect"))
+        .expect("flush");
+    wait_until(
+        Duration::from_secs(10),
+        "EVALSHA got NOSCRIPT and the script ran by EVAL",
+        || redis.command_calls("eval").is_ok_and(|n| n == evals + 1),
+    );
+    let syncs = store.metrics().syncs;
+    wait_until(Duration::from_secs(10), "later syncs use EVALSHA again", || {
+        store.metrics().syncs >= syncs + 3
+    });
+    assert_eq!(redis.command_calls("eval").expect("stats"), evals + 1);
+    let m = store.metrics();
+    assert_eq!((m.failed_syncs, m.connects, m.degraded), (0, 1, false), "{m:?}");
+}
