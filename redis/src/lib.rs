@@ -31,6 +31,8 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod breaker;
+mod link;
 mod script;
 mod subscriber;
 mod sync;
@@ -49,9 +51,10 @@ use resilience_core::{
     BreakerConfig, CircuitBreaker, Clock, ConfigError, FleetConfig, FleetStatus, JitterRng, RetryPolicy, Value,
 };
 
+use breaker::{BreakerUnit, Member};
 use script::Keys;
 pub use script::BREAKER_SYNC;
-use sync::{Entry, Member, Shared};
+use sync::{Entry, Shared};
 
 /// The default key prefix.
 pub const DEFAULT_PREFIX: &str = "resilience";
@@ -339,7 +342,8 @@ impl RedisStore {
         }
         let keys = Keys::new(&self.shared.prefix, &name, breaker.config().half_open_max_calls());
         let member: Arc<dyn Member> = Arc::clone(&breaker) as Arc<dyn Member>;
-        let entry = Arc::new(Entry::new(name, instance_id(), keys, fleet, member));
+        let unit = BreakerUnit::new(name.clone(), keys, fleet, member);
+        let entry = Arc::new(Entry::new(name, instance_id(), Box::new(unit)));
         // The waker holds weak references: the breaker must not keep its
         // own registration (or the store) alive.
         let (weak_entry, weak_shared): (Weak<Entry>, Weak<Shared>) =
@@ -437,7 +441,7 @@ impl RedisStore {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            entry.member_lost();
+            entry.lost();
         }
         self.shared.counters.connected.store(false, Ordering::Release);
         self.shared.counters.degraded.store(true, Ordering::Release);

@@ -3,11 +3,24 @@
 
 use std::time::Duration;
 
-use redis::{ErrorKind, ServerErrorKind};
 use resilience_core::{FleetCounts, FleetDelta, FleetReport, FleetSeed, FleetView};
 
 /// The breaker sync script, as every driver loads it.
 pub const BREAKER_SYNC: &str = include_str!("../scripts/breaker_sync.lua");
+
+/// The breaker script, for [`crate::link::Link::run`].
+pub(crate) static BREAKER_SCRIPT: Script = Script {
+    name: "breaker_sync",
+    text: BREAKER_SYNC,
+};
+
+/// A Lua script of `redis/scripts/` (one per kind of shared state).
+#[derive(Debug)]
+pub(crate) struct Script {
+    /// Its file name, without `.lua` (also its key in a link's cache).
+    pub(crate) name: &'static str,
+    pub(crate) text: &'static str,
+}
 
 /// `status` in the script's answer: the batch was counted (now or before).
 const COUNTED: i64 = 0;
@@ -135,7 +148,7 @@ pub(crate) enum Status {
     Reseed,
 }
 
-type Reply = (String, i64, u64, u64, u64, u64, u64, u32, i64);
+pub(crate) type Reply = (String, i64, u64, u64, u64, u64, u64, u32, i64);
 
 pub(crate) fn answer(reply: Reply) -> Result<Answer, String> {
     let (generation, status, calls, failures, slow, open_ms, closes, leases, published) = reply;
@@ -156,45 +169,4 @@ pub(crate) fn answer(reply: Reply) -> Result<Answer, String> {
         },
         published: published == 1,
     })
-}
-
-/// A loaded script on one connection.
-pub(crate) struct Loaded {
-    sha: String,
-}
-
-impl Loaded {
-    /// `SCRIPT LOAD`: one command per connection.
-    pub(crate) fn load(con: &mut redis::Connection) -> redis::RedisResult<Self> {
-        let sha: String = redis::cmd("SCRIPT").arg("LOAD").arg(BREAKER_SYNC).query(con)?;
-        Ok(Self { sha })
-    }
-
-    /// `EVALSHA`, or `EVAL` with the text when the server lost its script
-    /// cache (a restart). Returns the reply and how many commands it took.
-    pub(crate) fn run(
-        &self,
-        con: &mut redis::Connection,
-        keys: &[String],
-        args: &[String],
-    ) -> (redis::RedisResult<Reply>, u64) {
-        let first: redis::RedisResult<Reply> = redis::cmd("EVALSHA")
-            .arg(&self.sha)
-            .arg(keys.len())
-            .arg(keys)
-            .arg(args)
-            .query(con);
-        match first {
-            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                let again = redis::cmd("EVAL")
-                    .arg(BREAKER_SYNC)
-                    .arg(keys.len())
-                    .arg(keys)
-                    .arg(args)
-                    .query(con);
-                (again, 2)
-            }
-            other => (other, 1),
-        }
-    }
 }

@@ -9,196 +9,70 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use redis::ErrorKind;
-use resilience_core::{CircuitBreaker, Clock, FleetConfig, FleetDelta, FleetReport, FleetSeed, FleetView, RetryPolicy};
+use resilience_core::{FleetConfig, RetryPolicy};
 
-use crate::script::{answer, Answer, Batch, Call, Keys, Loaded, Status};
+use crate::link::Link;
+use crate::script::BREAKER_SCRIPT;
 
-/// What the sync needs of a shared breaker (object-safe, so one store
-/// holds breakers of any clock).
-pub(crate) trait Member: Send + Sync {
-    fn report(&self) -> FleetReport;
-    fn take_delta(&self) -> FleetDelta;
-    fn seed(&self) -> FleetSeed;
-    fn apply(&self, view: &FleetView, sent: &FleetReport);
-    fn lost(&self);
-    fn now(&self) -> Duration;
-    fn window(&self) -> Option<(Duration, u32)>;
-    fn key_ttl(&self) -> Duration;
-}
-
-impl<C: Clock + Send + Sync + 'static> Member for CircuitBreaker<C> {
-    fn report(&self) -> FleetReport {
-        self.fleet_report()
-    }
-    fn take_delta(&self) -> FleetDelta {
-        CircuitBreaker::take_delta(self)
-    }
-    fn seed(&self) -> FleetSeed {
-        self.fleet_seed()
-    }
-    fn apply(&self, view: &FleetView, sent: &FleetReport) {
-        self.apply_fleet(view, sent);
-    }
-    fn lost(&self) {
-        self.fleet_lost();
-    }
-    fn now(&self) -> Duration {
-        self.clock().now()
-    }
-    fn window(&self) -> Option<(Duration, u32)> {
-        self.fleet_window()
-    }
-    fn key_ttl(&self) -> Duration {
-        self.fleet_key_ttl()
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The sync thread's own bookkeeping for one shared breaker.
-struct EntryState {
-    /// The store generation this breaker's counts are in (`None`: seed next).
-    generation: Option<String>,
-    seq: u64,
-    /// A batch sent without an answer: sent again (same seq) until counted.
-    unacked: Option<Batch>,
-    due_at: Instant,
+/// One kind of shared state, synced by the store's thread: a breaker today
+/// ([`crate::breaker::BreakerUnit`]); a rate limiter and a retry budget
+/// slot in as other units, each with its own script in `redis/scripts/`.
+/// The loop, the connection, reconnects, metrics, events and `close()`
+/// are the same for every kind.
+pub(crate) trait Unit: Send + Sync {
+    /// One sync over `link` (one script call, two when re-seeding).
+    fn sync(&self, link: &mut Link, shared: &Shared, instance: &str) -> Result<(), SyncError>;
+    /// The sync failed or the store closed: decisions are local.
+    fn lost(&self);
 }
 
-/// One shared breaker of a store.
+/// One registered unit of a store.
 pub(crate) struct Entry {
+    /// Its name under the prefix (events name it).
     pub(crate) name: String,
     /// This process's (and this registration's) id in the fleet.
     pub(crate) instance: String,
-    keys: Keys,
-    lease_ttl: Duration,
-    member: Arc<dyn Member>,
     pub(crate) due_now: AtomicBool,
     pub(crate) removed: AtomicBool,
     /// Its last sync failed (it decides locally).
     failing: AtomicBool,
-    state: Mutex<EntryState>,
+    due_at: Mutex<Instant>,
+    unit: Box<dyn Unit>,
 }
 
 impl Entry {
-    pub(crate) fn new(name: String, instance: String, keys: Keys, fleet: FleetConfig, member: Arc<dyn Member>) -> Self {
+    pub(crate) fn new(name: String, instance: String, unit: Box<dyn Unit>) -> Self {
         Self {
             name,
             instance,
-            keys,
-            lease_ttl: fleet.lease_ttl(),
-            member,
             due_now: AtomicBool::new(true),
             removed: AtomicBool::new(false),
             failing: AtomicBool::new(true),
-            state: Mutex::new(EntryState {
-                generation: None,
-                seq: 0,
-                unacked: None,
-                due_at: Instant::now(),
-            }),
+            due_at: Mutex::new(Instant::now()),
+            unit,
         }
     }
 
     /// Decisions are local until the next successful sync.
-    pub(crate) fn member_lost(&self) {
-        self.member.lost();
+    pub(crate) fn lost(&self) {
+        self.unit.lost();
     }
 
     fn due(&self, now: Instant) -> bool {
-        self.due_now.swap(false, Ordering::AcqRel) || lock(&self.state).due_at <= now
+        self.due_now.swap(false, Ordering::AcqRel) || *lock(&self.due_at) <= now
     }
 
     fn due_at(&self) -> Instant {
-        lock(&self.state).due_at
+        *lock(&self.due_at)
     }
 
-    /// One sync: publish, count, read the fleet, let the breaker decide.
     fn sync(&self, link: &mut Link, shared: &Shared) -> Result<(), SyncError> {
-        let mut st = lock(&self.state);
-        st.due_at = Instant::now() + shared.fleet.sync_interval();
-        let report = self.member.report();
-        let answer = match st.generation.clone() {
-            None => {
-                // First sync with this store generation: the whole window.
-                st.unacked = None;
-                self.seed(link, shared, &mut st, &report)?
-            }
-            Some(generation) => {
-                let batch = st.unacked.take().or_else(|| {
-                    let delta = self.member.take_delta();
-                    (!delta.counts.is_zero()).then(|| {
-                        st.seq = st.seq.saturating_add(1);
-                        Batch { seq: st.seq, delta }
-                    })
-                });
-                let aged = batch.map(|b| (b, self.member.now().saturating_sub(b.delta.taken_at)));
-                match self.call(link, shared, &generation, &report, aged, None) {
-                    Ok(a) if a.status == Status::Reseed => {
-                        // The store lost this breaker's counts (a restart): the
-                        // window holds the batch too.
-                        shared.counters.reseeds.fetch_add(1, Ordering::Relaxed);
-                        self.seed(link, shared, &mut st, &report)?
-                    }
-                    Ok(a) => a,
-                    Err(e) => {
-                        st.unacked = batch;
-                        return Err(e);
-                    }
-                }
-            }
-        };
-        st.generation = Some(answer.generation.clone());
-        if answer.published {
-            shared.counters.published.fetch_add(1, Ordering::Relaxed);
-        }
-        if !shared.stop.load(Ordering::Acquire) {
-            self.member.apply(&answer.view, &report);
-        }
-        Ok(())
-    }
-
-    fn seed(
-        &self,
-        link: &mut Link,
-        shared: &Shared,
-        st: &mut EntryState,
-        report: &FleetReport,
-    ) -> Result<Answer, SyncError> {
-        st.generation = None;
-        let seed = self.member.seed();
-        st.seq = st.seq.saturating_add(1);
-        self.call(link, shared, "", report, None, Some((st.seq, &seed)))
-    }
-
-    fn call(
-        &self,
-        link: &mut Link,
-        shared: &Shared,
-        generation: &str,
-        report: &FleetReport,
-        batch: Option<(Batch, Duration)>,
-        seed: Option<(u64, &FleetSeed)>,
-    ) -> Result<Answer, SyncError> {
-        let call = Call {
-            instance: &self.instance,
-            name: &self.name,
-            channel: &self.keys.channel,
-            generation,
-            window: self.member.window(),
-            key_ttl: self.member.key_ttl(),
-            lease_ttl: self.lease_ttl,
-            batch,
-            report,
-            seed,
-        };
-        let (reply, commands) = link.script.run(&mut link.con, &self.keys.all, &call.args());
-        shared.counters.commands.fetch_add(commands, Ordering::Relaxed);
-        shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
-        let reply = reply.map_err(SyncError::from)?;
-        answer(reply).map_err(SyncError::Answer)
+        *lock(&self.due_at) = Instant::now() + shared.fleet.sync_interval();
+        self.unit.sync(link, shared, &self.instance)
     }
 }
 
@@ -237,22 +111,15 @@ impl SyncError {
     }
 }
 
-/// A connection with the script loaded.
-pub(crate) struct Link {
-    con: redis::Connection,
-    script: Loaded,
-}
-
-impl Link {
-    fn open(shared: &Shared) -> Result<Self, SyncError> {
-        let mut con = shared.client.get_connection_with_timeout(shared.connect_timeout)?;
-        let timeout = Some(shared.fleet.sync_timeout());
-        con.set_read_timeout(timeout)?;
-        con.set_write_timeout(timeout)?;
-        shared.counters.commands.fetch_add(1, Ordering::Relaxed);
-        let script = Loaded::load(&mut con)?;
-        Ok(Self { con, script })
-    }
+fn connect(shared: &Shared) -> Result<Link, SyncError> {
+    let con = shared.client.get_connection_with_timeout(shared.connect_timeout)?;
+    let timeout = Some(shared.fleet.sync_timeout());
+    con.set_read_timeout(timeout)?;
+    con.set_write_timeout(timeout)?;
+    let mut link = Link::new(con);
+    shared.counters.commands.fetch_add(1, Ordering::Relaxed);
+    link.load(&BREAKER_SCRIPT)?;
+    Ok(link)
 }
 
 /// Counters behind [`crate::StoreMetrics`].
@@ -350,7 +217,7 @@ impl Shared {
         self.note_error(error.message());
         for e in entries {
             e.failing.store(true, Ordering::Release);
-            e.member.lost();
+            e.lost();
         }
     }
 }
@@ -365,7 +232,7 @@ pub(crate) fn run(shared: &Shared) {
         let now = Instant::now();
         let entries = shared.live_entries();
         if link.is_none() && now >= retry_at {
-            match Link::open(shared) {
+            match connect(shared) {
                 Ok(l) => {
                     link = Some(l);
                     failures = 0;
@@ -395,7 +262,7 @@ pub(crate) fn run(shared: &Shared) {
                         entry.failing.store(true, Ordering::Release);
                         shared.counters.failed_syncs.fetch_add(1, Ordering::Relaxed);
                         shared.note_error(e.message());
-                        entry.member.lost();
+                        entry.lost();
                     }
                     Err(e @ SyncError::Link(_)) => {
                         shared.counters.failed_syncs.fetch_add(1, Ordering::Relaxed);
