@@ -10,8 +10,8 @@ DEMO_DIR := $(ROOT)/target/demo
 
 .PHONY: demo test lint test-core bench bench-rust demo-rust demo-compare sim
 
-## make test: every suite — lint, core + conformance, Python, C, Node, browser.
-test: lint test-core test-python test-c test-js test-browser
+## make test: every suite — lint, core + conformance, Python, C, Node, browser, Redis.
+test: lint test-core test-python test-c test-js test-browser test-redis
 	@echo "make test: all suites passed"
 
 ## make demo: build every binding, run the same seeded scenario in each, compare.
@@ -46,3 +46,4 @@ bench-rust:
 -include bindings-python/python.mk
 -include bindings-c/c.mk
 -include bindings-wasm/wasm.mk
+-include redis/redis.mk

@@ -83,6 +83,10 @@ pub use breaker::{
     DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS,
     MAX_WINDOW_SIZE, SNAPSHOT_VERSION,
 };
+pub use breaker::{
+    FleetConfig, FleetConfigBuilder, FleetCounts, FleetDelta, FleetReport, FleetSeed, FleetStatus, FleetView,
+    DEFAULT_SYNC_INTERVAL, DEFAULT_SYNC_TIMEOUT, MAX_RECONNECT_DELAY,
+};
 pub use budget::{
     RetryBudget, RetryBudgetConfig, RetryBudgetConfigBuilder, BUDGET_TTL_RANGE, DEFAULT_BUDGET_TTL,
     DEFAULT_MIN_RETRIES_PER_SEC, DEFAULT_RETRY_RATIO,

@@ -351,6 +351,73 @@ pub fn hedged_attempts(value: Value) -> Result<u32, ConfigError> {
     count_in("max_hedged_attempts", value, 1, crate::hedging::MAX_HEDGED_ATTEMPTS)
 }
 
+/// The shortest fleet sync period or timeout (rule `fleet_duration`).
+pub const MIN_FLEET_DURATION: Duration = Duration::from_millis(1);
+
+/// Rule `fleet_duration`: a shared-state sync duration (`sync_interval`,
+/// `sync_timeout`) is a duration of `unit`s in 1 ms..=[`MAX_DURATION`] —
+/// a zero period would spin, a zero timeout would never let a sync finish.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::{rules::{self, Unit}, ConfigErrorKind, Value};
+/// assert_eq!(rules::fleet_duration("sync_interval", Value::Float(0.25), Unit::Seconds), Ok(Duration::from_millis(250)));
+/// let err = rules::fleet_duration("sync_timeout", Value::Int(0), Unit::Milliseconds).unwrap_err();
+/// assert_eq!(err.kind(), ConfigErrorKind::TooSmall);
+/// ```
+pub fn fleet_duration(parameter: &'static str, value: Value, unit: Unit) -> Result<Duration, ConfigError> {
+    duration_between(parameter, value, unit, MIN_FLEET_DURATION, MAX_DURATION)
+}
+
+/// The longest key part (rule `key_part`), in bytes.
+pub const MAX_KEY_PART_LEN: usize = 200;
+
+const KEY_PART_SHAPE: &str = "a text of 1..=200 bytes without control characters";
+
+/// Rule `key_part`: a name that becomes part of a shared-state key (a
+/// store's `prefix`, a shared breaker's `name`) is a text of 1..=200 bytes
+/// without control characters; empty text is too small, longer text too
+/// large, anything else (or text with a control character) the wrong type.
+/// Pass the whole text (`Value::Text(s.to_owned())`, not the cutting
+/// [`Value::text`]).
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::key_part("name", Value::Text("payments".into())), Ok("payments".to_owned()));
+/// assert_eq!(rules::key_part("name", Value::Text(String::new())).unwrap_err().kind(), ConfigErrorKind::TooSmall);
+/// assert_eq!(rules::key_part("prefix", Value::Int(3)).unwrap_err().kind(), ConfigErrorKind::WrongType);
+/// ```
+pub fn key_part(parameter: &'static str, value: Value) -> Result<String, ConfigError> {
+    let fail = |kind, value: &Value| {
+        error(
+            kind,
+            parameter,
+            Allowed::Shape(KEY_PART_SHAPE),
+            Value::text(&short(value)),
+        )
+    };
+    match value {
+        Value::Text(s) if s.is_empty() => Err(fail(ConfigErrorKind::TooSmall, &Value::Text(s))),
+        Value::Text(s) if s.len() > MAX_KEY_PART_LEN => Err(fail(ConfigErrorKind::TooLarge, &Value::Text(s))),
+        Value::Text(s) if s.chars().any(char::is_control) => Err(fail(ConfigErrorKind::WrongType, &Value::Text(s))),
+        Value::Text(s) => Ok(s),
+        other => Err(error(
+            ConfigErrorKind::WrongType,
+            parameter,
+            Allowed::Shape(KEY_PART_SHAPE),
+            other,
+        )),
+    }
+}
+
+/// The text of a value, for an error (control characters made visible).
+fn short(value: &Value) -> String {
+    match value {
+        Value::Text(s) => s.chars().flat_map(char::escape_default).take(64).collect(),
+        _ => String::new(),
+    }
+}
+
 /// Rule `duration` for the Rust API, whose durations cannot be negative or
 /// NaN: at most [`MAX_DURATION`].
 pub fn bounded_duration(parameter: &'static str, d: Duration) -> Result<Duration, ConfigError> {

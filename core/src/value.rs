@@ -28,7 +28,7 @@ pub enum Value {
     Float(f64),
     /// A boolean.
     Bool(bool),
-    /// Text (kept to its first few characters).
+    /// Text (cut to its first few characters only when written in a message).
     Text(String),
     /// A Rust `Duration` (the Rust API's durations).
     Duration(Duration),
@@ -39,9 +39,9 @@ pub enum Value {
 }
 
 impl Value {
-    /// Text, cut to a message-friendly length.
+    /// Text.
     pub fn text(s: &str) -> Self {
-        Self::Text(cut(s))
+        Self::Text(s.to_owned())
     }
 
     /// Another type, named by the binding.
@@ -61,8 +61,8 @@ impl Value {
                 _ => b.to_string(),
             },
             Self::Text(s) => match idiom {
-                Idiom::Python => format!("'{s}'"),
-                _ => format!("\"{s}\""),
+                Idiom::Python => format!("'{}'", cut(s)),
+                _ => format!("\"{}\"", cut(s)),
             },
             Self::Duration(d) => duration(*d, idiom, quantity),
             Self::Absent => match idiom {

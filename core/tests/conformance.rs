@@ -9,14 +9,14 @@ use std::collections::HashMap;
 
 use resilience_core::rules::{self, PredicateOutcome, Unit};
 use resilience_core::{
-    parse_retry_after, Admission, Bulkhead, CancelOutcome, CircuitBreaker, ConfigError, FallbackState, FallbackStep,
-    HedgeOutcome, HedgeStep, Idiom, ManualClock, PermitToken, Retry, RetryDecision, RetryPolicy, RetryState, Slot,
-    Ticket,
+    parse_retry_after, Admission, BreakerConfig, Bulkhead, CancelOutcome, CircuitBreaker, ConfigError, FallbackState,
+    FallbackStep, FleetConfig, FleetCounts, FleetReport, FleetView, HedgeOutcome, HedgeStep, Idiom, ManualClock,
+    PermitToken, Retry, RetryDecision, RetryPolicy, RetryState, Slot, Ticket,
 };
 use serde_json::Value;
 use vectors::{
-    breaker_config, bulkhead_config, hedging_config, load, load_all, policy_from, str_of, timeout_config, u64_of,
-    value_of,
+    breaker_config, bulkhead_config, hedging_config, load, load_all, load_from, policy_from, str_of, timeout_config,
+    u64_of, value_of,
 };
 
 #[test]
@@ -55,6 +55,177 @@ fn every_vector_file_passes() {
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
+    }
+}
+
+/// The shared-state vectors (`tests/conformance/fleet/`): the fleet hooks a
+/// store driver uses. Kept in a subfolder until every binding with a Redis
+/// driver runs them (see tests/README.md).
+#[test]
+fn every_fleet_vector_passes() {
+    let files = load_from("fleet");
+    assert!(files.len() >= 2, "expected the fleet vectors, found {}", files.len());
+    for (path, file) in files {
+        let kind = str_of(&file, "kind");
+        let cases = file["cases"].as_array().unwrap_or_else(|| panic!("{path}: no cases"));
+        assert!(!cases.is_empty(), "{path}: empty");
+        for case in cases {
+            let name = format!("fleet/{path} / {}", str_of(case, "name"));
+            match kind {
+                "fleet" => run_fleet(case, &name),
+                "fleet_rules" => run_fleet_rules(case, &name),
+                other => panic!("{path}: unknown kind {other}"),
+            }
+        }
+    }
+}
+
+fn fleet_config_from(c: &Value) -> Result<FleetConfig, ConfigError> {
+    let value = |key: &str| c.get(key).map_or(resilience_core::Value::Absent, value_of);
+    FleetConfig::builder()
+        .values(Unit::Milliseconds, value("sync_interval_ms"), value("sync_timeout_ms"))
+        .build()
+}
+
+fn ms_of(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).expect("fits")
+}
+
+fn counts_of(v: &Value) -> FleetCounts {
+    let n = |key: &str| v.get(key).and_then(Value::as_u64).unwrap_or(0);
+    FleetCounts {
+        calls: n("calls"),
+        failures: n("failures"),
+        slow: n("slow"),
+    }
+}
+
+fn run_fleet(case: &Value, name: &str) {
+    let fleet = fleet_config_from(&case["fleet"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut run = BreakerRun::new(case, Some(fleet), name);
+    let mut reports: HashMap<String, FleetReport> = HashMap::new();
+    for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
+        let at = format!("{name}: step {i} {step}");
+        if run.step(step, &at) {
+            continue;
+        }
+        let breaker = &run.breaker;
+        match str_of(step, "op") {
+            "take_delta" => {
+                assert_eq!(breaker.take_delta().counts, counts_of(&step["expect"]), "{at}");
+            }
+            "seed" => {
+                let got: Vec<Vec<u64>> = breaker
+                    .fleet_seed()
+                    .buckets
+                    .iter()
+                    .map(|(age, c)| vec![ms_of(*age), c.calls, c.failures, c.slow])
+                    .collect();
+                let want: Vec<Vec<u64>> = serde_json::from_value(step["expect"].clone()).expect("buckets");
+                assert_eq!(got, want, "{at}");
+            }
+            "report" => {
+                let report = breaker.fleet_report();
+                let expect = &step["expect"];
+                let got = serde_json::json!({
+                    "opened_ms": report.opened.map(ms_of),
+                    "closed": report.closed,
+                    "open_remaining_ms": ms_of(report.open_remaining),
+                    "leases_wanted": report.leases_wanted,
+                });
+                for (key, want) in expect.as_object().expect("expect") {
+                    assert_eq!(&got[key], want, "{at}: {key} in {got}");
+                }
+                if let Some(id) = step.get("id").and_then(Value::as_str) {
+                    reports.insert(id.to_string(), report);
+                }
+            }
+            "apply_fleet" => {
+                let v = &step["view"];
+                let view = FleetView {
+                    totals: counts_of(v),
+                    open_remaining: Duration::from_millis(v.get("open_ms").and_then(Value::as_u64).unwrap_or(0)),
+                    closes: v.get("closes").and_then(Value::as_u64).unwrap_or(0),
+                    leases: v.get("leases").and_then(Value::as_u64).unwrap_or(0) as u32,
+                };
+                // Without `sent`, the sync published nothing this breaker knows of.
+                let sent = match step.get("sent").and_then(Value::as_str) {
+                    Some(id) => *reports.get(id).unwrap_or_else(|| panic!("{at}: no report {id}")),
+                    None => FleetReport::default(),
+                };
+                let got = breaker
+                    .apply_fleet(&view, &sent)
+                    .map(|t| format!("{}->{}", t.from.as_str(), t.to.as_str()));
+                if let Some(want) = step.get("expect_transition") {
+                    assert_eq!(got.as_deref(), want.as_str(), "{at}");
+                }
+            }
+            "fleet_lost" => breaker.fleet_lost(),
+            "fleet_status" => {
+                let s = breaker.fleet_status().expect("shared");
+                let got = serde_json::json!({
+                    "live": s.live,
+                    "calls": s.totals.calls,
+                    "failures": s.totals.failures,
+                    "slow": s.totals.slow,
+                    "leases": s.leases,
+                    "remote_opens": s.remote_opens,
+                    "remote_closes": s.remote_closes,
+                });
+                for (key, want) in step["expect"].as_object().expect("expect") {
+                    assert_eq!(&got[key], want, "{at}: {key} in {got}");
+                }
+            }
+            other => panic!("{at}: unknown op {other}"),
+        }
+    }
+}
+
+fn run_fleet_rules(case: &Value, name: &str) {
+    let result: Result<Value, ConfigError> = match str_of(case, "rule") {
+        "fleet_config" => fleet_config_from(&case["config"]).map(|c| {
+            serde_json::json!({
+                "sync_interval_ms": ms_of(c.sync_interval()),
+                "sync_timeout_ms": ms_of(c.sync_timeout()),
+                "stale_after_ms": ms_of(c.stale_after()),
+                "lease_ttl_ms": ms_of(c.lease_ttl()),
+            })
+        }),
+        "key_part" => {
+            // The whole text, as bindings pass it (not the cutting `Value::text`).
+            let value = match &case["value"] {
+                Value::String(s) => resilience_core::Value::Text(s.clone()),
+                other => value_of(other),
+            };
+            let parameter = match str_of(case, "parameter") {
+                "name" => "name",
+                "prefix" => "prefix",
+                other => panic!("{name}: unknown key part {other}"),
+            };
+            rules::key_part(parameter, value).map(Value::String)
+        }
+        other => panic!("{name}: unknown rule {other}"),
+    };
+    match (result, case.get("expect")) {
+        (Ok(got), Some(want)) => {
+            if let Some(fields) = want.as_object() {
+                for (key, w) in fields {
+                    assert_eq!(&got[key], w, "{name}: {key}");
+                }
+            } else {
+                assert_eq!(&got, want, "{name}");
+            }
+        }
+        (Err(err), None) => {
+            assert_eq!(err.parameter(), str_of(case, "parameter"), "{name}: {err}");
+            assert_eq!(err.kind().as_str(), str_of(case, "kind"), "{name}: {err}");
+            for idiom in [Idiom::Rust, Idiom::Python, Idiom::JavaScript, Idiom::C] {
+                let message = err.message(idiom);
+                assert!(message.contains(&err.parameter_in(idiom)), "{name}: {message}");
+                assert!(message.len() < 160, "{name}: {message}");
+            }
+        }
+        (got, want) => panic!("{name}: expected {want:?}, got {got:?}"),
     }
 }
 
@@ -226,21 +397,62 @@ fn run_retry_after(case: &Value, name: &str) {
 }
 
 fn run_breaker(case: &Value, name: &str) {
-    let mut clock = ManualClock::new();
-    let config = breaker_config(&case["config"]).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut breaker = CircuitBreaker::new(config, clock.clone());
-    let mut snapshots: HashMap<String, String> = HashMap::new();
-    // A second breaker, for permits that belong elsewhere ("on": "other").
-    let other = CircuitBreaker::new(config, clock.clone());
-    // Permits stay known after they complete, so a step can report one twice.
-    let mut held: HashMap<String, PermitToken> = HashMap::new();
+    let mut run = BreakerRun::new(case, None, name);
     for (i, step) in case["steps"].as_array().expect("steps").iter().enumerate() {
         let at = format!("{name}: step {i} {step}");
+        if !run.step(step, &at) {
+            panic!("{at}: unknown op {}", str_of(step, "op"));
+        }
+    }
+}
+
+/// One breaker scenario's state: the breaker, its virtual clock, the permits
+/// and snapshots steps refer to (shared by the `breaker` and `fleet` kinds).
+struct BreakerRun {
+    clock: ManualClock,
+    config: BreakerConfig,
+    fleet: Option<FleetConfig>,
+    breaker: CircuitBreaker<ManualClock>,
+    /// A second breaker, for permits that belong elsewhere ("on": "other").
+    other: CircuitBreaker<ManualClock>,
+    /// Permits stay known after they complete, so a step can report one twice.
+    held: HashMap<String, PermitToken>,
+    snapshots: HashMap<String, String>,
+}
+
+impl BreakerRun {
+    fn new(case: &Value, fleet: Option<FleetConfig>, name: &str) -> Self {
+        let clock = ManualClock::new();
+        let config = breaker_config(&case["config"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let breaker = Self::build(config, fleet, clock.clone());
+        Self {
+            other: CircuitBreaker::new(config, clock.clone()),
+            clock,
+            config,
+            fleet,
+            breaker,
+            held: HashMap::new(),
+            snapshots: HashMap::new(),
+        }
+    }
+
+    fn build(config: BreakerConfig, fleet: Option<FleetConfig>, clock: ManualClock) -> CircuitBreaker<ManualClock> {
+        let breaker = CircuitBreaker::new(config, clock);
+        match fleet {
+            Some(fleet) => breaker.in_fleet(fleet),
+            None => breaker,
+        }
+    }
+
+    /// Runs one `breaker` op; `false` when the op is not one of them.
+    fn step(&mut self, step: &Value, at: &str) -> bool {
+        let breaker = &self.breaker;
         match str_of(step, "op") {
             "call" => {
                 let outcome = str_of(step, "outcome");
                 // The call takes `duration_ms` of (virtual) time.
                 let duration = Duration::from_millis(step.get("duration_ms").and_then(Value::as_u64).unwrap_or(0));
+                let clock = &self.clock;
                 let got = breaker.call_filtered(
                     || {
                         clock.advance(duration);
@@ -261,13 +473,13 @@ fn run_breaker(case: &Value, name: &str) {
             }
             "acquire" => {
                 let from = if step.get("on").and_then(Value::as_str) == Some("other") {
-                    &other
+                    &self.other
                 } else {
-                    &breaker
+                    breaker
                 };
                 match (from.acquire_token(), str_of(step, "expect")) {
                     (Ok(token), "admitted") => {
-                        held.insert(str_of(step, "id").to_string(), token);
+                        self.held.insert(str_of(step, "id").to_string(), token);
                     }
                     (Err(rejected), "rejected") => {
                         if let Some(ms) = step.get("retry_after_ms").and_then(Value::as_u64) {
@@ -278,7 +490,8 @@ fn run_breaker(case: &Value, name: &str) {
                 }
             }
             "complete" => {
-                let token = *held
+                let token = *self
+                    .held
                     .get(str_of(step, "id"))
                     .unwrap_or_else(|| panic!("{at}: no such permit"));
                 let result = match str_of(step, "outcome") {
@@ -291,7 +504,7 @@ fn run_breaker(case: &Value, name: &str) {
                 let want = step.get("expect").and_then(Value::as_str).unwrap_or("ok");
                 assert_eq!(word, want, "{at}: {result:?}");
             }
-            "advance" => clock.advance(Duration::from_millis(u64_of(step, "ms"))),
+            "advance" => self.clock.advance(Duration::from_millis(u64_of(step, "ms"))),
             "set_clock" => {
                 // The reading goes through the same rule every binding's clock does.
                 let reading = match value_of(&step["ms"]) {
@@ -299,7 +512,7 @@ fn run_breaker(case: &Value, name: &str) {
                     resilience_core::Value::Float(x) => x,
                     other => panic!("{at}: not a reading: {other:?}"),
                 };
-                clock.set(rules::clock_reading(reading, Unit::Milliseconds));
+                self.clock.set(rules::clock_reading(reading, Unit::Milliseconds));
             }
             "reset" => {
                 breaker.reset();
@@ -310,24 +523,28 @@ fn run_breaker(case: &Value, name: &str) {
             "close" => {
                 breaker.close();
             }
-            "metrics" => check_metrics(&breaker.metrics(), &step["expect"], &at),
+            "metrics" => check_metrics(&breaker.metrics(), &step["expect"], at),
             "snapshot" => {
                 let document = breaker.snapshot();
                 let parsed: Value = serde_json::from_str(&document).unwrap_or_else(|e| panic!("{at}: {e}"));
                 for (key, want) in step["expect"].as_object().expect("expect") {
                     assert_eq!(&parsed[key], want, "{at}: {key} in {document}");
                 }
-                snapshots.insert(str_of(step, "id").to_string(), document);
+                self.snapshots.insert(str_of(step, "id").to_string(), document);
             }
             "restore" => {
                 // A new process: a new clock, the breaker built from the document.
-                clock = ManualClock::starting_at(Duration::from_millis(u64_of(step, "clock_ms")));
-                let document = &snapshots[str_of(step, "from")];
-                breaker = CircuitBreaker::from_snapshot(config, clock.clone(), document)
+                self.clock = ManualClock::starting_at(Duration::from_millis(u64_of(step, "clock_ms")));
+                let document = &self.snapshots[str_of(step, "from")];
+                let restored = CircuitBreaker::from_snapshot(self.config, self.clock.clone(), document)
                     .unwrap_or_else(|e| panic!("{at}: {e}"));
+                self.breaker = match self.fleet {
+                    Some(fleet) => restored.in_fleet(fleet),
+                    None => restored,
+                };
             }
             "restore_document" => {
-                let got = CircuitBreaker::from_snapshot(config, clock.clone(), str_of(step, "document"));
+                let got = CircuitBreaker::from_snapshot(self.config, self.clock.clone(), str_of(step, "document"));
                 let kind = match got {
                     Err(resilience_core::SnapshotError::Malformed { .. }) => "malformed",
                     Err(resilience_core::SnapshotError::UnsupportedVersion { .. }) => "unsupported_version",
@@ -344,8 +561,9 @@ fn run_breaker(case: &Value, name: &str) {
                     "{at}"
                 );
             }
-            other => panic!("{at}: unknown op {other}"),
+            _ => return false,
         }
+        true
     }
 }
 

@@ -113,6 +113,42 @@ fn pipeline_success_path_does_not_allocate() {
 }
 
 #[test]
+fn a_shared_breaker_and_its_sync_hooks_do_not_allocate() {
+    use resilience_core::{FleetConfig, FleetView};
+    let clock = ManualClock::new();
+    let config = BreakerConfig::builder()
+        .failure_rate(0.9, 1_000_000)
+        .time_window(Duration::from_secs(1), 10)
+        .build()
+        .unwrap();
+    let breaker = CircuitBreaker::new(config, clock.clone()).in_fleet(FleetConfig::default());
+    let n = allocations_during(|| {
+        for i in 0..10_000u64 {
+            clock.advance(Duration::from_micros(250));
+            let outcome = if i % 7 == 0 { Err(()) } else { Ok(i) };
+            assert_eq!(
+                breaker.call(|| outcome),
+                outcome.map_err(resilience_core::BreakerError::Inner)
+            );
+            if i % 100 == 0 {
+                // What a driver's sync does in core (the seed, taken once per
+                // store generation, is a list and may allocate).
+                let sent = breaker.fleet_report();
+                let delta = breaker.take_delta();
+                assert!(delta.counts.calls > 0);
+                let view = FleetView {
+                    totals: delta.counts,
+                    ..FleetView::default()
+                };
+                breaker.apply_fleet(&view, &sent);
+                assert!(breaker.fleet_status().is_some_and(|s| s.live));
+            }
+        }
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn the_counter_sees_allocations() {
     // Guards the two tests above: a counter stuck at zero would pass them.
     let n = allocations_during(|| drop(std::hint::black_box(vec![1u8; 64])));

@@ -103,7 +103,9 @@ impl<C: Clock> CircuitBreaker<C> {
             }
             // Trials of an earlier half-open round that are still running
             // count too: at most `half_open_max_calls` trials ever run at once.
-            let result = if slow.trials_in_flight < self.config.half_open_max_calls {
+            // Shared, with a live fleet view: no more trials than the fleet
+            // leases this process holds (rule `fleet_leases`).
+            let result = if slow.trials_in_flight < self.trial_limit() {
                 match self.ledger.issue(true, self.call_started()) {
                     Some(token) => {
                         slow.trials_in_flight = slow.trials_in_flight.saturating_add(1);
@@ -170,6 +172,10 @@ impl<C: Clock> CircuitBreaker<C> {
             .store(nanos_of(self.config.break_duration(opening)), Ordering::Release);
         self.opened_at_nanos.store(self.now_nanos(), Ordering::Release);
         self.openings.fetch_add(1, Ordering::Relaxed);
+        if let Some(fleet) = &self.fleet {
+            // A local decision: the fleet hears of it at the next sync.
+            fleet.marked_opened();
+        }
         self.enter(CircuitState::Open)
     }
 }

@@ -13,6 +13,7 @@
 mod admit;
 mod call;
 mod config;
+mod fleet;
 mod ledger;
 mod metrics;
 mod outcome;
@@ -25,6 +26,10 @@ pub use config::{
     DEFAULT_HALF_OPEN_MAX_CALLS, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_RECOVERY_TIMEOUT, DEFAULT_SAMPLING_BUCKETS,
     DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS, MAX_WINDOW_SIZE,
 };
+pub use fleet::{
+    FleetConfig, FleetConfigBuilder, FleetCounts, FleetDelta, FleetReport, FleetSeed, FleetStatus, FleetView,
+    DEFAULT_SYNC_INTERVAL, DEFAULT_SYNC_TIMEOUT, MAX_RECONNECT_DELAY,
+};
 pub use ledger::{PermitMisuse, PermitToken};
 pub use metrics::BreakerMetrics;
 pub use permit::Permit;
@@ -32,6 +37,7 @@ pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 
 pub(crate) use outcome::Judgement;
 
+use fleet::Fleet;
 use ledger::Ledger;
 use window::WindowCounter;
 
@@ -233,6 +239,8 @@ pub struct CircuitBreaker<C> {
     /// Every trial permit, and every permit handed out as a token.
     ledger: Ledger,
     listener: Option<Listener>,
+    /// Shared (fleet) mode: `None` unless opted in with `in_fleet`.
+    fleet: Option<Box<Fleet>>,
 }
 
 impl<C: fmt::Debug> fmt::Debug for CircuitBreaker<C> {
@@ -269,6 +277,7 @@ impl<C: Clock> CircuitBreaker<C> {
             slow: Mutex::new(Slow { trials_in_flight: 0 }),
             ledger: Ledger::new(),
             listener: None,
+            fleet: None,
         }
     }
 
@@ -299,6 +308,9 @@ impl<C: Clock> CircuitBreaker<C> {
     fn notify(&self, t: Option<Transition>) -> Option<Transition> {
         if let (Some(t), Some(listener)) = (t, &self.listener) {
             listener(t);
+        }
+        if let (Some(_), Some(fleet)) = (t, &self.fleet) {
+            fleet.wake_if_marked();
         }
         t
     }
@@ -351,6 +363,10 @@ impl<C: Clock> CircuitBreaker<C> {
             self.ledger.mark_outstanding_stale();
             self.opened_at_nanos.store(0, Ordering::Release);
             self.close_counts();
+            if let Some(fleet) = &self.fleet {
+                // Manual control is local: nothing to publish.
+                fleet.clear_mark();
+            }
             self.enter(CircuitState::Closed)
         };
         self.notify(t)
@@ -383,6 +399,9 @@ impl<C: Clock> CircuitBreaker<C> {
             .store(nanos_of(self.config.recovery_timeout), Ordering::Release);
         if let Some(window) = &self.window {
             window.clear();
+        }
+        if let Some(fleet) = &self.fleet {
+            fleet.on_close();
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::config::TripRule;
 use super::ledger::Settled;
 use super::permit::Grant;
-use super::window::Sample;
+use super::window::{Sample, Tally};
 use super::{CircuitBreaker, CircuitState, PermitMisuse, PermitToken, Transition};
 use crate::time::Clock;
 
@@ -83,6 +83,9 @@ impl<C: Clock> CircuitBreaker<C> {
                 }
                 (CircuitState::HalfOpen, Judgement::Success) => {
                     self.close_counts();
+                    if let Some(fleet) = &self.fleet {
+                        fleet.marked_closed();
+                    }
                     self.enter(CircuitState::Closed)
                 }
                 (CircuitState::HalfOpen, Judgement::Failure) => {
@@ -136,17 +139,17 @@ impl<C: Clock> CircuitBreaker<C> {
                 };
                 let slow = self.is_slow(started_ns, super::nanos_of(now));
                 window.record(now, Sample { failure, slow }, || self.clock.now());
-                // Only a failure or a slow call can raise a rate.
-                (failure || slow) && {
-                    let tally = window.tally(now);
-                    let enough = tally.calls >= u64::from(minimum_throughput);
-                    let share = |n: u64| n as f64 / tally.calls as f64;
-                    let slow_trips = self
-                        .config
-                        .slow_calls
-                        .is_some_and(|rule| share(tally.slow) >= rule.ratio);
-                    enough && (share(tally.failures) >= ratio || slow_trips)
+                if let Some(fleet) = &self.fleet {
+                    fleet.count(failure, slow);
                 }
+                // Only a failure or a slow call can raise a rate: this
+                // process's window, or (shared) the fleet's.
+                (failure || slow)
+                    && (self.rate_trips_with(window.tally(now), ratio, minimum_throughput)
+                        || self
+                            .fleet
+                            .as_ref()
+                            .is_some_and(|fleet| self.fleet_rate_trips(fleet, super::nanos_of(now))))
             }
             // A failure-rate rule always has a window.
             (TripRule::FailureRate { .. }, None) => false,
@@ -163,6 +166,30 @@ impl<C: Clock> CircuitBreaker<C> {
             }
         };
         self.notify(t)
+    }
+
+    /// Rule `failure_rate_trip` (and `slow_call`) on a tally: enough calls,
+    /// and a failed (or slow) share at or above its ratio. `false` with the
+    /// consecutive rule.
+    pub(super) fn rate_trips(&self, tally: Tally) -> bool {
+        match self.config.trip {
+            TripRule::FailureRate {
+                ratio,
+                minimum_throughput,
+                ..
+            } => self.rate_trips_with(tally, ratio, minimum_throughput),
+            TripRule::Consecutive { .. } => false,
+        }
+    }
+
+    fn rate_trips_with(&self, tally: Tally, ratio: f64, minimum_throughput: u32) -> bool {
+        let enough = tally.calls >= u64::from(minimum_throughput);
+        let share = |n: u64| n as f64 / tally.calls as f64;
+        let slow_trips = self
+            .config
+            .slow_calls
+            .is_some_and(|rule| share(tally.slow) >= rule.ratio);
+        enough && (share(tally.failures) >= ratio || slow_trips)
     }
 
     /// Reports how an internally held grant ended.

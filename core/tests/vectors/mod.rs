@@ -14,7 +14,14 @@ use serde_json::Value;
 pub(crate) mod load;
 
 pub(crate) fn load_all() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
+    load_from("")
+}
+
+/// The vectors of a subfolder of `tests/conformance` (`""`: the folder itself).
+pub(crate) fn load_from(sub: &str) -> Vec<(String, Value)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/conformance")
+        .join(sub);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/conformance exists")
         .map(|e| e.expect("entry").path())
