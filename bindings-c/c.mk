@@ -24,9 +24,9 @@ C_COMMA    := ,
 C_SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX     ?= /usr/local
 
-## test-c: header drift, clippy, Rust unit tests, C tests (plain, valgrind,
-## ASan+UBSan), 8-thread breaker stress, a short fuzz run, the install +
-## pkg-config example, and the README's code.
+# Also: 8-thread breaker stress, a short fuzz run, the install + pkg-config
+# example, and the README's code.
+## test-c: header drift, clippy, Rust unit tests, the C tests plain, under valgrind and under ASan+UBSan.
 test-c: c-tools c-lib c-header-check c-clippy c-unit c-tests c-valgrind c-sanitize c-threads c-fuzz c-install-test c-readme
 	@echo "test-c: all C checks passed"
 
@@ -115,7 +115,7 @@ c-fuzz: c-lib | $(C_OUT)
 c-readme: c-lib | $(C_OUT)
 	bash $(C_DIR)/tests/readme_examples.sh $(C_DIR)/README.md $(C_OUT)/readme "$(C_WARN) -I$(C_DIR)/include" "$(C_STATIC) $(C_SYSLIBS)"
 
-## install-c PREFIX=...: lib/ (.so, .a), include/resilience.h, lib/pkgconfig/resilience.pc
+## install-c PREFIX=...: install lib/ (.so, .a), include/resilience.h and lib/pkgconfig/resilience.pc.
 install-c: c-lib
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include
 	install -m 644 $(C_DIR)/include/resilience.h $(PREFIX)/include/
@@ -136,7 +136,7 @@ demo-c: c-lib | $(C_OUT)
 	gcc $(C_WARN) -O1 $(C_INC) $(ROOT)/examples/c/demo.c $(C_SUPPORT) -o $(C_OUT)/demo $(C_STATIC) $(C_SYSLIBS)
 	$(C_OUT)/demo $(ROOT)/examples/scenario.json $(DEMO_DIR)/c.trace
 
-## bench-c: S1-S4, S7 against a bare call and hand-written C, same run.
+## bench-c: the C benchmarks (bench/c) against a bare call and hand-written C, in one run.
 bench-c: c-lib | $(C_OUT)
 	gcc -std=c99 -O2 -Wall -Wextra -Werror -I$(C_DIR)/include $(ROOT)/bench/c/bench.c -o $(C_OUT)/bench $(C_STATIC) $(C_SYSLIBS)
 	$(C_OUT)/bench > $(C_OUT)/bench.md
