@@ -1,5 +1,6 @@
-//! S1–S7 of the core issue, each side by side with a bare call and the Rust
-//! peers (backon for retry, failsafe for the breaker), in one run.
+//! Scenarios S1–S7 (named in bench/README.md), each side by side with a
+//! bare call and the Rust peers (backon for retry, failsafe for the
+//! breaker), in one run.
 //! `make bench-rust` runs it; bench/README.md holds the table.
 
 use std::hint::black_box;
