@@ -71,8 +71,11 @@ PYENV_ROOT      ?= $(HOME)/.pyenv
 PY_TEST_DEPS_3.9  := pytest==8.4.2 hypothesis==6.141.1 coverage==7.10.7
 PY_TEST_DEPS_3.13 := pytest==9.2.0 hypothesis==6.170.17 provide-foundation==0.4.10
 
+# Stamps, not intermediate files: make must not delete them after a run.
+.PRECIOUS: $(PY_VERSIONS_DIR)/%/.tools-1 $(PY_VERSIONS_DIR)/%/.installed
+
 $(PY_VERSIONS_DIR)/%/.tools-1:
-	@py="$$(ls -d $(PYENV_ROOT)/versions/$*.*/bin/python3 2>/dev/null | sort -V | tail -1)"; \
+	@py="$$(ls -d $(PYENV_ROOT)/versions/$*.*/bin/python3 2>/dev/null | sort -V | tail -1 || true)"; \
 	if [ -z "$$py" ]; then \
 	  echo "CPython $* not found under $(PYENV_ROOT)/versions: the README promises 3.9-3.13, so this suite" \
 	       "cannot be skipped (install it: pyenv install $*)" >&2; \
