@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use resilience_core::{
     clock_reading_from_secs, count_from_f64, count_from_i64, duration_from_millis, duration_from_nanos_i64,
-    ConfigError, COUNT_AT_LEAST_ONE, COUNT_AT_LEAST_ZERO, DURATION_REQUIREMENT, NANOS_REQUIREMENT,
+    duration_from_secs, ConfigError, COUNT_AT_LEAST_ONE, COUNT_AT_LEAST_ZERO, DURATION_REQUIREMENT, NANOS_REQUIREMENT,
 };
 
 #[test]
@@ -39,6 +39,19 @@ fn wide_integer_counts_must_fit_in_u32() {
     assert_eq!(count_from_i64("max_queue_size", 0, 0), Ok(0));
     let error = count_from_i64("max_queue_size", 1 << 32, 0).unwrap_err();
     assert_eq!((error.requirement(), error.got()), (COUNT_AT_LEAST_ZERO, "4294967296"));
+}
+
+#[test]
+fn seconds_become_durations_and_bad_values_name_the_parameter() {
+    assert_eq!(duration_from_secs("timeout", 0.25), Ok(Duration::from_millis(250)));
+    for bad in [-0.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300] {
+        let error = duration_from_secs("timeout", bad).unwrap_err();
+        assert_eq!(
+            (error.parameter(), error.requirement()),
+            ("timeout", DURATION_REQUIREMENT),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
