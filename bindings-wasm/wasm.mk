@@ -6,7 +6,7 @@ WASM_PKG := $(ROOT)/bindings-wasm
 # The CLI must be exactly the wasm-bindgen version Cargo.lock resolved.
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' $(ROOT)/Cargo.lock)
 
-.PHONY: wasm-tools wasm-build test-js test-browser demo-js bench-js
+.PHONY: wasm-tools wasm-build test-js test-browser demo-js bench-js coverage-js
 
 ## wasm-tools: the wasm32 target, the matching wasm-bindgen CLI, npm dev dependencies.
 wasm-tools:
@@ -24,7 +24,7 @@ wasm-tools:
 wasm-build: wasm-tools
 	bash $(WASM_PKG)/build.sh
 
-## test-js: clippy on wasm32, the node --test suites, the npm-pack tarball smoke test.
+## test-js: clippy on wasm32, the node --test suites, the npm-pack tarball smoke test (with size budgets).
 test-js: wasm-build
 	$(CARGO) clippy -p resilience-wasm --target wasm32-unknown-unknown -- -D warnings
 	cd $(WASM_PKG) && node --test tests/*.test.mjs
@@ -40,8 +40,8 @@ demo-js: wasm-build
 	@mkdir -p $(DEMO_DIR)
 	node examples/node/demo.mjs examples/scenario.json $(DEMO_DIR)/js.trace
 
-## bench-js: one Node process against a bare call, cockatiel, p-retry, opossum,
-## plus the all-in-Rust wasm-bindgen-futures variant the package does not ship.
+# Also measured: the all-in-Rust wasm-bindgen-futures variant the package does not ship.
+## bench-js: one Node process against a bare call, cockatiel, p-retry and opossum.
 bench-js: wasm-build
 	$(CARGO) build -p resilience-wasm --target wasm32-unknown-unknown --release --features futures-bench
 	wasm-bindgen --target nodejs --out-dir $(ROOT)/bench/js/.futures \
@@ -49,3 +49,14 @@ bench-js: wasm-build
 	echo '{ "type": "commonjs" }' > $(ROOT)/bench/js/.futures/package.json
 	node bench/js/bench.mjs > bench/js/RESULTS.md
 	cat bench/js/RESULTS.md
+
+## coverage-js: the node --test suites under c8, measuring js/*.js (lcov in target/coverage/js/).
+coverage-js: wasm-build
+	@# From the root, so the report names files by repository path.
+	@# tests/coverage/register.mjs points `resilience-wasm` at the unbundled sources.
+	rm -rf $(COV_DIR)/js
+	cd $(ROOT) && bindings-wasm/node_modules/.bin/c8 --reporter=lcov --reports-dir=$(COV_DIR)/js \
+	  --temp-directory=$(COV_DIR)/js/tmp --all --src=bindings-wasm/js --include='bindings-wasm/js/*.js' \
+	  node --import ./bindings-wasm/tests/coverage/register.mjs --test bindings-wasm/tests/*.test.mjs \
+	  > $(COV_DIR)/js-tests.log || { tail -40 $(COV_DIR)/js-tests.log; exit 1; }
+	@grep -E '^# (pass|fail)' $(COV_DIR)/js-tests.log

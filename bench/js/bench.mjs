@@ -252,7 +252,7 @@ out.push(
     'cockatiel (whose zero delay is a setTimeout, >= 1 ms) and below p-retry.',
 );
 out.push('');
-out.push('## Targets (issue 5), judged on this run');
+out.push('## Performance targets, judged on this run');
 out.push('');
 const TARGETS = [
   ['S1', 'overhead ≤ 100 ns', (ours_) => ours_ <= 100],

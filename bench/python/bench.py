@@ -320,7 +320,7 @@ def s7(threads_list: list[int], calls: int) -> list[tuple[str, list[float]]]:
     return rows
 
 
-# Issue #3's targets: overhead over the bare call, same run. Per scenario:
+# The performance targets: overhead over the bare call, same run. Per scenario:
 # (the row the ratio column divides by, the limit in ns, the rows judged).
 TARGETS: dict[str, tuple[str, int, tuple[str, ...]]] = {
     "S1 @retry, success": ("resilience @retry", 100, ("resilience @retry",)),
@@ -389,7 +389,7 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
         "compare rows within a scenario. Default logging configuration for every library "
         "(stderr to /dev/null); one extra row shows `resilience` with its logger filtered out.",
         "",
-        "## Targets (issue #3: overhead over the bare call, same run)",
+        "## Performance targets (overhead over the bare call, same run)",
         "",
         "| scenario | resilience row | overhead | target | met? |",
         "|---|---|---:|---:|---|",

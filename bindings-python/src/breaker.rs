@@ -125,10 +125,10 @@ impl BreakerInner {
     }
 
     /// Reads the clock before recording a failure (which may open the
-    /// breaker). The user's exception is what the caller sees (DESIGN §2.6),
-    /// so a clock that raises here is reported through `sys.unraisablehook`
-    /// instead of replacing it, and the failure is recorded at the last
-    /// good reading. (On the next call a still-broken clock raises from
+    /// breaker). The user's exception is what the caller sees, unchanged
+    /// (errors keep their identity across the boundary), so a clock that
+    /// raises here is reported through `sys.unraisablehook` instead of
+    /// replacing it, and the failure is recorded at the last good reading. (On the next call a still-broken clock raises from
     /// `acquire`, where there is no user error to hide.)
     fn refresh_before_failure(&self, py: Python<'_>) {
         let clock = self.core.clock();

@@ -10,8 +10,11 @@ import inspect
 from typing import Any, TypeVar
 
 import pytest
+from conftest import require_reference
 
 import resilience
+
+require_reference()
 
 SUBMODULES = [
     "retry",

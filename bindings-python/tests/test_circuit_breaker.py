@@ -401,8 +401,8 @@ class FlakyClock:
 def test_a_clock_failing_while_a_failure_is_recorded_leaves_the_users_error_unchanged(
     make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # DESIGN 2.6: the caller gets its own exception (same object); the
-    # clock's error goes to sys.unraisablehook instead of replacing it.
+    # The caller gets its own exception (same object): a library error never
+    # replaces the user's; the clock's error goes to sys.unraisablehook.
     reported: list[Any] = []
     monkeypatch.setattr(sys, "unraisablehook", reported.append)
     clock = FlakyClock()

@@ -14,15 +14,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from conftest import require_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from provide.foundation.resilience import AsyncCircuitBreaker as RefAsyncBreaker
-from provide.foundation.resilience import BackoffStrategy as RefBackoff
-from provide.foundation.resilience import RetryExecutor as RefExecutor
-from provide.foundation.resilience import RetryPolicy as RefPolicy
-from provide.foundation.resilience import SyncCircuitBreaker as RefBreaker
 
 from resilience import AsyncCircuitBreaker, BackoffStrategy, RetryExecutor, RetryPolicy, SyncCircuitBreaker
+
+require_reference()  # before importing the reference, which needs Python >= 3.11
+
+from provide.foundation.resilience import AsyncCircuitBreaker as RefAsyncBreaker  # noqa: E402
+from provide.foundation.resilience import BackoffStrategy as RefBackoff  # noqa: E402
+from provide.foundation.resilience import RetryExecutor as RefExecutor  # noqa: E402
+from provide.foundation.resilience import RetryPolicy as RefPolicy  # noqa: E402
+from provide.foundation.resilience import SyncCircuitBreaker as RefBreaker  # noqa: E402
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)  # no .hypothesis dir in the checkout
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from provide.foundation.errors import ConfigurationError as RefConfigurationError
 import pytest
+from conftest import reference
 
 from resilience.errors import ConfigurationError
 
@@ -21,8 +21,9 @@ CASES: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("kwargs", CASES, ids=repr)
 def test_fields_match_the_original(kwargs: dict[str, Any]) -> None:
+    ref_class = reference("provide.foundation.errors").ConfigurationError
     ours = ConfigurationError("bad config", **_fresh(kwargs))
-    ref = RefConfigurationError("bad config", **_fresh(kwargs))
+    ref = ref_class("bad config", **_fresh(kwargs))
     assert (ours.message, ours.code, ours.context) == (ref.message, ref.code, ref.context)
     assert ours.to_dict() == ref.to_dict()
     assert str(ours) == str(ref)

@@ -1,4 +1,4 @@
-//! S1–S7 of the core issue, each side by side with a bare call and the Rust
+//! Scenarios S1–S7 (named in bench/README.md), each side by side with a bare call and the Rust
 //! peers (backon for retry, failsafe for the breaker), in one run; S8 is a
 //! pipeline of retry ∘ breaker against the same strategies nested by hand;
 //! L1 the rate limiter against governor, L2 a retry with a budget against

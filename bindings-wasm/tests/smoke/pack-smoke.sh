@@ -8,10 +8,27 @@ PKG="$(cd "$HERE/../.." && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
+# Size budgets the README states (bytes): the optimised .wasm, each copy,
+# and the packed tarball. Raise them only together with the README.
+WASM_BUDGET=$((100 * 1024))
+TARBALL_BUDGET=$((120 * 1024))
+
 cd "$PKG"
 TARBALL="$(npm pack --pack-destination "$WORK" --silent | tail -1)"
-echo "tarball: $TARBALL $(stat -c %s "$WORK/$TARBALL") bytes; .wasm: $(stat -c %s dist/web/resilience_wasm_bg.wasm) bytes"
+TARBALL_BYTES="$(stat -c %s "$WORK/$TARBALL")"
+echo "tarball: $TARBALL $TARBALL_BYTES bytes (budget $TARBALL_BUDGET)"
 tar -tzf "$WORK/$TARBALL" | sort | sed 's/^/  /'
+over=0
+for wasm in dist/web/resilience_wasm_bg.wasm dist/node/resilience_wasm_bg.wasm; do
+  bytes="$(stat -c %s "$wasm")"
+  echo "$wasm: $bytes bytes (budget $WASM_BUDGET)"
+  if [ "$bytes" -gt "$WASM_BUDGET" ]; then echo "over budget: $wasm" >&2; over=1; fi
+done
+if [ "$TARBALL_BYTES" -gt "$TARBALL_BUDGET" ]; then echo "over budget: the npm tarball" >&2; over=1; fi
+if [ "$over" -ne 0 ]; then
+  echo "the package outgrew the size budget the README states (bindings-wasm/README.md, 'Size and speed')" >&2
+  exit 1
+fi
 
 cd "$WORK"
 echo '{ "name": "smoke", "version": "1.0.0", "private": true }' > package.json
