@@ -4,10 +4,9 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use js_sys::Function;
+use resilience_core::rules::{self, Unit};
 use resilience_core::Clock;
 use wasm_bindgen::prelude::*;
-
-use crate::config::reading_from_millis;
 
 #[wasm_bindgen]
 extern "C" {
@@ -16,11 +15,16 @@ extern "C" {
 }
 
 /// Monotonic milliseconds from `performance.now()` (Node >= 16, browsers) or
-/// from an injected function returning milliseconds.
+/// from an injected function returning milliseconds, read afresh every time
+/// core asks: a breaker whose config reads the clock when closed (a time
+/// window, slow calls) asks on every call, and nothing here caches.
 ///
-/// `Clock::now` cannot fail, so an exception thrown by the user's clock is
-/// kept and the last good reading returned; the binding method that asked
-/// re-throws it with [`JsClock::take_error`] once the core call is done.
+/// A number is a reading whatever its value: core's `clock_reading` rule
+/// makes NaN and negative readings 0 and saturates huge ones. Anything else
+/// (a string, `undefined`) is a broken clock, as is an exception: `Clock::now`
+/// cannot fail, so the error is kept and the last good reading returned; the
+/// binding method that asked reports it with [`JsClock::take_error`] once
+/// the core call is done.
 #[derive(Debug)]
 pub(crate) struct JsClock {
     user: Option<Function>,
@@ -54,18 +58,18 @@ impl JsClock {
 impl Clock for JsClock {
     fn now(&self) -> Duration {
         let ms = match &self.user {
-            None => Ok(performance_now()),
-            Some(f) => f.call0(&JsValue::UNDEFINED).map(|v| v.as_f64().unwrap_or(f64::NAN)),
+            None => Ok(Some(performance_now())),
+            Some(f) => f.call0(&JsValue::UNDEFINED).map(|v| v.as_f64()),
         };
         match ms {
-            Ok(ms) if !ms.is_nan() => {
-                let reading = reading_from_millis(ms);
+            Ok(Some(ms)) => {
+                let reading = rules::clock_reading(ms, Unit::Milliseconds);
                 self.last.set(reading);
                 reading
             }
-            Ok(bad) => {
-                let message = format!("clock() must return a number of milliseconds, got {bad}");
-                *self.error.borrow_mut() = Some(js_sys::TypeError::new(&message).into());
+            Ok(None) => {
+                let message = "clock() must return a number of milliseconds";
+                *self.error.borrow_mut() = Some(js_sys::TypeError::new(message).into());
                 self.last.get()
             }
             Err(e) => {
