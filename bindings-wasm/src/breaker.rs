@@ -7,7 +7,7 @@ use resilience_core::rules::{self, Unit};
 use resilience_core::{
     BreakerConfig, BreakerConfigBuilder, BreakerMetrics, CircuitBreaker, ConfigError, ConfigErrorKind, PermitMisuse,
     PermitToken, RejectReason, Rejected, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS,
-    DEFAULT_SAMPLING_DURATION, MAX_SAMPLING_BUCKETS, MAX_WINDOW_SIZE,
+    DEFAULT_SAMPLING_DURATION,
 };
 use wasm_bindgen::prelude::*;
 
@@ -424,13 +424,13 @@ fn build_config(g: &mut Given<'_>) -> Result<BreakerConfig, Failure> {
         g.top;
     let mut b = BreakerConfig::builder();
     if let Some(v) = given(failure_threshold) {
-        b = b.failure_threshold(rules::count("failure_threshold", v, 1)?);
+        b = b.failure_threshold(rules::count_of("failure_threshold", v)?);
     }
     if let Some(v) = given(recovery_timeout) {
         b = b.recovery_timeout(rules::duration("recovery_timeout", v, Unit::Milliseconds)?);
     }
     if let Some(v) = given(half_open) {
-        b = b.half_open_max_calls(rules::count("half_open_max_calls", v, 1)?);
+        b = b.half_open_max_calls(rules::count_of("half_open_max_calls", v)?);
     }
     if !failure_rate.is_undefined() {
         b = with_failure_rate(b, failure_rate, g)?;
@@ -487,7 +487,7 @@ fn with_failure_rate(
     let size = g.read(failure_rate, "windowSize", "window_size")?;
     let ratio = rules::ratio("failure_ratio", required(&ratio))?;
     let minimum = match given(&minimum) {
-        Some(v) => rules::count("minimum_throughput", v, 1)?,
+        Some(v) => rules::count_of("minimum_throughput", v)?,
         None => DEFAULT_MINIMUM_THROUGHPUT,
     };
     b = b.failure_rate(ratio, minimum);
@@ -495,14 +495,14 @@ fn with_failure_rate(
     match (given(&size), timed) {
         // Both shapes at once: which window is meant cannot be told.
         (Some(_), true) => Err(rules::wrong_type("failure_rate", ONE_WINDOW, value_of(failure_rate)).into()),
-        (Some(v), false) => Ok(b.count_window(rules::count_in("window_size", v, 1, MAX_WINDOW_SIZE)?)),
+        (Some(v), false) => Ok(b.count_window(rules::count_of("window_size", v)?)),
         (None, true) => {
             let duration = match given(&sampling) {
                 Some(v) => rules::duration("sampling_duration", v, Unit::Milliseconds)?,
                 None => DEFAULT_SAMPLING_DURATION,
             };
             let buckets = match given(&buckets) {
-                Some(v) => rules::count_in("sampling_buckets", v, 1, MAX_SAMPLING_BUCKETS)?,
+                Some(v) => rules::count_of("sampling_buckets", v)?,
                 None => DEFAULT_SAMPLING_BUCKETS,
             };
             Ok(b.time_window(duration, buckets))

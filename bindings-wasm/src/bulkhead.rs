@@ -40,10 +40,10 @@ impl BulkheadCore {
         }
         let mut builder = BulkheadConfig::builder();
         if let Some(v) = given(&max_concurrent) {
-            builder = builder.max_concurrent(rules::count("max_concurrent", v, 1).map_err(error(&max_concurrent))?);
+            builder = builder.max_concurrent(rules::count_of("max_concurrent", v).map_err(error(&max_concurrent))?);
         }
         if let Some(v) = given(&max_queue_size) {
-            builder = builder.max_queue_size(rules::count("max_queue_size", v, 0).map_err(error(&max_queue_size))?);
+            builder = builder.max_queue_size(rules::count_of("max_queue_size", v).map_err(error(&max_queue_size))?);
         }
         if let Some(v) = given(&timeout_ms) {
             builder = builder.timeout(rules::duration("timeout", v, Unit::Milliseconds).map_err(error(&timeout_ms))?);

@@ -57,7 +57,7 @@ impl RetryPolicyCore {
     ) -> Result<RetryPolicyCore, JsValue> {
         let mut builder = RetryPolicy::builder();
         if given(&max_attempts).is_some() {
-            builder = builder.max_attempts(checked(&max_attempts, |v| rules::count("max_attempts", v, 1))?);
+            builder = builder.max_attempts(checked(&max_attempts, |v| rules::count_of("max_attempts", v))?);
         }
         if given(&backoff).is_some() {
             builder = builder.backoff(checked(&backoff, rules::backoff)?);
