@@ -24,13 +24,37 @@ function answerCodes() {
     clockFailed: native.BreakerReport.ClockFailed,
     yes: native.FilterVerdict.Yes,
     reasons: Object.freeze(reasons),
+    states: Object.freeze(native.breaker_state_names()),
+    metricNames: Object.freeze(native.breaker_metric_names()),
   });
+}
+
+/** The default clock: monotonic milliseconds. */
+const performanceNow = () => performance.now();
+
+/** Thrown by a clock whose reading is not a number (as core's clock reader says it). */
+function notAReading() {
+  return new TypeError('clock() must return a number of milliseconds');
+}
+
+function warnClock(clockError) {
+  console.warn('resilience-wasm: the breaker clock threw while recording an outcome', clockError);
 }
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
   #core;
   #isFailure;
+  /**
+   * The clock, when every report needs a reading (a time window, slow calls:
+   * core's reads_clock_when_closed). The glue then reads it itself and hands
+   * the reading to core with the call: cheaper than core calling back into
+   * JavaScript. Otherwise undefined: core reads the clock only when the
+   * breaker is not closed.
+   */
+  #clockEachCall;
+  /** The clock, when every admission needs a reading too (slow calls are timed from their start). */
+  #clockToAdmit;
 
   constructor(options = {}) {
     codes ??= answerCodes();
@@ -46,8 +70,32 @@ export class CircuitBreaker {
       options.initialState,
       clock,
     );
+    if (this.#core.reads_clock_when_closed()) this.#clockEachCall = clock ?? performanceNow;
+    if (this.#core.reads_clock_to_admit()) this.#clockToAdmit = clock ?? performanceNow;
   }
 
+  /** A reading of `clock` for core, or undefined (core reads on demand); throws what the clock throws. */
+  static #reading(clock) {
+    if (clock === undefined) return undefined;
+    const ms = clock();
+    if (typeof ms !== 'number') throw notAReading();
+    return ms;
+  }
+
+  /**
+   * A reading for a report: when the clock fails, the outcome still counts
+   * (at the last good reading) and the clock's error is reported; the
+   * caller's value or error is what the call settles with.
+   */
+  #nowForReport() {
+    try {
+      return CircuitBreaker.#reading(this.#clockEachCall);
+    } catch (clockError) {
+      this.#core.hold_last_reading();
+      warnClock(clockError);
+      return undefined;
+    }
+  }
   /**
    * Runs `fn()` if the breaker admits it; rejects with BrokenCircuitError
    * when it does not, else settles like `fn()` (its error unchanged).
@@ -55,7 +103,16 @@ export class CircuitBreaker {
   execute(fn) {
     if (typeof fn !== 'function') return rejectOperation('CircuitBreaker.execute', 'fn', fn);
     const core = this.#core;
-    const token = core.acquire();
+    let token;
+    if (this.#clockToAdmit === undefined) token = core.acquire(undefined);
+    else {
+      try {
+        token = core.acquire(CircuitBreaker.#reading(this.#clockToAdmit));
+      } catch (clockError) {
+        // No reading, no decision: the call does not run.
+        return Promise.reject(clockError);
+      }
+    }
     // Tokens are >= 0; a negative answer is a BreakerAdmission.
     if (token < 0) {
       // Promise.reject, not a throw in an async frame: rejecting is the open
@@ -77,7 +134,7 @@ export class CircuitBreaker {
     }
     return Promise.resolve(result).then(
       (value) => {
-        const answer = core.record_success(token);
+        const answer = core.record_success(token, this.#clockEachCall === undefined ? undefined : this.#nowForReport());
         if (answer !== codes.recorded) this.#reported(answer);
         return value;
       },
@@ -92,7 +149,8 @@ export class CircuitBreaker {
     // The filter never throws (predicates.js); whether its verdict counts
     // the error is core's rule (a filter that threw counts it).
     const isFailure = this.#isFailure;
-    const answer = this.#core.record_error(token, isFailure === undefined ? codes.yes : isFailure(error));
+    const verdict = isFailure === undefined ? codes.yes : isFailure(error);
+    const answer = this.#core.record_error(token, verdict, this.#nowForReport());
     if (answer !== codes.recorded) this.#reported(answer);
   }
 
@@ -104,9 +162,7 @@ export class CircuitBreaker {
    * reading).
    */
   #reported(answer) {
-    if (answer === codes.clockFailed) {
-      console.warn('resilience-wasm: the breaker clock threw while recording an outcome', this.#core.take_clock_error());
-    }
+    if (answer === codes.clockFailed) warnClock(this.#core.take_clock_error());
   }
 
   /**
@@ -114,7 +170,7 @@ export class CircuitBreaker {
    * break reads 'half_open').
    */
   get state() {
-    return this.#core.state();
+    return codes.states[this.#core.state_code()];
   }
 
   /** Counted failures in a row since the last success or reset. */
@@ -128,7 +184,12 @@ export class CircuitBreaker {
    * rejections, openings, time in the state and the current break (ms).
    */
   get metrics() {
-    return Object.freeze(this.#core.metrics());
+    const values = this.#core.metrics_values();
+    const names = codes.metricNames;
+    const metrics = {};
+    for (let i = 0; i < names.length; i += 1) metrics[names[i]] = values[i];
+    metrics.state = codes.states[metrics.state];
+    return Object.freeze(metrics);
   }
 
   /** Back to closed with no failures; calls in flight count for nothing. */

@@ -2,11 +2,11 @@
 
 use std::cell::Cell;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Reflect};
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    BreakerConfig, BreakerConfigBuilder, BreakerMetrics, CircuitBreaker, ConfigError, ConfigErrorKind, PermitMisuse,
-    PermitToken, RejectReason, Rejected, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS,
+    BreakerConfig, BreakerConfigBuilder, BreakerMetrics, CircuitBreaker, CircuitState, ConfigError, ConfigErrorKind,
+    PermitMisuse, PermitToken, RejectReason, Rejected, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS,
     DEFAULT_SAMPLING_DURATION,
 };
 use wasm_bindgen::prelude::*;
@@ -38,6 +38,47 @@ fn breaker_names(parameter: &str) -> Option<&'static str> {
         "initial_state" => "initialState",
         _ => return None,
     })
+}
+
+/// Core's states, by the code `state_code` gives.
+const STATES: [CircuitState; 4] = [
+    CircuitState::Closed,
+    CircuitState::Open,
+    CircuitState::HalfOpen,
+    CircuitState::Isolated,
+];
+
+fn state_code(state: CircuitState) -> u8 {
+    // Every state core has is listed; a new one would read as isolated.
+    STATES.iter().position(|s| *s == state).map_or(3, |i| i as u8)
+}
+
+/// Core's state names (`closed`, `open`, `half_open`, `isolated`), by code.
+#[wasm_bindgen]
+pub fn breaker_state_names() -> Vec<String> {
+    STATES.iter().map(|s| s.as_str().to_owned()).collect()
+}
+
+/// The metrics of the JS API: name and value, in `metrics_values` order.
+type Metric = (&'static str, fn(&BreakerMetrics) -> f64);
+const METRICS: [Metric; 11] = [
+    ("state", |m| f64::from(state_code(m.state))),
+    ("consecutiveFailures", |m| f64::from(m.consecutive_failures)),
+    ("windowCalls", |m| m.window_calls as f64),
+    ("windowFailures", |m| m.window_failures as f64),
+    ("windowSlowCalls", |m| m.window_slow_calls as f64),
+    ("failureRatio", |m| m.failure_ratio),
+    ("slowCallRatio", |m| m.slow_call_ratio),
+    ("rejections", |m| m.rejections as f64),
+    ("openings", |m| m.openings as f64),
+    ("timeInStateMs", |m| to_millis(m.time_in_state)),
+    ("breakDurationMs", |m| to_millis(m.break_duration)),
+];
+
+/// The names of the breaker metrics, in the order `metrics_values` gives them.
+#[wasm_bindgen]
+pub fn breaker_metric_names() -> Vec<String> {
+    METRICS.iter().map(|(name, _)| (*name).to_owned()).collect()
 }
 
 /// What `failureRate` may be (its two shapes).
@@ -209,9 +250,17 @@ impl BreakerCore {
     /// `BreakerAdmission::ClockFailed` (then `take_clock_error` returns the
     /// clock's error; no permit is held).
     ///
+    /// `now_ms` is the clock's reading taken by the glue (see
+    /// `reads_clock_when_closed`), or `undefined` to let core read the clock
+    /// when it needs to.
+    ///
     /// A plain number rather than a `Result`: on the hot path a `Result`
     /// return costs a JS array per call (bench/js).
-    pub fn acquire(&self) -> f64 {
+    pub fn acquire(&self, now_ms: Option<f64>) -> f64 {
+        let clock = self.breaker.clock();
+        if now_ms.is_some() {
+            clock.hold(now_ms);
+        }
         let answer = match self.breaker.acquire_token() {
             Ok(token) => self.to_js(token),
             Err(rejected) => {
@@ -219,7 +268,8 @@ impl BreakerCore {
                 BreakerAdmission::Rejected.as_f64()
             }
         };
-        if self.breaker.clock().has_error() {
+        clock.release();
+        if clock.has_error() {
             if answer >= 0.0 {
                 // Ours, issued just now: it cannot be refused.
                 let _ = self.breaker.release(self.token_of(answer));
@@ -227,6 +277,12 @@ impl BreakerCore {
             return BreakerAdmission::ClockFailed.as_f64();
         }
         answer
+    }
+
+    /// The next report counts at the clock's last good reading: the glue's
+    /// read of the clock failed (it reports that error itself).
+    pub fn hold_last_reading(&self) {
+        self.breaker.clock().hold(None);
     }
 
     fn note(&self, rejected: Rejected) {
@@ -290,39 +346,52 @@ impl BreakerCore {
         answer.as_f64()
     }
 
+    /// Runs one report with the glue's reading held (`now_ms`), or the one
+    /// `hold_last_reading` held, or reading on demand.
+    fn reporting(&self, now_ms: Option<f64>, report: impl FnOnce() -> Result<(), PermitMisuse>) -> f64 {
+        let clock = self.breaker.clock();
+        if now_ms.is_some() {
+            clock.hold(now_ms);
+        }
+        let result = report();
+        clock.release();
+        self.report(result)
+    }
+
     /// The call admitted with `token` succeeded: a [`BreakerReport`].
-    pub fn record_success(&self, token: f64) -> f64 {
-        self.report(self.breaker.record_success(self.token_of(token)).map(drop))
+    /// `now_ms` as for `acquire`.
+    pub fn record_success(&self, token: f64, now_ms: Option<f64>) -> f64 {
+        self.reporting(now_ms, || self.breaker.record_success(self.token_of(token)).map(drop))
     }
 
     /// The call admitted with `token` failed with a counted error: a [`BreakerReport`].
-    pub fn record_failure(&self, token: f64) -> f64 {
-        self.report(self.breaker.record_failure(self.token_of(token)).map(drop))
+    pub fn record_failure(&self, token: f64, now_ms: Option<f64>) -> f64 {
+        self.reporting(now_ms, || self.breaker.record_failure(self.token_of(token)).map(drop))
     }
 
     /// The call admitted with `token` ended with an uncounted error, or did
     /// not run: a [`BreakerReport`].
-    pub fn release(&self, token: f64) -> f64 {
-        self.report(self.breaker.release(self.token_of(token)))
+    pub fn release(&self, token: f64, now_ms: Option<f64>) -> f64 {
+        self.reporting(now_ms, || self.breaker.release(self.token_of(token)))
     }
 
     /// The call admitted with `token` failed with an error the `isFailure`
     /// filter judged `verdict`: core's `failing_predicate` rule says whether
     /// it counts (a filter that threw counts it). A [`BreakerReport`].
-    pub fn record_error(&self, token: f64, verdict: FilterVerdict) -> f64 {
+    pub fn record_error(&self, token: f64, verdict: FilterVerdict, now_ms: Option<f64>) -> f64 {
         if verdict.outcome().counts_as_failure() {
-            self.record_failure(token)
+            self.record_failure(token, now_ms)
         } else {
-            self.release(token)
+            self.release(token, now_ms)
         }
     }
 
-    /// The state as the view reads it, core's name: `closed`, `open`,
-    /// `half_open` (an open breaker past its break) or `isolated`.
-    pub fn state(&self) -> Result<String, JsValue> {
+    /// The state as the view reads it (an open breaker past its break reads
+    /// half-open): an index into `breaker_state_names()`.
+    pub fn state_code(&self) -> Result<u8, JsValue> {
         let state = self.breaker.state();
         self.breaker.clock().take_error()?;
-        Ok(state.as_str().to_owned())
+        Ok(state_code(state))
     }
 
     /// The core breaker (for the benchmark-only futures path).
@@ -354,30 +423,13 @@ impl BreakerCore {
         self.breaker.clock().take_error()
     }
 
-    /// Core's metrics as a plain object: `state`, `consecutiveFailures`,
-    /// `windowCalls`, `windowFailures`, `windowSlowCalls`, `failureRatio`,
-    /// `slowCallRatio`, `rejections`, `openings`, `timeInStateMs`,
-    /// `breakDurationMs`.
-    pub fn metrics(&self) -> Result<Object, JsValue> {
-        let m: BreakerMetrics = self.breaker.metrics();
+    /// Core's metrics now, as numbers in the order of
+    /// `breaker_metric_names()` (the state as its code). Numbers only: a
+    /// string or an object built from wasm costs microseconds per field.
+    pub fn metrics_values(&self) -> Result<Vec<f64>, JsValue> {
+        let m = self.breaker.metrics();
         self.breaker.clock().take_error()?;
-        let object = Object::new();
-        let put = |key: &str, value: JsValue| {
-            // Setting a property on a fresh object cannot fail.
-            let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
-        };
-        put("state", JsValue::from_str(m.state.as_str()));
-        put("consecutiveFailures", JsValue::from(m.consecutive_failures));
-        put("windowCalls", JsValue::from_f64(m.window_calls as f64));
-        put("windowFailures", JsValue::from_f64(m.window_failures as f64));
-        put("windowSlowCalls", JsValue::from_f64(m.window_slow_calls as f64));
-        put("failureRatio", JsValue::from_f64(m.failure_ratio));
-        put("slowCallRatio", JsValue::from_f64(m.slow_call_ratio));
-        put("rejections", JsValue::from_f64(m.rejections as f64));
-        put("openings", JsValue::from_f64(m.openings as f64));
-        put("timeInStateMs", JsValue::from_f64(to_millis(m.time_in_state)));
-        put("breakDurationMs", JsValue::from_f64(to_millis(m.break_duration)));
-        Ok(object)
+        Ok(METRICS.iter().map(|(_, value)| value(&m)).collect())
     }
 
     /// Core's snapshot document (JSON text; times relative to now).
@@ -392,10 +444,19 @@ impl BreakerCore {
         self.breaker.tokens_outstanding() as f64
     }
 
-    /// Whether recording a closed-state outcome reads the clock (a time
-    /// window or slow calls): then the clock is read on every call.
+    /// Whether recording a closed-state outcome reads the clock (core's
+    /// `reads_clock_when_closed`: a time window or slow calls): the glue then
+    /// reads it for every report.
     pub fn reads_clock_when_closed(&self) -> bool {
         self.breaker.config().reads_clock_when_closed()
+    }
+
+    /// Whether admitting a call in closed state reads the clock (the
+    /// slow-call rule times each call from its start): the glue then reads
+    /// it for every `acquire`. Without a reading core reads on demand, so
+    /// this only saves calls from wasm into JavaScript.
+    pub fn reads_clock_to_admit(&self) -> bool {
+        self.breaker.config().slow_calls().is_some()
     }
 }
 

@@ -29,7 +29,7 @@ pub use answers::{
     counts_as_failure, falls_back, retryable, BreakerAdmission, BreakerRejection, BreakerReport, BulkheadAdmission,
     BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, RetryAnswer,
 };
-pub use breaker::BreakerCore;
+pub use breaker::{breaker_metric_names, breaker_state_names, BreakerCore};
 pub use bulkhead::BulkheadCore;
 pub use config::install_error_classes;
 pub use fallback::fallback_step;

@@ -393,26 +393,68 @@ test('a clock that jumps far ahead once delays recovery by one recovery timeout,
   assert.equal(await breaker.execute(ok), 'ok');
 });
 
-test('with a time window the clock is read on every call; a clock failing on success is reported, the value kept', async (t) => {
+test('with a time window the clock is read for every report; a clock failing then is reported, the outcome kept', async (t) => {
   const warn = t.mock.method(console, 'warn', () => {});
   let reads = 0;
   let bad = false;
-  const breaker = new CircuitBreaker({
-    failureRate: { ratio: 0.5, minimumThroughput: 10 },
-    clock: () => {
-      reads += 1;
-      if (bad) throw new Error('clock broke');
-      return 0;
-    },
-  });
+  const clock = () => {
+    reads += 1;
+    if (bad) throw new Error('clock broke');
+    return 0;
+  };
+  const breaker = new CircuitBreaker({ failureRate: { ratio: 0.5, minimumThroughput: 10 }, clock });
   for (let i = 0; i < 5; i += 1) await breaker.execute(ok);
-  assert.ok(reads >= 5, `${reads} readings for 5 calls`);
-  bad = true;
-  assert.equal(await breaker.execute(ok), 'ok', 'the value, unchanged');
-  assert.equal(warn.mock.callCount(), 1);
+  assert.equal(reads, 5, 'one reading per call');
+  const breaking = async () => {
+    bad = true;
+    return 'ok';
+  };
+  assert.equal(await breaker.execute(breaking), 'ok', 'the value, unchanged');
+  const userError = new Error('down');
+  const failing = () => {
+    bad = true;
+    return Promise.reject(userError);
+  };
+  assert.equal(await settle(breaker.execute(failing)), userError, 'the error, unchanged');
+  assert.equal(warn.mock.callCount(), 2);
   assert.match(warn.mock.calls[0].arguments[0], /clock threw while recording an outcome/);
+  assert.equal(warn.mock.calls[0].arguments[1].message, 'clock broke');
   bad = false;
-  assert.equal(breaker.metrics.windowCalls, 6, 'the outcome counted at the last good reading');
+  assert.equal(breaker.metrics.windowCalls, 7, 'the outcomes counted at the last good reading');
+  // A reading that is not a number is a broken clock too.
+  const odd = new CircuitBreaker({ failureRate: { ratio: 0.5 }, slowCall: { durationMs: 10, ratio: 1 }, clock: () => 'soon' });
+  await assert.rejects(odd.execute(ok), (e) => e instanceof TypeError && e.message === 'clock() must return a number of milliseconds');
+});
+
+test('slow calls: the clock is read when a call starts; a clock failing then rejects the call before it runs', async () => {
+  let now = 0;
+  let reads = 0;
+  let bad = false;
+  const clock = () => {
+    reads += 1;
+    if (bad) throw new Error('clock broke');
+    return now;
+  };
+  const breaker = new CircuitBreaker({ failureRate: { ratio: 0.5, minimumThroughput: 1 }, slowCall: { durationMs: 100, ratio: 0.5 }, clock });
+  await breaker.execute(async () => {
+    now += 100;
+  });
+  assert.equal(reads, 2, 'at the start and at the end');
+  assert.equal(breaker.state, 'closed', 'exactly the duration is not slow');
+  bad = true;
+  let ran = false;
+  await assert.rejects(
+    breaker.execute(() => {
+      ran = true;
+    }),
+    /clock broke/,
+  );
+  assert.equal(ran, false);
+  bad = false;
+  await breaker.execute(async () => {
+    now += 101;
+  });
+  assert.equal(breaker.state, 'open', 'one slow call of two trips at ratio 0.5');
 });
 
 test('a permit reports once; every way a call ends gives its permit back', async () => {
@@ -420,9 +462,9 @@ test('a permit reports once; every way a call ends gives its permit back', async
   const raw = createRequire(import.meta.url)('../dist/node/resilience_wasm.js');
   const core = new raw.BreakerCore(1e6, undefined, undefined, { ratio: 1, windowSize: 5 }, undefined, undefined, undefined, () => 0);
   for (let i = 0; i < 100; i += 1) {
-    const token = core.acquire();
+    const token = core.acquire(undefined);
     assert.ok(token >= 0);
-    const answer = [core.record_success(token), core.record_error(token, raw.FilterVerdict.Yes)];
+    const answer = [core.record_success(token, undefined), core.record_error(token, raw.FilterVerdict.Yes, undefined)];
     assert.deepEqual(answer, [raw.BreakerReport.Recorded, raw.BreakerReport.PermitMisuse], 'a token reports once');
   }
   assert.equal(core.tokens_outstanding(), 0);

@@ -325,11 +325,18 @@ class TokenBreaker {
     return true;
   }
 
+  /** As the glue does: a breaker that reads the clock on every report (or admission) gets the reading with it. */
+  #now(core, admitting = false) {
+    const every = admitting ? core.reads_clock_to_admit() : core.reads_clock_when_closed();
+    return every ? this.clock.read() : undefined;
+  }
+
   #report(token, outcome) {
     const { Yes, No } = raw.FilterVerdict;
-    if (outcome === 'success') return this.core.record_success(token);
-    if (outcome === 'failure') return this.core.record_error(token, Yes);
-    if (outcome === 'ignored') return this.core.record_error(token, No);
+    const now = this.#now(this.core);
+    if (outcome === 'success') return this.core.record_success(token, now);
+    if (outcome === 'failure') return this.core.record_error(token, Yes, now);
+    if (outcome === 'ignored') return this.core.record_error(token, No, now);
     throw new Error(`unknown outcome ${outcome}`);
   }
 
@@ -341,7 +348,7 @@ class TokenBreaker {
   }
 
   call(outcome, durationMs) {
-    const token = this.core.acquire();
+    const token = this.core.acquire(this.#now(this.core, true));
     if (token === raw.BreakerAdmission.Rejected) return 'rejected';
     assert.ok(token >= 0 && Number.isSafeInteger(token), `a token: ${token}`);
     this.clock.advance(durationMs);
@@ -351,7 +358,7 @@ class TokenBreaker {
 
   acquire(id, on) {
     const from = on === 'other' ? this.other : this.core;
-    const token = from.acquire();
+    const token = from.acquire(this.#now(from, true));
     if (token >= 0) {
       this.held.set(id, token);
       return { admitted: true };
@@ -370,8 +377,12 @@ class TokenBreaker {
   reset = () => this.core.reset();
   isolate = () => this.core.isolate();
   close = () => this.core.close();
-  metrics = () => this.core.metrics();
-  state = () => this.core.state();
+  metrics = () => {
+    const values = this.core.metrics_values();
+    const metrics = Object.fromEntries(raw.breaker_metric_names().map((name, i) => [name, values[i]]));
+    return { ...metrics, state: raw.breaker_state_names()[metrics.state] };
+  };
+  state = () => raw.breaker_state_names()[this.core.state_code()];
   failureCount = () => this.core.failure_count();
   snapshot = () => JSON.parse(this.core.snapshot());
 
