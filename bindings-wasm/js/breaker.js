@@ -96,6 +96,7 @@ export class CircuitBreaker {
       return undefined;
     }
   }
+
   /**
    * Runs `fn()` if the breaker admits it; rejects with BrokenCircuitError
    * when it does not, else settles like `fn()` (its error unchanged).
