@@ -25,7 +25,7 @@ export type Sleep = (ms: number, signal?: AbortSignal) => PromiseLike<void> | vo
 
 export interface RetryPolicyOptions {
   /** Total attempts, the first included: an integer >= 1 (default 3). */
-  maxAttempts?: number;
+  maxAttempts?: number | bigint;
   /** Default 'exponential'. */
   backoff?: Backoff;
   /** Default 1000 ms; a finite number >= 0. */
@@ -36,10 +36,10 @@ export interface RetryPolicyOptions {
   jitter?: Jitter;
   /** Errors worth retrying (default: every error except an AbortError). A throwing predicate means "not retryable". */
   retryableErrors?: ErrorFilter;
-  /** HTTP statuses worth retrying (default: none for policies; for withRetry core's 500, 502, 503, 504 — 408 and 429 are opt-in). */
-  retryableStatusCodes?: readonly number[];
-  /** Seeds jitter for reproducible delays (an integer; bigint beyond 2^53). Default: crypto.getRandomValues. */
-  seed?: number | bigint;
+  /** HTTP statuses worth retrying, each in 100..=599 (default, or null: none for policies; for withRetry core's 500, 502, 503, 504 — 408 and 429 are opt-in). */
+  retryableStatusCodes?: readonly number[] | null;
+  /** Seeds jitter for reproducible delays (an integer in 0..=2^64-1; bigint beyond 2^53). Default (or null): crypto.getRandomValues. */
+  seed?: number | bigint | null;
 }
 
 /** Anything with an HTTP status, such as a fetch Response. */
@@ -56,17 +56,18 @@ export class RetryPolicy {
   readonly maxDelayMs: number;
   /** The jitter mode's name (`true` reads 'proportional', `false` 'none'). */
   readonly jitter: Exclude<Jitter, boolean>;
+  /** As core keeps them: sorted, without duplicates. */
   readonly retryableStatusCodes: readonly number[] | undefined;
   readonly seed: number | bigint | undefined;
-  /** The delay in ms before retrying after failed attempt `attempt` (0 for attempt <= 0). @throws ConfigError unless `attempt` is an integer. */
-  calculateDelayMs(attempt: number): number;
-  /** false once attempt >= maxAttempts; otherwise whether `error` passes `retryableErrors`. @throws ConfigError unless `attempt` is an integer. */
-  shouldRetry(error: unknown, attempt: number): boolean;
+  /** The delay in ms before retrying after failed attempt `attempt` (0 for attempt <= 0; huge attempts saturate). @throws ConfigError unless `attempt` is an integer. */
+  calculateDelayMs(attempt: number | bigint): number;
+  /** false once attempt >= maxAttempts (the filter is not asked then); otherwise whether `error` passes `retryableErrors`. @throws ConfigError unless `attempt` is an integer. */
+  shouldRetry(error: unknown, attempt: number | bigint): boolean;
   /**
    * false once attempt >= maxAttempts; otherwise whether the status is in `retryableStatusCodes`.
    * A response without an integer `status` (or none at all) is not retryable. @throws ConfigError unless `attempt` is an integer.
    */
-  shouldRetryResponse(response: HasStatus | null | undefined, attempt: number): boolean;
+  shouldRetryResponse(response: HasStatus | null | undefined, attempt: number | bigint): boolean;
   /** Whether `error` passes the `retryableErrors` filter. */
   isRetryable(error: unknown): boolean;
 }
@@ -95,29 +96,151 @@ export class RetryExecutor {
   execute<T>(fn: (attempt: number) => T | PromiseLike<T>): Promise<T>;
 }
 
-export type CircuitState = 'closed' | 'open' | 'half_open';
+/** A breaker's state; 'isolated' is held open by `isolate()` until `close()` or `reset()`. */
+export type CircuitState = 'closed' | 'open' | 'half_open' | 'isolated';
+
+/**
+ * Trip on a failure ratio over the calls of the last `samplingDurationMs`
+ * (a time window in `buckets` buckets; Polly's advanced breaker, cockatiel's
+ * SamplingBreaker). With neither field the window is 30000 ms in 10 buckets.
+ */
+export interface TimeWindowFailureRate {
+  /** The failed share of the window's calls that opens the breaker: in (0, 1] (exactly at it trips). */
+  ratio: number;
+  /** Calls the window needs before it can trip: an integer >= 1 (default 100). */
+  minimumThroughput?: number;
+  /** How far back the window reaches, in ms (default 30000). */
+  samplingDurationMs?: number;
+  /** Buckets the window is split into (a bucket leaves whole): an integer in 1..=1000 (default 10). */
+  buckets?: number;
+  windowSize?: never;
+}
+
+/** Trip on a failure ratio over the last `windowSize` calls (resilience4j's count window). */
+export interface CountWindowFailureRate {
+  /** The failed share of the window's calls that opens the breaker: in (0, 1]. */
+  ratio: number;
+  /** Calls the window needs before it can trip: an integer >= 1 (default 100). */
+  minimumThroughput?: number;
+  /** How many of the latest calls count: an integer in 1..=1000000. */
+  windowSize: number;
+  samplingDurationMs?: never;
+  buckets?: never;
+}
+
+/** The failure-rate trip rule: a time window or a count window (not both). */
+export type FailureRate = TimeWindowFailureRate | CountWindowFailureRate;
+
+/** Slow calls trip too (needs `failureRate`, whose window they share). */
+export interface SlowCall {
+  /** A call that takes longer than this (ms, on the breaker's clock) is slow; exactly this long is not. */
+  durationMs: number;
+  /** The slow share of the window's calls that opens the breaker: in (0, 1]. */
+  ratio: number;
+}
+
+/** The open period grows over consecutive openings (reset when the breaker closes). */
+export interface BreakBackoff {
+  /** Opening n lasts this backoff of `recoveryTimeoutMs` for attempt n. */
+  backoff: Backoff;
+  /** The longest open period, in ms (>= recoveryTimeoutMs). */
+  maxMs: number;
+}
+
+/** A time window in a snapshot: `[age in buckets, calls, failures, slow calls]` per bucket. */
+export interface TimeWindowSnapshot {
+  readonly kind: 'time';
+  readonly bucket_ns: number;
+  readonly buckets: ReadonlyArray<readonly [number, number, number, number]>;
+}
+
+/** A count window in a snapshot: one letter per call, oldest first (o ok, f failed, s slow, x slow and failed). */
+export interface CountWindowSnapshot {
+  readonly kind: 'count';
+  readonly size: number;
+  readonly calls: string;
+}
+
+/**
+ * A breaker's state as core's versioned snapshot document (the same document
+ * in every language), times relative to the moment it was taken.
+ */
+export interface BreakerSnapshot {
+  readonly format: 'resilience.circuit_breaker';
+  readonly version: number;
+  readonly state: CircuitState;
+  readonly consecutive_failures: number;
+  readonly openings_in_a_row: number;
+  readonly break_ms: number;
+  readonly break_remaining_ms: number;
+  readonly window: TimeWindowSnapshot | CountWindowSnapshot | null;
+}
+
+/** What a breaker has seen (a frozen copy: read `metrics` again for a newer one). */
+export interface BreakerMetrics {
+  readonly state: CircuitState;
+  /** Counted failures in a row. */
+  readonly consecutiveFailures: number;
+  /** Calls in the failure-rate window (0 without one). */
+  readonly windowCalls: number;
+  readonly windowFailures: number;
+  readonly windowSlowCalls: number;
+  /** windowFailures / windowCalls (0 for an empty window). */
+  readonly failureRatio: number;
+  /** windowSlowCalls / windowCalls (0 for an empty window). */
+  readonly slowCallRatio: number;
+  /** Calls rejected since the breaker was created. */
+  readonly rejections: number;
+  /** Times it opened since it was created. */
+  readonly openings: number;
+  /** Time since the state began, in ms (open → half-open by time alone is no new state). */
+  readonly timeInStateMs: number;
+  /** The current (or next) open period, in ms. */
+  readonly breakDurationMs: number;
+}
 
 export interface CircuitBreakerOptions {
-  /** Consecutive counted failures that open the breaker: an integer >= 1 (default 5). */
+  /** Consecutive counted failures that open the breaker: an integer >= 1 (default 5). Ignored with `failureRate`. */
   failureThreshold?: number;
-  /** How long the breaker stays open: ms, default 30000. */
+  /** How long the breaker stays open: ms, default 30000 (the first open period with `breakBackoff`). */
   recoveryTimeoutMs?: number;
   /** Which errors count (default: all); others pass through uncounted. A throwing predicate means "counted". */
   isFailure?: ErrorFilter;
   /** Concurrent trial calls while half-open: an integer >= 1 (default 1). */
   halfOpenMaxCalls?: number;
-  /** Monotonic ms (default performance.now). */
+  /** Trip on a failure ratio over a window instead of consecutive failures. */
+  failureRate?: FailureRate;
+  /** Slow calls trip too (with `failureRate`). */
+  slowCall?: SlowCall;
+  /** Grow the open period over consecutive openings. */
+  breakBackoff?: BreakBackoff;
+  /**
+   * Start where another breaker was: what its `toJSON()` returned (or that
+   * object's JSON text). A document that cannot be read throws SnapshotError.
+   */
+  initialState?: BreakerSnapshot | string;
+  /** Monotonic ms (default performance.now); read on every call with a time window or slow calls. */
   clock?: Clock;
 }
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
+  /** @throws ConfigError for an option out of range, SnapshotError for an `initialState` that cannot be read. */
   constructor(options?: CircuitBreakerOptions);
-  /** Rejects with BrokenCircuitError while open; otherwise settles like fn(). A non-function `fn` rejects with a TypeError, uncounted. */
+  /** Rejects with BrokenCircuitError while open or isolated; otherwise settles like fn(). A non-function `fn` rejects with a TypeError, uncounted. */
   execute<T>(fn: () => T | PromiseLike<T>): Promise<T>;
   readonly state: CircuitState;
   readonly failureCount: number;
+  /** A frozen plain object, taken now. */
+  readonly metrics: BreakerMetrics;
+  /** Back to closed with no failures, an empty window and the first open period; calls in flight count for nothing. */
   reset(): void;
+  /** Holds the breaker open (state 'isolated'; rejections carry reason 'isolated') until close() or reset(). */
+  isolate(): void;
+  /** Closes the breaker, an isolated one too (the same as reset()). */
+  close(): void;
+  /** The snapshot document as a plain object (JSON.stringify(breaker) writes it). */
+  toJSON(): BreakerSnapshot;
 }
 
 export interface FallbackChainOptions {
@@ -195,12 +318,17 @@ export function withRetry<A extends unknown[], R extends ResponseLike>(
   options?: WithRetryOptions,
 ): (...args: A) => Promise<R>;
 
+/** Why a breaker refused a call. */
+export type BrokenCircuitReason = 'open' | 'trials_taken' | 'isolated' | 'permits_exhausted';
+
 /** A circuit breaker refused the call. */
 export class BrokenCircuitError extends Error {
-  constructor(retryAfterMs: number);
+  constructor(retryAfterMs: number, reason?: BrokenCircuitReason);
   readonly name: 'BrokenCircuitError';
-  /** Remaining open time in ms (0 while half-open trials are busy). */
+  /** Remaining open time in ms: 0 while half-open trials are busy, Infinity while isolated (until close() or reset()). */
   readonly retryAfterMs: number;
+  /** 'open', 'trials_taken' (half-open, every trial slot busy), 'isolated', or 'permits_exhausted' (65 536 calls in flight). */
+  readonly reason: BrokenCircuitReason;
 }
 
 /** A bulkhead refused the call. */
@@ -211,15 +339,49 @@ export class BulkheadRejectedError extends Error {
   readonly reason: 'queue_full' | 'timeout';
 }
 
-/** An option was outside its allowed range. Messages speak milliseconds and stay short whatever the value. */
+/** The rule a value broke (core's names, the same in every language). */
+export type ConfigErrorKind =
+  | 'wrong_type'
+  | 'not_an_integer'
+  | 'not_a_number'
+  | 'too_small'
+  | 'too_large'
+  | 'unknown_name'
+  | 'below_other'
+  | 'requires_other';
+
+export interface ConfigErrorDetails {
+  kind: ConfigErrorKind;
+  parameter: string;
+  got?: unknown;
+}
+
+/** An option broke one of core's rules. The message is core's: milliseconds, and short whatever the value. */
 export class ConfigError extends Error {
-  /** The message reads "invalid {parameter}: must be {requirement}, got {got, or gotText}". */
-  constructor(parameter: string, requirement: string, got: unknown, gotText?: string);
+  constructor(message: string, details: ConfigErrorDetails);
   readonly name: 'ConfigError';
-  /** The option, as spelt in this API (e.g. 'maxAttempts'). */
+  /** Which rule was broken. */
+  readonly kind: ConfigErrorKind;
+  /** The option, as spelt in this API (e.g. 'maxAttempts', 'failureRate.ratio'). */
   readonly parameter: string;
-  /** The allowed range, e.g. 'an integer in 1..=4294967295'. */
-  readonly requirement: string;
-  /** The rejected value. */
+  /** The value given (undefined when the option was left to its default). */
   readonly got: unknown;
+}
+
+/** Why a snapshot could not be read. */
+export type SnapshotErrorReason = 'malformed' | 'unsupported_version';
+
+export interface SnapshotErrorDetails {
+  reason: SnapshotErrorReason;
+  version?: number;
+}
+
+/** A breaker's `initialState` could not be read; no breaker was built (never a silently closed one). */
+export class SnapshotError extends Error {
+  constructor(message: string, details: SnapshotErrorDetails);
+  readonly name: 'SnapshotError';
+  /** 'malformed' (not a snapshot: truncated, edited, another format) or 'unsupported_version' (from a newer release). */
+  readonly reason: SnapshotErrorReason;
+  /** The document's version, for 'unsupported_version'. */
+  readonly version?: number;
 }

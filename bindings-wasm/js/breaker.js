@@ -1,33 +1,100 @@
 // CircuitBreaker: admits or rejects through core's permit tokens; the glue
-// only runs the call and reports how it ended.
+// only runs the call and reports how it ended. Every option goes to core as
+// it is (core's rules validate it); the trip rule, the window, slow calls,
+// the break backoff, isolation, metrics and snapshots are all core's.
 
-import { BrokenCircuitError, translatingConfigErrors } from './errors.js';
+import { BrokenCircuitError } from './errors.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
-import { numberFor, optionalFunction } from './options.js';
+import { optionalFunction } from './options.js';
 import { errorFilter } from './predicates.js';
 
-/** The public state names, by core's BreakerState variant name. */
-const STATE_NAMES = Object.freeze({ Closed: 'closed', Open: 'open', HalfOpen: 'half_open' });
+/** Core's answer codes, read once the wasm module is installed. */
+let codes;
+
+function answerCodes() {
+  const reasons = [];
+  for (const [name, code] of Object.entries(native.BreakerRejection)) {
+    // wasm-bindgen enums map both ways; the names are core's RejectReason.
+    if (typeof code === 'number') reasons[code] = name.replace(/(?<=[a-z])(?=[A-Z])/g, '_').toLowerCase();
+  }
+  return Object.freeze({
+    rejected: native.BreakerAdmission.Rejected,
+    recorded: native.BreakerReport.Recorded,
+    clockFailed: native.BreakerReport.ClockFailed,
+    yes: native.FilterVerdict.Yes,
+    reasons: Object.freeze(reasons),
+    states: Object.freeze(native.breaker_state_names()),
+    metricNames: Object.freeze(native.breaker_metric_names()),
+  });
+}
+
+/** The default clock: monotonic milliseconds. */
+const performanceNow = () => performance.now();
+
+/** Thrown by a clock whose reading is not a number (as core's clock reader says it). */
+function notAReading() {
+  return new TypeError('clock() must return a number of milliseconds');
+}
+
+function warnClock(clockError) {
+  console.warn('resilience-wasm: the breaker clock threw while recording an outcome', clockError);
+}
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
 export class CircuitBreaker {
   #core;
   #isFailure;
+  /**
+   * The clock, when every report needs a reading (a time window, slow calls:
+   * core's reads_clock_when_closed). The glue then reads it itself and hands
+   * the reading to core with the call: cheaper than core calling back into
+   * JavaScript. Otherwise undefined: core reads the clock only when the
+   * breaker is not closed.
+   */
+  #clockEachCall;
+  /** The clock, when every admission needs a reading too (slow calls are timed from their start). */
+  #clockToAdmit;
 
   constructor(options = {}) {
+    codes ??= answerCodes();
     const clock = optionalFunction(options, 'clock');
     this.#isFailure = errorFilter(options, 'isFailure');
-    this.#core = translatingConfigErrors(
-      () =>
-        new native.BreakerCore(
-          numberFor(options.failureThreshold),
-          numberFor(options.recoveryTimeoutMs),
-          numberFor(options.halfOpenMaxCalls),
-          clock,
-        ),
-      options,
+    this.#core = new native.BreakerCore(
+      options.failureThreshold,
+      options.recoveryTimeoutMs,
+      options.halfOpenMaxCalls,
+      options.failureRate,
+      options.slowCall,
+      options.breakBackoff,
+      options.initialState,
+      clock,
     );
+    if (this.#core.reads_clock_when_closed()) this.#clockEachCall = clock ?? performanceNow;
+    if (this.#core.reads_clock_to_admit()) this.#clockToAdmit = clock ?? performanceNow;
+  }
+
+  /** A reading of `clock` for core, or undefined (core reads on demand); throws what the clock throws. */
+  static #reading(clock) {
+    if (clock === undefined) return undefined;
+    const ms = clock();
+    if (typeof ms !== 'number') throw notAReading();
+    return ms;
+  }
+
+  /**
+   * A reading for a report: when the clock fails, the outcome still counts
+   * (at the last good reading) and the clock's error is reported; the
+   * caller's value or error is what the call settles with.
+   */
+  #nowForReport() {
+    try {
+      return CircuitBreaker.#reading(this.#clockEachCall);
+    } catch (clockError) {
+      this.#core.hold_last_reading();
+      warnClock(clockError);
+      return undefined;
+    }
   }
 
   /**
@@ -37,13 +104,24 @@ export class CircuitBreaker {
   execute(fn) {
     if (typeof fn !== 'function') return rejectOperation('CircuitBreaker.execute', 'fn', fn);
     const core = this.#core;
-    const token = core.acquire();
+    let token;
+    if (this.#clockToAdmit === undefined) token = core.acquire(undefined);
+    else {
+      try {
+        token = core.acquire(CircuitBreaker.#reading(this.#clockToAdmit));
+      } catch (clockError) {
+        // No reading, no decision: the call does not run.
+        return Promise.reject(clockError);
+      }
+    }
     // Tokens are >= 0; a negative answer is a BreakerAdmission.
     if (token < 0) {
       // Promise.reject, not a throw in an async frame: rejecting is the open
       // breaker's whole job, and unwinding costs ~1 µs (bench/js, S4).
       return Promise.reject(
-        token === native.BreakerAdmission.Rejected ? new BrokenCircuitError(core.retry_after_ms()) : core.take_clock_error(),
+        token === codes.rejected
+          ? new BrokenCircuitError(core.retry_after_ms(), codes.reasons[core.reject_reason()])
+          : core.take_clock_error(),
       );
     }
     // `.then` rather than an async frame: the success path is the breaker's
@@ -57,7 +135,8 @@ export class CircuitBreaker {
     }
     return Promise.resolve(result).then(
       (value) => {
-        core.record_success(token);
+        const answer = core.record_success(token, this.#clockEachCall === undefined ? undefined : this.#nowForReport());
+        if (answer !== codes.recorded) this.#reported(answer);
         return value;
       },
       (error) => {
@@ -68,33 +147,73 @@ export class CircuitBreaker {
   }
 
   #recordError(token, error) {
-    // The filter never throws (predicates.js: a throwing isFailure counts).
+    // The filter never throws (predicates.js); whether its verdict counts
+    // the error is core's rule (a filter that threw counts it).
     const isFailure = this.#isFailure;
-    if (isFailure !== undefined && !isFailure(error)) {
-      this.#core.release(token);
-      return;
-    }
-    try {
-      this.#core.record_failure(token);
-    } catch (clockError) {
-      // The user's error is what the caller rejects with, unchanged; the
-      // failure still counts (at the clock's last good reading).
-      console.warn('resilience-wasm: the breaker clock threw while recording a failure', clockError);
-    }
+    const verdict = isFailure === undefined ? codes.yes : isFailure(error);
+    const answer = this.#core.record_error(token, verdict, this.#nowForReport());
+    if (answer !== codes.recorded) this.#reported(answer);
   }
 
-  /** 'closed' | 'open' | 'half_open' (an open breaker past its recovery timeout reads 'half_open'). */
+  /**
+   * A report that was not simply recorded. The glue reports each of its
+   * permits once, so core never refuses one here; a clock that failed while
+   * the outcome was stamped is reported, and the caller still gets its own
+   * value or error, unchanged (the outcome counts at the clock's last good
+   * reading).
+   */
+  #reported(answer) {
+    if (answer === codes.clockFailed) warnClock(this.#core.take_clock_error());
+  }
+
+  /**
+   * 'closed' | 'open' | 'half_open' | 'isolated' (an open breaker past its
+   * break reads 'half_open').
+   */
   get state() {
-    return STATE_NAMES[native.BreakerState[this.#core.state()]];
+    return codes.states[this.#core.state_code()];
   }
 
-  /** Counted failures since the last success or reset. */
+  /** Counted failures in a row since the last success or reset. */
   get failureCount() {
     return this.#core.failure_count();
   }
 
-  /** Back to closed with no failures. */
+  /**
+   * What the breaker has seen, as a frozen plain object: state, consecutive
+   * failures, the window's calls / failures / slow calls and ratios,
+   * rejections, openings, time in the state and the current break (ms).
+   */
+  get metrics() {
+    const values = this.#core.metrics_values();
+    const names = codes.metricNames;
+    const metrics = {};
+    for (let i = 0; i < names.length; i += 1) metrics[names[i]] = values[i];
+    metrics.state = codes.states[metrics.state];
+    return Object.freeze(metrics);
+  }
+
+  /** Back to closed with no failures; calls in flight count for nothing. */
   reset() {
     this.#core.reset();
+  }
+
+  /** Manual control: holds the breaker open (state 'isolated') until close() or reset(). */
+  isolate() {
+    this.#core.isolate();
+  }
+
+  /** Manual control: closes the breaker, an isolated one too (as reset()). */
+  close() {
+    this.#core.close();
+  }
+
+  /**
+   * The breaker's state as a plain, JSON-serializable object (core's
+   * versioned snapshot, times relative to now): pass it as `initialState`
+   * to start a breaker where this one is, e.g. after a restart.
+   */
+  toJSON() {
+    return JSON.parse(this.#core.snapshot());
   }
 }

@@ -1,10 +1,11 @@
 // Bulkhead: who holds a slot and who waits is core's decision; the glue
-// parks waiters on promises and wakes the one core hands a slot to.
+// parks waiters on promises and wakes the one core hands a slot to. Every
+// slot is core's checked handle, given back exactly once.
 
-import { BulkheadRejectedError, translatingConfigErrors } from './errors.js';
+import { BulkheadRejectedError } from './errors.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
-import { numberFor, optionalFunction } from './options.js';
+import { optionalFunction } from './options.js';
 import { defaultSleep } from './timers.js';
 
 /** At most `maxConcurrent` calls at once; up to `maxQueueSize` more wait FIFO for `timeoutMs`. */
@@ -17,15 +18,7 @@ export class Bulkhead {
 
   constructor(options = {}) {
     this.#sleep = optionalFunction(options, 'sleep') ?? defaultSleep;
-    this.#core = translatingConfigErrors(
-      () =>
-        new native.BulkheadCore(
-          numberFor(options.maxConcurrent),
-          numberFor(options.maxQueueSize),
-          numberFor(options.timeoutMs),
-        ),
-      options,
-    );
+    this.#core = new native.BulkheadCore(options.maxConcurrent, options.maxQueueSize, options.timeoutMs);
     this.#timeoutMs = this.#core.timeout_ms();
   }
 
@@ -49,32 +42,34 @@ export class Bulkhead {
   }
 
   async #execute(fn) {
-    // A BulkheadAdmission, or else (>= 0) the ticket of a place in the queue.
-    const admission = this.#core.try_acquire();
-    const { Acquired, QueueFull } = native.BulkheadAdmission;
-    if (admission === QueueFull) throw new BulkheadRejectedError('queue_full', 'the queue is full');
-    if (admission !== Acquired) await this.#waitForSlot(admission);
+    const core = this.#core;
+    // A held slot (>= 0), or a BulkheadAdmission.
+    let slot = core.try_acquire();
+    const { Queued, QueueFull } = native.BulkheadAdmission;
+    if (slot === QueueFull) throw new BulkheadRejectedError('queue_full', 'the queue is full');
+    if (slot === Queued) slot = await this.#waitForSlot(core.queued_ticket());
     try {
       return await fn();
     } finally {
-      this.#release();
+      this.#release(slot);
     }
   }
 
-  #release() {
-    // The ticket (>= 0) of the waiter handed the slot, or BulkheadHandover.NoWaiter.
-    const ticket = this.#core.release();
-    if (ticket !== native.BulkheadHandover.NoWaiter) this.#waiters.get(ticket)?.();
+  #release(slot) {
+    // The ticket (>= 0) of the waiter handed the slot, or a BulkheadHandover
+    // (no waiter; never SlotMisuse here: each slot is released once).
+    const ticket = this.#core.release(slot);
+    if (ticket >= 0) this.#waiters.get(ticket)?.();
   }
 
-  /** Waits until a release hands `ticket` the slot, or the timeout passes. */
+  /** Waits until a release hands `ticket` the slot (resolves with that slot), or the timeout passes. */
   #waitForSlot(ticket) {
     const timer = new AbortController();
     return new Promise((resolve, reject) => {
       this.#waiters.set(ticket, () => {
         this.#waiters.delete(ticket);
         timer.abort();
-        resolve();
+        resolve(this.#core.slot_of_ticket(ticket));
       });
       Promise.resolve(this.#sleep(this.#timeoutMs, timer.signal)).then(
         () => this.#timedOut(ticket, resolve, reject),
@@ -88,11 +83,11 @@ export class Bulkhead {
   #timedOut(ticket, resolve, reject) {
     if (!this.#waiters.has(ticket)) return; // already woken
     this.#waiters.delete(ticket);
-    if (this.#core.cancel(ticket)) {
-      reject(new BulkheadRejectedError('timeout', `no slot within ${this.#timeoutMs} ms`));
-    } else {
+    if (this.#core.cancel(ticket) === native.BulkheadCancel.AlreadyGranted) {
       // A release handed over the slot first: use it (core never leaks it).
-      resolve();
+      resolve(this.#core.slot_of_ticket(ticket));
+    } else {
+      reject(new BulkheadRejectedError('timeout', `no slot within ${this.#timeoutMs} ms`));
     }
   }
 }

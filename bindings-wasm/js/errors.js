@@ -1,19 +1,33 @@
 // The errors the library creates. User errors never pass through here: they
 // are rejected unchanged (the same object).
 
-import { describe, inMilliseconds } from './render.js';
-
 /** A circuit breaker refused the call; `retryAfterMs` is its remaining open time. */
 export class BrokenCircuitError extends Error {
-  constructor(retryAfterMs) {
+  /**
+   * `reason`: 'open' (the break has not passed), 'trials_taken' (half-open,
+   * every trial slot busy), 'isolated' (held open by `isolate()`;
+   * `retryAfterMs` is then Infinity: only `close()` or `reset()` ends it) or
+   * 'permits_exhausted' (65 536 calls in flight at once).
+   */
+  constructor(retryAfterMs, reason = 'open') {
     super();
     this.retryAfterMs = retryAfterMs;
+    this.reason = reason;
   }
 
   // Built when read: an open breaker rejects many calls whose message nobody
   // reads, and formatting it up front costs ~1 µs per rejection (bench/js, S4).
   get message() {
-    return `circuit breaker is open (retry after ${Math.ceil(this.retryAfterMs)} ms)`;
+    switch (this.reason) {
+      case 'isolated':
+        return 'circuit breaker is isolated (until close() or reset())';
+      case 'trials_taken':
+        return `circuit breaker is half-open and its trial calls are taken (retry after ${Math.ceil(this.retryAfterMs)} ms)`;
+      case 'permits_exhausted':
+        return 'circuit breaker has too many calls in flight';
+      default:
+        return `circuit breaker is open (retry after ${Math.ceil(this.retryAfterMs)} ms)`;
+    }
   }
 }
 
@@ -25,14 +39,33 @@ export class BulkheadRejectedError extends Error {
   }
 }
 
-/** An option was outside its allowed range. */
+/**
+ * An option broke one of core's rules. `kind` is core's name of the rule
+ * broken ('wrong_type', 'not_an_integer', 'not_a_number', 'too_small',
+ * 'too_large', 'unknown_name', 'below_other', 'requires_other'),
+ * `parameter` the option as this API spells it, `got` the value given.
+ * The message is core's (milliseconds, short whatever the value).
+ */
 export class ConfigError extends Error {
-  /** `gotText` renders `got` in the message when given (core's own rendering). */
-  constructor(parameter, requirement, got, gotText = describe(got)) {
-    super(`invalid ${parameter}: must be ${requirement}, got ${gotText}`);
+  constructor(message, { kind, parameter, got } = {}) {
+    super(message);
+    this.kind = kind;
     this.parameter = parameter;
-    this.requirement = requirement;
     this.got = got;
+  }
+}
+
+/**
+ * A breaker's `initialState` could not be read: `reason` is 'malformed'
+ * (not a snapshot: truncated, edited, another format) or
+ * 'unsupported_version' (written by a newer release; `version` says which).
+ * No breaker is built: never a silently closed one.
+ */
+export class SnapshotError extends Error {
+  constructor(message, { reason, version } = {}) {
+    super(message);
+    this.reason = reason;
+    if (version !== undefined) this.version = version;
   }
 }
 
@@ -41,55 +74,7 @@ for (const [cls, name] of [
   [BrokenCircuitError, 'BrokenCircuitError'],
   [BulkheadRejectedError, 'BulkheadRejectedError'],
   [ConfigError, 'ConfigError'],
+  [SnapshotError, 'SnapshotError'],
 ]) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-}
-
-// Core names parameters as the Rust API does; JavaScript users know them by
-// their option names.
-const OPTION_NAMES = {
-  max_attempts: 'maxAttempts',
-  backoff: 'backoff',
-  base_delay: 'baseDelayMs',
-  max_delay: 'maxDelayMs',
-  jitter: 'jitter',
-  retryable_status_codes: 'retryableStatusCodes',
-  seed: 'seed',
-  failure_threshold: 'failureThreshold',
-  recovery_timeout: 'recoveryTimeoutMs',
-  half_open_max_calls: 'halfOpenMaxCalls',
-  max_concurrent: 'maxConcurrent',
-  max_queue_size: 'maxQueueSize',
-  timeout: 'timeoutMs',
-};
-
-/** The JavaScript option name of a core parameter name. */
-export function optionName(coreName) {
-  return OPTION_NAMES[coreName] ?? coreName.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
-}
-
-/**
- * Runs `build` (a call into core that may throw core's ConfigError) and
- * re-throws such an error as a ConfigError naming the option as the user
- * spelt it, with the value the user gave (`given`: option name -> value).
- */
-export function translatingConfigErrors(build, given) {
-  try {
-    return build();
-  } catch (e) {
-    if (e instanceof Error && e.name === 'ConfigError' && typeof e.parameter === 'string') {
-      const parameter = optionName(e.parameter);
-      const requirement = inJavaScriptTerms(e.requirement);
-      if (Object.hasOwn(given, parameter)) throw new ConfigError(parameter, requirement, given[parameter]);
-      // A default was out of range given the other options: core's rendering.
-      const got = inJavaScriptTerms(e.got);
-      throw new ConfigError(parameter, requirement, got, got);
-    }
-    throw e;
-  }
-}
-
-/** A text of core's as this API says it: option names, and milliseconds. */
-function inJavaScriptTerms(text) {
-  return inMilliseconds(text.replace(/[a-z]+(?:_[a-z]+)+/g, optionName));
 }

@@ -1,11 +1,12 @@
 // RetryExecutor: a thin loop. It calls the operation, awaits it, sleeps;
 // whether and how long to wait comes from core's RetryState (through
-// RetryPolicyCore.on_failure), never from here.
+// RetryPolicyCore.on_failure), never from here — and so does whether the
+// retry filter is asked at all (needs_classification: never about the last
+// attempt's error).
 
-import { ConfigError } from './errors.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
-import { optionalFunction, optionalSignal } from './options.js';
+import { optionalFunction, optionalSignal, wrongType } from './options.js';
 import { policyInternals, RetryPolicy } from './policy.js';
 import { defaultSleep, isAbortError, nextMacrotask, raceAbort } from './timers.js';
 
@@ -20,6 +21,7 @@ let internals;
 export class RetryExecutor {
   #policy;
   #core;
+  #classify;
   #onRetry;
   #onGiveUp;
   #signal;
@@ -27,9 +29,9 @@ export class RetryExecutor {
   #clock;
 
   constructor(policy, options = {}) {
-    if (!(policy instanceof RetryPolicy)) throw new ConfigError('policy', 'a RetryPolicy', policy);
+    if (!(policy instanceof RetryPolicy)) throw wrongType('policy', 'a RetryPolicy', policy);
     this.#policy = policy;
-    this.#core = policyInternals(policy).core;
+    ({ core: this.#core, classify: this.#classify } = policyInternals(policy));
     this.#onRetry = optionalFunction(options, 'onRetry');
     this.#onGiveUp = optionalFunction(options, 'onGiveUp');
     this.#signal = optionalSignal(options, 'signal');
@@ -93,11 +95,18 @@ export class RetryExecutor {
     try {
       let attempt = 1;
       let isValue = hint !== undefined;
+      const { Yes, No } = native.FilterVerdict;
       for (;;) {
         if (signal?.aborted) throw signal.reason;
-        const retryable = isValue || (!isAbortError(failure) && this.#policy.isRetryable(failure));
+        // Core says whether the error must be classified (never on the last
+        // attempt); a judged value (a retryable status) already was, and a
+        // cancellation is never retried.
+        let verdict = Yes;
+        if (!isValue && core.needs_classification(handle)) {
+          verdict = isAbortError(failure) ? No : (this.#classify?.(failure) ?? Yes);
+        }
         // The delay in ms (>= 0), or a negative RetryAnswer: give up.
-        const delayMs = core.on_failure(handle, retryable, isValue ? hint : NO_HINT);
+        const delayMs = core.on_failure(handle, verdict, isValue ? hint : NO_HINT);
         if (delayMs < 0) {
           this.#notifyGiveUp(attempt, GIVE_UP_REASONS[native.RetryAnswer[delayMs]], failure);
           if (isValue) return failure;

@@ -3,7 +3,7 @@
 
 import { native } from './native.js';
 import { rejectOperation, requireOperations } from './operations.js';
-import { errorFilter } from './predicates.js';
+import { errorFilter, verdictAnswer } from './predicates.js';
 
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain {
@@ -39,9 +39,10 @@ export class FallbackChain {
    */
   #fallBack(error, args, expected, failed) {
     if (expected === undefined) {
-      // The filter never throws (predicates.js: a throwing isExpected means "not expected").
+      // The filter never throws (predicates.js); whether its verdict lets the
+      // fallbacks run is core's rule (a filter that threw does not).
       const isExpected = this.#isExpected;
-      expected = isExpected === undefined || isExpected(error);
+      expected = isExpected === undefined || verdictAnswer('isExpected', isExpected(error));
     }
     // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = native.fallback_step(this.#fallbacks.length, expected, failed);

@@ -1,5 +1,5 @@
 // The public API of resilience-wasm.
-export { BrokenCircuitError, BulkheadRejectedError, ConfigError } from './errors.js';
+export { BrokenCircuitError, BulkheadRejectedError, ConfigError, SnapshotError } from './errors.js';
 export { RetryPolicy } from './policy.js';
 export { RetryExecutor } from './executor.js';
 export { CircuitBreaker } from './breaker.js';

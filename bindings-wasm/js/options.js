@@ -1,21 +1,35 @@
-// Reading option objects: defaults, and the checks core cannot make
-// (functions and signals are JavaScript values core never sees). Error
-// filters have their own module, predicates.js.
+// Reading option objects: the checks core cannot make, because core never
+// sees the values (functions, signals are JavaScript values). Every other
+// option goes to core as it is, and core's rules validate it. Error filters
+// have their own module, predicates.js.
 
 import { ConfigError } from './errors.js';
+import { describe } from './render.js';
+
+/**
+ * The ConfigError of an option core never sees, given a value of the wrong
+ * kind: kind 'wrong_type', a message shaped like core's.
+ */
+export function wrongType(parameter, requirement, got) {
+  return new ConfigError(`invalid ${parameter}: must be ${requirement}, got ${describe(got)}`, {
+    kind: 'wrong_type',
+    parameter,
+    got,
+  });
+}
 
 /** An optional function option. */
 export function optionalFunction(options, name) {
   const value = options[name];
   if (value === undefined || typeof value === 'function') return value;
-  throw new ConfigError(name, 'a function', value);
+  throw wrongType(name, 'a function', value);
 }
 
 /** An optional AbortSignal option. */
 export function optionalSignal(options, name) {
   const value = options[name];
   if (value === undefined || isSignal(value)) return value;
-  throw new ConfigError(name, 'an AbortSignal', value);
+  throw wrongType(name, 'an AbortSignal', value);
 }
 
 function isSignal(value) {
@@ -26,46 +40,4 @@ function isSignal(value) {
     typeof value.addEventListener === 'function' &&
     typeof value.removeEventListener === 'function'
   );
-}
-
-/**
- * A number option for core to validate: `undefined` (core's default) stays
- * undefined, any other non-number reaches core as NaN (and is rejected).
- */
-export function numberFor(value) {
-  if (value === undefined) return undefined;
-  return typeof value === 'number' ? value : Number.NaN;
-}
-
-/**
- * A name option for core to parse (backoff, jitter): `undefined` (core's
- * default) stays undefined, a string goes as it is, and any other value
- * reaches core as its type's name, which names nothing (and is rejected).
- * Never String(value): an object without a prototype cannot be converted.
- */
-export function nameFor(value) {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : typeof value;
-}
-
-/** The largest integer a JavaScript number holds exactly. */
-const MAX_INTEGER = Number.MAX_SAFE_INTEGER;
-
-/**
- * An attempt number passed to a policy method: an integer (0 and below ask
- * for no delay). Anything else would be truncated silently by the core call.
- */
-export function attemptArgument(value) {
-  if (Number.isSafeInteger(value)) return value;
-  throw new ConfigError('attempt', `an integer in -${MAX_INTEGER}..=${MAX_INTEGER}`, value);
-}
-
-/**
- * The HTTP status of a response-like value when it is an integer; else
- * undefined (not retryable — like Python's middleware, which retries only an
- * int `status`).
- */
-export function statusOf(response) {
-  const status = response?.status;
-  return Number.isInteger(status) ? status : undefined;
 }

@@ -1,50 +1,39 @@
 // RetryPolicy: configuration plus the pure decisions, all taken by core.
+// Every option value goes to core as it is; core's rules validate it, pick
+// defaults and map `jitter: true/false`.
 
-import { translatingConfigErrors } from './errors.js';
 import { native } from './native.js';
-import { attemptArgument, nameFor, numberFor, statusOf } from './options.js';
-import { errorFilter } from './predicates.js';
-
-/** Core's name of a `jitter` option value (true: the original's proportional jitter). */
-function jitterName(jitter) {
-  if (jitter === true) return 'proportional';
-  if (jitter === false) return 'none';
-  return nameFor(jitter);
-}
+import { errorFilter, verdictAnswer } from './predicates.js';
 
 let internals;
 
 /** How many times to try, and how long to wait in between. */
 export class RetryPolicy {
   #core;
-  #isRetryable;
+  #classify;
   #statusCodes;
   #seed;
 
   /** Options left out (or undefined) take core's defaults: the original module's. */
   constructor(options = {}) {
     const o = options;
-    const codes = o.retryableStatusCodes;
-    this.#core = translatingConfigErrors(
-      () =>
-        new native.RetryPolicyCore(
-          numberFor(o.maxAttempts),
-          nameFor(o.backoff),
-          numberFor(o.baseDelayMs),
-          numberFor(o.maxDelayMs),
-          jitterName(o.jitter),
-          codes == null ? undefined : Array.isArray(codes) ? codes.map((c) => numberFor(c) ?? Number.NaN) : [Number.NaN],
-          o.seed,
-        ),
-      o,
+    this.#core = new native.RetryPolicyCore(
+      o.maxAttempts,
+      o.backoff,
+      o.baseDelayMs,
+      o.maxDelayMs,
+      o.jitter,
+      o.retryableStatusCodes,
+      o.seed,
     );
-    this.#isRetryable = errorFilter(o, 'retryableErrors');
-    this.#statusCodes = codes == null ? undefined : Object.freeze([...codes]);
-    this.#seed = o.seed;
+    this.#classify = errorFilter(o, 'retryableErrors');
+    const codes = this.#core.retryable_status_codes();
+    this.#statusCodes = codes === undefined ? undefined : Object.freeze(Array.from(codes));
+    this.#seed = o.seed ?? undefined;
   }
 
   static {
-    internals = (policy) => ({ core: policy.#core, isRetryable: policy.#isRetryable });
+    internals = (policy) => ({ core: policy.#core, classify: policy.#classify });
   }
 
   /** Total attempts, the first included. */
@@ -65,6 +54,7 @@ export class RetryPolicy {
   get jitter() {
     return this.#core.jitter();
   }
+  /** The retryable statuses as core keeps them (sorted, without duplicates), or undefined. */
   get retryableStatusCodes() {
     return this.#statusCodes;
   }
@@ -74,39 +64,42 @@ export class RetryPolicy {
 
   /**
    * The delay in ms before retrying after failed attempt `attempt` (jittered;
-   * 0 for attempt <= 0). A non-integer attempt is a ConfigError.
+   * 0 for attempt <= 0). A non-integer attempt is a ConfigError (core's rule).
    */
   calculateDelayMs(attempt) {
-    return this.#core.calculate_delay_ms(attemptArgument(attempt));
+    return this.#core.calculate_delay_ms(attempt);
   }
 
-  /** Whether to retry `error` after failed attempt `attempt` (an integer, else ConfigError). */
+  /**
+   * Whether to retry `error` after failed attempt `attempt` (an integer, else
+   * ConfigError). The filter is asked only when an attempt is left.
+   */
   shouldRetry(error, attempt) {
-    return this.#core.should_retry(attemptArgument(attempt), this.isRetryable(error));
+    const core = this.#core;
+    if (!core.should_retry(attempt, true)) return false;
+    return core.should_retry(attempt, this.isRetryable(error));
   }
 
   /**
    * Whether to retry `response` after attempt `attempt` (an integer, else
    * ConfigError). A response without an integer `status` (null, a string
-   * status) is not retryable.
+   * status) is not retryable (core's rule `response_status`).
    */
   shouldRetryResponse(response, attempt) {
-    const n = attemptArgument(attempt);
-    const status = statusOf(response);
-    return status !== undefined && this.#core.should_retry_status(status, n);
+    return this.#core.should_retry_status(response?.status, attempt);
   }
 
   /**
    * Whether `error` passes the `retryableErrors` filter (every error when
-   * there is none). A filter that throws answers false (predicates.js).
+   * there is none). A filter that throws answers as core's rule says (no).
    */
   isRetryable(error) {
-    const filter = this.#isRetryable;
-    return filter === undefined || filter(error);
+    const classify = this.#classify;
+    return classify === undefined || verdictAnswer('retryableErrors', classify(error));
   }
 }
 
-/** The core policy and error filter of a RetryPolicy (package-internal). */
+/** The core policy and error classifier of a RetryPolicy (package-internal). */
 export function policyInternals(policy) {
   return internals(policy);
 }

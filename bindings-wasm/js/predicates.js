@@ -1,35 +1,39 @@
 // Error filters: `retryableErrors` (retry), `isFailure` (breaker) and
 // `isExpected` (fallback). What a user may pass is checked once, when the
-// strategy is built; what a filter that throws at call time means is the
-// table below. The core will own that rule; until then it lives here alone.
+// strategy is built. A filter's answer is a FilterVerdict — yes, no, or
+// failed (it threw) — and what each verdict means per filter is core's rule
+// `failing_predicate`: the glue asks core (native.retryable,
+// native.counts_as_failure, native.falls_back), never decides.
 
-import { ConfigError } from './errors.js';
-
-/**
- * The answer of a filter that throws, per option. The user's error always
- * surfaces unchanged, and the filter's exception goes to console.warn.
- */
-const WHEN_A_FILTER_THROWS = Object.freeze({
-  // Not retryable: the user's error is rejected at once.
-  retryableErrors: Object.freeze({ answer: false, meaning: 'the error is not retried' }),
-  // Counted: a breaker that cannot classify an error fails safe.
-  isFailure: Object.freeze({ answer: true, meaning: 'the error counts as a failure' }),
-  // Not expected: no fallback runs, the primary's error is rejected.
-  isExpected: Object.freeze({ answer: false, meaning: 'no fallback runs' }),
-});
+import { native } from './native.js';
+import { wrongType } from './options.js';
 
 const REQUIREMENT = 'a predicate (error) => boolean, an error class or an array of error classes';
 
+/** How each filter's answer is read, and how its warning says what core decided. */
+const ROLES = Object.freeze({
+  retryableErrors: { answer: (v) => native.retryable(v), yes: 'the error is retried', no: 'the error is not retried' },
+  isFailure: { answer: (v) => native.counts_as_failure(v), yes: 'the error counts as a failure', no: 'the error does not count' },
+  isExpected: { answer: (v) => native.falls_back(v), yes: 'the fallbacks run', no: 'no fallback runs' },
+});
+
 /**
- * The filter named `name` of `options` as a function (error) => boolean
+ * The filter named `name` of `options` as a function (error) => FilterVerdict
  * that never throws, or undefined when the option is absent ("every error").
  * Accepts a predicate, an error class or an array of them (`instanceof`);
- * anything else is a ConfigError naming the option.
+ * anything else is a ConfigError naming the option. A filter that throws is
+ * reported through console.warn (saying what core made of it) and answers
+ * `Failed`; the user's error always surfaces unchanged.
  */
 export function errorFilter(options, name) {
   const value = options[name];
   if (value === undefined) return undefined;
   return guarded(filterOf(value, name), name);
+}
+
+/** Whether a verdict of filter `name` lets the error through (retry, count, fall back): core's answer. */
+export function verdictAnswer(name, verdict) {
+  return ROLES[name].answer(verdict);
 }
 
 function filterOf(value, name) {
@@ -41,18 +45,19 @@ function filterOf(value, name) {
     const classes = [...value];
     return (error) => classes.some((c) => error instanceof c);
   }
-  throw new ConfigError(name, REQUIREMENT, value);
+  throw wrongType(name, REQUIREMENT, value);
 }
 
-/** `test` with the answer of WHEN_A_FILTER_THROWS[name] in place of an exception. */
+/** `test` answering a FilterVerdict, `Failed` in place of an exception. */
 function guarded(test, name) {
-  const { answer, meaning } = WHEN_A_FILTER_THROWS[name];
+  const role = ROLES[name];
   return (error) => {
+    const { Yes, No, Failed } = native.FilterVerdict;
     try {
-      return Boolean(test(error));
+      return test(error) ? Yes : No;
     } catch (e) {
-      console.warn(`resilience-wasm: ${name} threw; ${meaning}`, e);
-      return answer;
+      console.warn(`resilience-wasm: ${name} threw; ${role.answer(Failed) ? role.yes : role.no}`, e);
+      return Failed;
     }
   };
 }

@@ -6,7 +6,6 @@ import { native } from './native.js';
 import { RetryExecutor, runJudged, wallClockMs } from './executor.js';
 import { policyInternals, RetryPolicy } from './policy.js';
 import { requireOperation } from './operations.js';
-import { statusOf } from './options.js';
 
 let defaults;
 
@@ -36,9 +35,9 @@ export function withRetry(fetchFn, options = {}) {
   const executor = new RetryExecutor(policy, { onRetry, sleep, clock });
   const core = policyInternals(policy).core;
   const judge = (response, attempt) => {
-    // A value without an integer status (not a Response) is a success.
-    const status = statusOf(response);
-    if (status === undefined || !core.should_retry_status(status, attempt)) return undefined;
+    // A value without an integer status (not a Response) is a success
+    // (core's rule response_status).
+    if (!core.should_retry_status(response?.status, attempt)) return undefined;
     const hint = honorRetryAfter ? retryAfterMs(response, executor) : Number.NaN;
     discardBody(response);
     return hint;

@@ -4,10 +4,9 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use js_sys::Function;
+use resilience_core::rules::{self, Unit};
 use resilience_core::Clock;
 use wasm_bindgen::prelude::*;
-
-use crate::config::reading_from_millis;
 
 #[wasm_bindgen]
 extern "C" {
@@ -18,13 +17,25 @@ extern "C" {
 /// Monotonic milliseconds from `performance.now()` (Node >= 16, browsers) or
 /// from an injected function returning milliseconds.
 ///
-/// `Clock::now` cannot fail, so an exception thrown by the user's clock is
-/// kept and the last good reading returned; the binding method that asked
-/// re-throws it with [`JsClock::take_error`] once the core call is done.
+/// Two ways to read it. On demand: core asks, and the clock is called from
+/// wasm (a consecutive breaker needs time only when it is not closed). Held:
+/// a breaker whose config reads the clock when closed (a time window, slow
+/// calls) needs a reading on every call, so the glue reads the clock itself
+/// in JavaScript — a call from wasm into a JS function costs far more than
+/// the reading — and hands it over with the call ([`JsClock::hold`]); every
+/// question core asks during that call gets that one reading.
+///
+/// A number is a reading whatever its value: core's `clock_reading` rule
+/// makes NaN and negative readings 0 and saturates huge ones. Anything else
+/// (a string, `undefined`) is a broken clock, as is an exception: `Clock::now`
+/// cannot fail, so the error is kept and the last good reading returned; the
+/// binding method that asked reports it with [`JsClock::take_error`] once
+/// the core call is done.
 #[derive(Debug)]
 pub(crate) struct JsClock {
     user: Option<Function>,
     last: Cell<Duration>,
+    held: Cell<Option<Duration>>,
     error: RefCell<Option<JsValue>>,
 }
 
@@ -33,8 +44,26 @@ impl JsClock {
         Self {
             user,
             last: Cell::new(Duration::ZERO),
+            held: Cell::new(None),
             error: RefCell::new(None),
         }
+    }
+
+    /// The reading core gets until [`JsClock::release`]: `Some(ms)` read by
+    /// the glue (through core's `clock_reading` rule), or `None` for the last
+    /// good reading (the glue's read of the clock failed).
+    pub(crate) fn hold(&self, ms: Option<f64>) {
+        let reading = match ms {
+            Some(ms) => reading_of(ms),
+            None => self.last.get(),
+        };
+        self.last.set(reading);
+        self.held.set(Some(reading));
+    }
+
+    /// Back to reading on demand.
+    pub(crate) fn release(&self) {
+        self.held.set(None);
     }
 
     /// Whether the user's clock threw since the last `take_error`.
@@ -51,21 +80,46 @@ impl JsClock {
     }
 }
 
+/// The largest `i64` a float holds exactly below `i64::MAX` (2^63 - 1024).
+const I64_EXACT_MAX: f64 = 9_223_372_036_854_774_784.0;
+
+/// A reading in milliseconds as core's clock reading. The milliseconds
+/// become whole nanoseconds here — a unit conversion, the same C's clocks
+/// hand core — and core's `clock_reading` rule judges them (negative: 0);
+/// what no `i64` of nanoseconds holds (NaN, the infinities, beyond ~292
+/// years) goes to the rule as milliseconds (NaN: 0; huge: saturated).
+///
+/// Why not the millisecond rule for every reading: on wasm32 its exact
+/// float conversion (`Duration::try_from_secs_f64`, 128-bit arithmetic)
+/// costs more than the rest of a windowed breaker's call (bench/js, S7).
+fn reading_of(ms: f64) -> Duration {
+    let ns = (ms * 1e6).round();
+    if ns.abs() <= I64_EXACT_MAX {
+        // In range, so exact: `as` cannot saturate here.
+        rules::clock_reading_nanos(ns as i64)
+    } else {
+        rules::clock_reading(ms, Unit::Milliseconds)
+    }
+}
+
 impl Clock for JsClock {
     fn now(&self) -> Duration {
+        if let Some(reading) = self.held.get() {
+            return reading;
+        }
         let ms = match &self.user {
-            None => Ok(performance_now()),
-            Some(f) => f.call0(&JsValue::UNDEFINED).map(|v| v.as_f64().unwrap_or(f64::NAN)),
+            None => Ok(Some(performance_now())),
+            Some(f) => f.call0(&JsValue::UNDEFINED).map(|v| v.as_f64()),
         };
         match ms {
-            Ok(ms) if !ms.is_nan() => {
-                let reading = reading_from_millis(ms);
+            Ok(Some(ms)) => {
+                let reading = reading_of(ms);
                 self.last.set(reading);
                 reading
             }
-            Ok(bad) => {
-                let message = format!("clock() must return a number of milliseconds, got {bad}");
-                *self.error.borrow_mut() = Some(js_sys::TypeError::new(&message).into());
+            Ok(None) => {
+                let message = "clock() must return a number of milliseconds";
+                *self.error.borrow_mut() = Some(js_sys::TypeError::new(message).into());
                 self.last.get()
             }
             Err(e) => {

@@ -25,6 +25,7 @@ pub fn fallback_step(fallbacks: u32, primary_expected: bool, fallbacks_failed: u
     match step {
         // A chain longer than i32::MAX cannot exist in wasm32's memory.
         FallbackStep::CallFallback(i) => i32::try_from(i).unwrap_or(FallbackAnswer::Raise.as_i32()),
-        FallbackStep::Raise => FallbackAnswer::Raise.as_i32(),
+        // Raise, or a step this release does not know: surface the error.
+        _ => FallbackAnswer::Raise.as_i32(),
     }
 }

@@ -57,8 +57,10 @@ impl BreakerCore {
             .call_async(|| async { call(&f, &JsValue::UNDEFINED).await }, |_| true)
             .await
             .map_err(|e| match e {
-                BreakerError::Open(rejected) => JsValue::from_str(&rejected.to_string()),
                 BreakerError::Inner(e) => e,
+                BreakerError::Open(rejected) => JsValue::from_str(&rejected.to_string()),
+                // An error this release does not know.
+                _ => JsValue::from_str("circuit breaker error"),
             })
     }
 }

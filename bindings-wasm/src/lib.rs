@@ -23,10 +23,15 @@ mod fallback;
 #[cfg(feature = "futures-bench")]
 mod futures_path;
 mod policy;
+mod value;
 
-pub use answers::{BreakerAdmission, BreakerState, BulkheadAdmission, BulkheadHandover, FallbackAnswer, RetryAnswer};
-pub use breaker::BreakerCore;
+pub use answers::{
+    counts_as_failure, falls_back, retryable, BreakerAdmission, BreakerRejection, BreakerReport, BulkheadAdmission,
+    BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, RetryAnswer,
+};
+pub use breaker::{breaker_metric_names, breaker_state_names, BreakerCore};
 pub use bulkhead::BulkheadCore;
+pub use config::install_error_classes;
 pub use fallback::fallback_step;
 pub use policy::{default_retryable_status_codes, retry_after_ms, RetryPolicyCore};
 

@@ -2,20 +2,21 @@
 
 use std::cell::RefCell;
 
+use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    parse_retry_after, BackoffStrategy, ConfigError, GiveUpReason, Jitter, RetryDecision, RetryPolicy, RetryState,
-    DEFAULT_RETRYABLE_STATUS_CODES,
+    parse_retry_after, GiveUpReason, RetryDecision, RetryPolicy, RetryState, DEFAULT_RETRYABLE_STATUS_CODES,
 };
 use wasm_bindgen::prelude::*;
 
-use crate::answers::RetryAnswer;
-use crate::config::{config_error, count, millis, reading_from_millis, to_millis};
+use crate::answers::{FilterVerdict, RetryAnswer};
+use crate::config::{config_error, flat_names, to_millis};
+use crate::value::{given, value_of};
 
 /// A validated retry policy plus the retry sequences in flight.
 ///
 /// A sequence (core `RetryState`) lives in a slot of a small slab so the
-/// glue can drive it with plain numbers: `begin` → `on_failure`* → `end`.
-/// No JS object is created per execution.
+/// glue can drive it with plain numbers: `begin` → (`needs_classification`,
+/// `on_failure`)* → `end`. No JS object is created per execution.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct RetryPolicyCore {
@@ -29,41 +30,66 @@ struct Slab {
     free: Vec<u32>,
 }
 
+/// `raw` through a core rule; its error as the package's ConfigError
+/// carrying `raw` as the rejected value.
+fn checked<T>(
+    raw: &JsValue,
+    rule: impl FnOnce(resilience_core::Value) -> Result<T, resilience_core::ConfigError>,
+) -> Result<T, JsValue> {
+    rule(value_of(raw)).map_err(|e| config_error(&e, flat_names, raw))
+}
+
 #[wasm_bindgen]
 impl RetryPolicyCore {
-    /// Validates and builds a policy; `undefined` options take core's
-    /// defaults. `status_codes` is `undefined` for "never retry a response";
-    /// `seed` is `undefined`, a number or a bigint.
+    /// Validates and builds a policy with core's rules; `undefined` options
+    /// take core's defaults. `status_codes` is `undefined` or `null` for
+    /// "never retry a response", else an array; `seed` is `undefined`
+    /// (or `null`: from the OS), a number or a bigint.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        max_attempts: Option<f64>,
-        backoff: Option<String>,
-        base_delay_ms: Option<f64>,
-        max_delay_ms: Option<f64>,
-        jitter: Option<String>,
-        status_codes: Option<Vec<f64>>,
+        max_attempts: JsValue,
+        backoff: JsValue,
+        base_delay_ms: JsValue,
+        max_delay_ms: JsValue,
+        jitter: JsValue,
+        status_codes: JsValue,
         seed: JsValue,
     ) -> Result<RetryPolicyCore, JsValue> {
-        let mut builder = RetryPolicy::builder().maybe_seed(seed_from(&seed)?);
-        if let Some(n) = max_attempts {
-            builder = builder.max_attempts(count("max_attempts", n, 1)?);
+        let mut builder = RetryPolicy::builder();
+        if given(&max_attempts).is_some() {
+            builder = builder.max_attempts(checked(&max_attempts, |v| rules::count_of("max_attempts", v))?);
         }
-        if let Some(name) = backoff {
-            builder = builder.backoff(name.parse::<BackoffStrategy>().map_err(|e| config_error(&e))?);
+        if given(&backoff).is_some() {
+            builder = builder.backoff(checked(&backoff, rules::backoff)?);
         }
-        if let Some(ms) = base_delay_ms {
-            builder = builder.base_delay(millis("base_delay", ms)?);
+        if given(&base_delay_ms).is_some() {
+            builder = builder.base_delay(checked(&base_delay_ms, |v| {
+                rules::duration("base_delay", v, Unit::Milliseconds)
+            })?);
         }
-        if let Some(ms) = max_delay_ms {
-            builder = builder.max_delay(millis("max_delay", ms)?);
+        if given(&max_delay_ms).is_some() {
+            builder = builder.max_delay(checked(&max_delay_ms, |v| {
+                rules::duration("max_delay", v, Unit::Milliseconds)
+            })?);
         }
-        if let Some(name) = jitter {
-            builder = builder.jitter(name.parse::<Jitter>().map_err(|e| config_error(&e))?);
+        if given(&jitter).is_some() {
+            builder = builder.jitter(checked(&jitter, rules::jitter)?);
         }
-        if let Some(codes) = status_codes {
-            builder = builder.retryable_status_codes(status_codes_from(&codes)?);
+        if !status_codes.is_undefined() && !status_codes.is_null() {
+            builder = builder.retryable_status_codes(status_codes_from(&status_codes)?);
         }
-        let policy = builder.build().map_err(|e| config_error(&e))?;
+        if given(&seed).is_some() {
+            builder = builder.maybe_seed(checked(&seed, rules::seed)?);
+        }
+        let policy = builder.build().map_err(|e| {
+            // Only max_delay below base_delay is left to fail here.
+            let got = if e.parameter() == "max_delay" {
+                max_delay_ms.clone()
+            } else {
+                JsValue::UNDEFINED
+            };
+            config_error(&e, flat_names, &got)
+        })?;
         Ok(Self {
             policy,
             sequences: RefCell::new(Slab::default()),
@@ -95,22 +121,33 @@ impl RetryPolicyCore {
         self.policy.jitter().as_str().to_owned()
     }
 
-    /// The jittered delay in ms after failed attempt `attempt` (`<= 0` gives
-    /// 0). Attempts and statuses arrive as integers: the glue rejects other
-    /// attempts (ConfigError) and calls a non-integer status not retryable.
-    pub fn calculate_delay_ms(&self, attempt: f64) -> f64 {
-        to_millis(self.policy.calculate_delay(attempt as i64))
+    /// The jittered delay in ms after failed attempt `attempt` (`<= 0`
+    /// gives 0). `attempt` goes through core's `attempt` rule: a fraction,
+    /// NaN, an infinity or a non-number is a ConfigError naming `attempt`.
+    pub fn calculate_delay_ms(&self, attempt: JsValue) -> Result<f64, JsValue> {
+        let n = checked(&attempt, rules::attempt)?;
+        Ok(to_millis(self.policy.calculate_delay(n)))
     }
 
     /// Whether to retry after failed attempt `attempt` given whether the
-    /// error matched the retry filter.
-    pub fn should_retry(&self, attempt: f64, retryable: bool) -> bool {
-        self.policy.should_retry(attempt as i64, retryable)
+    /// error matched the retry filter (core's `attempt` rule for `attempt`).
+    pub fn should_retry(&self, attempt: JsValue, retryable: bool) -> Result<bool, JsValue> {
+        let n = checked(&attempt, rules::attempt)?;
+        Ok(self.policy.should_retry(n, retryable))
     }
 
-    /// Whether to retry a response with `status` after attempt `attempt`.
-    pub fn should_retry_status(&self, status: f64, attempt: f64) -> bool {
-        self.policy.should_retry_status(status as i64, attempt as i64)
+    /// Whether to retry a response with `status` after attempt `attempt`:
+    /// core's `response_status` rule (only an integer status is retried) and
+    /// `attempt` rule.
+    pub fn should_retry_status(&self, status: JsValue, attempt: JsValue) -> Result<bool, JsValue> {
+        let n = checked(&attempt, rules::attempt)?;
+        Ok(rules::response_status(&value_of(&status)).is_some_and(|s| self.policy.should_retry_status(s, n)))
+    }
+
+    /// The retryable status codes as core keeps them (sorted, no
+    /// duplicates), or `undefined` for none.
+    pub fn retryable_status_codes(&self) -> Option<Vec<u16>> {
+        self.policy.retryable_status_codes().map(<[u16]>::to_vec)
     }
 
     /// Starts a retry sequence; returns its handle.
@@ -130,27 +167,36 @@ impl RetryPolicyCore {
         }
     }
 
-    /// The current attempt of sequence `handle` failed. Returns the delay in
-    /// ms before the next attempt (>= 0), or a negative [`RetryAnswer`]
-    /// (give up: attempts used up, or not retryable). `retry_after_ms` is a server's hint
-    /// (NaN for none): the delay is then at least the hint capped at
-    /// `max_delay`. An unknown handle gives up.
-    pub fn on_failure(&self, handle: u32, retryable: bool, retry_after_ms: f64) -> f64 {
-        let hint = (!retry_after_ms.is_nan()).then(|| reading_from_millis(retry_after_ms));
+    /// Rule `predicate_on_last_attempt`: whether the glue must run the
+    /// retry filter on the error of sequence `handle`'s attempt in progress
+    /// before reporting its failure. An unknown handle needs nothing.
+    pub fn needs_classification(&self, handle: u32) -> bool {
+        let slab = self.sequences.borrow();
+        matches!(slab.slots.get(handle as usize), Some(Some(state)) if state.needs_classification(&self.policy))
+    }
+
+    /// The current attempt of sequence `handle` failed; `verdict` is the
+    /// retry filter's answer (ignored when core did not ask for one, see
+    /// `needs_classification`; a filter that threw is not retryable).
+    /// Returns the delay in ms before the next attempt (>= 0), or a negative
+    /// [`RetryAnswer`] (give up: attempts used up, or not retryable).
+    /// `retry_after_ms` is a server's hint (NaN for none): the delay is then
+    /// at least the hint capped at `max_delay`. An unknown handle gives up.
+    pub fn on_failure(&self, handle: u32, verdict: FilterVerdict, retry_after_ms: f64) -> f64 {
+        let hint = (!retry_after_ms.is_nan()).then(|| rules::clock_reading(retry_after_ms, Unit::Milliseconds));
         let mut slab = self.sequences.borrow_mut();
         let Some(Some(state)) = slab.slots.get_mut(handle as usize) else {
             return RetryAnswer::GiveUpExhausted.as_f64();
         };
-        match state.on_failure_with_hint(&self.policy, retryable, hint) {
+        match state.on_failure_classified(&self.policy, || verdict.outcome(), hint) {
             RetryDecision::Retry { delay, .. } => to_millis(delay),
-            RetryDecision::GiveUp {
-                reason: GiveUpReason::Exhausted,
-                ..
-            } => RetryAnswer::GiveUpExhausted.as_f64(),
             RetryDecision::GiveUp {
                 reason: GiveUpReason::NotRetryable,
                 ..
             } => RetryAnswer::GiveUpNotRetryable.as_f64(),
+            RetryDecision::GiveUp { .. } => RetryAnswer::GiveUpExhausted.as_f64(),
+            // A decision this release does not know: stop with the error.
+            _ => RetryAnswer::GiveUpExhausted.as_f64(),
         }
     }
 
@@ -182,7 +228,7 @@ impl RetryPolicyCore {
 /// an HTTP-date.
 #[wasm_bindgen]
 pub fn retry_after_ms(header: &str, now_unix_ms: f64) -> Option<f64> {
-    parse_retry_after(header, reading_from_millis(now_unix_ms)).map(to_millis)
+    parse_retry_after(header, rules::clock_reading(now_unix_ms, Unit::Milliseconds)).map(to_millis)
 }
 
 /// The statuses `withRetry` retries when its options name none: core's, so a
@@ -192,61 +238,15 @@ pub fn default_retryable_status_codes() -> Vec<u16> {
     DEFAULT_RETRYABLE_STATUS_CODES.to_vec()
 }
 
-const STATUS_REQUIREMENT: &str = "integers in 0..=65535";
-const SEED_REQUIREMENT: &str = "an integer in 0..=18446744073709551615";
-
-fn status_codes_from(codes: &[f64]) -> Result<Vec<u16>, JsValue> {
-    codes
-        .iter()
-        .map(|&c| {
-            let ok = c.is_finite() && c.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&c);
-            if ok {
-                Ok(c as u16)
-            } else {
-                Err(config_error(&ConfigError::new(
-                    "retryable_status_codes",
-                    STATUS_REQUIREMENT,
-                    c,
-                )))
-            }
-        })
-        .collect()
-}
-
-fn seed_from(seed: &JsValue) -> Result<Option<u64>, JsValue> {
-    if seed.is_undefined() || seed.is_null() {
-        return Ok(None);
+/// Rule `status_codes` over an array's items, or `status_codes_not_a_collection`.
+fn status_codes_from(codes: &JsValue) -> Result<Vec<u16>, JsValue> {
+    if !codes.is_array() {
+        return Err(config_error(
+            &rules::status_codes_not_a_collection(value_of(codes)),
+            flat_names,
+            codes,
+        ));
     }
-    let bad = || config_error(&ConfigError::new("seed", SEED_REQUIREMENT, describe(seed)));
-    if let Some(n) = seed.as_f64() {
-        // Exactly representable integers only: 2^53 and beyond must be bigints.
-        let ok = n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&n);
-        return if ok { Ok(Some(n as u64)) } else { Err(bad()) };
-    }
-    if seed.is_bigint() {
-        let big = js_sys::BigInt::from(seed.clone());
-        return u64::try_from(big).map(Some).map_err(|_| bad());
-    }
-    Err(bad())
-}
-
-fn describe(value: &JsValue) -> String {
-    value
-        .as_string()
-        .or_else(|| value.as_f64().map(|n| n.to_string()))
-        .unwrap_or_else(|| format!("{value:?}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn millis_round_trip_exactly() {
-        for ns in [0u64, 1, 199_999_999, 250_000_000, 75_000_000_000] {
-            let ms = to_millis(Duration::from_nanos(ns));
-            assert_eq!(reading_from_millis(ms), Duration::from_nanos(ns));
-        }
-    }
+    let items = js_sys::Array::from(codes);
+    rules::status_codes(items.iter().map(|item| value_of(&item))).map_err(|e| config_error(&e, flat_names, codes))
 }

@@ -12,9 +12,17 @@ const raw = createRequire(import.meta.url)('../dist/node/resilience_wasm.js');
 const FAMILIES = {
   RetryAnswer: ['GiveUpExhausted', 'GiveUpNotRetryable'],
   BreakerAdmission: ['Rejected', 'ClockFailed'],
-  BulkheadAdmission: ['Acquired', 'QueueFull'],
-  BulkheadHandover: ['NoWaiter'],
+  BreakerReport: ['Recorded', 'PermitMisuse', 'ClockFailed'],
+  BulkheadAdmission: ['Queued', 'QueueFull'],
+  BulkheadHandover: ['NoWaiter', 'SlotMisuse'],
+  BulkheadCancel: ['Withdrawn', 'AlreadyGranted', 'TicketMisuse'],
   FallbackAnswer: ['Raise'],
+};
+
+/** Inputs and reasons: small enums, not answers mixed with payloads. */
+const ENUMS = {
+  FilterVerdict: ['No', 'Yes', 'Failed'],
+  BreakerRejection: ['Open', 'TrialsTaken', 'Isolated', 'PermitsExhausted'],
 };
 
 test('each answer family is a frozen, two-way object of negative codes, unique across families', () => {
@@ -33,11 +41,29 @@ test('each answer family is a frozen, two-way object of negative codes, unique a
   }
 });
 
+test('the input and reason enums are frozen two-way objects with exactly their names', () => {
+  for (const [name, variants] of Object.entries(ENUMS)) {
+    const object = raw[name];
+    assert.ok(Object.isFrozen(object), name);
+    assert.deepEqual(Object.keys(object).filter((k) => !/^-?\d+$/.test(k)).sort(), [...variants].sort(), name);
+    for (const v of variants) assert.equal(object[object[v]], v);
+  }
+});
+
+test("a filter's verdict means what core's failing_predicate rule says", () => {
+  const { Yes, No, Failed } = raw.FilterVerdict;
+  assert.deepEqual([Yes, No, Failed].map(raw.retryable), [true, false, false], 'retry: a failing filter is not retryable');
+  assert.deepEqual([Yes, No, Failed].map(raw.counts_as_failure), [true, false, true], 'breaker: a failing filter counts');
+  assert.deepEqual([Yes, No, Failed].map(raw.falls_back), [true, false, false], 'fallback: a failing filter is not expected');
+});
+
 test('breaker states are named by core', () => {
-  assert.deepEqual(
-    Object.keys(raw.BreakerState).filter((k) => !/^\d+$/.test(k)).sort(),
-    ['Closed', 'HalfOpen', 'Open'],
-  );
+  assert.deepEqual(raw.breaker_state_names(), ['closed', 'open', 'half_open', 'isolated']);
+  const breaker = new raw.BreakerCore(1, 1000, 1, undefined, undefined, undefined, undefined, () => 0);
+  assert.equal(raw.breaker_state_names()[breaker.state_code()], 'closed');
+  breaker.isolate();
+  assert.equal(raw.breaker_state_names()[breaker.state_code()], 'isolated');
+  breaker.free();
 });
 
 test('the glue writes no answer code as a number', () => {

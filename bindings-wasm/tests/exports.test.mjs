@@ -28,14 +28,39 @@ function declaredValues(file) {
 
 const sortedKeys = (module) => Object.keys(module).filter((k) => k !== '__esModule').sort();
 
-test('the declarations of import and require declare the same values', () => {
+/** The public values of the package: its classes and functions. */
+const PUBLIC_VALUES = [
+  'BrokenCircuitError',
+  'Bulkhead',
+  'BulkheadRejectedError',
+  'CircuitBreaker',
+  'ConfigError',
+  'FallbackChain',
+  'RetryExecutor',
+  'RetryPolicy',
+  'SnapshotError',
+  'circuitBreaker',
+  'fallback',
+  'retry',
+  'withRetry',
+];
+
+test('the declarations of import and require declare the same values: the public ones', () => {
   const esm = declaredValues(here('../index.d.ts'));
-  assert.ok(esm.length >= 12, esm.join());
+  assert.deepEqual(esm, [...PUBLIC_VALUES].sort());
   assert.deepEqual(declaredValues(here('../index.d.cts')), esm);
 });
 
 test('require exports exactly what index.d.cts declares', () => {
   assert.deepEqual(sortedKeys(require('resilience-wasm')), declaredValues(here('../index.d.cts')));
+});
+
+test('every error class the package throws is exported, with its stable name', async () => {
+  const api = await import('resilience-wasm');
+  for (const name of ['BrokenCircuitError', 'BulkheadRejectedError', 'ConfigError', 'SnapshotError']) {
+    assert.equal(api[name].prototype.name, name);
+    assert.ok(new api[name]('x', {}) instanceof Error, name);
+  }
 });
 
 test('import exports exactly what index.d.ts declares, the same objects as require', async () => {

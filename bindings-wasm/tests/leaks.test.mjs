@@ -1,5 +1,6 @@
 // Nothing leaks on the wasm side: retry sequences are freed on success, give
-// up, and abort; breakers, fallbacks and bulkheads allocate nothing per call.
+// up, and abort; breakers (windows, metrics, snapshots, isolation included),
+// fallbacks and bulkheads allocate nothing that stays, per call.
 // Linear memory only grows in 64 KiB pages, and a leaked retry sequence
 // alone would need 10 000 x 32 bytes: 5 pages.
 import assert from 'node:assert/strict';
@@ -10,13 +11,24 @@ import { Bulkhead, CircuitBreaker, FallbackChain, RetryExecutor, RetryPolicy } f
 
 const raw = createRequire(import.meta.url)('../dist/node/resilience_wasm.js');
 
+// Built once: a breaker's permit ledger takes its first 16 KiB with its
+// first call, and objects left to the garbage collector are freed when it
+// runs, so per-object memory would make the figure depend on GC timing. What
+// is measured is what each call leaves behind.
+const policy = new RetryPolicy({ maxAttempts: 3, retryableErrors: [TypeError] });
+const sleep = async () => {};
+const executor = new RetryExecutor(policy, { sleep });
+const breaker = new CircuitBreaker({ failureThreshold: 1_000_000 });
+let now = 0;
+const windowed = new CircuitBreaker({
+  failureRate: { ratio: 0.9, minimumThroughput: 10, samplingDurationMs: 1000 },
+  slowCall: { durationMs: 50, ratio: 1 },
+  breakBackoff: { backoff: 'exponential', maxMs: 60_000 },
+  clock: () => now,
+});
+const chain = new FallbackChain([async () => 'fb']);
+const bulkhead = new Bulkhead({ maxConcurrent: 1 });
 async function workload(n) {
-  const policy = new RetryPolicy({ maxAttempts: 3, retryableErrors: [TypeError] });
-  const sleep = async () => {};
-  const executor = new RetryExecutor(policy, { sleep });
-  const breaker = new CircuitBreaker({ failureThreshold: 1_000_000 });
-  const chain = new FallbackChain([async () => 'fb']);
-  const bulkhead = new Bulkhead({ maxConcurrent: 1 });
   for (let i = 0; i < n; i += 1) {
     // Gives up (exhausted), gives up (not retryable), succeeds after a retry.
     await executor.execute(() => Promise.reject(new TypeError('t'))).catch(() => {});
@@ -29,6 +41,17 @@ async function workload(n) {
     await aborting.execute(() => Promise.reject(new TypeError('a'))).catch(() => {});
     await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => {});
     await breaker.execute(async () => 1);
+    // A window that rolls over, metrics and snapshots read, isolation.
+    now += 7;
+    await windowed.execute(async () => 1);
+    await windowed.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+    if (i % 100 === 0) {
+      void windowed.metrics;
+      void JSON.stringify(windowed);
+      windowed.isolate();
+      await windowed.execute(async () => 1).catch(() => {});
+      windowed.close();
+    }
     await chain.execute(() => Promise.reject(new Error('p')));
     await Promise.all([bulkhead.execute(async () => 1), bulkhead.execute(async () => 2)]);
   }

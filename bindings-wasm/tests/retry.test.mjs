@@ -105,9 +105,16 @@ describe('RetryPolicy', () => {
     assert.equal(calls, 2, 'the Transient was retried, the RangeError was not');
   });
 
-  test('attempt arguments must be integers: ConfigError naming attempt', () => {
+  test("attempt arguments: core's rule — integers (any size, saturated), else a ConfigError naming attempt", () => {
     const p = new RetryPolicy({ jitter: false, retryableStatusCodes: [503] });
-    for (const bad of [Number.NaN, 2.5, Number.POSITIVE_INFINITY, '1', undefined, null, 2 ** 53]) {
+    for (const [bad, kind] of [
+      [Number.NaN, 'not_a_number'],
+      [2.5, 'not_an_integer'],
+      [Number.POSITIVE_INFINITY, 'not_an_integer'],
+      ['1', 'wrong_type'],
+      [undefined, 'wrong_type'],
+      [null, 'wrong_type'],
+    ]) {
       for (const [method, call] of [
         ['calculateDelayMs', () => p.calculateDelayMs(bad)],
         ['shouldRetry', () => p.shouldRetry(new Error(), bad)],
@@ -115,24 +122,25 @@ describe('RetryPolicy', () => {
       ]) {
         assert.throws(
           call,
-          (e) =>
-            e instanceof ConfigError &&
-            e.parameter === 'attempt' &&
-            e.message.startsWith('invalid attempt: must be an integer in -9007199254740991..=9007199254740991, got '),
+          (e) => e instanceof ConfigError && e.parameter === 'attempt' && e.kind === kind && e.message.startsWith('invalid attempt: must be an integer, got '),
           `${method}(${String(bad)})`,
         );
       }
     }
     assert.equal(p.calculateDelayMs(-3), 0, 'integers <= 0 are fine: no delay');
+    assert.equal(p.calculateDelayMs(2 ** 53), 60000, 'a huge attempt is just a very late one');
+    assert.equal(p.calculateDelayMs(2n ** 100n), 60000, 'bigints too');
     assert.equal(p.shouldRetry(new Error(), 2 ** 53 - 1), false);
+    assert.equal(p.shouldRetry(new Error(), -(2n ** 80n)), true);
   });
 
   test('shouldRetryResponse: a response without an integer status is not retryable', () => {
     const p = new RetryPolicy({ retryableStatusCodes: [503] });
-    for (const response of [{ status: '503' }, { status: 503.5 }, { status: 503n }, {}, null, undefined, 503]) {
+    for (const response of [{ status: '503' }, { status: 503.5 }, { status: Number.NaN }, { status: true }, {}, null, undefined, 503]) {
       assert.equal(p.shouldRetryResponse(response, 1), false, String(response?.status ?? response));
     }
     assert.equal(p.shouldRetryResponse({ status: 503 }, 1), true);
+    assert.equal(p.shouldRetryResponse({ status: 503n }, 1), true, 'a bigint status is an integer');
   });
 
   test('shouldRetryResponse: listed statuses only, never without a list', () => {
@@ -143,28 +151,52 @@ describe('RetryPolicy', () => {
     assert.equal(new RetryPolicy().shouldRetryResponse({ status: 503 }, 1), false);
   });
 
-  test('bad options are ConfigErrors naming the option in camelCase with the allowed range', () => {
+  test("bad options are ConfigErrors: core's kind, the option in camelCase, core's message", () => {
     const cases = [
-      [{ maxAttempts: 0 }, 'maxAttempts', /must be an integer in 1\.\.=4294967295, got 0$/],
-      [{ maxAttempts: 1.5 }, 'maxAttempts', /got 1\.5$/],
-      [{ maxAttempts: '3' }, 'maxAttempts', /got "3"$/],
-      [{ baseDelayMs: -1 }, 'baseDelayMs', /must be a finite number >= 0, got -1$/],
-      [{ baseDelayMs: Number.NaN }, 'baseDelayMs', /got NaN$/],
-      [{ baseDelayMs: 2000, maxDelayMs: 1000 }, 'maxDelayMs', /must be >= baseDelayMs, got 1000$/],
-      [{ backoff: 'cubic' }, 'backoff', /must be one of fixed, linear, exponential, fibonacci, got "cubic"$/],
-      [{ jitter: 'lots' }, 'jitter', /got "lots"$/],
-      [{ seed: -1 }, 'seed', /must be an integer in 0\.\.=18446744073709551615, got -1$/],
-      [{ seed: 2n ** 64n }, 'seed', /must be an integer in 0\.\.=18446744073709551615/],
-      [{ retryableStatusCodes: [503, 70000] }, 'retryableStatusCodes', /must be integers in 0\.\.=65535/],
-      [{ retryableErrors: 'TypeError' }, 'retryableErrors', /must be a predicate/],
+      [{ maxAttempts: 0 }, 'maxAttempts', 'too_small', /must be an integer in 1\.\.=4294967295, got 0$/],
+      [{ maxAttempts: 1.5 }, 'maxAttempts', 'not_an_integer', /got 1\.5$/],
+      [{ maxAttempts: '3' }, 'maxAttempts', 'wrong_type', /got "3"$/],
+      [{ maxAttempts: null }, 'maxAttempts', 'wrong_type', /got null$/],
+      [{ maxAttempts: 3n }, undefined],
+      [{ baseDelayMs: -1 }, 'baseDelayMs', 'too_small', /must be a number of milliseconds in 0\.\.=18446744073709\.551615, got -1$/],
+      [{ baseDelayMs: Number.NaN }, 'baseDelayMs', 'not_a_number', /got NaN$/],
+      [{ baseDelayMs: 2000, maxDelayMs: 1000 }, 'maxDelayMs', 'below_other', /must be >= baseDelayMs \(2000\), got 1000$/],
+      [{ backoff: 'cubic' }, 'backoff', 'unknown_name', /must be one of fixed, linear, exponential, fibonacci, got "cubic"$/],
+      [{ backoff: 1 }, 'backoff', 'wrong_type', /got 1$/],
+      [{ jitter: 'lots' }, 'jitter', 'unknown_name', /got "lots"$/],
+      [{ jitter: 1 }, 'jitter', 'wrong_type', /must be true, false or one of none, proportional, full, equal, decorrelated, got 1$/],
+      [{ seed: -1 }, 'seed', 'too_small', /must be an integer in 0\.\.=18446744073709551615, got -1$/],
+      [{ seed: 2n ** 64n }, 'seed', 'too_large', /must be an integer in 0\.\.=18446744073709551615, got 18446744073709551616$/],
+      [{ seed: 0.5 }, 'seed', 'not_an_integer', /got 0\.5$/],
+      [{ retryableStatusCodes: [503, 70000] }, 'retryableStatusCodes', 'too_large', /must be an integer in 100\.\.=599, got 70000$/],
+      [{ retryableStatusCodes: ['503'] }, 'retryableStatusCodes', 'wrong_type', /got "503"$/],
+      [{ retryableStatusCodes: 503 }, 'retryableStatusCodes', 'wrong_type', /must be a collection of integers in 100\.\.=599, got 503$/],
+      [{ retryableErrors: 'TypeError' }, 'retryableErrors', 'wrong_type', /must be a predicate/],
     ];
-    for (const [options, parameter, message] of cases) {
+    for (const [options, parameter, kind, message] of cases) {
+      const label = JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      if (parameter === undefined) {
+        assert.doesNotThrow(() => new RetryPolicy(options), label);
+        continue;
+      }
       assert.throws(
         () => new RetryPolicy(options),
-        (e) => e instanceof ConfigError && e instanceof Error && e.name === 'ConfigError' && e.parameter === parameter && message.test(e.message),
-        JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+        (e) =>
+          e instanceof ConfigError &&
+          e instanceof Error &&
+          e.name === 'ConfigError' &&
+          e.parameter === parameter &&
+          e.kind === kind &&
+          message.test(e.message),
+        label,
       );
     }
+  });
+
+  test('retryableStatusCodes reads as core keeps them: sorted, without duplicates; null means none', () => {
+    assert.deepEqual(new RetryPolicy({ retryableStatusCodes: [503, 500, 503] }).retryableStatusCodes, [500, 503]);
+    assert.ok(Object.isFrozen(new RetryPolicy({ retryableStatusCodes: [503] }).retryableStatusCodes));
+    assert.equal(new RetryPolicy({ retryableStatusCodes: null }).retryableStatusCodes, undefined);
   });
 });
 
@@ -377,6 +409,8 @@ test('a default that the other options make invalid is named, with core renderin
     (e) =>
       e instanceof ConfigError &&
       e.parameter === 'maxDelayMs' &&
-      e.message === 'invalid maxDelayMs: must be >= baseDelayMs, got 60000 ms (baseDelayMs 100000 ms)',
+      e.kind === 'below_other' &&
+      e.got === undefined &&
+      e.message === 'invalid maxDelayMs: must be >= baseDelayMs (100000), got 60000',
   );
 });

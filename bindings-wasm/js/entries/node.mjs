@@ -17,4 +17,5 @@ export const {
   BrokenCircuitError,
   BulkheadRejectedError,
   ConfigError,
+  SnapshotError,
 } = api;

@@ -5,11 +5,11 @@
 // bindings-wasm/test-results/demo.png).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 
 import { chromium } from 'playwright-core';
@@ -134,6 +134,14 @@ test('the package loads as an ES module and runs retry, breaker, fallback and wi
     retryAfterMs: 1000,
   });
   assert.equal(r.fallback, 'guest-7');
+  // The windowed breaker made the same decisions in Chromium as in Node.
+  assert.deepEqual(r.windowed, await windowedInNode(), 'the same windowed-breaker run as in Node');
+  assert.deepEqual(r.windowed.trace.slice(0, 3), ['0 error closed', '0 error closed', '0 ok closed'], 'below the minimum throughput');
+  assert.deepEqual(r.windowed.trace.slice(6, 8), ['1100 error open', '1100 rejected open 1000 open'], 'a failure reached the ratio');
+  assert.equal(r.windowed.trace[9], '2100 rejected open 2000 open', 'the failed trial doubled the break');
+  assert.equal(r.windowed.isolated, 'isolated Infinity');
+  assert.equal(r.windowed.snapshotError, 'SnapshotError true unsupported_version');
+  assert.equal(r.windowed.frozen, true);
   assert.deepEqual(r.withRetry, {
     status: 200,
     body: 'hello',
@@ -154,6 +162,23 @@ test('the package loads as an ES module and runs retry, breaker, fallback and wi
   t.diagnostic(`zero-delay storm in Chromium: aborted after ${r.zeroDelayAbort.calls} attempts`);
   await page.close();
 });
+
+/**
+ * The page's windowed-breaker script, run in Node: the block of page.js
+ * between its markers, with the package imported by name.
+ */
+async function windowedInNode() {
+  const page = readFileSync(fileURLToPath(new URL('./page.js', import.meta.url)), 'utf8');
+  const block = page.slice(page.indexOf('// A failure-rate breaker over a time window'), page.indexOf('// Fallback.'));
+  const module = `import { BrokenCircuitError, CircuitBreaker, SnapshotError } from 'resilience-wasm';\nconst results = {};\n${block}\nexport default results;`;
+  const file = fileURLToPath(new URL('../.windowed-in-node.mjs', import.meta.url));
+  writeFileSync(file, module);
+  try {
+    return (await import(pathToFileURL(file).href)).default.windowed;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
 
 test("the README's HTML example runs", async () => {
   const page = await open('/readme-example.html', () => document.body.dataset.result !== undefined);

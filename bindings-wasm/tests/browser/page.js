@@ -8,6 +8,7 @@ import {
   retry,
   RetryExecutor,
   RetryPolicy,
+  SnapshotError,
   withRetry,
 } from '/bindings-wasm/dist/browser.js';
 
@@ -50,6 +51,60 @@ results.breaker = {
   isBrokenCircuitError: rejection instanceof BrokenCircuitError && rejection instanceof Error,
   retryAfterMs: rejection.retryAfterMs,
 };
+
+// A failure-rate breaker over a time window on the injected clock: buckets
+// roll over, it trips at the ratio, the break grows, metrics and snapshots
+// read, isolation, a snapshot that cannot be read (compared with Node's run
+// of the same script by the test).
+{
+  let now = 0;
+  const options = {
+    failureRate: { ratio: 0.5, minimumThroughput: 4, samplingDurationMs: 1000, buckets: 10 },
+    slowCall: { durationMs: 200, ratio: 1 },
+    breakBackoff: { backoff: 'exponential', maxMs: 8000 },
+    recoveryTimeoutMs: 1000,
+  };
+  const windowed = new CircuitBreaker({ ...options, clock: () => now });
+  const ok = async () => 'ok';
+  const down = () => Promise.reject(new Error('down'));
+  const trace = [];
+  const step = async (op) => {
+    const r = await windowed.execute(op).then(
+      () => 'ok',
+      (e) => (e instanceof BrokenCircuitError ? `rejected ${e.reason} ${e.retryAfterMs}` : 'error'),
+    );
+    trace.push(`${now} ${r} ${windowed.state}`);
+  };
+  for (const op of [down, down, ok]) await step(op);
+  now += 1100; // the whole window passes: those calls are forgotten
+  for (const op of [ok, down, ok, down, ok]) await step(op);
+  const metrics = windowed.metrics;
+  now += 1000;
+  await step(down); // the trial fails: open again, for twice as long
+  await step(ok);
+  const saved = windowed.toJSON();
+  const restored = new CircuitBreaker({ ...options, initialState: JSON.stringify(saved), clock: () => 0 });
+  const restoredRejection = await restored.execute(ok).catch((e) => `${e.reason} ${e.retryAfterMs}`);
+  restored.isolate();
+  const isolated = await restored.execute(ok).catch((e) => `${e.reason} ${e.retryAfterMs}`);
+  restored.close();
+  let snapshotError;
+  try {
+    new CircuitBreaker({ initialState: JSON.stringify({ ...saved, version: 2 }) });
+  } catch (e) {
+    snapshotError = `${e.name} ${e instanceof SnapshotError} ${e.reason}`;
+  }
+  results.windowed = {
+    trace,
+    metrics: { ...metrics },
+    frozen: Object.isFrozen(metrics),
+    saved,
+    restoredRejection,
+    isolated,
+    closed: restored.state,
+    snapshotError,
+  };
+}
 
 // Fallback.
 const getName = fallback(

@@ -17,6 +17,9 @@ const { RetryPolicy, RetryExecutor, CircuitBreaker, BrokenCircuitError } = requi
   await assert.rejects(breaker.execute(() => Promise.reject(new Error('down'))));
   await assert.rejects(breaker.execute(() => 1), BrokenCircuitError);
   assert.equal(breaker.state, 'open');
+  breaker.isolate();
+  await assert.rejects(breaker.execute(() => 1), (e) => e instanceof BrokenCircuitError && e.reason === 'isolated');
+  assert.equal(Object.isFrozen(breaker.metrics), true);
   console.log('require: retry and breaker ok');
 })().catch((e) => {
   console.error(e);

@@ -2,7 +2,7 @@
 // and the same classes as `require` gives (one instance, no dual package).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { CircuitBreaker, RetryExecutor, RetryPolicy, BrokenCircuitError } from 'resilience-wasm';
+import { CircuitBreaker, RetryExecutor, RetryPolicy, BrokenCircuitError, SnapshotError } from 'resilience-wasm';
 
 let calls = 0;
 const executor = new RetryExecutor(new RetryPolicy({ baseDelayMs: 0 }));
@@ -17,4 +17,15 @@ const breaker = new CircuitBreaker({ failureThreshold: 1 });
 await assert.rejects(breaker.execute(() => Promise.reject(new Error('down'))));
 await assert.rejects(breaker.execute(() => 1), BrokenCircuitError);
 assert.equal(createRequire(import.meta.url)('resilience-wasm').RetryPolicy, RetryPolicy);
+
+// A failure-rate breaker, its snapshot restored in a "new process".
+let now = 0;
+const windowed = new CircuitBreaker({ failureRate: { ratio: 0.5, minimumThroughput: 2, samplingDurationMs: 1000 }, clock: () => now });
+await windowed.execute(async () => 'ok');
+await assert.rejects(windowed.execute(() => Promise.reject(new Error('down'))));
+assert.equal(windowed.state, 'open');
+now += 400;
+const restored = new CircuitBreaker({ failureRate: { ratio: 0.5 }, initialState: windowed.toJSON(), clock: () => 0 });
+assert.equal(restored.state, 'open');
+assert.throws(() => new CircuitBreaker({ initialState: '{"format":"resilience.circuit_breaker"' }), SnapshotError);
 console.log('import: retry and breaker ok');

@@ -19,6 +19,8 @@ import {
   type CircuitState,
   type ErrorFilter,
   type RetryOptions,
+  type BreakerSnapshot,
+  type CircuitBreakerOptions,
 } from 'resilience-wasm';
 
 export async function usage(signal: AbortSignal): Promise<void> {
@@ -30,6 +32,9 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const filter: ErrorFilter = [TypeError, RangeError];
   const breaker = new CircuitBreaker({ failureThreshold: 2, isFailure: filter });
   const state: CircuitState = breaker.state;
+  const options2: CircuitBreakerOptions = { failureRate: { ratio: 0.25, windowSize: 50 }, breakBackoff: { backoff: 'linear', maxMs: 60_000 } };
+  const saved: BreakerSnapshot = new CircuitBreaker(options2).toJSON();
+  const windowCalls: number = new CircuitBreaker({ ...options2, initialState: saved }).metrics.windowCalls;
   const chain = new FallbackChain<[string], number>([async (s) => s.length], { isExpected: TypeError });
   const len: number = await chain.execute(async (s) => s.length * 2, 'abc');
   const queued: number = new Bulkhead({ maxQueueSize: 0 }).queued;
@@ -50,6 +55,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
     if (e instanceof BrokenCircuitError) void (e.retryAfterMs satisfies number);
     if (e instanceof BulkheadRejectedError) void (e.reason satisfies 'queue_full' | 'timeout');
     if (e instanceof ConfigError) void (e.parameter satisfies string);
+    if (e instanceof ConfigError) void (e.kind satisfies 'wrong_type' | 'not_an_integer' | 'not_a_number' | 'too_small' | 'too_large' | 'unknown_name' | 'below_other' | 'requires_other');
+    if (e instanceof resilience.SnapshotError) void (e.reason satisfies 'malformed' | 'unsupported_version');
   }
 
   // @ts-expect-error: jitter names are checked
@@ -59,5 +66,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
   // @ts-expect-error: an operation must be a function
   retry(42);
 
-  void [n, state, len, queued, resilientFetch, sum, id, one, same];
+  // @ts-expect-error: a slow-call rule has a duration and a ratio
+  new CircuitBreaker({ slowCall: { durationMs: 10 } });
+
+  void [n, state, len, queued, resilientFetch, sum, id, one, same, windowCalls];
 }

@@ -13,8 +13,13 @@ import {
   retry,
   RetryExecutor,
   RetryPolicy,
+  SnapshotError,
   withRetry,
+  type BreakerMetrics,
+  type BreakerSnapshot,
   type CircuitState,
+  type ConfigErrorKind,
+  type FailureRate,
 } from 'resilience-wasm';
 
 export async function usage(signal: AbortSignal): Promise<void> {
@@ -35,6 +40,23 @@ export async function usage(signal: AbortSignal): Promise<void> {
   const state: CircuitState = breaker.state;
   const s: string = await breaker.execute(() => 'sync values are fine');
   const count: number = breaker.failureCount;
+
+  // The failure-rate breaker: a time window or a count window.
+  const byTime: FailureRate = { ratio: 0.5, minimumThroughput: 20, samplingDurationMs: 10_000, buckets: 10 };
+  const windowed = new CircuitBreaker({
+    failureRate: byTime,
+    slowCall: { durationMs: 2000, ratio: 0.8 },
+    breakBackoff: { backoff: 'exponential', maxMs: 300_000 },
+  });
+  const byCount = new CircuitBreaker({ failureRate: { ratio: 0.5, windowSize: 100 } });
+  const metrics: BreakerMetrics = windowed.metrics;
+  const ratio: number = metrics.failureRatio + metrics.timeInStateMs;
+  const saved: BreakerSnapshot = windowed.toJSON();
+  const restored = new CircuitBreaker({ failureRate: byTime, initialState: saved });
+  const fromText = new CircuitBreaker({ initialState: JSON.stringify(saved) });
+  restored.isolate();
+  restored.close();
+  const isolated: boolean = restored.state === 'isolated';
 
   const chain = new FallbackChain<[id: number], string>([async (id) => `cached ${id}`]);
   const answer: string = await chain.execute(async (id) => `fresh ${id}`, 7);
@@ -58,7 +80,13 @@ export async function usage(signal: AbortSignal): Promise<void> {
     if (e instanceof BrokenCircuitError) {
       const ms: number = e.retryAfterMs;
       const name: 'BrokenCircuitError' = e.name;
-      void [ms, name];
+      const why: 'open' | 'trials_taken' | 'isolated' | 'permits_exhausted' = e.reason;
+      void [ms, name, why];
+    }
+    if (e instanceof SnapshotError) {
+      const reason: 'malformed' | 'unsupported_version' = e.reason;
+      const version: number | undefined = e.version;
+      void [reason, version];
     }
     if (e instanceof BulkheadRejectedError) {
       const reason: 'queue_full' | 'timeout' = e.reason;
@@ -66,7 +94,8 @@ export async function usage(signal: AbortSignal): Promise<void> {
     }
     if (e instanceof ConfigError) {
       const p: string = e.parameter;
-      void p;
+      const kind: ConfigErrorKind = e.kind;
+      void [p, kind];
     }
   }
 
@@ -84,6 +113,16 @@ export async function usage(signal: AbortSignal): Promise<void> {
   circuitBreaker('fetch');
   // @ts-expect-error: a filter is a predicate or error classes
   new FallbackChain([], { isExpected: 'TypeError' });
+  // @ts-expect-error: one window: a time window or a count window, not both
+  new CircuitBreaker({ failureRate: { ratio: 0.5, windowSize: 10, samplingDurationMs: 1000 } });
+  // @ts-expect-error: a failure rate needs its ratio
+  new CircuitBreaker({ failureRate: { windowSize: 10 } });
+  // @ts-expect-error: break backoff names are checked
+  new CircuitBreaker({ breakBackoff: { backoff: 'cubic', maxMs: 1 } });
+  // @ts-expect-error: metrics are read-only
+  windowed.metrics.rejections = 0;
+  // @ts-expect-error: an initial state is a snapshot, not any object
+  new CircuitBreaker({ initialState: { state: 'open' } });
 
-  void [delay, again, noResponse, n, state, s, count, answer, b, sum, len, st, obj, response, byClasses];
+  void [delay, again, noResponse, n, state, s, count, answer, b, sum, len, st, obj, response, byClasses, byCount, ratio, fromText, isolated];
 }
