@@ -30,6 +30,9 @@ pub enum ConfigErrorKind {
     /// Given without another parameter it only works with (a slow-call
     /// rule without a failure-rate rule).
     RequiresOther,
+    /// Given together with another parameter it excludes (a count window
+    /// and a time window).
+    ConflictsWith,
     /// A strategy declared where the pipeline's order does not allow it
     /// (a breaker outside the retry it should sit in).
     OutOfOrder,
@@ -49,6 +52,7 @@ impl ConfigErrorKind {
             Self::UnknownName => "unknown_name",
             Self::BelowOther => "below_other",
             Self::RequiresOther => "requires_other",
+            Self::ConflictsWith => "conflicts_with",
             Self::OutOfOrder => "out_of_order",
             Self::Duplicate => "duplicate",
         }
@@ -86,6 +90,10 @@ pub enum Allowed {
     },
     /// Allowed only together with another parameter.
     Requires(&'static str),
+    /// Not allowed together with another parameter.
+    Excludes(&'static str),
+    /// A boolean switch, or one of these names.
+    SwitchOrOneOf(&'static [&'static str]),
     /// A duration greater than zero, up to `max` (a timeout: zero could
     /// never be met).
     PositiveDuration {
@@ -222,7 +230,8 @@ impl ConfigError {
     /// Huge values are written in exponent form and long text is cut, so a
     /// message stays short whatever the input.
     pub fn message(&self, idiom: Idiom) -> String {
-        if let (ConfigErrorKind::RequiresOther, Value::Absent) = (self.kind, &self.got) {
+        if let (ConfigErrorKind::RequiresOther | ConfigErrorKind::ConflictsWith, Value::Absent) = (self.kind, &self.got)
+        {
             return format!(
                 "invalid {}: must be {}",
                 self.parameter_in(idiom),
@@ -321,6 +330,14 @@ fn describe_allowed(allowed: &Allowed, idiom: Idiom) -> String {
             }
         }
         Allowed::Requires(other) => format!("set together with {}", spell(other, Quantity::Plain, idiom)),
+        Allowed::Excludes(other) => format!("left out when {} is set", spell(other, Quantity::Plain, idiom)),
+        Allowed::SwitchOrOneOf(names) => {
+            let (yes, no) = match idiom {
+                Idiom::Python => ("True", "False"),
+                _ => ("true", "false"),
+            };
+            format!("{yes}, {no} or one of {}", names.join(", "))
+        }
         Allowed::PositiveDuration { max } => {
             let ns = max.as_nanos();
             match idiom {

@@ -45,7 +45,6 @@ impl Unit {
 /// The smallest and largest HTTP status codes (RFC 9110 §15: three digits, 100–599).
 pub const STATUS_CODE_RANGE: (u16, u16) = (100, 599);
 
-const JITTER_SHAPE: &str = "true, false or one of none, proportional, full, equal, decorrelated";
 const STATUS_CODES_SHAPE: &str = "a collection of integers in 100..=599";
 const ATTEMPT_SHAPE: &str = "an integer";
 
@@ -618,21 +617,42 @@ pub fn jitter(value: Value) -> Result<Jitter, ConfigError> {
     match value {
         Value::Bool(on) => Ok(Jitter::from_bool(on)),
         Value::Text(name) => name.parse(),
-        other => Err(wrong_type("jitter", JITTER_SHAPE, other)),
+        other => Err(error(
+            ConfigErrorKind::WrongType,
+            "jitter",
+            Allowed::SwitchOrOneOf(&Jitter::NAMES),
+            other,
+        )),
     }
 }
 
 /// Rule `backoff_name`: one of the four strategy names.
 pub fn backoff(value: Value) -> Result<BackoffStrategy, ConfigError> {
-    match value {
-        Value::Text(name) => name.parse(),
-        other => Err(error(
-            ConfigErrorKind::WrongType,
-            "backoff",
-            Allowed::OneOf(&BackoffStrategy::NAMES),
-            other,
-        )),
-    }
+    backoff_named("backoff", value)
+}
+
+/// Rule `backoff_name` for a parameter of another name (`break_backoff`).
+pub fn backoff_named(parameter: &'static str, value: Value) -> Result<BackoffStrategy, ConfigError> {
+    let kind = match &value {
+        Value::Text(name) => match name.parse::<BackoffStrategy>() {
+            Ok(strategy) => return Ok(strategy),
+            Err(_) => ConfigErrorKind::UnknownName,
+        },
+        _ => ConfigErrorKind::WrongType,
+    };
+    Err(error(kind, parameter, Allowed::OneOf(&BackoffStrategy::NAMES), value))
+}
+
+/// Rule `conflicts_with`: `parameter` was given together with `other`,
+/// which it excludes (a count window's `window_size` and a time window's
+/// `sampling_duration`).
+pub fn conflicts(parameter: &'static str, other: &'static str) -> ConfigError {
+    error(
+        ConfigErrorKind::ConflictsWith,
+        parameter,
+        Allowed::Excludes(other),
+        Value::Absent,
+    )
 }
 
 /// Rule `clock_reading`: a clock reading is not configuration, so it never

@@ -82,3 +82,18 @@ fn the_listener_hears_each_transition_once() {
         [t(Closed, Open), t(Open, HalfOpen), t(HalfOpen, Closed)]
     );
 }
+
+#[test]
+fn a_closed_call_in_flight_across_a_reset_counts_for_nothing() {
+    let clock = ManualClock::new();
+    let config = BreakerConfig::builder().failure_threshold(1).build().unwrap();
+    let breaker = CircuitBreaker::new(config, clock);
+    let permit = breaker.try_acquire().unwrap();
+    assert_eq!(breaker.reset(), None);
+    // Admitted before the reset: its failure is stale, like a token's.
+    assert_eq!(permit.failure(), None);
+    assert_eq!((breaker.state(), breaker.failure_count()), (CircuitState::Closed, 0));
+    // A call admitted after the reset counts.
+    let _ = breaker.call(|| Err::<(), _>("down"));
+    assert_eq!(breaker.state(), CircuitState::Open);
+}

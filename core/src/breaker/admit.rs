@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::permit::{Grant, Permit};
+use super::permit::{Admitted, Grant, Permit};
 use super::{nanos_of, CircuitBreaker, CircuitState, PermitToken, RejectReason, Rejected, Transition};
 use crate::rules::MAX_DURATION;
 use crate::time::Clock;
@@ -41,9 +41,10 @@ impl<C: Clock> CircuitBreaker<C> {
     pub fn acquire_token(&self) -> Result<PermitToken, Rejected> {
         match self.acquire_grant()? {
             Grant::Trial(token) => Ok(token),
-            Grant::Normal { started_ns } => self
+            // The ledger makes a token stale at a reset; its own epoch is unused.
+            Grant::Normal(admitted) => self
                 .ledger
-                .issue(false, started_ns)
+                .issue(false, admitted.started_ns)
                 .ok_or(Rejected::new(RejectReason::PermitsExhausted, Duration::ZERO)),
         }
     }
@@ -69,11 +70,17 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 
     #[inline]
+    fn admitted(&self) -> Admitted {
+        Admitted {
+            started_ns: self.call_started(),
+            epoch: self.reset_epoch.load(Ordering::Acquire),
+        }
+    }
+
+    #[inline]
     pub(super) fn acquire_grant(&self) -> Result<Grant, Rejected> {
         if self.stored() == CircuitState::Closed {
-            return Ok(Grant::Normal {
-                started_ns: self.call_started(),
-            });
+            return Ok(Grant::Normal(self.admitted()));
         }
         self.acquire_slow()
     }
@@ -88,11 +95,7 @@ impl<C: Clock> CircuitBreaker<C> {
             let mut slow = self.lock();
             let mut entered = None;
             match self.stored() {
-                CircuitState::Closed => {
-                    return Ok(Grant::Normal {
-                        started_ns: self.call_started(),
-                    })
-                }
+                CircuitState::Closed => return Ok(Grant::Normal(self.admitted())),
                 CircuitState::Open | CircuitState::Isolated => {
                     if let Some(rejected) = self.still_closed_to_calls() {
                         return Err(self.count_rejection(rejected));

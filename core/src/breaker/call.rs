@@ -124,10 +124,10 @@ impl<C: Clock> CircuitBreaker<C> {
         mut on_transition: impl FnMut(Transition),
     ) -> Result<Result<T, E>, Rejected> {
         let grant = self.acquire_grant()?;
-        if let Grant::Normal { started_ns } = grant {
+        if let Grant::Normal(admitted) = grant {
             // Closed state: a normal grant needs no clean-up, so no guard.
             let result = op();
-            if let Some(t) = self.closed_outcome(started_ns, judge(&result)) {
+            if let Some(t) = self.closed_outcome(admitted, judge(&result)) {
                 on_transition(t);
             }
             return Ok(result);
@@ -156,9 +156,9 @@ impl<C: Clock> CircuitBreaker<C> {
         Fut: Future<Output = Result<T, E>>,
     {
         let grant = self.acquire_grant()?;
-        if let Grant::Normal { started_ns } = grant {
+        if let Grant::Normal(admitted) = grant {
             let result = op().await;
-            if let Some(t) = self.closed_outcome(started_ns, judge(&result)) {
+            if let Some(t) = self.closed_outcome(admitted, judge(&result)) {
                 on_transition(t);
             }
             return Ok(result);

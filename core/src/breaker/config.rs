@@ -163,10 +163,18 @@ impl BreakerConfig {
             TripRule::Consecutive { .. } => None,
         }
     }
+    /// Whether admitting a closed-state call reads the clock (the slow-call
+    /// rule times each call from its admission).
+    pub fn reads_clock_on_admission(&self) -> bool {
+        self.slow_calls.is_some()
+    }
+
     /// Whether recording a closed-state outcome reads the clock (a time
     /// window or the slow-call rule). Bindings whose clock is read on
-    /// demand (Python, JavaScript) read it before every call when this is
-    /// true, and only when not closed otherwise.
+    /// demand (Python, JavaScript) read it before recording every outcome
+    /// when this is true (and before admitting when
+    /// [`reads_clock_on_admission`](Self::reads_clock_on_admission) is);
+    /// otherwise only when the breaker is not closed.
     pub fn reads_clock_when_closed(&self) -> bool {
         self.slow_calls.is_some() || matches!(self.window(), Some(Window::Time { .. }))
     }

@@ -232,6 +232,8 @@ pub struct CircuitBreaker<C> {
     entered_at_nanos: AtomicU64,
     /// Openings since the breaker last closed (the break backoff's attempt).
     openings_in_a_row: AtomicU32,
+    /// Bumped by every reset: calls admitted before it change nothing.
+    reset_epoch: AtomicU32,
     openings: AtomicU64,
     rejections: AtomicU64,
     window: Option<WindowCounter>,
@@ -272,6 +274,7 @@ impl<C: Clock> CircuitBreaker<C> {
             opened_at_nanos: AtomicU64::new(0),
             entered_at_nanos: AtomicU64::new(0),
             openings_in_a_row: AtomicU32::new(0),
+            reset_epoch: AtomicU32::new(0),
             openings: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
             slow: Mutex::new(Slow { trials_in_flight: 0 }),
@@ -361,6 +364,7 @@ impl<C: Clock> CircuitBreaker<C> {
             let mut slow = self.lock();
             slow.trials_in_flight = 0;
             self.ledger.mark_outstanding_stale();
+            self.reset_epoch.fetch_add(1, Ordering::AcqRel);
             self.opened_at_nanos.store(0, Ordering::Release);
             self.close_counts();
             if let Some(fleet) = &self.fleet {

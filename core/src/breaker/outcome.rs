@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::config::TripRule;
 use super::ledger::Settled;
-use super::permit::Grant;
+use super::permit::{Admitted, Grant};
 use super::window::{Sample, Tally};
 use super::{CircuitBreaker, CircuitState, PermitMisuse, PermitToken, Transition};
 use crate::time::Clock;
@@ -59,7 +59,14 @@ impl<C: Clock> CircuitBreaker<C> {
             return self.settle_trial(token, outcome);
         }
         Ok(match self.ledger.settle(token)? {
-            Settled::Current { started_ns } => self.closed_outcome(started_ns, outcome),
+            Settled::Current { started_ns } => self.closed_outcome(
+                Admitted {
+                    started_ns,
+                    // The ledger already checked this token against resets.
+                    epoch: self.reset_epoch.load(Ordering::Acquire),
+                },
+                outcome,
+            ),
             Settled::Stale => None,
         })
     }
@@ -107,10 +114,16 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 
     /// A closed-state call ended: count it, and open if the trip rule says so.
-    pub(super) fn closed_outcome(&self, started_ns: u64, outcome: Judgement) -> Option<Transition> {
-        if outcome == Judgement::Neither || self.stored() != CircuitState::Closed {
+    pub(super) fn closed_outcome(&self, admitted: Admitted, outcome: Judgement) -> Option<Transition> {
+        // Rule `permit_stale_after_reset`: a call admitted before a reset
+        // changes nothing after it.
+        if outcome == Judgement::Neither
+            || self.stored() != CircuitState::Closed
+            || admitted.epoch != self.reset_epoch.load(Ordering::Relaxed)
+        {
             return None;
         }
+        let started_ns = admitted.started_ns;
         let failure = outcome == Judgement::Failure;
         let consecutive = if failure {
             self.bump_failures()
@@ -195,7 +208,7 @@ impl<C: Clock> CircuitBreaker<C> {
     /// Reports how an internally held grant ended.
     pub(super) fn finish_grant(&self, grant: Grant, outcome: Judgement) -> Option<Transition> {
         match grant {
-            Grant::Normal { started_ns } => self.closed_outcome(started_ns, outcome),
+            Grant::Normal(admitted) => self.closed_outcome(admitted, outcome),
             // Internal trial tokens are reported exactly once by their
             // permit, so the ledger cannot refuse them.
             Grant::Trial(token) => self.settle_trial(token, outcome).unwrap_or(None),

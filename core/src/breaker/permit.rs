@@ -6,17 +6,25 @@ use super::outcome::Judgement;
 use super::{CircuitBreaker, CircuitState, PermitToken, Transition};
 use crate::time::Clock;
 
-/// What admitting a call handed out internally: nothing to track for a
-/// closed-state call (the guard cannot be reported twice), a ledger token
-/// for a trial (so a reset can make it stale).
+/// What admitting a call handed out internally: no ledger entry for a
+/// closed-state call (the guard cannot be reported twice; its reset epoch
+/// makes it stale), a ledger token for a trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Grant {
-    /// A closed-state call, started at this clock reading (0 unless the
-    /// slow-call rule needs it).
-    Normal {
-        started_ns: u64,
-    },
+    /// A closed-state call.
+    Normal(Admitted),
     Trial(PermitToken),
+}
+
+/// When and in which reset epoch a closed-state call was admitted: a call
+/// admitted before a reset is stale after it, and its outcome changes
+/// nothing (as a token from before the reset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Admitted {
+    /// The clock reading at admission (0 unless the slow-call rule needs it).
+    pub(super) started_ns: u64,
+    /// The breaker's reset epoch at admission.
+    pub(super) epoch: u32,
 }
 
 /// The right to run one call. Report its outcome with

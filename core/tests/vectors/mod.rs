@@ -147,6 +147,11 @@ pub(crate) fn breaker_config(c: &Value) -> Result<BreakerConfig, ConfigError> {
         )?;
         b = b.failure_rate(rules::ratio("failure_ratio", value_of(ratio))?, minimum);
     }
+    if c.get("window_size").is_some()
+        && (c.get("sampling_duration_ms").is_some() || c.get("sampling_buckets").is_some())
+    {
+        return Err(rules::conflicts("window_size", "sampling_duration"));
+    }
     if let Some(size) = c.get("window_size") {
         b = b.count_window(rules::count_in(
             "window_size",
