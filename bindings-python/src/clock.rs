@@ -10,7 +10,8 @@
 //! holder would wait for the GIL while a GIL holder waits for the lock).
 //! Instead the binding calls the clock itself, with the GIL held, just
 //! before any core call that may read the time, and the core reads that
-//! stored value.
+//! stored value. Every reading goes through core's rule `clock_reading`
+//! (NaN and negative readings are 0, huge ones saturate).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,7 +19,10 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyModule;
-use resilience_core::{clock_reading_from_secs, Clock};
+use resilience_core::rules::{self, Unit};
+use resilience_core::Clock;
+
+use crate::value::reading_secs;
 
 /// The `time` module, imported once; `monotonic` is looked up on it per reading.
 static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -53,12 +57,28 @@ impl PyClock {
         }
     }
 
+    /// The user's `time_source`, if one was given.
+    pub(crate) fn user_source(&self) -> Option<&Py<PyAny>> {
+        self.source.as_ref()
+    }
+
     /// Reads the clock and stores the reading for the core's next `now()`.
     pub(crate) fn refresh(&self, py: Python<'_>) -> PyResult<()> {
-        let seconds: f64 = self.source(py)?.call0()?.extract()?;
-        let nanos = u64::try_from(clock_reading_from_secs(seconds).as_nanos()).unwrap_or(u64::MAX);
+        let seconds = reading_secs(&self.source(py)?.call0()?)?;
+        let nanos = u64::try_from(rules::clock_reading(seconds, Unit::Seconds).as_nanos()).unwrap_or(u64::MAX);
         self.reading.store(nanos, Ordering::Release);
         Ok(())
+    }
+
+    /// [`PyClock::refresh`] where an exception must not replace the user's
+    /// own outcome (after their call returned or raised): a clock that
+    /// raises is reported through `sys.unraisablehook` and the last good
+    /// reading stays.
+    pub(crate) fn refresh_or_report(&self, py: Python<'_>) {
+        if let Err(clock_error) = self.refresh(py) {
+            let source = self.source(py).ok();
+            clock_error.write_unraisable(py, source.as_ref());
+        }
     }
 }
 
