@@ -122,7 +122,8 @@ pub(crate) fn config_error_given(py: Python<'_>, e: &ConfigError, given: Option<
 }
 
 /// A snapshot that could not be read, as `resilience.errors.SnapshotError`
-/// (a `ValueError`) with `kind` "malformed" or "unsupported_version".
+/// (a `ValueError`) with `kind` "malformed" or "unsupported_version"; the
+/// message names the parameter that brought it (`initial_state`).
 pub(crate) fn snapshot_error(py: Python<'_>, e: &SnapshotError) -> PyErr {
     let kind = match e {
         SnapshotError::UnsupportedVersion { .. } => "unsupported_version",
@@ -132,7 +133,8 @@ pub(crate) fn snapshot_error(py: Python<'_>, e: &SnapshotError) -> PyErr {
         let class = SNAPSHOT_ERROR.import(py, "resilience.errors", "SnapshotError")?;
         let kwargs = PyDict::new(py);
         kwargs.set_item(intern!(py, "kind"), kind)?;
-        Ok(PyErr::from_value(class.call((e.to_string(),), Some(&kwargs))?))
+        let message = format!("invalid initial_state: {e}");
+        Ok(PyErr::from_value(class.call((message,), Some(&kwargs))?))
     };
     build().unwrap_or_else(|failed| failed)
 }

@@ -83,7 +83,7 @@ def snapshot_document(initial_state: Mapping[str, Any] | str | None) -> str | No
         return json.dumps(initial_state)
     except (TypeError, ValueError) as error:
         raise SnapshotError(
-            f"malformed circuit breaker snapshot: initial_state is not JSON ({error})", kind="malformed"
+            f"invalid initial_state: malformed circuit breaker snapshot: not JSON ({error})", kind="malformed"
         ) from None
 
 

@@ -113,6 +113,8 @@ class RetryMiddleware(Middleware):
         When retries run out, a retryable error is raised and a retryable
         response is returned as is.
         """
+        if not callable(execute_func):
+            raise _core.not_callable("execute_func", execute_func)
         executor = RetryExecutor(
             self.policy,
             time_source=self.time_source,
