@@ -285,3 +285,17 @@ def test_callbacks_and_collaborators_are_checked_when_configured(parameter: str,
         build(2.5)
     assert (info.value.kind, info.value.parameter) == ("wrong_type", parameter)
     assert str(info.value).endswith("got float")
+
+
+def test_max_attempts_nan_and_inf_are_value_errors() -> None:
+    # The original's attrs check raised its TypeError for any float; here a
+    # fraction (2.5, 3.0) keeps that TypeError and message, while NaN and the
+    # infinities are values out of range (the core's kinds).
+    for value, kind in ((float("nan"), "not_a_number"), (float("inf"), "too_large"), (float("-inf"), "too_small")):
+        with pytest.raises(ParameterValueError) as info:
+            RetryPolicy(max_attempts=value)
+        assert (info.value.kind, info.value.parameter) == (kind, "max_attempts")
+    with pytest.raises(ValueError, match="^max_attempts must be at least 1$"):
+        RetryPolicy(max_attempts=float("-inf"))
+    with pytest.raises(TypeError, match="^'max_attempts' must be <class 'int'>"):
+        RetryPolicy(max_attempts=3.0)
