@@ -86,8 +86,8 @@ impl BulkheadConfigBuilder {
     /// [`rules::MAX_DURATION`].
     pub fn build(self) -> Result<BulkheadConfig, ConfigError> {
         Ok(BulkheadConfig {
-            max_concurrent: rules::count("max_concurrent", Value::from(self.0.max_concurrent), 1)?,
-            max_queue_size: rules::count("max_queue_size", Value::from(self.0.max_queue_size), 0)?,
+            max_concurrent: rules::count_of("max_concurrent", Value::from(self.0.max_concurrent))?,
+            max_queue_size: rules::count_of("max_queue_size", Value::from(self.0.max_queue_size))?,
             timeout: rules::bounded_duration("timeout", self.0.timeout)?,
         })
     }
@@ -166,7 +166,9 @@ impl fmt::Display for SlotMisuse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::OtherBulkhead => "the slot or ticket was issued by another bulkhead",
-            Self::NotHeld => "the slot is not held (released already, or never issued)",
+            Self::NotHeld => {
+                "the slot or ticket is not held or queued (released or cancelled already, or never issued)"
+            }
         })
     }
 }

@@ -272,7 +272,7 @@ impl RetryPolicyBuilder {
     /// [`rules::MAX_DURATION`], `max_delay` < `base_delay`, or a status code
     /// outside 100..=599.
     pub fn build(self) -> Result<RetryPolicy, ConfigError> {
-        let max_attempts = rules::count("max_attempts", Value::from(self.max_attempts), 1)?;
+        let max_attempts = rules::count_of("max_attempts", Value::from(self.max_attempts))?;
         let base_delay = rules::bounded_duration("base_delay", self.base_delay)?;
         let max_delay = rules::bounded_duration("max_delay", self.max_delay)?;
         let max_delay = rules::at_least_duration("max_delay", max_delay, "base_delay", base_delay)?;

@@ -208,6 +208,90 @@ pub fn at_least_duration(
     .of_duration())
 }
 
+/// Every count parameter and its allowed range: the one table bindings
+/// share, so none of them passes a minimum of its own.
+pub const COUNTS: [(&str, u32, u32); 8] = [
+    ("max_attempts", 1, u32::MAX),
+    ("failure_threshold", 1, u32::MAX),
+    ("half_open_max_calls", 1, u32::MAX),
+    ("minimum_throughput", 1, u32::MAX),
+    ("max_concurrent", 1, u32::MAX),
+    ("max_queue_size", 0, u32::MAX),
+    ("sampling_buckets", 1, crate::breaker::MAX_SAMPLING_BUCKETS),
+    ("window_size", 1, crate::breaker::MAX_WINDOW_SIZE),
+];
+
+/// Rule `count` for a named count parameter, with its range from
+/// [`COUNTS`] (an unknown name is a count from 1).
+///
+/// ```
+/// use resilience_core::{rules, Value};
+/// assert_eq!(rules::count_of("max_queue_size", Value::Int(0)), Ok(0));
+/// assert!(rules::count_of("max_concurrent", Value::Int(0)).is_err());
+/// ```
+pub fn count_of(parameter: &'static str, value: Value) -> Result<u32, ConfigError> {
+    let (min, max) = COUNTS
+        .iter()
+        .find(|(name, _, _)| *name == parameter)
+        .map_or((1, u32::MAX), |&(_, min, max)| (min, max));
+    count_in(parameter, value, min, max)
+}
+
+/// Rule `duration` for a language whose output type holds less than
+/// [`MAX_DURATION`] (C's `int64_t` nanoseconds): at most `max` too.
+pub fn duration_within(
+    parameter: &'static str,
+    value: Value,
+    unit: Unit,
+    max: Duration,
+) -> Result<Duration, ConfigError> {
+    let d = duration(parameter, value.clone(), unit)?;
+    if d > max {
+        return Err(error(
+            ConfigErrorKind::TooLarge,
+            parameter,
+            Allowed::DurationRange {
+                min: Duration::ZERO,
+                max,
+            },
+            value,
+        ));
+    }
+    Ok(d)
+}
+
+/// Rule `backoff_name` for languages that name a strategy by number (C's
+/// enum): the index into [`BackoffStrategy::ALL`].
+pub fn backoff_index(index: i64) -> Result<BackoffStrategy, ConfigError> {
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| BackoffStrategy::ALL.get(i).copied())
+        .ok_or_else(|| {
+            error(
+                ConfigErrorKind::UnknownName,
+                "backoff",
+                Allowed::OneOf(&BackoffStrategy::NAMES),
+                Value::from(index),
+            )
+        })
+}
+
+/// Rule `jitter_switch` for languages that name a mode by number (C's
+/// enum): the index into [`Jitter::ALL`].
+pub fn jitter_index(index: i64) -> Result<Jitter, ConfigError> {
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| Jitter::ALL.get(i).copied())
+        .ok_or_else(|| {
+            error(
+                ConfigErrorKind::UnknownName,
+                "jitter",
+                Allowed::OneOf(&Jitter::NAMES),
+                Value::from(index),
+            )
+        })
+}
+
 /// Rule `count` with an upper bound below 2^32 (window sizes, bucket counts).
 pub fn count_in(parameter: &'static str, value: Value, min: u32, max: u32) -> Result<u32, ConfigError> {
     let n = integer_in(parameter, value, i128::from(min), i128::from(max))?;
@@ -526,6 +610,26 @@ mod tests {
         assert!(!PredicateOutcome::Failed.falls_back());
         assert!(PredicateOutcome::from_bool(true).retryable());
         assert!(!PredicateOutcome::from_bool(false).counts_as_failure());
+    }
+
+    #[test]
+    fn named_counts_and_indices() {
+        assert_eq!(
+            count_of("window_size", Value::Int(1_000_001)).unwrap_err().kind(),
+            ConfigErrorKind::TooLarge
+        );
+        assert_eq!(count_of("sampling_buckets", Value::Int(1000)), Ok(1000));
+        assert_eq!(backoff_index(3), Ok(BackoffStrategy::Fibonacci));
+        assert_eq!(backoff_index(4).unwrap_err().kind(), ConfigErrorKind::UnknownName);
+        assert_eq!(jitter_index(-1).unwrap_err().parameter(), "jitter");
+        assert_eq!(jitter_index(4), Ok(Jitter::Decorrelated));
+        let max = Duration::from_nanos(i64::MAX as u64);
+        let err = duration_within("d", Value::Int(i128::from(u64::MAX)), Unit::Nanoseconds, max).unwrap_err();
+        assert_eq!(err.kind(), ConfigErrorKind::TooLarge);
+        assert_eq!(
+            duration_within("d", Value::Int(5), Unit::Seconds, max),
+            Ok(Duration::from_secs(5))
+        );
     }
 
     #[test]

@@ -270,12 +270,12 @@ impl BreakerConfigBuilder {
                     return Err(rules::requires("window", "failure_ratio"));
                 }
                 TripRule::Consecutive {
-                    failure_threshold: rules::count("failure_threshold", Value::from(self.failure_threshold), 1)?,
+                    failure_threshold: rules::count_of("failure_threshold", Value::from(self.failure_threshold))?,
                 }
             }
             Some((ratio, minimum_throughput)) => TripRule::FailureRate {
                 ratio: rules::ratio("failure_ratio", Value::Float(ratio))?,
-                minimum_throughput: rules::count("minimum_throughput", Value::from(minimum_throughput), 1)?,
+                minimum_throughput: rules::count_of("minimum_throughput", Value::from(minimum_throughput))?,
                 window: validate_window(self.window.unwrap_or(Window::Time {
                     sampling_duration: DEFAULT_SAMPLING_DURATION,
                     buckets: DEFAULT_SAMPLING_BUCKETS,
@@ -307,7 +307,7 @@ impl BreakerConfigBuilder {
         Ok(BreakerConfig {
             trip,
             recovery_timeout,
-            half_open_max_calls: rules::count("half_open_max_calls", Value::from(self.half_open_max_calls), 1)?,
+            half_open_max_calls: rules::count_of("half_open_max_calls", Value::from(self.half_open_max_calls))?,
             slow_calls,
             break_backoff,
         })
@@ -320,7 +320,7 @@ fn validate_window(window: Window) -> Result<Window, ConfigError> {
             sampling_duration,
             buckets,
         } => {
-            let buckets = rules::count_in("sampling_buckets", Value::from(buckets), 1, MAX_SAMPLING_BUCKETS)?;
+            let buckets = rules::count_of("sampling_buckets", Value::from(buckets))?;
             // Each bucket spans at least a nanosecond.
             let sampling_duration = rules::duration_at_least(
                 "sampling_duration",
@@ -333,7 +333,7 @@ fn validate_window(window: Window) -> Result<Window, ConfigError> {
             }
         }
         Window::Count { size } => Window::Count {
-            size: rules::count_in("window_size", Value::from(size), 1, MAX_WINDOW_SIZE)?,
+            size: rules::count_of("window_size", Value::from(size))?,
         },
     })
 }

@@ -421,8 +421,7 @@ impl CountWindow {
         if sample.slow {
             byte |= SLOW;
         }
-        let len = self.slots.len() as u64;
-        let index = self.next.fetch_add(1, Ordering::AcqRel).checked_rem(len).unwrap_or(0);
+        let index = self.len.div_rem(self.next.fetch_add(1, Ordering::AcqRel)).1;
         let Some(slot) = self.slots.get(usize::try_from(index).unwrap_or(0)) else {
             return;
         };
