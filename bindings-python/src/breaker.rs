@@ -107,8 +107,12 @@ pub(crate) struct BreakerArgs<'a, 'py> {
 /// exception filter.
 pub(crate) struct BreakerInner {
     core: CircuitBreaker<PyClock>,
-    /// Whether a closed-state call reads the clock (a time window, slow calls).
+    /// Whether recording a closed-state outcome reads the clock (a time
+    /// window, slow calls: `BreakerConfig::reads_clock_when_closed`).
     reads_clock: bool,
+    /// Whether admitting a closed-state call reads the clock (the slow-call
+    /// rule stamps when a call starts; a window alone records at the end).
+    stamps_start: bool,
     expected: Py<PyAny>,
     failure_threshold: Py<PyAny>,
     recovery_timeout: Py<PyAny>,
@@ -132,6 +136,7 @@ impl BreakerInner {
         };
         Ok(Self {
             reads_clock: config.reads_clock_when_closed(),
+            stamps_start: config.slow_calls().is_some(),
             core,
             expected: args.expected_exception.clone().unbind(),
             failure_threshold: ft.clone().unbind(),
@@ -144,11 +149,11 @@ impl BreakerInner {
     }
 
     /// Reads the clock before admitting a call, when the core will need the
-    /// time: a breaker that is not closed, or one whose closed-state calls
-    /// are timed (`BreakerConfig::reads_clock_when_closed`). A consecutive
-    /// breaker's closed path never reads it.
+    /// time: a breaker that is not closed, or one that times its calls (the
+    /// slow-call rule). A consecutive breaker's closed path never reads it;
+    /// a time window reads it once per call, when the outcome is recorded.
     fn refresh_for_admission(&self, py: Python<'_>) -> PyResult<()> {
-        if self.reads_clock || self.core.state() != CircuitState::Closed {
+        if self.stamps_start || self.core.state() != CircuitState::Closed {
             self.clock().refresh(py)?;
         }
         Ok(())

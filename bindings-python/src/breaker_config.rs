@@ -7,7 +7,6 @@ use pyo3::prelude::*;
 use resilience_core::rules;
 use resilience_core::{
     BreakerConfig, ConfigError, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION,
-    MAX_SAMPLING_BUCKETS, MAX_WINDOW_SIZE,
 };
 
 use crate::errors::{config_error, config_error_given};
@@ -46,14 +45,14 @@ pub(crate) fn breaker_config(
     options: &RateOptions<'_, '_>,
 ) -> PyResult<BreakerConfig> {
     let mut b = BreakerConfig::builder()
-        .failure_threshold(value::count("failure_threshold", failure_threshold, 1)?)
+        .failure_threshold(value::count("failure_threshold", failure_threshold)?)
         .recovery_timeout(value::seconds("recovery_timeout", recovery_timeout)?)
-        .half_open_max_calls(value::count("half_open_max_calls", half_open_max_calls, 1)?);
+        .half_open_max_calls(value::count("half_open_max_calls", half_open_max_calls)?);
     match given(options.failure_ratio) {
         Some(ratio) => {
             let ratio = value::ratio("failure_ratio", ratio)?;
             let minimum = match given(options.minimum_throughput) {
-                Some(m) => value::count("minimum_throughput", m, 1)?,
+                Some(m) => value::count("minimum_throughput", m)?,
                 None => DEFAULT_MINIMUM_THROUGHPUT,
             };
             b = b.failure_rate(ratio, minimum);
@@ -72,7 +71,7 @@ pub(crate) fn breaker_config(
         }
     }
     if let Some(size) = given(options.window_size) {
-        b = b.count_window(value::count_in("window_size", size, 1, MAX_WINDOW_SIZE)?);
+        b = b.count_window(value::count("window_size", size)?);
     }
     let (duration, buckets) = (given(options.sampling_duration), given(options.sampling_buckets));
     if duration.is_some() || buckets.is_some() {
@@ -81,7 +80,7 @@ pub(crate) fn breaker_config(
             None => DEFAULT_SAMPLING_DURATION,
         };
         let buckets = match buckets {
-            Some(n) => value::count_in("sampling_buckets", n, 1, MAX_SAMPLING_BUCKETS)?,
+            Some(n) => value::count("sampling_buckets", n)?,
             None => DEFAULT_SAMPLING_BUCKETS,
         };
         b = b.time_window(duration, buckets);

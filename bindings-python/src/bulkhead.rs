@@ -30,8 +30,8 @@ impl BulkheadCore {
         timeout: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
         let config = BulkheadConfig::builder()
-            .max_concurrent(value::count("max_concurrent", max_concurrent, 1)?)
-            .max_queue_size(value::count("max_queue_size", max_queue_size, 0)?)
+            .max_concurrent(value::count("max_concurrent", max_concurrent)?)
+            .max_queue_size(value::count("max_queue_size", max_queue_size)?)
             .timeout(value::seconds("timeout", timeout)?)
             .build()
             .map_err(|e| config_error(timeout.py(), &e))?;

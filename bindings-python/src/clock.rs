@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyModule;
+use pyo3::types::{PyDict, PyModule};
 use resilience_core::rules::{self, Unit};
 use resilience_core::Clock;
 
@@ -26,11 +26,19 @@ use crate::value::reading_secs;
 
 /// The `time` module, imported once; `monotonic` is looked up on it per reading.
 static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+/// Its `__dict__`, where `time.monotonic = ...` (a patch) lands.
+static TIME_DICT: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 
-/// `time.monotonic` as the `time` module has it right now.
+/// `time.monotonic` as the `time` module has it right now: one lookup in
+/// the module's dict (a time window reads the clock on every call).
 fn current_monotonic(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     let module = TIME_MODULE.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
-    module.bind(py).getattr(pyo3::intern!(py, "monotonic"))
+    let dict = TIME_DICT.get_or_init(py, || module.bind(py).dict().unbind());
+    match dict.bind(py).get_item(pyo3::intern!(py, "monotonic"))? {
+        Some(monotonic) => Ok(monotonic),
+        // Deleted from the module: let the attribute lookup say so.
+        None => module.bind(py).getattr(pyo3::intern!(py, "monotonic")),
+    }
 }
 
 /// A clock read through Python: the user's `time_source`, else `time.monotonic`.

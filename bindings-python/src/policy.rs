@@ -53,7 +53,7 @@ impl RetryPolicyCore {
         seed: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = max_attempts.py();
-        let attempts = value::count("max_attempts", max_attempts, 1)?;
+        let attempts = value::count("max_attempts", max_attempts)?;
         let base = value::seconds("base_delay", base_delay)?;
         let max = value::seconds("max_delay", max_delay)?;
         rules::at_least_duration("max_delay", max, "base_delay", base).map_err(|e| config_error(py, &e))?;

@@ -49,14 +49,10 @@ pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }
 
-/// Rule `count` on a Python value.
-pub(crate) fn count(parameter: &'static str, obj: &Bound<'_, PyAny>, min: u32) -> PyResult<u32> {
-    rules::count(parameter, value_of(obj), min).map_err(|e| config_error_given(obj.py(), &e, Some(obj)))
-}
-
-/// Rule `count` with an upper bound (window sizes, bucket counts).
-pub(crate) fn count_in(parameter: &'static str, obj: &Bound<'_, PyAny>, min: u32, max: u32) -> PyResult<u32> {
-    rules::count_in(parameter, value_of(obj), min, max).map_err(|e| config_error_given(obj.py(), &e, Some(obj)))
+/// Rule `count` on a Python value, with the parameter's range from core's
+/// one table (`rules::COUNTS`).
+pub(crate) fn count(parameter: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<u32> {
+    rules::count_of(parameter, value_of(obj)).map_err(|e| config_error_given(obj.py(), &e, Some(obj)))
 }
 
 /// Rule `duration` on a Python number of seconds.
