@@ -382,6 +382,17 @@ def test_the_new_keywords_are_keyword_only() -> None:
     for target in (SyncCircuitBreaker.__init__, AsyncCircuitBreaker.__init__, circuit_breaker):
         params = inspect.signature(target).parameters
         assert [p for p in new if params[p].kind is inspect.Parameter.KEYWORD_ONLY] == new, target
+    # The decorator hands every keyword to the breaker it builds.
+    guarded = circuit_breaker(half_open_max_calls=3, failure_ratio=0.5, window_size=7)(ok)
+    assert guarded._breaker.half_open_max_calls == 3
+    assert guarded._breaker.snapshot()["window"] == {"kind": "count", "size": 7, "calls": ""}
+
+    async def async_ok() -> str:
+        return "ok"
+
+    async_guarded = circuit_breaker(half_open_max_calls=2, failure_ratio=0.5, window_size=3)(async_ok)
+    assert async_guarded._breaker.half_open_max_calls == 2  # type: ignore[attr-defined]
+    assert asyncio.run(async_guarded._breaker.snapshot())["window"]["size"] == 3  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -299,3 +299,33 @@ def test_max_attempts_nan_and_inf_are_value_errors() -> None:
         RetryPolicy(max_attempts=float("-inf"))
     with pytest.raises(TypeError, match="^'max_attempts' must be <class 'int'>"):
         RetryPolicy(max_attempts=3.0)
+
+
+@pytest.mark.parametrize("cls", [SyncCircuitBreaker, AsyncCircuitBreaker])
+def test_a_clock_reading_of_1e300_delays_recovery_by_one_timeout_at_most(cls: Any) -> None:
+    # Rules `clock_reading` (huge readings saturate, NaN and negative ones
+    # are 0) and `clock_jump` (a clock reading earlier than the opening
+    # restarts the break from now): one wild reading cannot hold a breaker
+    # open for 584 years.
+    now = [1e300]
+    breaker = cls(failure_threshold=1, recovery_timeout=30.0, time_source=lambda: now[0])
+
+    async def fail_async() -> None:
+        raise Down
+
+    def state() -> CircuitState:
+        result = breaker.state()
+        return asyncio.run(result) if asyncio.iscoroutine(result) else result  # type: ignore[no-any-return]
+
+    with pytest.raises(Down):
+        if cls is SyncCircuitBreaker:
+            breaker.call(lambda: (_ for _ in ()).throw(Down()))
+        else:
+            asyncio.run(breaker.call(fail_async))
+    for reading in (5.0, float("nan"), -1.0):
+        now[0] = reading
+        assert state() is CircuitState.OPEN
+    now[0] = 29.999
+    assert state() is CircuitState.OPEN
+    now[0] = 30.0
+    assert state() is CircuitState.HALF_OPEN
