@@ -413,18 +413,24 @@ S7_FLAT_LIMIT = 1.5
 S7_JUDGED = "resilience breaker.call"
 
 
-# Why a judged row misses its target, printed under the targets table when it does.
+# Why a judged row misses its target, printed under the targets table when
+# it does: (scenario, row) -> note.
 MISS_NOTES = {
-    "resilience breaker.call": "S3 `breaker.call`: measured as `functools.partial(breaker.call, f)()`, so the "
-    "partial's own call counts too; the rest is the native method packing `*args`/`**kwargs` (no Python frame "
-    "is left to remove). The decorator form has no partial.",
-    "resilience @circuit_breaker": "S3 `@circuit_breaker`: a native callable, over the limit by less than the "
-    "run-to-run noise.",
-    "resilience AsyncCircuitBreaker.call": "S6 `AsyncCircuitBreaker.call`: measured through `functools.partial`; "
-    "it is an `async def` (one more coroutine frame around the awaited function, plus two native calls), and "
-    "one coroutine frame alone costs about what the bare awaited call does (the bare call row).",
-    "resilience @circuit_breaker (async)": "S6 async `@circuit_breaker`: a generated `async def` wrapper with the "
-    "function's own signature; that extra coroutine frame is the floor for any async decorator.",
+    ("S3", "resilience breaker.call"): "S3 `breaker.call`: measured as `functools.partial(breaker.call, f)()`, so "
+    "the partial's own call counts too; the rest is the native method packing `*args`/`**kwargs` (no Python frame "
+    "is left to remove) and the permit token (taken and reported once per call, so a call still running at "
+    "`reset()` is stale). The decorator form has no partial.",
+    ("S3", "resilience @circuit_breaker"): "S3 `@circuit_breaker`: a native callable, over the limit by less than "
+    "the run-to-run noise.",
+    ("S6", "resilience AsyncCircuitBreaker.call"): "S6 `AsyncCircuitBreaker.call`: measured through "
+    "`functools.partial`; it is an `async def` (one more coroutine frame around the awaited function, plus two "
+    "native calls), and one coroutine frame alone costs about what the bare awaited call does (the bare call row).",
+    ("S6", "resilience @circuit_breaker (async)"): "S6 async `@circuit_breaker`: a generated `async def` wrapper "
+    "with the function's own signature; that extra coroutine frame is the floor for any async decorator.",
+    ("S8", "resilience breaker.call (time window)"): "S8 time window: on top of the consecutive breaker's work, "
+    "every call reads `time.monotonic` once through Python (looked up in the `time` module at each reading, so "
+    "patching it moves breakers) and counts into its bucket with one compare-and-swap.",
+    ("S9", "resilience AsyncCircuitBreaker.call (time window)"): "S9 time window: as S8, inside the async driver.",
 }
 
 
@@ -469,8 +475,9 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
                 met = overhead <= limit
                 if not met:
                     misses.append(f"{name.split()[0]} `{label}` ({fmt_ns(overhead)} > {fmt_ns(limit)})")
-                    if label in MISS_NOTES:
-                        notes.append(f"- {MISS_NOTES[label]}")
+                    note = MISS_NOTES.get((name.split()[0], label))
+                    if note:
+                        notes.append(f"- {note}")
                 lines.append(f"| {name.split()[0]} | {label} | {fmt_ns(overhead)} | ≤ {fmt_ns(limit)} | {verdict(met)} |")
     for name, rows in results.items():
         if name not in RATIO_TARGETS:
@@ -483,6 +490,9 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
                 met = ratio <= factor
                 if not met:
                     misses.append(f"{name.split()[0]} `{label}` ({ratio:.2f}× the consecutive breaker's overhead)")
+                    note = MISS_NOTES.get((name.split()[0], label))
+                    if note:
+                        notes.append(f"- {note}")
                 lines.append(
                     f"| {name.split()[0]} | {label} | {fmt_ns(overhead)} = {ratio:.2f}× {fmt_ns(base)} "
                     f"(consecutive) | ≤ {factor:.0f}× consecutive | {verdict(met)} |"
