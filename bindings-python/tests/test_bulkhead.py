@@ -95,6 +95,53 @@ def test_interrupted_waiter_passes_a_granted_slot_on() -> None:
     assert pool.active_count() == 0
 
 
+def test_an_interrupted_waiter_wakes_the_next_waiter_with_its_slot() -> None:
+    # A holds the slot; B, then C, wait. A's release hands the slot to B,
+    # whose wait is interrupted at that moment: B passes the slot on to C.
+    pool = SyncResourcePool(max_concurrent=1, max_queue_size=2)
+    c_result: list[bool] = []
+    c_thread = threading.Thread(target=lambda: c_result.append(pool.acquire()))
+
+    class BWaits(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            c_thread.start()  # C queues behind B (on a real event)
+            while pool.queue_size() < 2:
+                time.sleep(0)
+            pool.release()  # A releases: the slot goes to B...
+            raise KeyboardInterrupt  # ...as B is interrupted
+
+    events: list[type[threading.Event]] = [BWaits]
+    pool._new_event = lambda: (events.pop() if events else threading.Event)()  # type: ignore[method-assign]
+    assert pool.acquire()  # A
+    with pytest.raises(KeyboardInterrupt):
+        pool.acquire()  # B
+    c_thread.join(10)
+    assert c_result == [True], "C got the slot B gave up"
+    assert (pool.active_count(), pool.queue_size()) == (1, 0)
+    pool.release()
+    assert pool.active_count() == 0
+
+
+@pytest.mark.parametrize("cls", [SyncResourcePool, AsyncResourcePool])
+def test_a_release_with_no_slot_held_changes_nothing(cls: Any) -> None:
+    # As in the original (it decremented only a positive count); the core's
+    # checked slots make sure it frees nothing.
+    pool = cls(max_concurrent=1, max_queue_size=0)
+
+    async def run() -> None:
+        for _ in range(3):
+            result = pool.release()
+            if asyncio.iscoroutine(result):
+                await result
+        acquired = pool.acquire()
+        assert (await acquired) if asyncio.iscoroutine(acquired) else acquired
+        stats = pool.get_stats()
+        stats = (await stats) if asyncio.iscoroutine(stats) else stats
+        assert stats["active_count"] == 1
+
+    asyncio.run(run())
+
+
 def test_stats_shape() -> None:
     pool = SyncResourcePool(max_concurrent=4, max_queue_size=7)
     pool.acquire()

@@ -282,7 +282,11 @@ def test_a_huge_value_makes_a_short_message() -> None:
 def test_errors_pickle_with_their_attributes() -> None:
     import pickle
 
-    for build in (lambda: SyncCircuitBreaker(failure_threshold=None), lambda: SyncCircuitBreaker(initial_state="{")):
+    for build in (
+        lambda: SyncCircuitBreaker(failure_threshold=None),
+        lambda: SyncCircuitBreaker(failure_threshold=0),
+        lambda: SyncCircuitBreaker(initial_state="{"),
+    ):
         with pytest.raises((TypeError, ValueError)) as info:
             build()
         clone = pickle.loads(pickle.dumps(info.value))

@@ -347,10 +347,9 @@ class RetryExecutor:
         `judge(value)` answers a `_RetriedResult` counts as a failed attempt
         that passes the filter (with its `retry_after` hint). When retries
         run out on a value, that value is returned. (RetryMiddleware's
-        retryable statuses go through here: one loop for errors and results.)
+        retryable statuses go through here: one loop for errors and results;
+        the middleware has checked that `func` is callable.)
         """
-        if not callable(func):
-            raise _core.not_callable("func", func)
         failure: Exception | _RetriedResult
         try:
             result = await func(*args, **kwargs)
