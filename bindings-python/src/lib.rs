@@ -83,5 +83,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(checks::require_exception_types, m)?)?;
     m.add("PermitMisuseError", m.py().get_type::<errors::PermitMisuseError>())?;
     m.add("SlotMisuseError", m.py().get_type::<errors::SlotMisuseError>())?;
+    clock::init(m.py())?;
     add_defaults(m)
 }

@@ -446,3 +446,23 @@ def test_a_failing_expected_exception_filter_counts_the_failure(monkeypatch: pyt
         assert info.value is raised, "the user's error, unchanged"
         assert breaker.state() is CircuitState.OPEN, "counted (the core's failing_predicate rule)"
     assert [type(r.exc_value) for r in reported] == [LookupError, LookupError]
+
+
+def test_the_default_clock_reads_what_time_monotonic_reads() -> None:
+    # With the genuine time.monotonic in the time module, the binding reads
+    # the same operating-system clock without a Python call (anchored to a
+    # real time.monotonic() reading): readings agree with it to within a
+    # microsecond. (Patched clocks are called: test_circuit_breaker.py.)
+    import time
+
+    slack = 1e-6
+    breaker = SyncCircuitBreaker(failure_threshold=1, recovery_timeout=30.0)
+    before = time.monotonic()
+    with pytest.raises(Down):
+        breaker.call(fail)
+    with pytest.raises(CircuitBreakerOpenError) as info:
+        breaker.call(ok)
+    elapsed = breaker.metrics().time_in_state
+    bound = time.monotonic() - before
+    assert -slack <= elapsed <= bound + slack
+    assert 30.0 - bound - slack <= info.value.retry_after <= 30.0 + slack
