@@ -1,6 +1,7 @@
 """Python benchmarks: `resilience` against a bare call, provide-foundation
 0.4.10, tenacity, circuitbreaker and pybreaker — one process, interleaved
-rounds, medians of paired differences.
+rounds, medians of paired differences. Failure-rate (window) breakers have
+no Python peer: they are measured against our own consecutive breaker.
 
     .venv/bin/python bench/python/bench.py --out bench/python/RESULTS.md
 
@@ -211,6 +212,48 @@ def s6() -> tuple[Op, dict[str, Op]]:
     }
 
 
+def _window_breakers(cls: Any) -> dict[str, Any]:
+    """A consecutive breaker and window breakers of one class, each with the
+    default clock (time.monotonic, read through Python when needed)."""
+    return {
+        "consecutive": cls(),
+        "time window": cls(failure_ratio=0.5, sampling_duration=30.0, sampling_buckets=10),
+        "count window": cls(failure_ratio=0.5, window_size=100),
+    }
+
+
+def s8() -> tuple[Op, dict[str, Op]]:
+    breakers = _window_breakers(rs.SyncCircuitBreaker)
+    rows: dict[str, Op] = {
+        f"resilience breaker.call ({kind})": functools.partial(b.call, target) for kind, b in breakers.items()
+    }
+    rows["resilience @circuit_breaker (time window)"] = rs.circuit_breaker(failure_ratio=0.5)(target)
+    return target, rows
+
+
+def s9() -> tuple[Op, dict[str, Op]]:
+    breakers = _window_breakers(rs.AsyncCircuitBreaker)
+    rows: dict[str, Op] = {
+        f"resilience AsyncCircuitBreaker.call ({kind})": functools.partial(b.call, async_target)
+        for kind, b in breakers.items()
+    }
+    rows["resilience @circuit_breaker (async, time window)"] = rs.circuit_breaker(failure_ratio=0.5)(async_target)
+    return async_target, rows
+
+
+def s10() -> tuple[Op, dict[str, Op]]:
+    consecutive = rs.SyncCircuitBreaker()
+    window = rs.SyncCircuitBreaker(failure_ratio=0.5, sampling_duration=30.0, sampling_buckets=10)
+    for _ in range(1000):
+        window.call(target)
+    return target, {
+        "resilience breaker.metrics() (consecutive)": consecutive.metrics,
+        "resilience breaker.metrics() (time window)": window.metrics,
+        "resilience breaker.snapshot() (consecutive)": consecutive.snapshot,
+        "resilience breaker.snapshot() (time window)": window.snapshot,
+    }
+
+
 SCENARIOS: dict[str, Callable[[], tuple[Op, dict[str, Op]]]] = {
     "S1 @retry, success": s1,
     "S2 two failures then success (no-op sleep)": s2,
@@ -218,8 +261,11 @@ SCENARIOS: dict[str, Callable[[], tuple[Op, dict[str, Op]]]] = {
     "S4 breaker open (rejection raised and caught)": s4,
     "S5 fallback (primary fails, fallback answers)": s5,
     "S6 async (awaited)": s6,
+    "S8 breaker closed: time window vs consecutive": s8,
+    "S9 async breaker closed: time window vs consecutive": s9,
+    "S10 breaker metrics and snapshot (no target)": s10,
 }
-ASYNC = {"S6 async (awaited)"}
+ASYNC = {"S6 async (awaited)", "S9 async breaker closed: time window vs consecutive"}
 
 
 # --- timing -------------------------------------------------------------------------
@@ -343,24 +389,48 @@ TARGETS: dict[str, tuple[str, int, tuple[str, ...]]] = {
     ),
 }
 
+# Issue #9's target: the closed path with a time window costs at most this
+# many times the overhead of our own consecutive breaker, same run. Per
+# scenario: (the consecutive row, the limit, the rows judged).
+RATIO_TARGETS: dict[str, tuple[str, float, tuple[str, ...]]] = {
+    "S8 breaker closed: time window vs consecutive": (
+        "resilience breaker.call (consecutive)",
+        2.0,
+        ("resilience breaker.call (time window)",),
+    ),
+    "S9 async breaker closed: time window vs consecutive": (
+        "resilience AsyncCircuitBreaker.call (consecutive)",
+        2.0,
+        ("resilience AsyncCircuitBreaker.call (time window)",),
+    ),
+}
+# Rows reported without a target (the "×" column divides by this row).
+FOCUS = {"S10 breaker metrics and snapshot (no target)": "resilience breaker.metrics() (consecutive)"}
+
 # S7's target is "flat in the thread count": 4 threads may cost at most this
 # much more per call than 1 thread.
 S7_FLAT_LIMIT = 1.5
 S7_JUDGED = "resilience breaker.call"
 
 
-# Why a judged row misses its target, printed under the targets table when it does.
+# Why a judged row misses its target, printed under the targets table when
+# it does: (scenario, row) -> note.
 MISS_NOTES = {
-    "resilience breaker.call": "S3 `breaker.call`: measured as `functools.partial(breaker.call, f)()`, so the "
-    "partial's own call counts too; the rest is the native method packing `*args`/`**kwargs` (no Python frame "
-    "is left to remove). The decorator form has no partial.",
-    "resilience @circuit_breaker": "S3 `@circuit_breaker`: a native callable, over the limit by less than the "
-    "run-to-run noise.",
-    "resilience AsyncCircuitBreaker.call": "S6 `AsyncCircuitBreaker.call`: measured through `functools.partial`; "
-    "it is an `async def` (one more coroutine frame around the awaited function, plus two native calls), and "
-    "one coroutine frame alone costs about what the bare awaited call does (the bare call row).",
-    "resilience @circuit_breaker (async)": "S6 async `@circuit_breaker`: a generated `async def` wrapper with the "
-    "function's own signature; that extra coroutine frame is the floor for any async decorator.",
+    ("S3", "resilience breaker.call"): "S3 `breaker.call`: measured as `functools.partial(breaker.call, f)()`, so "
+    "the partial's own call counts too; the rest is the native method packing `*args`/`**kwargs` (no Python frame "
+    "is left to remove) and the permit token (taken and reported once per call, so a call still running at "
+    "`reset()` is stale). The decorator form has no partial.",
+    ("S3", "resilience @circuit_breaker"): "S3 `@circuit_breaker`: a native callable, over the limit by less than "
+    "the run-to-run noise.",
+    ("S6", "resilience AsyncCircuitBreaker.call"): "S6 `AsyncCircuitBreaker.call`: measured through "
+    "`functools.partial`; it is an `async def` (one more coroutine frame around the awaited function, plus two "
+    "native calls), and one coroutine frame alone costs about what the bare awaited call does (the bare call row).",
+    ("S6", "resilience @circuit_breaker (async)"): "S6 async `@circuit_breaker`: a generated `async def` wrapper "
+    "with the function's own signature; that extra coroutine frame is the floor for any async decorator.",
+    ("S8", "resilience breaker.call (time window)"): "S8 time window: on top of the consecutive breaker's work, "
+    "every call reads `time.monotonic` once through Python (looked up in the `time` module at each reading, so "
+    "patching it moves breakers) and counts into its bucket with one compare-and-swap.",
+    ("S9", "resilience AsyncCircuitBreaker.call (time window)"): "S9 time window: as S8, inside the async driver.",
 }
 
 
@@ -405,9 +475,28 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
                 met = overhead <= limit
                 if not met:
                     misses.append(f"{name.split()[0]} `{label}` ({fmt_ns(overhead)} > {fmt_ns(limit)})")
-                    if label in MISS_NOTES:
-                        notes.append(f"- {MISS_NOTES[label]}")
+                    note = MISS_NOTES.get((name.split()[0], label))
+                    if note:
+                        notes.append(f"- {note}")
                 lines.append(f"| {name.split()[0]} | {label} | {fmt_ns(overhead)} | ≤ {fmt_ns(limit)} | {verdict(met)} |")
+    for name, rows in results.items():
+        if name not in RATIO_TARGETS:
+            continue
+        base_label, factor, judged = RATIO_TARGETS[name]
+        base = next(o for label, _, o in rows if label == base_label)
+        for label, _, overhead in rows:
+            if label in judged:
+                ratio = overhead / base if base > 0 else float("inf")
+                met = ratio <= factor
+                if not met:
+                    misses.append(f"{name.split()[0]} `{label}` ({ratio:.2f}× the consecutive breaker's overhead)")
+                    note = MISS_NOTES.get((name.split()[0], label))
+                    if note:
+                        notes.append(f"- {note}")
+                lines.append(
+                    f"| {name.split()[0]} | {label} | {fmt_ns(overhead)} = {ratio:.2f}× {fmt_ns(base)} "
+                    f"(consecutive) | ≤ {factor:.0f}× consecutive | {verdict(met)} |"
+                )
     flat = next((values for label, values in threads if label == S7_JUDGED), None)
     if flat:
         growth = flat[-1] / flat[0]
@@ -422,7 +511,7 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
         lines += [*notes, ""]
     for name, rows in results.items():
         lines += [f"## {name}", "", "| contestant | per call | overhead over bare call | × resilience overhead |", "|---|---:|---:|---:|"]
-        focus = TARGETS[name][0] if name in TARGETS else None
+        focus = TARGETS[name][0] if name in TARGETS else RATIO_TARGETS[name][0] if name in RATIO_TARGETS else FOCUS.get(name)
         ours = next((o for label, _, o in rows if label == focus), None)
         for label, t, overhead in rows:
             ratio = "" if label == "bare call" or not ours or ours <= 0 else f"{overhead / ours:.1f}×"
@@ -431,6 +520,14 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
             _, limit, judged = TARGETS[name]
             rows_judged = ", ".join(f"`{label}`" for label in judged)
             lines += ["", f"Target: {rows_judged} overhead ≤ {fmt_ns(limit)} (see the table at the top)."]
+        if name in RATIO_TARGETS:
+            base_label, factor, judged = RATIO_TARGETS[name]
+            rows_judged = ", ".join(f"`{label}`" for label in judged)
+            lines += [
+                "",
+                f"Target: {rows_judged} overhead ≤ {factor:.0f}× `{base_label}` overhead (no Python peer has "
+                "failure-rate windows; see the table at the top).",
+            ]
         lines.append("")
     lines += [
         "## S7 one sync breaker shared by 1/2/4 threads",

@@ -1,6 +1,8 @@
 //! Circuit breakers over the core's `CircuitBreaker`: `SyncCircuitBreaker`
-//! (the whole `call` runs natively) and `BreakerCore`, the permit API the
-//! Python `AsyncCircuitBreaker` drives.
+//! (the whole `call` runs natively) and `BreakerCore`, the token API the
+//! Python `AsyncCircuitBreaker` drives. Both run every call on a permit
+//! token: the same tokens and checks as C's permits (reported once; stale
+//! and harmless after `reset()`).
 
 use std::sync::OnceLock;
 
@@ -10,13 +12,15 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
-use resilience_core::{BreakerConfig, CircuitBreaker, CircuitState, ConfigError, PermitToken, Rejected};
+use resilience_core::{
+    BreakerConfig, CircuitBreaker, CircuitState, PermitMisuse, PermitToken, RejectReason, Rejected, Transition,
+};
 
-use crate::checks::{require_callable, require_exception_types};
+use crate::breaker_config::{breaker_config, RateOptions};
+use crate::checks::{require_callable, require_exception_types, require_optional_callable};
 use crate::clock::PyClock;
-use crate::duration::duration_arg;
-use crate::errors::config_error;
-use crate::num::attempt_i64;
+use crate::errors::{snapshot_error, PermitMisuseError};
+use crate::filters::classify;
 
 /// The original's message, kept for parity.
 const OPEN_MESSAGE: &str = "Circuit breaker is open";
@@ -25,12 +29,24 @@ const OPEN_MESSAGE: &str = "Circuit breaker is open";
 static OPEN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 /// `BaseException.__new__`, which sets `args` as `__init__` would.
 static EXCEPTION_NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// `resilience.circuit_sync.BreakerMetrics`.
+static METRICS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn reason_name(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::Open => "open",
+        RejectReason::TrialsTaken => "trials_taken",
+        RejectReason::Isolated => "isolated",
+        RejectReason::PermitsExhausted => "permits_exhausted",
+        _ => "open",
+    }
+}
 
 /// The rejection as `CircuitBreakerOpenError("Circuit breaker is open")`
-/// carrying `retry_after` in seconds. Built with `BaseException.__new__`
-/// and one store into the class's `retry_after` slot: no Python frame (its
-/// `__init__` is for users) and no instance dict. Only the rejecting path
-/// pays for it.
+/// carrying `retry_after` in seconds and the core's `reason`. Built with
+/// `BaseException.__new__` and two stores into the class's slots: no Python
+/// frame (its `__init__` is for users) and no instance dict. Only the
+/// rejecting path pays for it.
 #[cold]
 fn open_error(py: Python<'_>, rejected: Rejected) -> PyErr {
     let build = || -> PyResult<PyErr> {
@@ -42,14 +58,20 @@ fn open_error(py: Python<'_>, rejected: Rejected) -> PyErr {
         })?;
         let error = new.bind(py).call1((class, OPEN_MESSAGE))?;
         error.setattr(intern!(py, "retry_after"), rejected.retry_after.as_secs_f64())?;
+        error.setattr(intern!(py, "reason"), reason_name(rejected.reason))?;
         Ok(PyErr::from_value(error))
     };
     build().unwrap_or_else(|failed| failed)
 }
 
+fn misuse_error(misuse: PermitMisuse) -> PyErr {
+    PermitMisuseError::new_err(misuse.to_string())
+}
+
 /// `resilience.circuit_sync.CircuitState` members: CLOSED, OPEN, HALF_OPEN.
 static STATES: PyOnceLock<[Py<PyAny>; 3]> = PyOnceLock::new();
 
+/// The original's three-valued view: an isolated breaker reads OPEN.
 fn state_member(py: Python<'_>, state: CircuitState) -> PyResult<Bound<'_, PyAny>> {
     let members = STATES.get_or_try_init(py, || -> PyResult<_> {
         let class = py.import("resilience.circuit_sync")?.getattr("CircuitState")?;
@@ -62,111 +84,124 @@ fn state_member(py: Python<'_>, state: CircuitState) -> PyResult<Bound<'_, PyAny
     let [closed, open, half_open] = members;
     let member = match state {
         CircuitState::Closed => closed,
-        CircuitState::Open => open,
         CircuitState::HalfOpen => half_open,
+        _ => open,
     };
     Ok(member.bind(py).clone())
 }
 
-fn positive_u32(parameter: &'static str, value: &Bound<'_, PyAny>) -> PyResult<u32> {
-    let n = attempt_i64(value)?;
-    if n < 1 {
-        return Err(config_error(&ConfigError::new(parameter, ">= 1", n)));
-    }
-    Ok(u32::try_from(n).unwrap_or(u32::MAX))
-}
-
-/// `value`, or `default` when it was not given (or given as `None`).
-fn or_default<'py>(py: Python<'py>, value: Option<Bound<'py, PyAny>>, default: Bound<'py, PyAny>) -> Bound<'py, PyAny> {
-    let _ = py;
-    value.filter(|v| !v.is_none()).unwrap_or(default)
+/// The Python arguments of both breaker classes, as `_configure` and
+/// `BreakerCore(...)` receive them (the `.py` classes pass every one).
+pub(crate) struct BreakerArgs<'a, 'py> {
+    failure_threshold: &'a Bound<'py, PyAny>,
+    recovery_timeout: &'a Bound<'py, PyAny>,
+    expected_exception: &'a Bound<'py, PyAny>,
+    time_source: &'a Bound<'py, PyAny>,
+    half_open_max_calls: &'a Bound<'py, PyAny>,
+    options: RateOptions<'a, 'py>,
+    /// A snapshot document (JSON text) to start from.
+    initial_state: Option<&'a str>,
 }
 
 /// What both breaker classes share: the core breaker, its clock, and the
 /// exception filter.
 pub(crate) struct BreakerInner {
     core: CircuitBreaker<PyClock>,
+    /// Whether recording a closed-state outcome reads the clock (a time
+    /// window, slow calls: `BreakerConfig::reads_clock_when_closed`).
+    reads_clock: bool,
+    /// Whether admitting a closed-state call reads the clock (the slow-call
+    /// rule stamps when a call starts; a window alone records at the end).
+    stamps_start: bool,
     expected: Py<PyAny>,
     failure_threshold: Py<PyAny>,
     recovery_timeout: Py<PyAny>,
 }
 
 impl BreakerInner {
-    fn new(
-        failure_threshold: &Bound<'_, PyAny>,
-        recovery_timeout: &Bound<'_, PyAny>,
-        expected_exception: &Bound<'_, PyAny>,
-        time_source: Option<&Bound<'_, PyAny>>,
-        half_open_max_calls: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
-        let config = BreakerConfig::builder()
-            .failure_threshold(positive_u32("failure_threshold", failure_threshold)?)
-            .recovery_timeout(duration_arg("recovery_timeout", recovery_timeout)?)
-            .half_open_max_calls(positive_u32("half_open_max_calls", half_open_max_calls)?)
-            .build()
-            .map_err(|e| config_error(&e))?;
-        require_exception_types("expected_exception", expected_exception)?;
-        let source = time_source.filter(|s| !s.is_none()).map(|s| s.clone().unbind());
+    fn new(py: Python<'_>, args: &BreakerArgs<'_, '_>) -> PyResult<Self> {
+        let (ft, rt) = (args.failure_threshold, args.recovery_timeout);
+        let config: BreakerConfig = breaker_config(py, ft, rt, args.half_open_max_calls, &args.options)?;
+        require_exception_types("expected_exception", args.expected_exception)?;
+        require_optional_callable("time_source", args.time_source)?;
+        let source = (!args.time_source.is_none()).then(|| args.time_source.clone().unbind());
+        let clock = PyClock::new(source);
+        let core = match args.initial_state {
+            None => CircuitBreaker::new(config, clock),
+            Some(document) => {
+                // The snapshot's times are relative to now.
+                clock.refresh(py)?;
+                CircuitBreaker::from_snapshot(config, clock, document).map_err(|e| snapshot_error(py, &e))?
+            }
+        };
         Ok(Self {
-            core: CircuitBreaker::new(config, PyClock::new(source)),
-            expected: expected_exception.clone().unbind(),
-            failure_threshold: failure_threshold.clone().unbind(),
-            recovery_timeout: recovery_timeout.clone().unbind(),
+            reads_clock: config.reads_clock_when_closed(),
+            stamps_start: config.slow_calls().is_some(),
+            core,
+            expected: args.expected_exception.clone().unbind(),
+            failure_threshold: ft.clone().unbind(),
+            recovery_timeout: rt.clone().unbind(),
         })
     }
 
-    /// Reads the clock before a core call that may need the time (only
-    /// when the breaker is not closed: the closed path never reads it).
-    fn refresh_unless_closed(&self, py: Python<'_>) -> PyResult<()> {
-        if self.core.state() != CircuitState::Closed {
-            self.core.clock().refresh(py)?;
+    fn clock(&self) -> &PyClock {
+        self.core.clock()
+    }
+
+    /// Reads the clock before admitting a call, when the core will need the
+    /// time: a breaker that is not closed, or one that times its calls (the
+    /// slow-call rule). A consecutive breaker's closed path never reads it;
+    /// a time window reads it once per call, when the outcome is recorded.
+    fn refresh_for_admission(&self, py: Python<'_>) -> PyResult<()> {
+        if self.stamps_start || self.core.state() != CircuitState::Closed {
+            self.clock().refresh(py)?;
         }
         Ok(())
     }
 
-    /// Reads the clock before recording a failure (which may open the
-    /// breaker). The user's exception is what the caller sees, unchanged
-    /// (errors keep their identity across the boundary), so a clock that
-    /// raises here is reported through `sys.unraisablehook` instead of
-    /// replacing it, and the failure is recorded at the last good reading. (On the next call a still-broken clock raises from
-    /// `acquire`, where there is no user error to hide.)
-    fn refresh_before_failure(&self, py: Python<'_>) {
-        let clock = self.core.clock();
-        if let Err(clock_error) = clock.refresh(py) {
-            let source = clock.source(py).ok();
-            clock_error.write_unraisable(py, source.as_ref());
+    /// Whether a call that raised `error` counts as a failure: an
+    /// `Exception` the filter accepts, or one on which the filter raised
+    /// (rule `failing_predicate`: counted). Cancellation never counts.
+    fn counts(&self, py: Python<'_>, error: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if !error.is_instance_of::<PyException>() {
+            return Ok(false);
         }
+        Ok(classify(error, self.expected.bind(py))?.counts_as_failure())
     }
 
     fn acquire(&self, py: Python<'_>) -> PyResult<PermitToken> {
-        self.refresh_unless_closed(py)?;
+        self.refresh_for_admission(py)?;
         self.core.acquire_token().map_err(|rejected| open_error(py, rejected))
     }
 
-    /// Reports a call that raised `error`: counted if it is an `Exception`
-    /// matching `expected_exception`, otherwise the permit is just released.
-    fn on_error(&self, py: Python<'_>, token: PermitToken, error: &Bound<'_, PyAny>) -> PyResult<()> {
-        let counted = match error.is_instance_of::<PyException>() {
-            true => error.is_instance(self.expected.bind(py)),
-            false => Ok(false),
+    fn success(&self, py: Python<'_>, token: PermitToken) -> PyResult<()> {
+        if self.reads_clock || token.is_trial() {
+            // After the user's call: a failing clock must not replace its result.
+            self.clock().refresh_or_report(py);
+        }
+        self.core.record_success(token).map(drop).map_err(misuse_error)
+    }
+
+    fn error(&self, py: Python<'_>, token: PermitToken, error: &Bound<'_, PyAny>) -> PyResult<()> {
+        let counted = match self.counts(py, error) {
+            Ok(counted) => counted,
+            Err(interrupt) => {
+                // A KeyboardInterrupt from the filter: the permit is given back.
+                let _ = self.core.release(token);
+                return Err(interrupt);
+            }
         };
-        match counted {
-            Ok(true) => {
-                self.refresh_before_failure(py);
-                self.core.record_failure(token);
-                Ok(())
-            }
-            Ok(false) => {
-                self.core.release(token);
-                Ok(())
-            }
-            Err(e) => {
-                self.core.release(token);
-                Err(e)
-            }
+        if counted {
+            // A failure may open the breaker, which stamps the time.
+            self.clock().refresh_or_report(py);
+            self.core.record_failure(token).map(drop).map_err(misuse_error)
+        } else {
+            self.core.release(token).map_err(misuse_error)
         }
     }
 
+    /// Runs `func` under a permit token: the same tokens (and the same
+    /// staleness after `reset()`) as the async driver's and C's permits.
     fn call<'py>(
         &self,
         func: &Bound<'py, PyAny>,
@@ -177,23 +212,70 @@ impl BreakerInner {
         let token = self.acquire(py)?;
         match func.call(args, kwargs) {
             Ok(value) => {
-                self.core.record_success(token);
+                self.success(py, token)?;
                 Ok(value)
             }
             Err(error) => {
-                self.on_error(py, token, error.value(py))?;
+                self.error(py, token, error.value(py))?;
                 Err(error)
             }
         }
     }
 
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.refresh_unless_closed(py)?;
+        if self.core.state() != CircuitState::Closed {
+            self.clock().refresh(py)?;
+        }
         state_member(py, self.core.state())
     }
 
+    fn isolated(&self) -> bool {
+        self.core.state() == CircuitState::Isolated
+    }
+
+    /// Runs a manual transition at the current time (for metrics' time in
+    /// state); a failing clock is reported, never raised, as `reset()`
+    /// never failed in the original.
+    fn transition(&self, py: Python<'_>, change: impl FnOnce(&CircuitBreaker<PyClock>) -> Option<Transition>) {
+        self.clock().refresh_or_report(py);
+        change(&self.core);
+    }
+
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.clock().refresh(py)?;
+        let m = self.core.metrics();
+        let class = METRICS.import(py, "resilience.circuit_sync", "BreakerMetrics")?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item(intern!(py, "state"), state_member(py, m.state)?)?;
+        kwargs.set_item(intern!(py, "isolated"), m.state == CircuitState::Isolated)?;
+        kwargs.set_item(intern!(py, "consecutive_failures"), m.consecutive_failures)?;
+        kwargs.set_item(intern!(py, "window_calls"), m.window_calls)?;
+        kwargs.set_item(intern!(py, "window_failures"), m.window_failures)?;
+        kwargs.set_item(intern!(py, "window_slow_calls"), m.window_slow_calls)?;
+        kwargs.set_item(intern!(py, "failure_ratio"), m.failure_ratio)?;
+        kwargs.set_item(intern!(py, "slow_call_ratio"), m.slow_call_ratio)?;
+        kwargs.set_item(intern!(py, "rejections"), m.rejections)?;
+        kwargs.set_item(intern!(py, "openings"), m.openings)?;
+        kwargs.set_item(intern!(py, "time_in_state"), m.time_in_state.as_secs_f64())?;
+        kwargs.set_item(intern!(py, "break_duration"), m.break_duration.as_secs_f64())?;
+        class.call((), Some(&kwargs))
+    }
+
+    fn snapshot_document(&self, py: Python<'_>) -> PyResult<String> {
+        self.clock().refresh(py)?;
+        Ok(self.core.snapshot())
+    }
+
     fn time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.core.clock().source(py)
+        self.clock().source(py)
+    }
+
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.expected)?;
+        visit.call(&self.failure_threshold)?;
+        visit.call(&self.recovery_timeout)?;
+        visit.call(self.clock().user_source())?;
+        Ok(())
     }
 }
 
@@ -230,39 +312,64 @@ impl SyncCircuitBreaker {
     }
 
     /// Validates and stores the configuration (called by `__init__`, once).
-    #[pyo3(signature = (failure_threshold=None, recovery_timeout=None, expected_exception=None, time_source=None, *, half_open_max_calls=None))]
+    #[pyo3(signature = (
+        failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls, *,
+        failure_ratio=None, minimum_throughput=None, sampling_duration=None, sampling_buckets=None,
+        window_size=None, slow_call_duration=None, slow_call_ratio=None, break_backoff=None,
+        max_recovery_timeout=None, initial_state=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn _configure(
         &self,
         py: Python<'_>,
-        failure_threshold: Option<Bound<'_, PyAny>>,
-        recovery_timeout: Option<Bound<'_, PyAny>>,
-        expected_exception: Option<Bound<'_, PyAny>>,
-        time_source: Option<&Bound<'_, PyAny>>,
-        half_open_max_calls: Option<Bound<'_, PyAny>>,
+        failure_threshold: &Bound<'_, PyAny>,
+        recovery_timeout: &Bound<'_, PyAny>,
+        expected_exception: &Bound<'_, PyAny>,
+        time_source: &Bound<'_, PyAny>,
+        half_open_max_calls: &Bound<'_, PyAny>,
+        failure_ratio: Option<&Bound<'_, PyAny>>,
+        minimum_throughput: Option<&Bound<'_, PyAny>>,
+        sampling_duration: Option<&Bound<'_, PyAny>>,
+        sampling_buckets: Option<&Bound<'_, PyAny>>,
+        window_size: Option<&Bound<'_, PyAny>>,
+        slow_call_duration: Option<&Bound<'_, PyAny>>,
+        slow_call_ratio: Option<&Bound<'_, PyAny>>,
+        break_backoff: Option<&Bound<'_, PyAny>>,
+        max_recovery_timeout: Option<&Bound<'_, PyAny>>,
+        initial_state: Option<&str>,
     ) -> PyResult<()> {
-        // The original's defaults: 5 failures, 30 s, every Exception.
-        let failure_threshold = or_default(py, failure_threshold, 5_u32.into_pyobject(py)?.into_any());
-        let recovery_timeout = or_default(py, recovery_timeout, 30.0_f64.into_pyobject(py)?.into_any());
-        let expected = or_default(py, expected_exception, py.get_type::<PyException>().into_any());
-        let half_open = or_default(py, half_open_max_calls, 1_u32.into_pyobject(py)?.into_any());
-        let inner = BreakerInner::new(
-            &failure_threshold,
-            &recovery_timeout,
-            &expected,
+        let args = BreakerArgs {
+            failure_threshold,
+            recovery_timeout,
+            expected_exception,
             time_source,
-            &half_open,
-        )?;
+            half_open_max_calls,
+            options: RateOptions {
+                failure_ratio,
+                minimum_throughput,
+                sampling_duration,
+                sampling_buckets,
+                window_size,
+                slow_call_duration,
+                slow_call_ratio,
+                break_backoff,
+                max_recovery_timeout,
+            },
+            initial_state,
+        };
+        let inner = BreakerInner::new(py, &args)?;
         self.inner
             .set(inner)
             .map_err(|_| PyRuntimeError::new_err("SyncCircuitBreaker is already initialised"))
     }
 
-    /// The current state; an open breaker past its recovery timeout reads HALF_OPEN.
+    /// The current state; an open breaker past its recovery timeout reads
+    /// HALF_OPEN; an isolated one reads OPEN.
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.inner()?.state(py)
     }
 
-    /// Counted failures since the last success or reset.
+    /// Counted failures in a row since the last success or reset.
     fn failure_count(&self) -> PyResult<u32> {
         Ok(self.inner()?.core.failure_count())
     }
@@ -280,10 +387,38 @@ impl SyncCircuitBreaker {
         self.inner()?.call(func, args, kwargs)
     }
 
-    /// Back to CLOSED with no failures.
-    fn reset(&self) -> PyResult<()> {
-        self.inner()?.core.reset();
+    /// Back to CLOSED with no failures, an empty window and the first break.
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner()?.transition(py, CircuitBreaker::reset);
         Ok(())
+    }
+
+    /// Holds the breaker open (every call rejected) until `close()` or `reset()`.
+    fn isolate(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner()?.transition(py, CircuitBreaker::isolate);
+        Ok(())
+    }
+
+    /// Closes the breaker, isolated or not (the same as `reset()`).
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner()?.transition(py, CircuitBreaker::close);
+        Ok(())
+    }
+
+    /// The breaker's metrics now (a `BreakerMetrics`).
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.inner()?.metrics(py)
+    }
+
+    /// The core's snapshot document (JSON text; `snapshot()` parses it).
+    fn _snapshot_document(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner()?.snapshot_document(py)
+    }
+
+    /// Whether the breaker is isolated by hand (`state()` reads OPEN then).
+    #[getter]
+    fn isolated(&self) -> PyResult<bool> {
+        Ok(self.inner()?.isolated())
     }
 
     #[getter]
@@ -310,11 +445,20 @@ impl SyncCircuitBreaker {
     fn _time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.inner()?.time_source(py)
     }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self.inner.get() {
+            Some(inner) => inner.traverse(&visit),
+            None => Ok(()),
+        }
+    }
 }
 
-/// The permit API of a breaker, for the Python `AsyncCircuitBreaker`:
+/// The token API of a breaker, for the Python `AsyncCircuitBreaker`:
 /// `acquire()` → token (or `CircuitBreakerOpenError` when open), then
-/// exactly one of `success(token)` / `error(token, exc)`.
+/// exactly one of `success(token)` / `error(token, exc)`. A token reported
+/// twice, or to another breaker, raises `PermitMisuseError` and changes
+/// nothing.
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct BreakerCore {
     inner: BreakerInner,
@@ -323,29 +467,59 @@ pub(crate) struct BreakerCore {
 #[pymethods]
 impl BreakerCore {
     #[new]
-    #[pyo3(signature = (failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls))]
+    #[pyo3(signature = (
+        failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls, *,
+        failure_ratio=None, minimum_throughput=None, sampling_duration=None, sampling_buckets=None,
+        window_size=None, slow_call_duration=None, slow_call_ratio=None, break_backoff=None,
+        max_recovery_timeout=None, initial_state=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         failure_threshold: &Bound<'_, PyAny>,
         recovery_timeout: &Bound<'_, PyAny>,
         expected_exception: &Bound<'_, PyAny>,
-        time_source: Option<&Bound<'_, PyAny>>,
+        time_source: &Bound<'_, PyAny>,
         half_open_max_calls: &Bound<'_, PyAny>,
+        failure_ratio: Option<&Bound<'_, PyAny>>,
+        minimum_throughput: Option<&Bound<'_, PyAny>>,
+        sampling_duration: Option<&Bound<'_, PyAny>>,
+        sampling_buckets: Option<&Bound<'_, PyAny>>,
+        window_size: Option<&Bound<'_, PyAny>>,
+        slow_call_duration: Option<&Bound<'_, PyAny>>,
+        slow_call_ratio: Option<&Bound<'_, PyAny>>,
+        break_backoff: Option<&Bound<'_, PyAny>>,
+        max_recovery_timeout: Option<&Bound<'_, PyAny>>,
+        initial_state: Option<&str>,
     ) -> PyResult<Self> {
+        let args = BreakerArgs {
+            failure_threshold,
+            recovery_timeout,
+            expected_exception,
+            time_source,
+            half_open_max_calls,
+            options: RateOptions {
+                failure_ratio,
+                minimum_throughput,
+                sampling_duration,
+                sampling_buckets,
+                window_size,
+                slow_call_duration,
+                slow_call_ratio,
+                break_backoff,
+                max_recovery_timeout,
+            },
+            initial_state,
+        };
         Ok(Self {
-            inner: BreakerInner::new(
-                failure_threshold,
-                recovery_timeout,
-                expected_exception,
-                time_source,
-                half_open_max_calls,
-            )?,
+            inner: BreakerInner::new(py, &args)?,
         })
     }
 
     /// Asks to run one call without raising: `(token, 0.0)` when admitted,
     /// `(None, seconds_until_recovery)` when rejected.
     fn try_acquire(&self, py: Python<'_>) -> PyResult<(Option<u64>, f64)> {
-        self.inner.refresh_unless_closed(py)?;
+        self.inner.refresh_for_admission(py)?;
         Ok(match self.inner.core.acquire_token() {
             Ok(token) => (Some(token.to_raw()), 0.0),
             Err(rejected) => (None, rejected.retry_after.as_secs_f64()),
@@ -358,13 +532,13 @@ impl BreakerCore {
     }
 
     /// The permitted call returned.
-    fn success(&self, token: u64) {
-        self.inner.core.record_success(PermitToken::from_raw(token));
+    fn success(&self, py: Python<'_>, token: u64) -> PyResult<()> {
+        self.inner.success(py, PermitToken::from_raw(token))
     }
 
     /// The permitted call raised `error` (counted only if it matches the filter).
     fn error(&self, py: Python<'_>, token: u64, error: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.on_error(py, PermitToken::from_raw(token), error)
+        self.inner.error(py, PermitToken::from_raw(token), error)
     }
 
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -375,8 +549,29 @@ impl BreakerCore {
         self.inner.core.failure_count()
     }
 
-    fn reset(&self) {
-        self.inner.core.reset();
+    fn reset(&self, py: Python<'_>) {
+        self.inner.transition(py, CircuitBreaker::reset);
+    }
+
+    fn isolate(&self, py: Python<'_>) {
+        self.inner.transition(py, CircuitBreaker::isolate);
+    }
+
+    fn close(&self, py: Python<'_>) {
+        self.inner.transition(py, CircuitBreaker::close);
+    }
+
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.inner.metrics(py)
+    }
+
+    fn snapshot_document(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.snapshot_document(py)
+    }
+
+    #[getter]
+    fn isolated(&self) -> bool {
+        self.inner.isolated()
     }
 
     #[getter]
@@ -387,6 +582,16 @@ impl BreakerCore {
     #[getter]
     fn time_source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.inner.time_source(py)
+    }
+
+    /// Permits out now (for leak checks).
+    #[getter]
+    fn tokens_outstanding(&self) -> usize {
+        self.inner.core.tokens_outstanding()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.inner.traverse(&visit)
     }
 }
 

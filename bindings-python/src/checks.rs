@@ -8,9 +8,14 @@
 //! `except` that raises a library `TypeError` in place of the user's error.
 //! One wording for every entry point, sync (native) and async (Python).
 
-use pyo3::exceptions::{PyBaseException, PyTypeError};
+use pyo3::exceptions::PyBaseException;
 use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
+
+use crate::errors::parameter_error;
+
+/// The kind these misuses carry (core's name for "not a value of the expected type").
+const WRONG_TYPE: &str = "wrong_type";
 
 /// What a rejected value was, in a few words (never its repr: a huge value
 /// must not make a huge message).
@@ -22,10 +27,22 @@ fn describe(value: &Bound<'_, PyAny>) -> String {
     }
 }
 
-/// The `TypeError` for a non-callable `parameter`: "func must be callable, got int".
+/// The `TypeError` for a non-callable `parameter`: "func must be callable,
+/// got int" (a `ParameterTypeError` of kind `wrong_type`).
 #[pyfunction]
 pub(crate) fn not_callable(parameter: &str, value: &Bound<'_, PyAny>) -> PyErr {
-    PyTypeError::new_err(format!("{parameter} must be callable, got {}", describe(value)))
+    let message = format!("{parameter} must be callable, got {}", describe(value));
+    parameter_error(value.py(), true, message, WRONG_TYPE, parameter)
+}
+
+/// Rejects `value` unless it is callable or `None` (an optional callback:
+/// `time_source`, `on_retry`, `sleep_func`...).
+#[pyfunction]
+pub(crate) fn require_optional_callable(parameter: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    if value.is_none() {
+        return Ok(());
+    }
+    require_callable(parameter, value)
 }
 
 /// Rejects a non-callable `value` (a pointer test; free on the success path).
@@ -67,7 +84,6 @@ pub(crate) fn require_exception_types(parameter: &str, filter: &Bound<'_, PyAny>
     } else {
         format!("a tuple holding {}", describe(&bad))
     };
-    Err(PyTypeError::new_err(format!(
-        "{parameter} must be an exception class or a tuple of exception classes, got {got}"
-    )))
+    let message = format!("{parameter} must be an exception class or a tuple of exception classes, got {got}");
+    Err(parameter_error(filter.py(), true, message, WRONG_TYPE, parameter))
 }

@@ -7,12 +7,13 @@ use pyo3::types::{PyDict, PySequence, PyTuple};
 use resilience_core::{FallbackState, FallbackStep};
 
 use crate::checks::require_callable;
+use crate::filters::classify;
 use crate::logs::{self, DEBUG, ERROR, INFO, WARNING};
 
 fn step_index(step: FallbackStep) -> Option<usize> {
     match step {
         FallbackStep::CallFallback(i) => Some(i),
-        FallbackStep::Raise => None,
+        _ => None,
     }
 }
 
@@ -66,7 +67,8 @@ pub(crate) fn fallback_call<'py>(
     if !error.is_instance_of::<PyException>(py) {
         return Err(error);
     }
-    let is_expected = error.value(py).is_instance(expected)?;
+    // Rule `failing_predicate`: a filter that raises means "not expected".
+    let is_expected = classify(error.value(py), expected)?.falls_back();
     let count = fallbacks.len()?;
     let mut state = FallbackState::new(count);
     let mut step = state.on_primary_error(is_expected);

@@ -10,9 +10,11 @@ use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
+use resilience_core::rules::PredicateOutcome;
 use resilience_core::{GiveUpReason, RetryDecision, RetryPolicy, RetryState};
 
 use crate::checks::require_callable;
+use crate::filters::classify;
 use crate::logs::{self, ERROR, INFO, WARNING};
 use crate::policy::RetryPolicyCore;
 use crate::sleep::sleep_released;
@@ -55,11 +57,25 @@ fn retry_after_failure<'py>(
         if !error.is_instance_of::<PyException>(py) {
             return Err(error);
         }
-        let retryable = match spec.retryable {
-            None => true,
-            Some(types) => error.value(py).is_instance(types)?,
-        };
-        match state.on_failure(spec.policy, retryable) {
+        // Rule `predicate_on_last_attempt`: the filter is asked only when an
+        // attempt is left; rule `failing_predicate`: a filter that raises
+        // means "not retryable" (its exception goes to sys.unraisablehook).
+        let mut interrupt = None;
+        let decision = state.on_failure_classified(
+            spec.policy,
+            || match spec.retryable {
+                None => PredicateOutcome::Yes,
+                Some(filter) => classify(error.value(py), filter).unwrap_or_else(|e| {
+                    interrupt = Some(e);
+                    PredicateOutcome::Failed
+                }),
+            },
+            None,
+        );
+        if let Some(interrupt) = interrupt {
+            return Err(interrupt);
+        }
+        match decision {
             RetryDecision::GiveUp { reason, .. } => {
                 if reason == GiveUpReason::Exhausted {
                     logs::emit(py, ERROR, "retry_exhausted", (max_attempts, error.value(py)))?;
@@ -85,6 +101,8 @@ fn retry_after_failure<'py>(
                     None => sleep_released(py, delay)?,
                 }
             }
+            // A decision this release does not know: stop, raising the error.
+            _ => return Err(error),
         }
         match func.call(args, kwargs) {
             Ok(value) => return Ok(value),

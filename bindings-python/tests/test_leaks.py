@@ -105,6 +105,73 @@ def test_breaker_paths() -> None:
     measure(run, arg, ok, closed, opened)
 
 
+def test_window_breaker_metrics_and_snapshot_paths() -> None:
+    arg = Payload()
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.001
+        return now[0]
+
+    breaker = SyncCircuitBreaker(
+        failure_ratio=0.9, minimum_throughput=10, sampling_duration=1.0, slow_call_duration=5.0, slow_call_ratio=1.0,
+        time_source=clock,
+    )
+
+    def ok(a: Any) -> Any:
+        return a
+
+    def run() -> None:
+        breaker.call(ok, arg)
+        try:
+            breaker.call(lambda: 1 / 0)
+        except ZeroDivisionError:
+            pass
+        breaker.metrics()
+        breaker.snapshot()
+
+    measure(run, arg, ok, breaker, clock)
+    assert breaker.state().name == "CLOSED"
+
+
+def test_async_breaker_token_path() -> None:
+    arg = Payload()
+    breaker = __import__("resilience").AsyncCircuitBreaker(failure_ratio=0.9, minimum_throughput=5, window_size=10)
+
+    async def ok(a: Any) -> Any:
+        return a
+
+    async def boom() -> None:
+        raise KeyError
+
+    async def many() -> None:
+        for _ in range(1000):
+            await breaker.call(ok, arg)
+            try:
+                await breaker.call(boom)
+            except KeyError:
+                pass
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(many())
+        gc.collect()
+        refs = sys.getrefcount(arg)
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        for _ in range(CALLS // 2000):
+            loop.run_until_complete(many())
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+    finally:
+        loop.close()
+    growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert growth < SLACK_BYTES, growth
+    assert sys.getrefcount(arg) == refs
+    assert breaker._core.tokens_outstanding == 0, "every permit token was reported"
+
+
 def test_fallback_path() -> None:
     arg = Payload()
 

@@ -193,7 +193,7 @@ def test_one_retry_loop_the_executors(clock: VirtualClock, monkeypatch: pytest.M
 
 
 def test_a_non_callable_request_function_is_a_type_error_at_once(clock: VirtualClock) -> None:
-    with pytest.raises(TypeError, match="^func must be callable, got int$"):
+    with pytest.raises(TypeError, match="^execute_func must be callable, got int$"):
         asyncio.run(middleware(clock).execute_with_retry(42, "r"))  # type: ignore[arg-type]
     assert clock.sleeps == []
 

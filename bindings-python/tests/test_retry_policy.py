@@ -174,7 +174,7 @@ def test_the_longest_delay_is_accepted() -> None:
 
 @pytest.mark.parametrize("seed", [-1, 2**64, 2**70, -(2**70)], ids=["-1", "2**64", "2**70", "-2**70"])
 def test_seed_outside_u64_is_a_value_error_naming_it(seed: int) -> None:
-    with pytest.raises(ValueError, match=r"^invalid seed: must be an integer in 0\.\.=18446744073709551615 \(0\.\.=2\*\*64-1\), got -?\d+$"):
+    with pytest.raises(ValueError, match=r"^invalid seed: must be an integer in 0\.\.=18446744073709551615, got (-?\d+|an integer (above|below) -?2\^127)$"):
         RetryPolicy(seed=seed)
 
 
@@ -185,7 +185,7 @@ def test_seed_range_ends_are_accepted() -> None:
 
 def test_unknown_backoff_is_a_value_error() -> None:
     # Improvement: the original silently fell back to base_delay.
-    with pytest.raises(ValueError, match="invalid backoff: must be one of fixed, linear, exponential, fibonacci, got cubic"):
+    with pytest.raises(ValueError, match="^invalid backoff: must be one of fixed, linear, exponential, fibonacci, got 'cubic'$"):
         RetryPolicy(backoff="cubic")  # type: ignore[arg-type]
 
 

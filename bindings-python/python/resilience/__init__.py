@@ -15,10 +15,11 @@ from resilience.bulkhead import (
 )
 from resilience.circuit_async import AsyncCircuitBreaker
 from resilience.circuit_sync import (
+    BreakerMetrics,
     CircuitState,
     SyncCircuitBreaker,
 )
-from resilience.errors import CircuitBreakerOpenError
+from resilience.errors import CircuitBreakerOpenError, SnapshotError
 from resilience.fallback import FallbackChain
 from resilience.retry import (
     BackoffStrategy,
@@ -33,6 +34,7 @@ from resilience.decorators import circuit_breaker, fallback, retry  # noqa: E402
 __all__ = [
     "AsyncCircuitBreaker",
     "BackoffStrategy",
+    "BreakerMetrics",
     "Bulkhead",
     "BulkheadManager",
     "CircuitBreakerOpenError",
@@ -40,6 +42,7 @@ __all__ = [
     "FallbackChain",
     "RetryExecutor",
     "RetryPolicy",
+    "SnapshotError",
     "SyncCircuitBreaker",
     "circuit_breaker",
     "fallback",

@@ -5,45 +5,82 @@ from typing import Any, final
 
 from typing_extensions import disjoint_base
 
-from resilience.circuit_sync import CircuitState
+from resilience.circuit_sync import BreakerMetrics, CircuitState
 
 __all__ = [
     "BreakerCore",
     "BreakerFunction",
     "BulkheadCore",
+    "DEFAULT_BASE_DELAY",
+    "DEFAULT_BULKHEAD_TIMEOUT",
+    "DEFAULT_FAILURE_THRESHOLD",
+    "DEFAULT_HALF_OPEN_MAX_CALLS",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_CONCURRENT",
+    "DEFAULT_MAX_DELAY",
+    "DEFAULT_MAX_QUEUE_SIZE",
+    "DEFAULT_MINIMUM_THROUGHPUT",
+    "DEFAULT_RECOVERY_TIMEOUT",
     "DEFAULT_RETRYABLE_STATUS_CODES",
+    "DEFAULT_SAMPLING_BUCKETS",
+    "DEFAULT_SAMPLING_DURATION",
     "FallbackStateCore",
+    "PermitMisuseError",
     "RetryPolicyCore",
     "RetryStateCore",
     "RetryingFunction",
+    "SNAPSHOT_VERSION",
+    "SlotMisuseError",
     "SyncCircuitBreakerBase",
     "fallback_call",
+    "falls_back",
     "not_callable",
     "require_exception_types",
+    "require_optional_callable",
     "retry_call",
 ]
 
+# The core's defaults (durations in seconds).
+DEFAULT_MAX_ATTEMPTS: int
+DEFAULT_BASE_DELAY: float
+DEFAULT_MAX_DELAY: float
+DEFAULT_FAILURE_THRESHOLD: int
+DEFAULT_RECOVERY_TIMEOUT: float
+DEFAULT_HALF_OPEN_MAX_CALLS: int
+DEFAULT_MINIMUM_THROUGHPUT: int
+DEFAULT_SAMPLING_DURATION: float
+DEFAULT_SAMPLING_BUCKETS: int
+DEFAULT_MAX_CONCURRENT: int
+DEFAULT_MAX_QUEUE_SIZE: int
+DEFAULT_BULKHEAD_TIMEOUT: float
 DEFAULT_RETRYABLE_STATUS_CODES: tuple[int, ...]
+SNAPSHOT_VERSION: int
+
+class PermitMisuseError(RuntimeError): ...
+class SlotMisuseError(RuntimeError): ...
 
 @final
 class RetryPolicyCore:
+    # Raw user values: every one goes through the core's rules.
     def __new__(
         cls,
-        max_attempts: int,
-        backoff: str,
-        base_delay: float,
-        max_delay: float,
-        jitter: str,
-        retryable_status_codes: list[int] | None = None,
-        seed: int | None = None,
+        max_attempts: object,
+        backoff: object,
+        base_delay: object,
+        max_delay: object,
+        jitter: object,
+        retryable_status_codes: object = None,
+        seed: object = None,
     ) -> RetryPolicyCore: ...
     @property
     def max_attempts(self) -> int: ...
-    def calculate_delay(self, attempt: int) -> float: ...
-    def raw_delay(self, attempt: int) -> float: ...
-    def should_retry(self, attempt: int, retryable: bool) -> bool: ...
-    def should_retry_status(self, status: int, attempt: int) -> bool: ...
-    def cap_retry_after(self, seconds: float) -> float: ...
+    @property
+    def backoff(self) -> str: ...
+    @property
+    def jitter(self) -> str: ...
+    def calculate_delay(self, attempt: object) -> float: ...
+    def should_retry(self, error: object, attempt: object, retryable_errors: object = None) -> bool: ...
+    def should_retry_status(self, status: object, attempt: object) -> bool: ...
     def retry_after_hint(self, header: str, now_unix: float) -> float | None: ...
     def start(self) -> RetryStateCore: ...
 
@@ -54,6 +91,7 @@ class RetryStateCore:
     @property
     def reason(self) -> str | None: ...
     def on_failure(self, retryable: bool, retry_after: float | None = None) -> float | None: ...
+    def on_error(self, error: BaseException, retryable_errors: object = None, retry_after: float | None = None) -> float | None: ...
 
 @final
 class RetryingFunction:
@@ -81,15 +119,26 @@ def retry_call(
 @disjoint_base
 class SyncCircuitBreakerBase:
     def __new__(cls, *_args: Any, **_kwargs: Any) -> SyncCircuitBreakerBase: ...
-    # None means the original's default (5, 30.0, Exception, monotonic clock, 1).
+    # Raw user values: every one goes through the core's rules; None is
+    # "not given" for the keyword-only options only.
     def _configure(
         self,
-        failure_threshold: int | None = None,
-        recovery_timeout: float | None = None,
-        expected_exception: type[Exception] | tuple[type[Exception], ...] | None = None,
-        time_source: Callable[[], float] | None = None,
+        failure_threshold: object,
+        recovery_timeout: object,
+        expected_exception: object,
+        time_source: object,
+        half_open_max_calls: object,
         *,
-        half_open_max_calls: int | None = None,
+        failure_ratio: object = None,
+        minimum_throughput: object = None,
+        sampling_duration: object = None,
+        sampling_buckets: object = None,
+        window_size: object = None,
+        slow_call_duration: object = None,
+        slow_call_ratio: object = None,
+        break_backoff: object = None,
+        max_recovery_timeout: object = None,
+        initial_state: str | None = None,
     ) -> None: ...
     @property
     def failure_threshold(self) -> int: ...
@@ -100,11 +149,17 @@ class SyncCircuitBreakerBase:
     @property
     def half_open_max_calls(self) -> int: ...
     @property
+    def isolated(self) -> bool: ...
+    @property
     def _time_source(self) -> Callable[[], float]: ...
     def state(self) -> CircuitState: ...
     def failure_count(self) -> int: ...
     def call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
     def reset(self) -> None: ...
+    def isolate(self) -> None: ...
+    def close(self) -> None: ...
+    def metrics(self) -> BreakerMetrics: ...
+    def _snapshot_document(self) -> str: ...
 
 @final
 class BreakerFunction:
@@ -118,16 +173,31 @@ class BreakerFunction:
 class BreakerCore:
     def __new__(
         cls,
-        failure_threshold: int,
-        recovery_timeout: float,
-        expected_exception: type[BaseException] | tuple[type[BaseException], ...],
-        time_source: Callable[[], float] | None,
-        half_open_max_calls: int,
+        failure_threshold: object,
+        recovery_timeout: object,
+        expected_exception: object,
+        time_source: object,
+        half_open_max_calls: object,
+        *,
+        failure_ratio: object = None,
+        minimum_throughput: object = None,
+        sampling_duration: object = None,
+        sampling_buckets: object = None,
+        window_size: object = None,
+        slow_call_duration: object = None,
+        slow_call_ratio: object = None,
+        break_backoff: object = None,
+        max_recovery_timeout: object = None,
+        initial_state: str | None = None,
     ) -> BreakerCore: ...
     @property
     def half_open_max_calls(self) -> int: ...
     @property
+    def isolated(self) -> bool: ...
+    @property
     def time_source(self) -> Callable[[], float]: ...
+    @property
+    def tokens_outstanding(self) -> int: ...
     def try_acquire(self) -> tuple[int | None, float]: ...
     def acquire(self) -> int: ...
     def success(self, token: int) -> None: ...
@@ -135,6 +205,10 @@ class BreakerCore:
     def state(self) -> CircuitState: ...
     def failure_count(self) -> int: ...
     def reset(self) -> None: ...
+    def isolate(self) -> None: ...
+    def close(self) -> None: ...
+    def metrics(self) -> BreakerMetrics: ...
+    def snapshot_document(self) -> str: ...
 
 @final
 class FallbackStateCore:
@@ -149,16 +223,18 @@ def fallback_call(
     args: tuple[Any, ...],
     kwargs: dict[str, Any] | None = None,
 ) -> Any: ...
+def falls_back(error: BaseException, filter: object) -> bool: ...
 
 # Misuse checks (bindings-python/src/checks.rs): one wording for every entry point.
 def not_callable(parameter: str, value: object) -> TypeError: ...
+def require_optional_callable(parameter: str, value: object) -> None: ...
 def require_exception_types(parameter: str, filter: object) -> None: ...
 
 @final
 class BulkheadCore:
-    def __new__(cls, max_concurrent: int, max_queue_size: int, timeout: float) -> BulkheadCore: ...
-    def wait_seconds(self, timeout: float | None = None) -> float: ...
-    def try_acquire(self) -> int | None: ...
-    def release(self) -> int | None: ...
-    def cancel(self, ticket: int) -> bool: ...
+    def __new__(cls, max_concurrent: object, max_queue_size: object, timeout: object) -> BulkheadCore: ...
+    def wait_seconds(self, timeout: object = None) -> float: ...
+    def try_acquire(self) -> tuple[int | None, int | None]: ...
+    def release(self, slot: int) -> tuple[int, int] | None: ...
+    def cancel(self, ticket: int) -> int | None: ...
     def stats(self) -> tuple[int, int]: ...

@@ -16,6 +16,12 @@ from typing import Any, TypeVar
 from resilience import _logging
 from resilience.bulkhead_async import AsyncResourcePool
 from resilience.bulkhead_sync import SyncResourcePool
+from resilience.defaults import (
+    DEFAULT_BULKHEAD_MAX_CONCURRENT,
+    DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
+    DEFAULT_BULKHEAD_TIMEOUT,
+)
+from resilience.errors import ParameterTypeError
 
 T = TypeVar("T")
 
@@ -31,6 +37,12 @@ class Bulkhead:
     __slots__ = ("name", "pool")
 
     def __init__(self, *, name: str, pool: SyncResourcePool | AsyncResourcePool | None = None) -> None:
+        if pool is not None and not isinstance(pool, (SyncResourcePool, AsyncResourcePool)):
+            raise ParameterTypeError(
+                f"pool must be a SyncResourcePool or an AsyncResourcePool, got {type(pool).__name__}",
+                kind="wrong_type",
+                parameter="pool",
+            )
         self.name = name
         self.pool: SyncResourcePool | AsyncResourcePool = SyncResourcePool() if pool is None else pool
 
@@ -124,9 +136,9 @@ class BulkheadManager:
     def create_bulkhead(
         self,
         name: str,
-        max_concurrent: int = 10,
-        max_queue_size: int = 100,
-        timeout: float = 30.0,
+        max_concurrent: int = DEFAULT_BULKHEAD_MAX_CONCURRENT,
+        max_queue_size: int = DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
+        timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
         use_async_pool: bool = False,
     ) -> Bulkhead:
         """Create or get a bulkhead."""

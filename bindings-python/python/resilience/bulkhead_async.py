@@ -1,7 +1,8 @@
 """Asynchronous bulkhead resource pool.
 
 The core bulkhead decides who holds a slot; waiting is an asyncio future
-per queued ticket. Never blocks the event loop.
+per queued ticket. Never blocks the event loop. The pool keeps the core's
+handles of the slots its callers hold (its API has none).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class AsyncResourcePool(PoolConfig):
 
     A waiter that times out while a release hands it the slot keeps the slot
     (acquire returns True); a cancelled waiter passes such a slot on. No slot
-    is ever leaked. For sync contexts, use SyncResourcePool instead.
+    is ever leaked. `release()` when no slot is held changes nothing (as in
+    the original). For sync contexts, use SyncResourcePool instead.
     """
 
     def __init__(
@@ -43,6 +45,7 @@ class AsyncResourcePool(PoolConfig):
     ) -> None:
         super().__init__(max_concurrent=max_concurrent, max_queue_size=max_queue_size, timeout=timeout)
         self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._held: set[int] = set()
 
     async def active_count(self) -> int:
         """Number of currently active operations."""
@@ -71,9 +74,11 @@ class AsyncResourcePool(PoolConfig):
         # Validated before a slot is taken: NaN, infinity or a negative
         # timeout is a ValueError naming `timeout`, never a hang.
         actual_timeout = self._core.wait_seconds(timeout)
-        ticket = self._core.try_acquire()
-        if ticket is None:
+        slot, ticket = self._core.try_acquire()
+        if slot is not None:
+            self._held.add(slot)
             return True
+        assert ticket is not None
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         self._waiters[ticket] = waiter
@@ -94,21 +99,32 @@ class AsyncResourcePool(PoolConfig):
     def _give_up(self, ticket: int, *, keep_slot: bool) -> bool:
         """Leaves the queue; True if a release had already handed us the slot."""
         self._waiters.pop(ticket, None)
-        if self._core.cancel(ticket):
+        slot = self._core.cancel(ticket)
+        if slot is None:
             return False
         if not keep_slot:
-            self._release()
+            self._release_slot(slot)
         return True
 
     def _release(self) -> None:
-        ticket = self._core.release()
-        if ticket is not None:
+        if self._held:
+            self._release_slot(self._held.pop())
+
+    def _release_slot(self, slot: int) -> None:
+        """Gives `slot` back to the core; wakes the waiter it hands it to."""
+        self._held.discard(slot)
+        granted = self._core.release(slot)
+        if granted is not None:
+            ticket, next_slot = granted
+            self._held.add(next_slot)
             waiter = self._waiters.pop(ticket, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
     async def release(self) -> None:
-        """Release a resource slot (handing it to the first waiter, if any)."""
+        """Release a resource slot (handing it to the first waiter, if any).
+
+        With no slot held, nothing changes (as in the original)."""
         self._release()
 
     async def get_stats(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 The core bulkhead decides who holds a slot (admission, the FIFO queue, the
 hand-over on release); this class only makes threads wait for their turn.
+The pool's API has no handles (`release()` gives back "a" slot), so it
+keeps the core's slot handles of the slots its callers hold.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class SyncResourcePool(PoolConfig):
 
     Thread-safe. A waiter that times out while a release hands it the slot
     keeps the slot (acquire returns True), so no slot is ever leaked.
+    `release()` when no slot is held changes nothing (as in the original).
     For async contexts, use AsyncResourcePool instead.
     """
 
@@ -37,10 +40,11 @@ class SyncResourcePool(PoolConfig):
         timeout: float = DEFAULT_BULKHEAD_TIMEOUT,
     ) -> None:
         super().__init__(max_concurrent=max_concurrent, max_queue_size=max_queue_size, timeout=timeout)
-        # Guards the ticket -> event map together with the core calls that
-        # create or hand over tickets, so a release never misses a waiter.
+        # Guards the ticket -> event map and the held slots together with the
+        # core calls that change them, so a release never misses a waiter.
         self._lock = threading.Lock()
         self._waiters: dict[int, threading.Event] = {}
+        self._held: set[int] = set()
 
     def active_count(self) -> int:
         """Number of currently active operations."""
@@ -70,9 +74,11 @@ class SyncResourcePool(PoolConfig):
         # timeout is a ValueError naming `timeout`, never a hang.
         actual_timeout = self._core.wait_seconds(timeout)
         with self._lock:
-            ticket = self._core.try_acquire()
-            if ticket is None:
+            slot, ticket = self._core.try_acquire()
+            if slot is not None:
+                self._held.add(slot)
                 return True
+            assert ticket is not None
             waiter = self._new_event()
             self._waiters[ticket] = waiter
         try:
@@ -91,22 +97,37 @@ class SyncResourcePool(PoolConfig):
         With `keep_slot=False` (the wait was interrupted) such a slot is
         passed on at once instead of being leaked.
         """
+        waiter = None
         with self._lock:
             self._waiters.pop(ticket, None)
-            withdrawn = self._core.cancel(ticket)
-        if withdrawn:
-            return False
-        if not keep_slot:
-            self.release()
-        return True
-
-    def release(self) -> None:
-        """Release a resource slot (handing it to the first waiter, if any)."""
-        with self._lock:
-            ticket = self._core.release()
-            waiter = None if ticket is None else self._waiters.pop(ticket, None)
+            slot = self._core.cancel(ticket)
+            if slot is not None and not keep_slot:
+                self._held.discard(slot)
+                waiter = self._hand_back(slot)
         if waiter is not None:
             waiter.set()
+        return slot is not None
+
+    def release(self) -> None:
+        """Release a resource slot (handing it to the first waiter, if any).
+
+        With no slot held, nothing changes (as in the original)."""
+        with self._lock:
+            if not self._held:
+                return
+            waiter = self._hand_back(self._held.pop())
+        if waiter is not None:
+            waiter.set()
+
+    def _hand_back(self, slot: int) -> threading.Event | None:
+        """Gives `slot` back to the core (under the lock); returns the event
+        of the waiter it was handed to, which now holds the next slot."""
+        granted = self._core.release(slot)
+        if granted is None:
+            return None
+        ticket, next_slot = granted
+        self._held.add(next_slot)
+        return self._waiters.pop(ticket, None)
 
     def get_stats(self) -> dict[str, Any]:
         """Get pool statistics."""

@@ -1,13 +1,21 @@
-"""Asynchronous circuit breaker: an `async def` driver over the core breaker."""
+"""Asynchronous circuit breaker: an `async def` driver over the core breaker's
+permit tokens (the same tokens and checks as the C API's permits)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+import json
 from typing import Any
 
 from resilience import _core
-from resilience.circuit_sync import CircuitState
+from resilience.circuit_sync import BreakerMetrics, CircuitState, snapshot_document
+from resilience.defaults import (
+    DEFAULT_CIRCUIT_BREAKER_CLASS_RECOVERY_TIMEOUT,
+    DEFAULT_CIRCUIT_BREAKER_FAILURE_THRESHOLD,
+    DEFAULT_CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
+)
 from resilience.errors import CircuitBreakerOpenError
+from resilience.types import BackoffStrategy
 
 
 class AsyncCircuitBreaker:
@@ -17,16 +25,31 @@ class AsyncCircuitBreaker:
     awaits while deciding). While half-open it admits at most
     `half_open_max_calls` trial calls at a time; the others are rejected as
     if open. For synchronous code, use SyncCircuitBreaker instead.
+
+    As in the original, the methods that read or change the breaker are
+    coroutines (`state()`, `failure_count()`, `reset()`, and the new
+    `isolate()`, `close()`, `metrics()`, `snapshot()`); the `isolated`
+    property and the configuration attributes are plain reads.
     """
 
     def __init__(
         self,
-        failure_threshold: int = 5,
-        recovery_timeout: float = 30.0,
+        failure_threshold: int = DEFAULT_CIRCUIT_BREAKER_FAILURE_THRESHOLD,
+        recovery_timeout: float = DEFAULT_CIRCUIT_BREAKER_CLASS_RECOVERY_TIMEOUT,
         expected_exception: type[Exception] | tuple[type[Exception], ...] = Exception,
         time_source: Callable[[], float] | None = None,
         *,
-        half_open_max_calls: int = 1,
+        half_open_max_calls: int = DEFAULT_CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
+        failure_ratio: float | None = None,
+        minimum_throughput: int | None = None,
+        sampling_duration: float | None = None,
+        sampling_buckets: int | None = None,
+        window_size: int | None = None,
+        slow_call_duration: float | None = None,
+        slow_call_ratio: float | None = None,
+        break_backoff: BackoffStrategy | None = None,
+        max_recovery_timeout: float | None = None,
+        initial_state: Mapping[str, Any] | str | None = None,
     ) -> None:
         """Initialize the asynchronous circuit breaker.
 
@@ -37,6 +60,9 @@ class AsyncCircuitBreaker:
             time_source: Optional callable that returns current time (for testing).
                         Defaults to a monotonic clock.
             half_open_max_calls: Trial calls admitted at a time while half-open
+
+        The keyword-only failure-rate, slow-call, break-backoff and
+        `initial_state` options are those of `SyncCircuitBreaker`.
         """
         self._core = _core.BreakerCore(
             failure_threshold,
@@ -44,6 +70,16 @@ class AsyncCircuitBreaker:
             expected_exception,
             time_source,
             half_open_max_calls,
+            failure_ratio=failure_ratio,
+            minimum_throughput=minimum_throughput,
+            sampling_duration=sampling_duration,
+            sampling_buckets=sampling_buckets,
+            window_size=window_size,
+            slow_call_duration=slow_call_duration,
+            slow_call_ratio=slow_call_ratio,
+            break_backoff=break_backoff,
+            max_recovery_timeout=max_recovery_timeout,
+            initial_state=snapshot_document(initial_state),
         )
         # Bound once: the hot path makes two native calls and no lookups.
         self._acquire = self._core.acquire
@@ -70,11 +106,16 @@ class AsyncCircuitBreaker:
         return self._core.half_open_max_calls
 
     @property
+    def isolated(self) -> bool:
+        """Whether the breaker is isolated by hand (`state()` reads OPEN then)."""
+        return self._core.isolated
+
+    @property
     def _time_source(self) -> Callable[[], float]:
         return self._core.time_source
 
     async def state(self) -> CircuitState:
-        """Get the current state of the circuit breaker."""
+        """Get the current state of the circuit breaker (isolated reads OPEN)."""
         return self._core.state()
 
     async def failure_count(self) -> int:
@@ -108,5 +149,24 @@ class AsyncCircuitBreaker:
         """Reset the circuit breaker to its initial state."""
         self._core.reset()
 
+    async def isolate(self) -> None:
+        """Hold the breaker open (every call rejected, `reason` "isolated")
+        until `close()` or `reset()`. A coroutine, like `reset()`."""
+        self._core.isolate()
 
-__all__ = ["AsyncCircuitBreaker", "CircuitBreakerOpenError"]
+    async def close(self) -> None:
+        """Close the breaker, isolated or not (the same as `reset()`). A coroutine."""
+        self._core.close()
+
+    async def metrics(self) -> BreakerMetrics:
+        """The breaker's metrics now. A coroutine, like `state()`."""
+        return self._core.metrics()
+
+    async def snapshot(self) -> dict[str, Any]:
+        """The breaker's state as a JSON-serializable dict; `initial_state=`
+        restores it. A coroutine, like `state()`."""
+        document: dict[str, Any] = json.loads(self._core.snapshot_document())
+        return document
+
+
+__all__ = ["AsyncCircuitBreaker", "BreakerMetrics", "CircuitBreakerOpenError"]

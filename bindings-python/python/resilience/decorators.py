@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 import functools
 import inspect
 import threading
@@ -14,10 +14,14 @@ from resilience import _core
 from resilience._compat import is_coroutine_function
 from resilience.circuit_async import AsyncCircuitBreaker
 from resilience.circuit_sync import SyncCircuitBreaker
-from resilience.defaults import DEFAULT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT
-from resilience.errors import ConfigurationError
+from resilience.defaults import (
+    DEFAULT_CIRCUIT_BREAKER_FAILURE_THRESHOLD,
+    DEFAULT_CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
+    DEFAULT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT,
+)
+from resilience.errors import ConfigurationError, ParameterTypeError
 from resilience._specialize import async_breaker_wrapper, async_retry_wrapper
-from resilience.retry import _SYSTEM_SLEEP, BackoffStrategy, RetryExecutor, RetryPolicy
+from resilience.retry import _SYSTEM_SLEEP, BackoffStrategy, RetryExecutor, RetryPolicy, _require_policy
 
 # Circuit breaker registry dimensions (as in the original)
 CIRCUIT_BREAKER_DIMENSION = "circuit_breaker"
@@ -209,6 +213,15 @@ def retry(
         return _handle_no_parentheses_retry(exceptions[0])
 
     _core.require_exception_types("exceptions", exceptions)
+    if policy is not None:
+        _require_policy(policy)
+    for name, value in (
+        ("on_retry", on_retry),
+        ("time_source", time_source),
+        ("sleep_func", sleep_func),
+        ("async_sleep_func", async_sleep_func),
+    ):
+        _core.require_optional_callable(name, value)
     _validate_retry_parameters(policy, max_attempts, base_delay, backoff, max_delay, jitter)
 
     if policy is None:
@@ -237,19 +250,55 @@ def _register(reg: Registry | None, breaker: Any) -> None:
 
 
 def circuit_breaker(
-    failure_threshold: int = 5,
+    failure_threshold: int = DEFAULT_CIRCUIT_BREAKER_FAILURE_THRESHOLD,
     recovery_timeout: float = DEFAULT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT,
     expected_exception: type[Exception] | tuple[type[Exception], ...] = Exception,
     time_source: Callable[[], float] | None = None,
     registry: Registry | None = None,
+    *,
+    half_open_max_calls: int = DEFAULT_CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
+    failure_ratio: float | None = None,
+    minimum_throughput: int | None = None,
+    sampling_duration: float | None = None,
+    sampling_buckets: int | None = None,
+    window_size: int | None = None,
+    slow_call_duration: float | None = None,
+    slow_call_ratio: float | None = None,
+    break_backoff: BackoffStrategy | None = None,
+    max_recovery_timeout: float | None = None,
+    initial_state: Mapping[str, Any] | str | None = None,
 ) -> Callable[[F], F]:
     """Create a circuit breaker decorator (60 s recovery timeout by default).
 
     Creates a SyncCircuitBreaker for synchronous functions and an
-    AsyncCircuitBreaker for asynchronous functions.
+    AsyncCircuitBreaker for asynchronous functions, each with the keyword
+    options given here (see `SyncCircuitBreaker`); the decorated function
+    keeps its breaker as `_breaker`.
     """
     # Checked as given (before it is wrapped in a tuple), so the message is about the user's value.
     _core.require_exception_types("expected_exception", expected_exception)
+    if registry is not None and not callable(getattr(registry, "register", None)):
+        raise ParameterTypeError(
+            f"registry must have a register(name, value, dimension=...) method, got {type(registry).__name__}",
+            kind="wrong_type",
+            parameter="registry",
+        )
+    options: dict[str, Any] = {
+        "failure_threshold": failure_threshold,
+        "recovery_timeout": recovery_timeout,
+        "time_source": time_source,
+        "half_open_max_calls": half_open_max_calls,
+        "failure_ratio": failure_ratio,
+        "minimum_throughput": minimum_throughput,
+        "sampling_duration": sampling_duration,
+        "sampling_buckets": sampling_buckets,
+        "window_size": window_size,
+        "slow_call_duration": slow_call_duration,
+        "slow_call_ratio": slow_call_ratio,
+        "break_backoff": break_backoff,
+        "max_recovery_timeout": max_recovery_timeout,
+        "initial_state": initial_state,
+    }
     expected_exception_tuple: tuple[type[Exception], ...]
     if not isinstance(expected_exception, tuple):
         expected_exception_tuple = (expected_exception,)
@@ -261,12 +310,7 @@ def circuit_breaker(
             # Now, not at call time, where its TypeError would count as a failure.
             raise _core.not_callable("func", func)
         if is_coroutine_function(func):
-            async_breaker = AsyncCircuitBreaker(
-                failure_threshold=failure_threshold,
-                recovery_timeout=recovery_timeout,
-                expected_exception=expected_exception_tuple,
-                time_source=time_source,
-            )
+            async_breaker = AsyncCircuitBreaker(expected_exception=expected_exception_tuple, **options)
             call_async = async_breaker.call
             core = async_breaker._core
             async_wrapper = async_breaker_wrapper(func, core.acquire, core.success, core.error)
@@ -280,12 +324,7 @@ def circuit_breaker(
             _register(registry, async_breaker)
             return async_wrapper  # type: ignore[return-value]
 
-        sync_breaker = SyncCircuitBreaker(
-            failure_threshold=failure_threshold,
-            recovery_timeout=recovery_timeout,
-            expected_exception=expected_exception_tuple,
-            time_source=time_source,
-        )
+        sync_breaker = SyncCircuitBreaker(expected_exception=expected_exception_tuple, **options)
         # Native wrapper: the call goes through the breaker without a Python frame.
         sync_wrapper = _core.BreakerFunction(sync_breaker, func)
         functools.update_wrapper(sync_wrapper, func)

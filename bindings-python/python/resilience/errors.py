@@ -1,9 +1,12 @@
 """Errors the library itself raises, and the names that used to live here.
 
-`ConfigurationError` (bad configuration) and `CircuitBreakerOpenError` (a
-call rejected by an open breaker) are the library's own errors. `RetryPolicy`
-and `retry_on_error` still resolve here for code written before the
-resilience module existed, with a `DeprecationWarning` naming the new import.
+`ConfigurationError` (conflicting configuration), `ParameterTypeError` /
+`ParameterValueError` (a value the core's rules reject), `SnapshotError` (a
+breaker snapshot that cannot be restored) and `CircuitBreakerOpenError` (a
+call rejected by an open breaker) are the library's own errors.
+`RetryPolicy` and `retry_on_error` still resolve here for code written
+before the resilience module existed, with a `DeprecationWarning` naming
+the new import.
 """
 
 from __future__ import annotations
@@ -75,29 +78,96 @@ class ConfigurationError(ValueError):
         return result
 
 
+class ParameterTypeError(TypeError):
+    """A parameter got a value of the wrong type (a `TypeError`).
+
+    `parameter` names it (`"max_attempts"`, `"attempt"`, `"func"`...);
+    `kind` is the core's machine-readable reason: `"wrong_type"` (text,
+    `None`, a list... where a number belongs, or something that cannot be
+    called) or `"not_an_integer"` (a float where an integer belongs).
+    """
+
+    def __init__(self, message: str, *, kind: str, parameter: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.parameter = parameter
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.__class__, str(self), self.kind, self.parameter))
+
+
+class ParameterValueError(ValueError):
+    """A parameter got a value outside its range (a `ValueError`).
+
+    `parameter` names it; `kind` is the core's machine-readable reason:
+    `"not_a_number"` (NaN), `"too_small"`, `"too_large"` (infinity
+    included), `"unknown_name"` (a backoff or jitter name), `"below_other"`
+    (`max_delay` below `base_delay`) or `"requires_other"` (a keyword that
+    only works together with another one).
+    """
+
+    def __init__(self, message: str, *, kind: str, parameter: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.parameter = parameter
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.__class__, str(self), self.kind, self.parameter))
+
+
+def _rebuild(cls: type[ParameterTypeError | ParameterValueError], message: str, kind: str, parameter: str) -> Any:
+    return cls(message, kind=kind, parameter=parameter)
+
+
+class SnapshotError(ValueError):
+    """A circuit breaker snapshot (`initial_state=`) could not be restored.
+
+    `kind` is `"malformed"` (not JSON, truncated, another format, a field
+    missing or out of range) or `"unsupported_version"` (written by a newer
+    release). No breaker was built: a bad snapshot never silently gives a
+    closed breaker.
+    """
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_snapshot_error, (str(self), self.kind))
+
+
+def _rebuild_snapshot_error(message: str, kind: str) -> SnapshotError:
+    return SnapshotError(message, kind=kind)
+
+
 class CircuitBreakerOpenError(RuntimeError):
     """An open circuit breaker rejected the call (the function did not run).
 
     A `RuntimeError` with the original's message, "Circuit breaker is open",
     so `except RuntimeError` and checks of the message keep working.
-    `retry_after` is the time in seconds until the breaker's recovery
-    timeout passes and it admits a trial call; 0.0 when it is half-open and
-    its trial slots are taken (retry once a trial call finishes).
+    `retry_after` is the time in seconds until the breaker's break passes
+    and it admits a trial call; 0.0 when it is half-open and its trial
+    slots are taken (retry once a trial call finishes); the core's longest
+    duration (about 584 years) when it is isolated by hand. `reason` says
+    which: `"open"`, `"trials_taken"`, `"isolated"` (or
+    `"permits_exhausted"`, when 65 536 permits are out at once).
     """
 
-    # A slot, not an instance dict: the breakers build this error natively
-    # (`BaseException.__new__` plus this slot, without running `__init__`),
+    # Slots, not an instance dict: the breakers build this error natively
+    # (`BaseException.__new__` plus these slots, without running `__init__`),
     # and a rejection should cost little more than a plain RuntimeError.
-    __slots__ = ("retry_after",)
+    __slots__ = ("reason", "retry_after")
     retry_after: float
+    reason: str
 
-    def __init__(self, message: str = "Circuit breaker is open", retry_after: float = 0.0) -> None:
+    def __init__(self, message: str = "Circuit breaker is open", retry_after: float = 0.0, reason: str = "open") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.reason = reason
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # BaseException pickles `args` and `__dict__`; the slot goes along too.
-        return (self.__class__, (*self.args, self.retry_after), self.__dict__ or None)
+        # BaseException pickles `args` and `__dict__`; the slots go along too.
+        return (self.__class__, (*self.args, self.retry_after, self.reason), self.__dict__ or None)
 
 
 # Names that lived in provide.foundation's `errors` module before its
@@ -130,4 +200,10 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-__all__ = ["CircuitBreakerOpenError", "ConfigurationError"]
+__all__ = [
+    "CircuitBreakerOpenError",
+    "ConfigurationError",
+    "ParameterTypeError",
+    "ParameterValueError",
+    "SnapshotError",
+]

@@ -6,13 +6,14 @@ surfaces; `execute` runs natively, `execute_async` is an `async def` driver.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import functools
 import logging
 from typing import Any, TypeVar
 
 from resilience import _core, _logging
 from resilience._compat import is_coroutine_function
+from resilience.errors import ParameterTypeError
 
 T = TypeVar("T")
 
@@ -35,6 +36,12 @@ class FallbackChain:
         # filter would make `isinstance` raise in place of the primary's
         # error, and a non-callable fallback would "fail" like a real one.
         _core.require_exception_types("expected_exceptions", expected_exceptions)
+        if fallbacks is not None and (not isinstance(fallbacks, Sequence) or isinstance(fallbacks, (str, bytes))):
+            raise ParameterTypeError(
+                f"fallbacks must be a list of callables, got {type(fallbacks).__name__}",
+                kind="wrong_type",
+                parameter="fallbacks",
+            )
         for index, fallback_func in enumerate([] if fallbacks is None else fallbacks):
             if not callable(fallback_func):
                 raise _core.not_callable(f"fallbacks[{index}]", fallback_func)
@@ -84,7 +91,8 @@ class FallbackChain:
             error: Exception = primary_error
         fallbacks = self.fallbacks
         state = _core.FallbackStateCore(len(fallbacks))
-        expected = isinstance(error, self.expected_exceptions)
+        # A filter that raises means "not expected" (the core's rule).
+        expected = _core.falls_back(error, self.expected_exceptions)
         index = state.on_primary_error(expected)
         if not expected:
             if _logging.enabled(logging.DEBUG):

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from resilience import _core
-from resilience.retry import BackoffStrategy, RetryExecutor, RetryPolicy, _RetriedResult
+from resilience.retry import BackoffStrategy, RetryExecutor, RetryPolicy, _require_policy, _RetriedResult
 
 
 class TransportError(Exception):
@@ -78,6 +78,10 @@ class RetryMiddleware(Middleware):
         time_source: Callable[[], float] | None = None,
         async_sleep_func: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
+        if policy is not None:
+            _require_policy(policy)
+        _core.require_optional_callable("time_source", time_source)
+        _core.require_optional_callable("async_sleep_func", async_sleep_func)
         self.policy = _default_policy() if policy is None else policy
         # Wall-clock seconds since the epoch: an HTTP-date Retry-After needs it.
         self.time_source = time_source
@@ -109,6 +113,8 @@ class RetryMiddleware(Middleware):
         When retries run out, a retryable error is raised and a retryable
         response is returned as is.
         """
+        if not callable(execute_func):
+            raise _core.not_callable("execute_func", execute_func)
         executor = RetryExecutor(
             self.policy,
             time_source=self.time_source,

@@ -26,6 +26,7 @@ from resilience.defaults import (
     DEFAULT_RETRY_RETRYABLE_ERRORS,
     DEFAULT_RETRY_RETRYABLE_STATUS_CODES,
 )
+from resilience.errors import ParameterTypeError
 from resilience.types import BackoffStrategy
 
 __all__ = [
@@ -51,39 +52,11 @@ _FIELDS = (
     "retryable_status_codes",
 )
 
-_JITTER_MODES = ("none", "proportional", "full", "equal", "decorrelated")
-
-
 class FrozenInstanceError(AttributeError):
     """Raised when assigning to a field of a frozen `RetryPolicy` (as attrs does)."""
 
     def __init__(self) -> None:
         super().__init__("can't set attribute")
-
-
-def _check_type(name: str, value: object, types: type | tuple[type, ...]) -> None:
-    # The same check and message as the original's attrs `instance_of` validator.
-    if not isinstance(value, types):
-        raise TypeError(
-            f"'{name}' must be {types!r} (got {value!r} that is a {value.__class__!r}).",
-        )
-
-
-def _jitter_mode(jitter: object) -> str:
-    """`True`/`False` as in the original; a core mode name selects the others."""
-    if isinstance(jitter, str):
-        return jitter
-    return "proportional" if jitter else "none"
-
-
-def _backoff_name(backoff: object) -> str:
-    return backoff.value if isinstance(backoff, BackoffStrategy) else str(backoff)
-
-
-def _status_codes(codes: Any) -> list[int] | None:
-    if codes is None:
-        return None
-    return [c for c in codes if isinstance(c, int)]
 
 
 class RetryPolicy:
@@ -98,7 +71,8 @@ class RetryPolicy:
             mode name ("none", "proportional", "full", "equal",
             "decorrelated") is accepted too
         retryable_errors: Tuple of exception types to retry (None = all)
-        retryable_status_codes: Set of HTTP status codes to retry (for middleware)
+        retryable_status_codes: Set of HTTP status codes to retry (for middleware);
+            integers in 100..=599
         seed: Seeds the jitter generator for reproducible delays (None: from the OS)
     """
 
@@ -126,25 +100,25 @@ class RetryPolicy:
         retryable_status_codes: set[int] | None = DEFAULT_RETRY_RETRYABLE_STATUS_CODES,
         seed: int | None = None,
     ) -> None:
-        _check_type("max_attempts", max_attempts, int)
-        _check_type("base_delay", base_delay, (int, float))
-        _check_type("max_delay", max_delay, (int, float))
+        # Every value is judged by the core's rules (in the original's order:
+        # max_attempts, base_delay, max_delay, then the rest), which raise
+        # ParameterTypeError / ParameterValueError naming the parameter.
+        core = _core.RetryPolicyCore(
+            max_attempts,
+            backoff,
+            base_delay,
+            max_delay,
+            jitter,
+            retryable_status_codes,
+            seed,
+        )
         if retryable_errors is not None:
             # Here, not at the first failure, where `isinstance` would raise
             # a TypeError in place of the user's error.
             _core.require_exception_types("retryable_errors", retryable_errors)
-        core = _core.RetryPolicyCore(
-            max_attempts,
-            _backoff_name(backoff),
-            base_delay,
-            max_delay,
-            _jitter_mode(jitter),
-            _status_codes(retryable_status_codes),
-            seed,
-        )
         setattr_ = object.__setattr__
         setattr_(self, "max_attempts", max_attempts)
-        setattr_(self, "backoff", BackoffStrategy(_backoff_name(backoff)))
+        setattr_(self, "backoff", BackoffStrategy(core.backoff))
         setattr_(self, "base_delay", base_delay)
         setattr_(self, "max_delay", max_delay)
         setattr_(self, "jitter", jitter)
@@ -226,9 +200,7 @@ class RetryPolicy:
         Returns:
             True if should retry, False otherwise
         """
-        errors = self.retryable_errors
-        retryable = errors is None or isinstance(error, errors)
-        return self._core.should_retry(attempt, retryable)
+        return self._core.should_retry(error, attempt, self.retryable_errors)
 
     def should_retry_response(self, response: Any, attempt: int) -> bool:
         """Check if HTTP response should be retried.
@@ -240,10 +212,16 @@ class RetryPolicy:
         Returns:
             True if should retry, False otherwise
         """
-        status = getattr(response, "status", None)
-        if not isinstance(status, int):
-            return False
-        return self._core.should_retry_status(status, attempt)
+        # A status that is not an integer is never retried (core's rule).
+        return self._core.should_retry_status(getattr(response, "status", None), attempt)
+
+
+def _require_policy(policy: object) -> None:
+    """Rejects anything but a RetryPolicy, naming the parameter `policy`."""
+    if not isinstance(policy, RetryPolicy):
+        raise ParameterTypeError(
+            f"policy must be a RetryPolicy, got {type(policy).__name__}", kind="wrong_type", parameter="policy"
+        )
 
 
 def _rebuild_policy(kwargs: dict[str, Any]) -> RetryPolicy:
@@ -301,6 +279,14 @@ class RetryExecutor:
             async_sleep_func: Optional asynchronous sleep function (for testing).
                              Defaults to asyncio.sleep() for production use.
         """
+        _require_policy(policy)
+        for name, value in (
+            ("on_retry", on_retry),
+            ("time_source", time_source),
+            ("sleep_func", sleep_func),
+            ("async_sleep_func", async_sleep_func),
+        ):
+            _core.require_optional_callable(name, value)
         self.policy = policy
         self.on_retry = on_retry
         self._time_source = time_source or time.time
@@ -361,10 +347,9 @@ class RetryExecutor:
         `judge(value)` answers a `_RetriedResult` counts as a failed attempt
         that passes the filter (with its `retry_after` hint). When retries
         run out on a value, that value is returned. (RetryMiddleware's
-        retryable statuses go through here: one loop for errors and results.)
+        retryable statuses go through here: one loop for errors and results;
+        the middleware has checked that `func` is callable.)
         """
-        if not callable(func):
-            raise _core.not_callable("func", func)
         failure: Exception | _RetriedResult
         try:
             result = await func(*args, **kwargs)
@@ -398,7 +383,9 @@ class RetryExecutor:
                 delay = state.on_failure(True, failure.retry_after)
             else:
                 retried, cause = None, failure
-                delay = state.on_failure(errors is None or isinstance(failure, errors))
+                # The filter is asked only if an attempt is left; one that
+                # raises means "not retryable" (the core's rules).
+                delay = state.on_error(failure, errors)
             if delay is None:
                 if state.reason == "exhausted" and _logging.enabled(logging.ERROR):
                     _logging.retry_exhausted(policy.max_attempts, cause)
