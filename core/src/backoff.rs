@@ -146,30 +146,33 @@ impl FromStr for Jitter {
 
 /// Nanoseconds of `d`, saturating at `u64::MAX` (584 years): every delay is
 /// computed in `u64` nanoseconds; policies reject longer delays
-/// (`MAX_DELAY_LIMIT`), so saturation only guards internal arithmetic.
-fn nanos(d: Duration) -> u64 {
+/// ([`crate::rules::MAX_DURATION`]), so saturation only guards internal
+/// arithmetic.
+pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The un-jittered delay after failed attempt `attempt`, capped at `max`.
 /// Attempts `<= 0` give zero.
 pub(crate) fn raw_delay(strategy: BackoffStrategy, base: Duration, max: Duration, attempt: i64) -> Duration {
-    if attempt <= 0 {
-        return Duration::ZERO;
+    Duration::from_nanos(raw_delay_ns(strategy, nanos(base), nanos(max), attempt))
+}
+
+/// [`raw_delay`] in nanoseconds: the hot path of every retry decision works
+/// on plain `u64`s and builds a `Duration` once.
+pub(crate) fn raw_delay_ns(strategy: BackoffStrategy, base_ns: u64, max_ns: u64, attempt: i64) -> u64 {
+    if attempt <= 0 || base_ns == 0 {
+        return 0;
     }
     // n >= 1 here; u64 holds every positive i64.
     let n = attempt.unsigned_abs();
-    let (base_ns, max_ns) = (nanos(base), nanos(max));
-    if base_ns == 0 {
-        return Duration::ZERO;
-    }
     let raw_ns = match strategy {
         BackoffStrategy::Fixed => base_ns,
         BackoffStrategy::Linear => base_ns.saturating_mul(n),
         BackoffStrategy::Exponential => exponential_ns(base_ns, n),
         BackoffStrategy::Fibonacci => fibonacci_ns(base_ns, max_ns, n),
     };
-    Duration::from_nanos(raw_ns.min(max_ns))
+    raw_ns.min(max_ns)
 }
 
 fn exponential_ns(base_ns: u64, n: u64) -> u64 {
@@ -199,46 +202,41 @@ fn fibonacci_ns(base_ns: u64, max_ns: u64, n: u64) -> u64 {
     a.saturating_mul(base_ns)
 }
 
-/// `d × factor` for a finite, non-negative factor, rounded half up to the
+/// `ns × factor` for a factor in `[0, 1.25]`, rounded half up to the
 /// nanosecond and saturating at 584 years.
-fn scale(d: Duration, factor: f64) -> Duration {
-    let ns = nanos(d) as f64 * factor;
-    if ns.is_finite() && ns >= 0.0 {
-        // Positive, so adding one half and truncating rounds half up; `as`
-        // saturates beyond u64.
-        Duration::from_nanos((ns + 0.5) as u64)
-    } else {
-        Duration::ZERO // coverage: unreachable — callers pass factors in [0, 1.25], so ns is finite and >= 0
-    }
+fn scale(ns: u64, factor: f64) -> u64 {
+    // Finite and non-negative: adding one half and truncating rounds half
+    // up; `as` saturates beyond u64.
+    (ns as f64 * factor + 0.5) as u64
 }
 
 /// A uniform draw in `[low, high)` (`low` when the range is empty).
-fn uniform_between(low: Duration, high: Duration, rng: &JitterSource) -> Duration {
+fn uniform_between(low: u64, high: u64, rng: &JitterSource) -> u64 {
     if high <= low {
         return low;
     }
     low.saturating_add(scale(high.saturating_sub(low), rng.next_unit()))
 }
 
-/// Applies `jitter` to the capped delay.
+/// Applies `jitter` to the capped delay (all in nanoseconds).
 ///
 /// `previous` is the last delay returned in this retry sequence (only
 /// decorrelated jitter uses it; `None` means "start of the sequence").
 pub(crate) fn apply_jitter(
     jitter: Jitter,
-    capped: Duration,
-    base: Duration,
-    max: Duration,
-    previous: Option<Duration>,
+    capped: u64,
+    base: u64,
+    max: u64,
+    previous: Option<u64>,
     rng: &JitterSource,
-) -> Duration {
+) -> u64 {
     match jitter {
         Jitter::None => capped,
         Jitter::Proportional => scale(capped, 0.75 + rng.next_unit() * 0.5),
-        Jitter::Full => uniform_between(Duration::ZERO, capped, rng),
+        Jitter::Full => uniform_between(0, capped, rng),
         Jitter::Equal => {
-            let half = capped.checked_div(2).unwrap_or(Duration::ZERO);
-            half.saturating_add(uniform_between(Duration::ZERO, capped.saturating_sub(half), rng))
+            let half = capped / 2;
+            half.saturating_add(uniform_between(0, capped.saturating_sub(half), rng))
         }
         Jitter::Decorrelated => {
             let prev = previous.unwrap_or(base).max(base);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backoff::{apply_jitter, raw_delay, BackoffStrategy, Jitter};
+use crate::backoff::{apply_jitter, nanos, raw_delay, raw_delay_ns, BackoffStrategy, Jitter};
 use crate::budget::RetryBudget;
 use crate::error::ConfigError;
 use crate::retry_state::RetryState;
@@ -49,6 +49,10 @@ pub struct RetryPolicy {
     backoff: BackoffStrategy,
     base_delay: Duration,
     max_delay: Duration,
+    /// `base_delay` and `max_delay` in nanoseconds, computed once: every
+    /// retry decision works on them.
+    base_ns: u64,
+    max_ns: u64,
     jitter: Jitter,
     retryable_status_codes: Option<Vec<u16>>,
     seed: Option<u64>,
@@ -67,6 +71,8 @@ impl Default for RetryPolicy {
             backoff: BackoffStrategy::Exponential,
             base_delay: DEFAULT_BASE_DELAY,
             max_delay: DEFAULT_MAX_DELAY,
+            base_ns: nanos(DEFAULT_BASE_DELAY),
+            max_ns: nanos(DEFAULT_MAX_DELAY),
             jitter: Jitter::Proportional,
             retryable_status_codes: None,
             seed: None,
@@ -162,18 +168,16 @@ impl RetryPolicy {
 
     /// The jittered delay given the previous delay of the same sequence.
     pub(crate) fn delay_after(&self, attempt: i64, previous: Option<Duration>) -> Duration {
+        Duration::from_nanos(self.delay_after_ns(attempt, previous.map(nanos)))
+    }
+
+    /// [`delay_after`](Self::delay_after) in nanoseconds (the retry state's hot path).
+    pub(crate) fn delay_after_ns(&self, attempt: i64, previous_ns: Option<u64>) -> u64 {
         if attempt <= 0 {
-            return Duration::ZERO;
+            return 0;
         }
-        let capped = self.raw_delay(attempt);
-        apply_jitter(
-            self.jitter,
-            capped,
-            self.base_delay,
-            self.max_delay,
-            previous,
-            &self.rng,
-        )
+        let capped = raw_delay_ns(self.backoff, self.base_ns, self.max_ns, attempt);
+        apply_jitter(self.jitter, capped, self.base_ns, self.max_ns, previous_ns, &self.rng)
     }
 
     /// Whether to retry after failed attempt `attempt`: false once
@@ -403,6 +407,8 @@ impl RetryPolicyBuilder {
             backoff: self.backoff,
             base_delay,
             max_delay,
+            base_ns: nanos(base_delay),
+            max_ns: nanos(max_delay),
             jitter: self.jitter,
             retryable_status_codes,
             seed: self.seed,

@@ -73,8 +73,10 @@ pub enum RetryDecision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryState {
     attempt: u32,
-    total_delay: Duration,
-    previous_delay: Option<Duration>,
+    /// The sum of the delays decided, in nanoseconds (saturating).
+    total_delay_ns: u64,
+    /// The last delay decided, in nanoseconds (decorrelated jitter's input).
+    previous_delay_ns: Option<u64>,
     started: Option<Duration>,
 }
 
@@ -90,8 +92,8 @@ impl RetryState {
     pub fn new() -> Self {
         Self {
             attempt: 1,
-            total_delay: Duration::ZERO,
-            previous_delay: None,
+            total_delay_ns: 0,
+            previous_delay_ns: None,
             started: None,
         }
     }
@@ -113,7 +115,7 @@ impl RetryState {
 
     /// The sum of every delay decided so far.
     pub fn total_delay(&self) -> Duration {
-        self.total_delay
+        Duration::from_nanos(self.total_delay_ns)
     }
 
     /// Rule `predicate_on_last_attempt`: whether the error of the attempt in
@@ -293,11 +295,13 @@ impl RetryState {
                 reason: GiveUpReason::NotRetryable,
             };
         }
-        let mut delay = policy.delay_after(i64::from(attempt), self.previous_delay);
+        // In nanoseconds until the answer: the hot path of every retry.
+        let mut delay_ns = policy.delay_after_ns(i64::from(attempt), self.previous_delay_ns);
         if let Some(hint) = retry_after {
-            delay = delay.max(policy.cap_retry_after(hint));
+            delay_ns = delay_ns.max(crate::backoff::nanos(policy.cap_retry_after(hint)));
         }
-        if self.crosses_deadline(policy, delay, now) {
+        let delay = Duration::from_nanos(delay_ns);
+        if policy.max_elapsed().is_some() && self.crosses_deadline(policy, delay, now) {
             return RetryDecision::GiveUp {
                 attempts: attempt,
                 reason: GiveUpReason::Deadline,
@@ -310,8 +314,8 @@ impl RetryState {
                 reason: GiveUpReason::Budget,
             };
         }
-        self.previous_delay = Some(delay);
-        self.total_delay = self.total_delay.saturating_add(delay);
+        self.previous_delay_ns = Some(delay_ns);
+        self.total_delay_ns = self.total_delay_ns.saturating_add(delay_ns);
         // attempt < max_attempts <= u32::MAX, so this cannot overflow.
         self.attempt = attempt.saturating_add(1);
         RetryDecision::Retry { attempt, delay }
@@ -328,8 +332,8 @@ impl RetryState {
     /// alone (backon's "total delay").
     pub fn elapsed(&self, now: Option<Duration>) -> Duration {
         match (self.started, now) {
-            (Some(start), Some(now)) => now.saturating_sub(start).max(self.total_delay),
-            _ => self.total_delay,
+            (Some(start), Some(now)) => now.saturating_sub(start).max(self.total_delay()),
+            _ => self.total_delay(),
         }
     }
 

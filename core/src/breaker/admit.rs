@@ -82,15 +82,22 @@ impl<C: Clock> CircuitBreaker<C> {
         if self.stored() == CircuitState::Closed {
             return Ok(Grant::Normal(self.admitted()));
         }
+        self.acquire_not_closed()
+    }
+
+    /// Not closed: most often an open breaker rejecting, lock-free and in a
+    /// small function of its own (the trial path takes the lock).
+    #[inline(never)]
+    fn acquire_not_closed(&self) -> Result<Grant, Rejected> {
+        if let Some(rejected) = self.still_closed_to_calls() {
+            return Err(self.count_rejection(rejected));
+        }
         self.acquire_slow()
     }
 
     #[cold]
     #[inline(never)]
     fn acquire_slow(&self) -> Result<Grant, Rejected> {
-        if let Some(rejected) = self.still_closed_to_calls() {
-            return Err(self.count_rejection(rejected));
-        }
         let (result, t) = {
             let mut slow = self.lock();
             let mut entered = None;
@@ -132,10 +139,9 @@ impl<C: Clock> CircuitBreaker<C> {
         match self.stored() {
             CircuitState::Isolated => Some(Rejected::new(RejectReason::Isolated, MAX_DURATION)),
             CircuitState::Open => {
-                let elapsed = self.open_elapsed();
-                let break_duration = self.break_duration();
-                (elapsed < break_duration)
-                    .then(|| Rejected::new(RejectReason::Open, break_duration.saturating_sub(elapsed)))
+                // In nanoseconds: the open breaker's rejection is its whole job.
+                let (elapsed, length) = (self.open_elapsed_ns(), self.break_nanos.load(Ordering::Acquire));
+                (elapsed < length).then(|| Rejected::new(RejectReason::Open, Duration::from_nanos(length - elapsed)))
             }
             _ => None,
         }
@@ -151,17 +157,23 @@ impl<C: Clock> CircuitBreaker<C> {
     /// restarts the break from now, so a jump delays recovery by at most one
     /// break, never forever.
     pub(super) fn open_elapsed(&self) -> Duration {
+        Duration::from_nanos(self.open_elapsed_ns())
+    }
+
+    /// [`open_elapsed`](Self::open_elapsed) in nanoseconds.
+    #[inline]
+    fn open_elapsed_ns(&self) -> u64 {
         let now = self.now_nanos();
         let opened_at = self.opened_at_nanos.load(Ordering::Acquire);
         match now.checked_sub(opened_at) {
-            Some(elapsed) => Duration::from_nanos(elapsed),
+            Some(elapsed) => elapsed,
             None => {
                 // Losing this race to another restamp or a transition is fine:
                 // either way the break is now counted from a sane time.
                 let _ = self
                     .opened_at_nanos
                     .compare_exchange(opened_at, now, Ordering::AcqRel, Ordering::Acquire);
-                Duration::ZERO
+                0
             }
         }
     }

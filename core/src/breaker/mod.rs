@@ -234,6 +234,9 @@ pub struct CircuitBreaker<C> {
     openings_in_a_row: AtomicU32,
     /// Bumped by every reset: calls admitted before it change nothing.
     reset_epoch: AtomicU32,
+    /// A success only resets the consecutive count: the consecutive rule,
+    /// no slow-call rule, not shared (the closed path's fast lane).
+    plain_successes: bool,
     openings: AtomicU64,
     rejections: AtomicU64,
     window: Option<WindowCounter>,
@@ -275,6 +278,7 @@ impl<C: Clock> CircuitBreaker<C> {
             entered_at_nanos: AtomicU64::new(0),
             openings_in_a_row: AtomicU32::new(0),
             reset_epoch: AtomicU32::new(0),
+            plain_successes: matches!(config.trip, config::TripRule::Consecutive { .. }) && config.slow_calls.is_none(),
             openings: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
             slow: Mutex::new(Slow { trials_in_flight: 0 }),

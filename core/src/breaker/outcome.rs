@@ -114,7 +114,25 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 
     /// A closed-state call ended: count it, and open if the trip rule says so.
+    #[inline(always)]
     pub(super) fn closed_outcome(&self, admitted: Admitted, outcome: Judgement) -> Option<Transition> {
+        // The hot path of the consecutive rule: a success resets the count.
+        // One flag, three loads, and a store only when failures were counted.
+        if self.plain_successes && outcome == Judgement::Success {
+            if self.stored() == CircuitState::Closed
+                && admitted.epoch == self.reset_epoch.load(Ordering::Relaxed)
+                && self.failures.load(Ordering::Relaxed) != 0
+            {
+                self.failures.store(0, Ordering::Release);
+            }
+            return None;
+        }
+        self.counted_outcome(admitted, outcome)
+    }
+
+    /// Every closed-state outcome but the consecutive rule's success.
+    #[inline(never)]
+    fn counted_outcome(&self, admitted: Admitted, outcome: Judgement) -> Option<Transition> {
         // Rule `permit_stale_after_reset`: a call admitted before a reset
         // changes nothing after it.
         if outcome == Judgement::Neither

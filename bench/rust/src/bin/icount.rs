@@ -16,9 +16,14 @@
 
 use std::hint::black_box;
 
-use resilience_bench::{block_on, work, WorkError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
+use resilience_bench::{block_on, work, TwoFailuresThenOk, WorkError};
 use resilience_core::{
-    BreakerConfig, BreakerLayer, CircuitBreaker, Pipeline, Retry, RetryLayer, RetryPolicy, SystemClock,
+    BreakerConfig, BreakerLayer, CachedClock, CircuitBreaker, Jitter, Pipeline, Retry, RetryLayer, RetryPolicy,
+    SystemClock,
 };
 
 fn main() {
@@ -46,7 +51,66 @@ fn main() {
         .breaker(BreakerLayer::new(&breaker))
         .build()
         .expect("valid pipeline");
+    let plain = RetryPolicy::builder()
+        .jitter(Jitter::None)
+        .seed(1)
+        .build()
+        .expect("valid policy");
+    let mut flaky = TwoFailuresThenOk::default();
+    let open = |clock| {
+        let config = BreakerConfig::builder()
+            .failure_threshold(1)
+            .recovery_timeout(Duration::from_secs(3600))
+            .build()
+            .expect("valid config");
+        let b = CircuitBreaker::new(config, clock);
+        let _ = b.call(|| Err::<(), _>(()));
+        b
+    };
+    let open_system = open(Arc::new(SystemClock::new()) as Arc<dyn resilience_core::Clock + Send + Sync>);
+    let cached = Arc::new(CachedClock::new(SystemClock::new()));
+    let open_cached = open(cached as Arc<dyn resilience_core::Clock + Send + Sync>);
+    let failsafe_open = {
+        let backoff = failsafe::backoff::constant(Duration::from_secs(3600));
+        let b = failsafe::Config::new()
+            .failure_policy(failsafe::failure_policy::consecutive_failures(1, backoff))
+            .build();
+        let _ = failsafe::CircuitBreaker::call(&b, || Err::<(), _>(()));
+        b
+    };
     let sink = match variant.as_str() {
+        "bare-2fail" => repeat(n, || {
+            let _ = flaky.call(black_box(1));
+            let _ = flaky.call(black_box(1));
+            flaky.call(black_box(1))
+        }),
+        "retry-2fail" => repeat(n, || {
+            Retry::new(&plain, |_| {})
+                .call(|_| flaky.call(black_box(1)))
+                .map_err(|e| e.error)
+        }),
+        "backon-2fail" => repeat(n, || {
+            (|| flaky.call(black_box(1)))
+                .retry(ExponentialBuilder::default())
+                .sleep(|_| {})
+                .call()
+        }),
+        "retry-async" => repeat(n, || {
+            block_on(Retry::new(&policy, |_| async {}).call_async(|_| async { work(black_box(1)).map_err(WorkError) }))
+                .map_err(|e| e.error.0)
+        }),
+        "backon-async" => repeat(n, || {
+            block_on(
+                (|| async { work(black_box(1)) })
+                    .retry(ExponentialBuilder::default())
+                    .sleep(|_| async {}),
+            )
+        }),
+        "open-system" => repeat(n, || open_system.call(|| work(black_box(1))).map_err(|_| 0)),
+        "open-cached" => repeat(n, || open_cached.call(|| work(black_box(1))).map_err(|_| 0)),
+        "failsafe-open" => repeat(n, || {
+            failsafe::CircuitBreaker::call(&failsafe_open, || work(black_box(1))).map_err(|_| 0)
+        }),
         "p-retry" => repeat(n, || p_retry.call(|| work(black_box(1))).map_err(|_| 0)),
         "p-breaker" => repeat(n, || p_breaker.call(|| work(black_box(1))).map_err(|_| 0)),
         "nested-clock" => repeat(n, || {
