@@ -141,7 +141,8 @@ impl<C: Clock> CircuitBreaker<C> {
             CircuitState::Open => {
                 // In nanoseconds: the open breaker's rejection is its whole job.
                 let (elapsed, length) = (self.open_elapsed_ns(), self.break_nanos.load(Ordering::Acquire));
-                (elapsed < length).then(|| Rejected::new(RejectReason::Open, Duration::from_nanos(length - elapsed)))
+                (elapsed < length)
+                    .then(|| Rejected::new(RejectReason::Open, Duration::from_nanos(length.saturating_sub(elapsed))))
             }
             _ => None,
         }
