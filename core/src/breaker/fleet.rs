@@ -46,7 +46,6 @@
 //! # Ok::<(), resilience_core::ConfigError>(())
 //! ```
 
-use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -384,16 +383,6 @@ pub(super) struct Fleet {
     remote_opens: AtomicU64,
     remote_closes: AtomicU64,
     waker: OnceLock<Waker>,
-}
-
-impl fmt::Debug for Fleet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fleet")
-            .field("config", &self.config)
-            .field("counts_calls", &self.counts_calls)
-            .field("flags", &self.flags.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
-    }
 }
 
 impl Fleet {

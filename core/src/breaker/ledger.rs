@@ -170,12 +170,6 @@ pub(crate) struct Ledger {
     segments: [OnceLock<Box<[Slot]>>; SEGMENTS],
 }
 
-impl fmt::Debug for Ledger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ledger").field("tag", &self.tag).finish_non_exhaustive()
-    }
-}
-
 impl Ledger {
     pub(crate) fn new() -> Self {
         Self {
