@@ -110,7 +110,7 @@ impl Buckets {
             };
             match slot.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return count < COUNT_MAX || tag < epoch,
-                Err(seen) => current = seen,
+                Err(seen) => current = seen, // coverage: race — another thread changed the bucket first
             }
         }
     }

@@ -236,7 +236,7 @@ impl Ledger {
                     | (token_gen << TOKEN_GEN_SHIFT)
                     | if trial { TOKEN_TRIAL } else { 0 };
                 return Some(PermitToken(raw));
-            }
+            } // coverage: race — another thread claimed this place first
         }
         None
     }
@@ -262,7 +262,7 @@ impl Ledger {
                 Ok(_) if current & STALE != 0 => return Ok(Settled::Stale),
                 Ok(_) => return Ok(Settled::Current { started_ns }),
                 // A concurrent reset marked it stale; try again.
-                Err(now) => current = now,
+                Err(now) => current = now, // coverage: race — a reset or a second report came first
             }
         }
     }

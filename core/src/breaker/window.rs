@@ -256,7 +256,7 @@ impl TimeWindow {
             };
             match word.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return Bump::Counted,
-                Err(now) => current = now,
+                Err(now) => current = now, // coverage: race — another recorder changed the word first
             }
         }
     }
