@@ -68,7 +68,8 @@ bench-rust:
 
 # Coverage. Stable Rust's llvm-cov cannot exclude a line, so one gate script
 # reads the three lcov reports and honours a `coverage: unreachable — <reason>`
-# marker (tools/coverage_gate.py).
+# marker, and `coverage: race — <reason>` on a line only a race between
+# threads runs (tools/coverage_gate.py).
 COV_CORE_MIN := 100
 COV_PYTHON_MIN := 100
 COV_JS_MIN := 98

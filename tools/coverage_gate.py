@@ -7,10 +7,18 @@ the component's glob (repository-relative), and fails when the share of
 covered lines is below the component's threshold.
 
 Stable Rust's llvm-cov has no way to exclude a line, so the gate honours
-one marker, the same in every language: a comment on the line itself
-containing `coverage: unreachable — <reason>` (an ASCII `-` works too).
-It is only for lines that cannot run, so the gate rejects a marker without
-a reason and a marked line that did run.
+two markers, the same in every language, each a comment on the line itself
+with a reason (an ASCII `-` works for the dash too):
+
+- `coverage: unreachable — <reason>`: the line cannot run. The gate
+  rejects such a line that did run.
+- `coverage: race — <reason>`: the line runs only when threads race (a
+  compare-and-swap that lost to another thread's), which no test can
+  force without a hook inside the loop. Whether a run reaches it depends
+  on scheduling, so the gate neither counts it nor checks that it ran:
+  counting it would make the verdict depend on luck either way.
+
+A marker without a reason is an error.
 
 Usage: coverage_gate.py --root DIR --component NAME LCOV GLOB THRESHOLD ...
 """
@@ -24,7 +32,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-MARKER = re.compile(r"coverage:\s*unreachable(?P<rest>.*)")
+MARKER = re.compile(r"coverage:\s*(?P<kind>unreachable|race)\b(?P<rest>.*)")
 REASON = re.compile(r"^\s*(?:—|–|-{1,2})\s*\S")
 
 
@@ -83,9 +91,10 @@ def measure(name: str, lcov: Path, pattern: str, threshold: str, root: Path) -> 
         for line, count in sorted(hits.items()):
             found = MARKER.search(text[line - 1]) if 0 < line <= len(text) else None
             if found:
+                kind = found.group("kind")
                 if not REASON.match(found.group("rest")):
-                    component.errors.append(f"{source}:{line}: unreachable marker without a reason")
-                elif count > 0:
+                    component.errors.append(f"{source}:{line}: {kind} marker without a reason")
+                elif kind == "unreachable" and count > 0:
                     component.errors.append(f"{source}:{line}: marked unreachable but ran {count} time(s)")
                 component.excluded += 1
                 continue

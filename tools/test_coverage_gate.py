@@ -91,3 +91,30 @@ def test_a_report_without_data_for_the_sources_fails(tmp_path: Path, capsys: pyt
     (tmp_path / "a.lcov").write_text(lcov("elsewhere/a.rs", {1: 1}))
     assert main(["--root", str(tmp_path), "--component", "core", str(tmp_path / "a.lcov"), "src/*.rs", "100"]) == 1
     assert "has no data for src/*.rs" in capsys.readouterr().out
+
+
+RACY = """fn claim() {
+    loop {
+        match cas() {
+            Ok(_) => return,
+            Err(seen) => retry(seen), // coverage: race — another thread won the CAS
+        }
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("count", [0, 7])
+def test_a_race_marked_line_is_excluded_whether_or_not_it_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int
+) -> None:
+    assert run(tmp_path, {1: 1, 3: 1, 4: 1, 5: count}, source=RACY) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[:7] == ["core", "3", "3", "100.00", "%", "100", "%"]
+    assert table[1].split()[7] == "1", "the raced line is listed as excluded"
+
+
+def test_a_race_marker_needs_a_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = RACY.replace(" — another thread won the CAS", "")
+    assert run(tmp_path, {1: 1, 3: 1, 4: 1, 5: 0}, source=source) == 1
+    assert "src/a.rs:5: race marker without a reason" in capsys.readouterr().out

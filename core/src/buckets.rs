@@ -93,7 +93,7 @@ impl Buckets {
     /// counts an older epoch. Returns whether the count was kept.
     pub(crate) fn add(&self, epoch: u64, late: Late) -> bool {
         let Some(slot) = self.slot(epoch) else {
-            return false;
+            return false; // coverage: unreachable — `slot` is a remainder by the (non-zero) number of buckets
         };
         let mut current = slot.load(Ordering::Acquire);
         loop {
@@ -110,7 +110,7 @@ impl Buckets {
             };
             match slot.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return count < COUNT_MAX || tag < epoch,
-                Err(seen) => current = seen,
+                Err(seen) => current = seen, // coverage: race — another thread changed the bucket first
             }
         }
     }

@@ -325,33 +325,39 @@ mod tests {
         Bulkhead::new(config)
     }
 
+    /// The slot an admission must carry.
+    fn slot(admission: Admission) -> Slot {
+        match admission {
+            Admission::Acquired(slot) => slot,
+            other => panic!("expected a slot, got {other:?}"), // coverage: unreachable — only when the test fails
+        }
+    }
+
+    /// The ticket an admission must carry.
+    fn ticket(admission: Admission) -> Ticket {
+        match admission {
+            Admission::Queued(ticket) => ticket,
+            other => panic!("expected a ticket, got {other:?}"), // coverage: unreachable — only when the test fails
+        }
+    }
+
     #[test]
     fn a_double_release_frees_nothing() {
         let b = bulkhead(2, 0);
-        let Admission::Acquired(first) = b.try_acquire() else {
-            panic!()
-        };
-        let Admission::Acquired(_second) = b.try_acquire() else {
-            panic!()
-        };
+        let first = slot(b.try_acquire());
+        let _second = slot(b.try_acquire());
         assert_eq!(b.release(first), Ok(None));
         assert_eq!(b.release(first), Err(SlotMisuse::NotHeld));
         assert_eq!(b.stats().active, 1);
-        let Admission::Acquired(_) = b.try_acquire() else {
-            panic!()
-        };
+        let _ = slot(b.try_acquire());
         assert_eq!(b.try_acquire(), Admission::QueueFull, "only two real holders");
     }
 
     #[test]
     fn foreign_and_forged_handles_are_refused() {
         let (a, other) = (bulkhead(1, 1), bulkhead(1, 1));
-        let Admission::Acquired(slot) = a.try_acquire() else {
-            panic!()
-        };
-        let Admission::Queued(ticket) = a.try_acquire() else {
-            panic!()
-        };
+        let slot = slot(a.try_acquire());
+        let ticket = ticket(a.try_acquire());
         assert_eq!(other.release(slot), Err(SlotMisuse::OtherBulkhead));
         assert_eq!(other.cancel(ticket), Err(SlotMisuse::OtherBulkhead));
         assert_eq!(a.release(Slot::from_raw(0)), Err(SlotMisuse::OtherBulkhead));
@@ -362,12 +368,8 @@ mod tests {
     #[test]
     fn a_granted_waiter_that_cancels_holds_the_slot() {
         let b = bulkhead(1, 1);
-        let Admission::Acquired(slot) = b.try_acquire() else {
-            panic!()
-        };
-        let Admission::Queued(ticket) = b.try_acquire() else {
-            panic!()
-        };
+        let slot = slot(b.try_acquire());
+        let ticket = ticket(b.try_acquire());
         assert_eq!(b.release(slot), Ok(Some(ticket)));
         assert_eq!(b.cancel(ticket), Ok(CancelOutcome::AlreadyGranted(ticket.slot())));
         assert_eq!(b.release(ticket.slot()), Ok(None));
@@ -378,15 +380,9 @@ mod tests {
     #[test]
     fn a_withdrawn_waiter_leaves_the_queue() {
         let b = bulkhead(1, 2);
-        let Admission::Acquired(slot) = b.try_acquire() else {
-            panic!()
-        };
-        let Admission::Queued(first) = b.try_acquire() else {
-            panic!()
-        };
-        let Admission::Queued(second) = b.try_acquire() else {
-            panic!()
-        };
+        let slot = slot(b.try_acquire());
+        let first = ticket(b.try_acquire());
+        let second = ticket(b.try_acquire());
         assert_eq!(b.cancel(first), Ok(CancelOutcome::Withdrawn));
         assert_eq!(b.release(slot), Ok(Some(second)));
     }

@@ -309,6 +309,36 @@ mod tests {
     }
 
     #[test]
+    fn every_short_escape_reads_as_its_character() {
+        assert_eq!(
+            parse(r#""\"\\\/\n\t\r\b\f""#).unwrap(),
+            Json::Text("\"\\/\n\t\r\u{8}\u{c}".to_owned())
+        );
+    }
+
+    #[test]
+    fn literals_empty_lists_and_where_a_document_goes_wrong() {
+        assert_eq!(parse("false"), Ok(Json::Bool(false)));
+        assert_eq!(parse(" [ ] "), Ok(Json::Array(Vec::new())));
+        let error = |text: &str| parse(text).unwrap_err();
+        assert_eq!(
+            error("[1 2]"),
+            JsonError {
+                at: 3,
+                why: "expected ',' or ']'"
+            }
+        );
+        assert_eq!(
+            error("\"a\u{1}b\""),
+            JsonError {
+                at: 2,
+                why: "control character in string"
+            }
+        );
+        assert_eq!(error("fals").why, "unknown literal");
+    }
+
+    #[test]
     fn quoting_round_trips() {
         let s = "a\"b\\c\nd";
         assert_eq!(parse(&quote(s)).unwrap(), Json::Text(s.to_owned()));

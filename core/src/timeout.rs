@@ -218,6 +218,21 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_on_a_later_poll_beats_a_timer_that_has_not_fired() {
+        let mut polled = false;
+        let answer = std::future::poll_fn(move |_| {
+            if polled {
+                Poll::Ready(7)
+            } else {
+                polled = true;
+                Poll::Pending
+            }
+        });
+        let never = |_: Duration| std::future::pending::<()>();
+        assert_eq!(block_on(timeout(&never, Duration::from_secs(1), answer)), Ok(7));
+    }
+
+    #[test]
     fn a_pending_call_times_out_and_is_dropped() {
         struct Guard<'a>(&'a std::cell::Cell<bool>);
         impl Drop for Guard<'_> {
@@ -230,7 +245,7 @@ mod tests {
         let call = async {
             let _guard = Guard(&dropped);
             std::future::pending::<()>().await;
-        };
+        }; // coverage: unreachable — `pending()` never completes, so the block never reaches its end
         let got = block_on(timeout(&clock, Duration::from_millis(5), call));
         assert_eq!(got, Err(TimedOut::new(Duration::from_millis(5))));
         assert!(dropped.get(), "the timed-out call was dropped");

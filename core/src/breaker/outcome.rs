@@ -183,7 +183,7 @@ impl<C: Clock> CircuitBreaker<C> {
                             .is_some_and(|fleet| self.fleet_rate_trips(fleet, super::nanos_of(now))))
             }
             // A failure-rate rule always has a window.
-            (TripRule::FailureRate { .. }, None) => false,
+            (TripRule::FailureRate { .. }, None) => false, // coverage: unreachable — `new` gives every rate rule its window
         };
         if !trips {
             return None;
@@ -209,7 +209,7 @@ impl<C: Clock> CircuitBreaker<C> {
                 minimum_throughput,
                 ..
             } => self.rate_trips_with(tally, ratio, minimum_throughput),
-            TripRule::Consecutive { .. } => false,
+            TripRule::Consecutive { .. } => false, // coverage: unreachable — called only for a time window's rule
         }
     }
 

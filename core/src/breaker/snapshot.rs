@@ -115,7 +115,7 @@ impl<C: Clock> CircuitBreaker<C> {
             (Some(_), Some(Contents::Calls(calls))) => {
                 let size = match self.config.window() {
                     Some(Window::Count { size }) => size,
-                    _ => 0,
+                    _ => 0, // coverage: unreachable — only a count window holds calls
                 };
                 let letters: String = calls.iter().map(|s| sample_letter(*s)).collect();
                 format!(

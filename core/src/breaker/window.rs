@@ -256,7 +256,7 @@ impl TimeWindow {
             };
             match word.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return Bump::Counted,
-                Err(now) => current = now,
+                Err(now) => current = now, // coverage: race — another recorder changed the word first
             }
         }
     }
@@ -423,7 +423,7 @@ impl CountWindow {
         }
         let index = self.len.div_rem(self.next.fetch_add(1, Ordering::AcqRel)).1;
         let Some(slot) = self.slots.get(usize::try_from(index).unwrap_or(0)) else {
-            return;
+            return; // coverage: unreachable — `index` is a remainder by the ring's length
         };
         // Steady state: a call like the one it replaces changes no counter,
         // so one CAS does it.
@@ -673,6 +673,77 @@ mod tests {
         );
         w.clear();
         assert_eq!(w.tally(), Tally::default());
+    }
+
+    #[test]
+    fn a_bucket_saturates_instead_of_wrapping_into_the_next_epoch() {
+        let word = AtomicU64::new((tag_of(7) << 32) | COUNT_MASK);
+        assert_eq!(TimeWindow::bump(&word, 7), Bump::Counted);
+        assert_eq!(
+            word.load(Ordering::Acquire),
+            (tag_of(7) << 32) | COUNT_MASK,
+            "still epoch 7, still full"
+        );
+        // A newer epoch rotates the full word as usual.
+        assert_eq!(TimeWindow::bump(&word, 8), Bump::Counted);
+        assert_eq!(word.load(Ordering::Acquire), (tag_of(8) << 32) | 1);
+    }
+
+    #[test]
+    fn a_call_whose_bucket_another_thread_already_rotated_is_not_counted() {
+        let w = time_window();
+        w.record(ms(50), FAIL, || ms(50));
+        let epoch = w.epoch(ms(50));
+        // Another thread, a whole window later, has rotated this bucket to
+        // its epoch; this thread read `newest` before that thread raised it.
+        let bucket = w.bucket(epoch).unwrap();
+        let newer = (tag_of(epoch + w.len()) << 32) | 1;
+        bucket.calls.store(newer, Ordering::Release);
+        w.record(ms(60), FAIL, || ms(60));
+        assert_eq!(
+            bucket.calls.load(Ordering::Acquire),
+            newer,
+            "the newer epoch's count is untouched"
+        );
+        assert_eq!(
+            bucket.failures.load(Ordering::Acquire) & COUNT_MASK,
+            1,
+            "nor is the failure counted"
+        );
+        assert_eq!(
+            w.tally(ms(60)),
+            Tally::default(),
+            "the newer epoch is not in this window yet"
+        );
+    }
+
+    #[test]
+    fn only_a_time_window_has_buckets_to_restore() {
+        let count = WindowCounter::new(Window::Count { size: 3 });
+        assert_eq!(count.bucket_width(), None);
+        let time = WindowCounter::new(Window::Time {
+            sampling_duration: ms(1000),
+            buckets: 10,
+        });
+        assert_eq!(time.bucket_width(), Some(ms(100)));
+
+        // Contents of the other kind leave a window empty (and cleared).
+        count.record(ms(0), FAIL, || ms(0));
+        count.restore(
+            ms(0),
+            &Contents::Buckets(vec![(
+                0,
+                Tally {
+                    calls: 5,
+                    failures: 5,
+                    slow: 0,
+                },
+            )]),
+        );
+        assert_eq!(count.tally(ms(0)), Tally::default());
+        time.record(ms(0), FAIL, || ms(0));
+        time.restore(ms(0), &Contents::Calls(vec![FAIL, FAIL]));
+        assert_eq!(time.tally(ms(0)), Tally::default());
     }
 
     #[test]

@@ -193,7 +193,7 @@ impl RetryBudget {
                 .compare_exchange_weak(head, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Some((e, current.saturating_add(1))),
-                Err(seen) => head = seen,
+                Err(seen) => head = seen, // coverage: race — another withdrawal moved the head first
             }
         }
     }

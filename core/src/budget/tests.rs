@@ -189,3 +189,23 @@ fn eight_threads_on_a_moving_clock_never_overdraw() {
         assert!(u128::from(spent) <= allowed, "tenth {e}: {spent} retries > {allowed}");
     }
 }
+
+#[test]
+fn a_tenth_whose_retry_count_is_full_refuses_more_whatever_the_floor() {
+    // A floor of 60 million retries per minute allows more than a tenth's
+    // 24-bit count can hold; reaching it takes 16.7 million retries, so the
+    // head is set as they would have left it.
+    let clock = ManualClock::new();
+    let b = budget(60_000, 1_000_000, 0.2, &clock);
+    assert_eq!(b.withdraw_at(Duration::ZERO), Some((0, 1)));
+    b.head.store(pack(0, COUNT_MAX), Ordering::Release);
+    assert_eq!(b.withdraw_at(Duration::ZERO), None);
+    assert_eq!(b.available(), 0);
+    assert_eq!(
+        unpack(b.head.load(Ordering::Acquire)),
+        (0, COUNT_MAX),
+        "a refusal changes nothing"
+    );
+    // The next tenth starts counting again.
+    assert_eq!(b.withdraw_at(Duration::from_secs(6)), Some((1, 1)));
+}

@@ -157,7 +157,7 @@ where
                     changed = true;
                 }
                 HedgeStep::Wait { until } => break until,
-                _ => break None,
+                _ => break None, // coverage: unreachable — the driver returned at Won/AllFailed
             }
         };
         if changed {

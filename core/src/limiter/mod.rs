@@ -171,7 +171,7 @@ impl<C: Clock> RateLimiter<C> {
                 .compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Ok(()),
-                Err(seen) => tat = seen,
+                Err(seen) => tat = seen, // coverage: race — another caller moved the TAT first
             }
         }
     }
@@ -218,7 +218,7 @@ impl<C: Clock> RateLimiter<C> {
                 .compare_exchange_weak(tat, stored, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Ok(()),
-                Err(seen) => tat = seen,
+                Err(seen) => tat = seen, // coverage: race — another caller moved the TAT first
             }
         }
     }

@@ -296,7 +296,7 @@ impl<B: Deref<Target = Bulkhead>> BulkheadLayer<B> {
             Admission::Acquired(slot) => slot,
             Admission::Queued(ticket) => match bulkhead.cancel(ticket) {
                 // A release handed it over before we withdrew: keep it.
-                Ok(CancelOutcome::AlreadyGranted(slot)) => slot,
+                Ok(CancelOutcome::AlreadyGranted(slot)) => slot, // coverage: race — another thread's release granted it
                 _ => return None,
             },
             _ => return None,
