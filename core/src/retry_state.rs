@@ -301,7 +301,10 @@ impl RetryState {
             delay_ns = delay_ns.max(crate::backoff::nanos(policy.cap_retry_after(hint)));
         }
         let delay = Duration::from_nanos(delay_ns);
-        if policy.max_elapsed().is_some() && self.crosses_deadline(policy, delay, now) {
+        if policy
+            .max_elapsed()
+            .is_some_and(|limit| self.crosses_deadline(limit, delay, now))
+        {
             return RetryDecision::GiveUp {
                 attempts: attempt,
                 reason: GiveUpReason::Deadline,
@@ -352,10 +355,7 @@ impl RetryState {
     /// never slept past the deadline, and a `Retry-After` hint beyond it
     /// gives up at once. tenacity's `stop_after_delay` is the first half,
     /// its `stop_before_delay` the second.
-    fn crosses_deadline(&self, policy: &RetryPolicy, delay: Duration, now: Option<Duration>) -> bool {
-        let Some(limit) = policy.max_elapsed() else {
-            return false;
-        };
+    fn crosses_deadline(&self, limit: Duration, delay: Duration, now: Option<Duration>) -> bool {
         let elapsed = self.elapsed(now);
         elapsed >= limit || elapsed.saturating_add(delay) >= limit
     }

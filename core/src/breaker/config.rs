@@ -363,6 +363,16 @@ mod tests {
         );
         assert!(config.reads_clock_when_closed());
         assert!(!BreakerConfig::default().reads_clock_when_closed());
+        // Only the slow-call rule times a call from its admission.
+        assert!(!config.reads_clock_on_admission());
+        let slow = BreakerConfig::builder()
+            .failure_rate(0.5, 10)
+            .count_window(20)
+            .slow_calls(Duration::from_secs(1), 0.5)
+            .build()
+            .unwrap();
+        assert!(slow.reads_clock_on_admission());
+        assert!(slow.reads_clock_when_closed());
     }
 
     #[test]
