@@ -207,8 +207,6 @@ class _Store:
             "socket_timeout": self._fleet.sync_timeout,
             "socket_connect_timeout": self._connect_timeout,
             "retry": Retry(NoBackoff(), 0),
-            "lib_name": None,
-            "lib_version": None,
             **client_options,
         }
         self._entries: list[_Entry] = []
@@ -397,11 +395,12 @@ class RedisStore(_Store):
         **client_options: Any,
     ) -> None:
         super().__init__(url, prefix, sync_interval, sync_timeout, connect_timeout, subscribe, client_options)
-        # Checks the URL now (never connects here).
+        # A single-connection client connects when it is made: only ever
+        # on the sync thread. The URL is checked now (a pool connects lazily).
         self._client_factory = lambda **extra: _redis.Redis.from_url(
             url, **{**self._client_options, "single_connection_client": True, **extra}
         )
-        self._client_factory().close()
+        _redis.ConnectionPool.from_url(url, **self._client_options)
         self._event = threading.Event()
         self._stopped = threading.Event()
         self._threads = [threading.Thread(target=self._run, name="resilience-redis-sync", daemon=True)]
@@ -567,9 +566,11 @@ class RedisStore(_Store):
     def _listen(self) -> None:
         failures = 0
         while not self._stop:
-            client = self._client_factory(socket_timeout=self._connect_timeout)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            client: Any = None
+            pubsub: Any = None
             try:
+                client = self._client_factory(socket_timeout=self._connect_timeout)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self._channel)
                 self._commands += 1
                 self._subscribed = True
@@ -586,8 +587,10 @@ class RedisStore(_Store):
                 failures += 1
                 self._stopped.wait(self._fleet.reconnect_delay(failures))
             finally:
-                pubsub.close()
-                client.close()
+                if pubsub is not None:
+                    pubsub.close()
+                if client is not None:
+                    client.close()
         self._subscribed = False
 
 
@@ -616,7 +619,7 @@ class AsyncRedisStore(_Store):
         self._client_factory = lambda **extra: _aredis.Redis.from_url(
             url, **{**self._client_options, "single_connection_client": True, **extra}
         )
-        self._client_factory()  # checks the URL (connects lazily: nothing to close)
+        _aredis.ConnectionPool.from_url(url, **self._client_options)  # checks the URL (never connects)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
