@@ -71,7 +71,8 @@ export function defineRedisStore(wasm, loadRedis) {
       this.dueNow = true;
       this.dueAt = performance.now();
       this.failing = true;
-      this.wakerId = -1;
+      /** The id of its waker in the wasm module (see forget_fleet_waker). */
+      this.wakerId = Number.NaN;
     }
 
     due(now) {

@@ -235,6 +235,10 @@ fn wake(id: usize) {
 /// closed, or the breaker went away).
 #[wasm_bindgen]
 pub fn forget_fleet_waker(id: f64) {
+    // Not an id (NaN, negative, fractional): nothing to forget.
+    if id.is_nan() || id < 0.0 || id.fract() != 0.0 {
+        return;
+    }
     WAKERS.with(|w| {
         if let Some(slot) = w.borrow_mut().get_mut(id as usize) {
             *slot = None;
