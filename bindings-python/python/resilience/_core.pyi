@@ -38,6 +38,15 @@ __all__ = [
     "require_exception_types",
     "require_optional_callable",
     "retry_call",
+    # resilience.redis (issue 12)
+    "BREAKER_SYNC",
+    "BreakerSync",
+    "FleetConfigCore",
+    "FleetHooks",
+    "FleetReportCore",
+    "connect_timeout",
+    "key_part",
+    "shared_name",
 ]
 
 # The core's defaults (durations in seconds).

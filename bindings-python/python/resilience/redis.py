@@ -42,10 +42,8 @@ try:
     from redis.backoff import NoBackoff
     from redis.exceptions import NoScriptError, RedisError, ResponseError
     from redis.retry import Retry
-except ImportError as error:  # redis-py is the optional extra `redis`
-    raise ImportError(
-        "resilience.redis needs redis-py: pip install 'resilience-rs[redis]' (or redis>=8)"
-    ) from error
+except ImportError:  # redis-py is the optional extra `redis` (the cause stays chained)
+    raise ImportError("resilience.redis needs redis-py: pip install 'resilience-rs[redis]' (or redis>=8)")
 
 from resilience import _core
 
@@ -395,11 +393,7 @@ class RedisStore(_Store):
         **client_options: Any,
     ) -> None:
         super().__init__(url, prefix, sync_interval, sync_timeout, connect_timeout, subscribe, client_options)
-        # A single-connection client connects when it is made: only ever
-        # on the sync thread. The URL is checked now (a pool connects lazily).
-        self._client_factory = lambda **extra: _redis.Redis.from_url(
-            url, **{**self._client_options, "single_connection_client": True, **extra}
-        )
+        # The URL is checked now (a pool connects lazily).
         _redis.ConnectionPool.from_url(url, **self._client_options)
         self._event = threading.Event()
         self._stopped = threading.Event()
@@ -446,6 +440,12 @@ class RedisStore(_Store):
             subscribe=subscribe,
             **client_options,
         )
+
+    def _client_factory(self, **extra: Any) -> Any:
+        """A single-connection client: it connects when it is made, so only
+        ever on the store's threads."""
+        options = {**self._client_options, "single_connection_client": True, **extra}
+        return _redis.Redis.from_url(self._url, **options)
 
     def _wake(self) -> None:
         self._event.set()
@@ -616,9 +616,6 @@ class AsyncRedisStore(_Store):
         **client_options: Any,
     ) -> None:
         super().__init__(url, prefix, sync_interval, sync_timeout, connect_timeout, subscribe, client_options)
-        self._client_factory = lambda **extra: _aredis.Redis.from_url(
-            url, **{**self._client_options, "single_connection_client": True, **extra}
-        )
         _aredis.ConnectionPool.from_url(url, **self._client_options)  # checks the URL (never connects)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
@@ -652,6 +649,11 @@ class AsyncRedisStore(_Store):
             subscribe=subscribe,
             **client_options,
         )
+
+    def _client_factory(self, **extra: Any) -> Any:
+        """A single-connection client (it connects at its first command)."""
+        options = {**self._client_options, "single_connection_client": True, **extra}
+        return _aredis.Redis.from_url(self._url, **options)
 
     def _start(self) -> None:
         if self._loop is not None or self._stop:
