@@ -9,19 +9,20 @@ PY           := $(PY_VENV)/bin/python
 PY_DIR       := $(ROOT)/bindings-python
 PY_WHEELS    := $(ROOT)/target/wheels-python
 # Bump the suffix when the pinned tools change, so existing venvs pick them up.
-PY_TOOLS     := $(PY_VENV)/.resilience-tools-1
+PY_TOOLS     := $(PY_VENV)/.resilience-tools-2
 PY_BENCH     := $(PY_VENV)/.resilience-bench-1
 PY_INSTALLED := $(PY_VENV)/.resilience-installed
 PY_COVERAGE  := $(PY_VENV)/.resilience-coverage-1
 PY_SOURCES   := $(shell find $(PY_DIR)/src $(PY_DIR)/python $(ROOT)/core/src -type f 2>/dev/null) \
-                $(PY_DIR)/Cargo.toml $(PY_DIR)/pyproject.toml $(ROOT)/core/Cargo.toml $(ROOT)/Cargo.lock
+                $(PY_DIR)/Cargo.toml $(PY_DIR)/pyproject.toml $(ROOT)/core/Cargo.toml $(ROOT)/Cargo.lock \
+                $(ROOT)/redis/src/script.rs $(ROOT)/redis/scripts/breaker_sync.lua
 
 .PHONY: test-python test-python-versions demo-python bench-python python-install coverage-python
 
 $(PY_TOOLS):
 	python3 -m venv $(PY_VENV)
 	$(PY) -m pip install --quiet maturin==1.16.0 pytest==9.2.0 hypothesis==6.170.17 mypy==2.4.1 \
-		provide-foundation==0.4.10
+		provide-foundation==0.4.10 redis==8.1.0
 	touch $@
 
 # Build the abi3 wheel (release profile) and install it into the venv;

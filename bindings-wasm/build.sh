@@ -32,5 +32,10 @@ cp "$HERE/js/entries/browser.js" "$DIST/browser.js"
 cp "$HERE/js/entries/node.mjs" "$DIST/node.mjs"
 "$BIN/esbuild" "$HERE/js/entries/node.js" --bundle --format=cjs --platform=node --target=node18 \
   --external:./node/resilience_wasm.js --outfile="$DIST/node.cjs" --log-level=warning
+# resilience-wasm/redis (Node only): drives the nodejs build the main entry loaded.
+"$BIN/esbuild" "$HERE/js/entries/redis.js" --bundle --format=cjs --platform=node --target=node18 \
+  --external:./node.cjs --external:./node/resilience_wasm.js --external:ioredis \
+  --outfile="$DIST/redis.cjs" --log-level=warning
+cp "$HERE/js/entries/redis.mjs" "$DIST/redis.mjs"
 
 echo "built $DIST: .wasm $(stat -c %s "$DIST/web/resilience_wasm_bg.wasm") bytes (web), $(stat -c %s "$DIST/node/resilience_wasm_bg.wasm") bytes (node)"

@@ -221,6 +221,19 @@ export interface CircuitBreakerOptions {
   initialState?: BreakerSnapshot | string;
   /** Monotonic ms (default performance.now); read on every call with a time window or slow calls. */
   clock?: Clock;
+  /**
+   * Share the breaker across processes through this store (a `RedisStore`
+   * of `resilience-wasm/redis`, Node only), under `name`. Calls are still
+   * decided here; the store syncs in the background.
+   */
+  store?: SharedStore;
+  /** The name the breaker is shared under (with `store`; 1..=200 bytes, no control characters). */
+  name?: string;
+}
+
+/** A store breakers can be shared through: `RedisStore` of `resilience-wasm/redis`. */
+export interface SharedStore {
+  readonly prefix: string;
 }
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */

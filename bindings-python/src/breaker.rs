@@ -22,6 +22,10 @@ use crate::clock::PyClock;
 use crate::errors::{snapshot_error, PermitMisuseError};
 use crate::filters::classify;
 
+// Shared (fleet) mode for `resilience.redis` (issue 12): src/fleet.rs.
+#[path = "fleet.rs"]
+pub(crate) mod fleet;
+
 /// The original's message, kept for parity.
 const OPEN_MESSAGE: &str = "Circuit breaker is open";
 
@@ -101,6 +105,8 @@ pub(crate) struct BreakerArgs<'a, 'py> {
     options: RateOptions<'a, 'py>,
     /// A snapshot document (JSON text) to start from.
     initial_state: Option<&'a str>,
+    /// Shared mode: a `FleetConfigCore` (`resilience.redis`), or none.
+    fleet: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// What both breaker classes share: the core breaker, its clock, and the
@@ -133,6 +139,10 @@ impl BreakerInner {
                 clock.refresh(py)?;
                 CircuitBreaker::from_snapshot(config, clock, document).map_err(|e| snapshot_error(py, &e))?
             }
+        };
+        let core = match fleet::fleet_config_of(args.fleet)? {
+            Some(fleet) => core.in_fleet(fleet),
+            None => core,
         };
         Ok(Self {
             reads_clock: config.reads_clock_when_closed(),
@@ -316,7 +326,7 @@ impl SyncCircuitBreaker {
         failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls, *,
         failure_ratio=None, minimum_throughput=None, sampling_duration=None, sampling_buckets=None,
         window_size=None, slow_call_duration=None, slow_call_ratio=None, break_backoff=None,
-        max_recovery_timeout=None, initial_state=None
+        max_recovery_timeout=None, initial_state=None, fleet=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn _configure(
@@ -337,6 +347,7 @@ impl SyncCircuitBreaker {
         break_backoff: Option<&Bound<'_, PyAny>>,
         max_recovery_timeout: Option<&Bound<'_, PyAny>>,
         initial_state: Option<&str>,
+        fleet: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let args = BreakerArgs {
             failure_threshold,
@@ -356,6 +367,7 @@ impl SyncCircuitBreaker {
                 max_recovery_timeout,
             },
             initial_state,
+            fleet,
         };
         let inner = BreakerInner::new(py, &args)?;
         self.inner
@@ -471,7 +483,7 @@ impl BreakerCore {
         failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls, *,
         failure_ratio=None, minimum_throughput=None, sampling_duration=None, sampling_buckets=None,
         window_size=None, slow_call_duration=None, slow_call_ratio=None, break_backoff=None,
-        max_recovery_timeout=None, initial_state=None
+        max_recovery_timeout=None, initial_state=None, fleet=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -491,6 +503,7 @@ impl BreakerCore {
         break_backoff: Option<&Bound<'_, PyAny>>,
         max_recovery_timeout: Option<&Bound<'_, PyAny>>,
         initial_state: Option<&str>,
+        fleet: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let args = BreakerArgs {
             failure_threshold,
@@ -510,6 +523,7 @@ impl BreakerCore {
                 max_recovery_timeout,
             },
             initial_state,
+            fleet,
         };
         Ok(Self {
             inner: BreakerInner::new(py, &args)?,

@@ -83,6 +83,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(checks::require_exception_types, m)?)?;
     m.add("PermitMisuseError", m.py().get_type::<errors::PermitMisuseError>())?;
     m.add("SlotMisuseError", m.py().get_type::<errors::SlotMisuseError>())?;
+    breaker::fleet::register(m)?; // resilience.redis (issue 12)
     clock::init(m.py())?;
     add_defaults(m)
 }

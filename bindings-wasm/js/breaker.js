@@ -4,6 +4,7 @@
 // the break backoff, isolation, metrics and snapshots are all core's.
 
 import { BrokenCircuitError } from './errors.js';
+import { fleetOptions } from './fleet.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction } from './options.js';
@@ -60,6 +61,7 @@ export class CircuitBreaker {
     codes ??= answerCodes();
     const clock = optionalFunction(options, 'clock');
     this.#isFailure = errorFilter(options, 'isFailure');
+    const fleet = fleetOptions(options);
     this.#core = new native.BreakerCore(
       options.failureThreshold,
       options.recoveryTimeoutMs,
@@ -69,7 +71,10 @@ export class CircuitBreaker {
       options.breakBackoff,
       options.initialState,
       clock,
+      fleet?.config,
     );
+    // Shared: the store syncs it in the background (resilience-wasm/redis).
+    if (fleet !== undefined) fleet.store._share(this.#core, fleet.name);
     if (this.#core.reads_clock_when_closed()) this.#clockEachCall = clock ?? performanceNow;
     if (this.#core.reads_clock_to_admit()) this.#clockToAdmit = clock ?? performanceNow;
   }

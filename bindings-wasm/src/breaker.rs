@@ -16,6 +16,10 @@ use crate::clock::JsClock;
 use crate::config::{config_error, snapshot_error, to_millis};
 use crate::value::{given, required, value_of};
 
+// Shared (fleet) mode for `resilience-wasm/redis` (issue 12): src/fleet.rs.
+#[path = "fleet.rs"]
+pub(crate) mod fleet;
+
 /// The largest integer a JavaScript number holds exactly, plus one: tokens
 /// handed to JavaScript are below it.
 const JS_EXACT: u64 = 1 << 53;
@@ -191,6 +195,8 @@ impl BreakerCore {
     /// are the option objects of the JS API; `initial_state` is a snapshot
     /// object (as `toJSON()` returns) to start from. `clock` returns
     /// monotonic milliseconds; `undefined` means `performance.now()`.
+    /// `fleet` (a `FleetConfigCore` of `resilience-wasm/redis`) makes it a
+    /// shared breaker.
     ///
     /// # Errors
     /// The package's `ConfigError` for a bad option, `SnapshotError` for an
@@ -206,6 +212,7 @@ impl BreakerCore {
         break_backoff: JsValue,
         initial_state: JsValue,
         clock: Option<Function>,
+        fleet: Option<fleet::FleetConfigCore>,
     ) -> Result<BreakerCore, JsValue> {
         let mut given_options = Given {
             top: [
@@ -233,6 +240,10 @@ impl BreakerCore {
                 restored
             }
             Err(e) => return Err(given_options.error(&e)),
+        };
+        let breaker = match fleet {
+            Some(fleet) => breaker.in_fleet(fleet.config()),
+            None => breaker,
         };
         let tag = breaker.token_from_local(0).to_raw();
         let local_mask = breaker.token_from_local(u64::MAX).to_raw() ^ tag;

@@ -30,6 +30,11 @@ pub use answers::{
     BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, RetryAnswer,
 };
 pub use breaker::{breaker_metric_names, breaker_state_names, BreakerCore};
+// resilience-wasm/redis (issue 12).
+pub use breaker::fleet::{
+    breaker_sync_script, connect_timeout_ms, forget_fleet_waker, key_part, shared_name, BreakerSync, FleetConfigCore,
+    FleetReportCore,
+};
 pub use bulkhead::BulkheadCore;
 pub use config::install_error_classes;
 pub use fallback::fallback_step;

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 import json
 from typing import Any
 
-from resilience import _core
+from resilience import _core, _fleet
 from resilience.circuit_sync import BreakerMetrics, CircuitState, snapshot_document
 from resilience.defaults import (
     DEFAULT_CIRCUIT_BREAKER_CLASS_RECOVERY_TIMEOUT,
@@ -50,6 +50,8 @@ class AsyncCircuitBreaker:
         break_backoff: BackoffStrategy | None = None,
         max_recovery_timeout: float | None = None,
         initial_state: Mapping[str, Any] | str | None = None,
+        store: _fleet.FleetStore | None = None,
+        name: str | None = None,
     ) -> None:
         """Initialize the asynchronous circuit breaker.
 
@@ -62,7 +64,8 @@ class AsyncCircuitBreaker:
             half_open_max_calls: Trial calls admitted at a time while half-open
 
         The keyword-only failure-rate, slow-call, break-backoff and
-        `initial_state` options are those of `SyncCircuitBreaker`.
+        `initial_state` options are those of `SyncCircuitBreaker`, and so
+        are `store` and `name` (shared across processes).
         """
         self._core = _core.BreakerCore(
             failure_threshold,
@@ -80,7 +83,9 @@ class AsyncCircuitBreaker:
             break_backoff=break_backoff,
             max_recovery_timeout=max_recovery_timeout,
             initial_state=snapshot_document(initial_state),
+            fleet=_fleet.fleet_config(store, name),
         )
+        _fleet.join(store, name, self, "_core")
         # Bound once: the hot path makes two native calls and no lookups.
         self._acquire = self._core.acquire
         self._success = self._core.success

@@ -20,6 +20,7 @@ from enum import Enum
 import json
 from typing import Any
 
+from resilience import _fleet
 from resilience._core import SyncCircuitBreakerBase
 from resilience.defaults import (
     DEFAULT_CIRCUIT_BREAKER_CLASS_RECOVERY_TIMEOUT,
@@ -118,6 +119,8 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
         break_backoff: BackoffStrategy | None = None,
         max_recovery_timeout: float | None = None,
         initial_state: Mapping[str, Any] | str | None = None,
+        store: _fleet.FleetStore | None = None,
+        name: str | None = None,
     ) -> None:
         """Initialize the synchronous circuit breaker.
 
@@ -148,6 +151,10 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
             initial_state: Start from a `snapshot()` dict (or its JSON text):
                 an open breaker stays open for the rest of its break; a bad
                 document raises `SnapshotError`
+            store: Share the breaker across processes through this store
+                (`resilience.redis.RedisStore`); calls are still decided
+                here, the store syncs in the background
+            name: The name the breaker is shared under (with `store`)
 
         Raises:
             ParameterTypeError: A value of the wrong type (a TypeError naming it)
@@ -170,7 +177,9 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
             break_backoff=break_backoff,
             max_recovery_timeout=max_recovery_timeout,
             initial_state=snapshot_document(initial_state),
+            fleet=_fleet.fleet_config(store, name),
         )
+        _fleet.join(store, name, self)
 
     def snapshot(self) -> dict[str, Any]:
         """The breaker's state as a JSON-serializable dict (a versioned

@@ -10,7 +10,7 @@ import time
 from typing import Any, Protocol, TypeVar
 import weakref
 
-from resilience import _core
+from resilience import _core, _fleet
 from resilience._compat import is_coroutine_function
 from resilience.circuit_async import AsyncCircuitBreaker
 from resilience.circuit_sync import SyncCircuitBreaker
@@ -267,6 +267,8 @@ def circuit_breaker(
     break_backoff: BackoffStrategy | None = None,
     max_recovery_timeout: float | None = None,
     initial_state: Mapping[str, Any] | str | None = None,
+    store: _fleet.FleetStore | None = None,
+    name: str | None = None,
 ) -> Callable[[F], F]:
     """Create a circuit breaker decorator (60 s recovery timeout by default).
 
@@ -298,6 +300,8 @@ def circuit_breaker(
         "break_backoff": break_backoff,
         "max_recovery_timeout": max_recovery_timeout,
         "initial_state": initial_state,
+        "store": store,
+        "name": name,
     }
     expected_exception_tuple: tuple[type[Exception], ...]
     if not isinstance(expected_exception, tuple):

@@ -1,0 +1,24 @@
+// Node entry of `resilience-wasm/redis` (bundled to dist/redis.cjs). It
+// loads the package's own Node entry first — that installs the wasm module
+// and the package's error classes — and then drives the same wasm instance
+// (Node's module cache hands both the one nodejs build), so its stores
+// share the breakers the package creates. ioredis is an optional peer
+// dependency, loaded when the first store is made.
+import './node.cjs';
+import * as wasm from './node/resilience_wasm.js';
+import { defineRedisStore } from '../redis.js';
+
+function loadRedis() {
+  let mod;
+  try {
+    mod = require('ioredis');
+  } catch (error) {
+    throw new Error('resilience-wasm/redis needs ioredis (an optional peer dependency): npm install ioredis', {
+      cause: error,
+    });
+  }
+  return mod.default ?? mod.Redis ?? mod;
+}
+
+export { DEFAULT_PREFIX, DEFAULT_CONNECT_TIMEOUT_MS } from '../redis.js';
+export const { RedisStore } = defineRedisStore(wasm, loadRedis);
