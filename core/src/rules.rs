@@ -116,7 +116,16 @@ fn integer_in(parameter: &'static str, value: Value, min: i128, max: i128) -> Re
 /// assert_eq!(err.kind(), ConfigErrorKind::TooLarge);
 /// assert_eq!(rules::count("max_attempts", Value::Absent, 1).unwrap_err().kind(), ConfigErrorKind::WrongType);
 /// ```
+#[inline]
 pub fn count(parameter: &'static str, value: Value, min: u32) -> Result<u32, ConfigError> {
+    // The accepting path first: per-call counts (a limiter's `n`) are
+    // checked on every call, and building the allowed range costs more than
+    // the call itself.
+    if let Value::Int(n) = value {
+        if let Some(n) = u32::try_from(n).ok().filter(|&n| n >= min) {
+            return Ok(n);
+        }
+    }
     let n = integer_in(parameter, value, i128::from(min), i128::from(u32::MAX))?;
     // In range, so it fits.
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
@@ -532,6 +541,7 @@ pub fn positive_number(parameter: &'static str, value: Value) -> Result<f64, Con
 /// let err = rules::cells(Value::Float(1.5)).unwrap_err();
 /// assert_eq!((err.parameter(), err.kind()), ("n", ConfigErrorKind::NotAnInteger));
 /// ```
+#[inline]
 pub fn cells(value: Value) -> Result<u32, ConfigError> {
     count("n", value, 0)
 }

@@ -113,11 +113,24 @@ fn on_a_clock_younger_than_the_break_served_the_rest_of_the_break_counts_from_no
     // A new process whose clock starts at zero: 18 s served cannot be placed before it.
     let new_clock = ManualClock::new();
     let restored = CircuitBreaker::from_snapshot(consecutive(1), new_clock.clone(), &saved).unwrap();
-    assert_eq!(restored.metrics().break_duration, secs(12));
+    // The break is still reported at its full length; only 12 s are left.
+    assert_eq!(restored.metrics().break_duration, secs(30));
+    let again = restored.snapshot();
+    assert!(
+        again.contains(r#""break_ms":30000,"break_remaining_ms":12000"#),
+        "{again}"
+    );
     new_clock.advance(Duration::from_millis(11_999));
     assert_eq!(restored.state(), CircuitState::Open);
     new_clock.advance(Duration::from_millis(1));
     assert_eq!(restored.state(), CircuitState::HalfOpen);
+    // The next opening starts a break of its own length, nothing carried over.
+    let trial = restored.try_acquire().unwrap();
+    assert!(trial.failure().is_some());
+    assert_eq!(restored.metrics().break_duration, secs(30));
+    assert!(restored
+        .snapshot()
+        .contains(r#""break_ms":30000,"break_remaining_ms":30000"#));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::permit::{Admitted, Grant, Permit};
-use super::{nanos_of, CircuitBreaker, CircuitState, PermitToken, RejectReason, Rejected, Transition};
+use super::{CircuitBreaker, CircuitState, PermitToken, RejectReason, Rejected, Transition};
 use crate::rules::MAX_DURATION;
 use crate::time::Clock;
 
@@ -184,9 +184,7 @@ impl<C: Clock> CircuitBreaker<C> {
     pub(super) fn open_now(&self) -> Option<Transition> {
         let opening = self.openings_in_a_row.load(Ordering::Acquire).saturating_add(1);
         self.openings_in_a_row.store(opening, Ordering::Release);
-        self.break_nanos
-            .store(nanos_of(self.config.break_duration(opening)), Ordering::Release);
-        self.opened_at_nanos.store(self.now_nanos(), Ordering::Release);
+        self.set_break(self.now_nanos(), self.config.break_duration(opening));
         self.openings.fetch_add(1, Ordering::Relaxed);
         if let Some(fleet) = &self.fleet {
             // A local decision: the fleet hears of it at the next sync.

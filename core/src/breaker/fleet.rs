@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use super::config::{TripRule, Window};
 use super::window::{Contents, Tally};
-use super::{nanos_of, CircuitBreaker, CircuitState, Transition};
+use super::{CircuitBreaker, CircuitState, Transition};
 use crate::backoff::{BackoffStrategy, Jitter};
 use crate::error::ConfigError;
 use crate::policy::RetryPolicy;
@@ -720,8 +720,7 @@ impl<C: Clock> CircuitBreaker<C> {
             CircuitState::Open if local_left >= remaining => None,
             CircuitState::Open if !local_left.is_zero() => {
                 // Still open here, but the fleet's break ends later: extend.
-                self.opened_at_nanos.store(now, Ordering::Release);
-                self.break_nanos.store(nanos_of(remaining), Ordering::Release);
+                self.set_break(now, remaining);
                 None
             }
             _ => {
@@ -729,8 +728,7 @@ impl<C: Clock> CircuitBreaker<C> {
                 // opening, decided elsewhere (not published again).
                 let opening = self.openings_in_a_row.load(Ordering::Acquire).saturating_add(1);
                 self.openings_in_a_row.store(opening, Ordering::Release);
-                self.break_nanos.store(nanos_of(remaining), Ordering::Release);
-                self.opened_at_nanos.store(now, Ordering::Release);
+                self.set_break(now, remaining);
                 self.openings.fetch_add(1, Ordering::Relaxed);
                 fleet.remote_opens.fetch_add(1, Ordering::Relaxed);
                 self.enter(CircuitState::Open)

@@ -71,7 +71,7 @@ impl<C: Clock> CircuitBreaker<C> {
             rejections: self.rejections.load(Ordering::Relaxed),
             openings: self.openings.load(Ordering::Relaxed),
             time_in_state: now.saturating_sub(entered),
-            break_duration: self.break_duration(),
+            break_duration: self.reported_break(),
         }
     }
 }

@@ -226,8 +226,12 @@ pub struct CircuitBreaker<C> {
     /// When the current break started, in clock nanoseconds. Written under
     /// the lock (on transitions), read without it so rejecting is lock-free.
     opened_at_nanos: AtomicU64,
-    /// How long the current break lasts, in nanoseconds.
+    /// How long the current break lasts from `opened_at_nanos`, in nanoseconds.
     break_nanos: AtomicU64,
+    /// The part of the current break served before the clock's origin (a
+    /// snapshot restored on a younger clock): reported as part of the
+    /// break's length, never waited for again.
+    break_served_nanos: AtomicU64,
     /// When the current state began (for metrics).
     entered_at_nanos: AtomicU64,
     /// Openings since the breaker last closed (the break backoff's attempt).
@@ -270,6 +274,7 @@ impl<C: Clock> CircuitBreaker<C> {
         Self {
             window: config.window().map(WindowCounter::new),
             break_nanos: AtomicU64::new(nanos_of(config.recovery_timeout)),
+            break_served_nanos: AtomicU64::new(0),
             config,
             clock,
             state: AtomicU8::new(CircuitState::Closed.to_u8()),
@@ -335,9 +340,22 @@ impl<C: Clock> CircuitBreaker<C> {
         (from != to).then_some(Transition { from, to })
     }
 
-    /// The current break.
+    /// What is left of the current break from when it was stamped open.
     fn break_duration(&self) -> Duration {
         Duration::from_nanos(self.break_nanos.load(Ordering::Acquire))
+    }
+
+    /// The current break's full length, as metrics and snapshots report it.
+    fn reported_break(&self) -> Duration {
+        let served = self.break_served_nanos.load(Ordering::Acquire);
+        self.break_duration().saturating_add(Duration::from_nanos(served))
+    }
+
+    /// Starts a break of `length` counted from `opened_at` (under the lock).
+    fn set_break(&self, opened_at: u64, length: Duration) {
+        self.break_nanos.store(nanos_of(length), Ordering::Release);
+        self.break_served_nanos.store(0, Ordering::Release);
+        self.opened_at_nanos.store(opened_at, Ordering::Release);
     }
 
     /// The state as callers see it: an open breaker whose break has passed
@@ -405,6 +423,7 @@ impl<C: Clock> CircuitBreaker<C> {
         self.openings_in_a_row.store(0, Ordering::Release);
         self.break_nanos
             .store(nanos_of(self.config.recovery_timeout), Ordering::Release);
+        self.break_served_nanos.store(0, Ordering::Release);
         if let Some(window) = &self.window {
             window.clear();
         }

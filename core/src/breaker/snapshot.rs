@@ -95,9 +95,9 @@ impl<C: Clock> CircuitBreaker<C> {
     pub fn snapshot(&self) -> String {
         let now = self.clock.now();
         let state = self.state();
-        let break_duration = self.break_duration();
+        let break_duration = self.reported_break();
         let remaining = match state {
-            CircuitState::Open => break_duration.saturating_sub(self.open_elapsed()),
+            CircuitState::Open => self.break_duration().saturating_sub(self.open_elapsed()),
             _ => Duration::ZERO,
         };
         let window = match (&self.window, self.window.as_ref().map(|w| w.contents(now))) {
@@ -214,13 +214,15 @@ impl<C: Clock> CircuitBreaker<C> {
                     Duration::ZERO
                 };
                 let served = nanos_of(break_duration.saturating_sub(remaining));
-                let (opened_at, length) = match now.checked_sub(served) {
-                    Some(at) => (at, break_duration),
-                    // A clock that starts near zero: count the break from now.
-                    None => (now, remaining),
-                };
-                breaker.opened_at_nanos.store(opened_at, Ordering::Release);
-                breaker.break_nanos.store(nanos_of(length), Ordering::Release);
+                match now.checked_sub(served) {
+                    Some(opened_at) => breaker.set_break(opened_at, break_duration),
+                    None => {
+                        // A clock that starts near zero: what is left counts
+                        // from now; the served part is still reported.
+                        breaker.set_break(now, remaining);
+                        breaker.break_served_nanos.store(served, Ordering::Release);
+                    }
+                }
                 breaker.state.store(CircuitState::Open.to_u8(), Ordering::Release);
             }
             _ => breaker.state.store(state.to_u8(), Ordering::Release),
