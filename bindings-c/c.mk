@@ -17,7 +17,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 C_INC      := -I$(C_DIR)/include -I$(C_DIR)/tests
 C_SUPPORT  := $(C_DIR)/tests/support/json.c
 C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_window test_breaker_threads \
-              test_bulkhead_threads test_policy_threads
+              test_bulkhead_threads test_policy_threads test_deadline_events test_load test_load_threads
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
               --show-leak-kinds=definite,indirect
 C_FUZZ_SECONDS ?= 20
@@ -87,6 +87,8 @@ c-tests: c-lib | $(C_OUT)
 	$(C_OUT)/test_retry
 	$(C_OUT)/test_misuse --exhaust
 	$(C_OUT)/test_breaker_window
+	$(C_OUT)/test_deadline_events
+	$(C_OUT)/test_load
 	$(C_OUT)/test_conformance $(ROOT)/tests/conformance
 	@# The runner must refuse what it does not understand (a kind, an op, a
 	@# value encoding) and a vector C disagrees with (a wrong kind).
@@ -108,10 +110,13 @@ c-valgrind: c-tests
 	$(C_VALGRIND) $(C_OUT)/test_retry
 	$(C_VALGRIND) $(C_OUT)/test_misuse
 	$(C_VALGRIND) $(C_OUT)/test_breaker_window
+	$(C_VALGRIND) $(C_OUT)/test_deadline_events
+	$(C_VALGRIND) $(C_OUT)/test_load
 	$(C_VALGRIND) $(C_OUT)/test_conformance $(ROOT)/tests/conformance >/dev/null
 	$(C_VALGRIND) $(C_OUT)/test_breaker_threads 2000
 	$(C_VALGRIND) $(C_OUT)/test_bulkhead_threads 2000
 	$(C_VALGRIND) $(C_OUT)/test_policy_threads 2000
+	$(C_VALGRIND) $(C_OUT)/test_load_threads 2000
 
 c-sanitize: c-lib | $(C_OUT)
 	$(foreach t,$(C_TESTS),$(call c_build,$(t),-O1 -fsanitize=address$(C_COMMA)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,_asan) &&) true
@@ -119,15 +124,19 @@ c-sanitize: c-lib | $(C_OUT)
 	$(C_OUT)/test_retry_asan
 	$(C_OUT)/test_misuse_asan
 	$(C_OUT)/test_breaker_window_asan
+	$(C_OUT)/test_deadline_events_asan
+	$(C_OUT)/test_load_asan
 	$(C_OUT)/test_conformance_asan $(ROOT)/tests/conformance >/dev/null
 	$(C_OUT)/test_breaker_threads_asan
 	$(C_OUT)/test_bulkhead_threads_asan
 	$(C_OUT)/test_policy_threads_asan
+	$(C_OUT)/test_load_threads_asan
 
 c-threads: c-tests
 	$(C_OUT)/test_breaker_threads
 	$(C_OUT)/test_bulkhead_threads
 	$(C_OUT)/test_policy_threads
+	$(C_OUT)/test_load_threads
 
 c-fuzz: c-lib | $(C_OUT)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$(C_DIR)/include \
