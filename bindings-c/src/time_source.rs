@@ -146,6 +146,45 @@ impl Sleeper for BorrowedTime {
     }
 }
 
+/// A borrowed time source by reference (one word to carry through a retry
+/// loop as its sleeper and its clock).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeRef<'a>(pub(crate) &'a resilience_time_source_t);
+
+/// The all-NULL time source, for a NULL `time` argument.
+pub(crate) static SYSTEM_TIME: SystemTime = SystemTime(resilience_time_source_t::SYSTEM);
+
+/// [`resilience_time_source_t::SYSTEM`] as a static.
+pub(crate) struct SystemTime(pub(crate) resilience_time_source_t);
+
+// SAFETY: all-NULL: no callback, no user data to share.
+unsafe impl Sync for SystemTime {}
+
+impl<'a> TimeRef<'a> {
+    /// `time`, or the system's when NULL.
+    ///
+    /// # Safety
+    /// `time` is NULL or valid for reads for `'a`.
+    pub(crate) unsafe fn from_ptr(time: *const resilience_time_source_t) -> Self {
+        // SAFETY: the caller's promise.
+        Self(unsafe { time.as_ref() }.unwrap_or(&SYSTEM_TIME.0))
+    }
+}
+
+impl Sleeper for TimeRef<'_> {
+    #[inline]
+    fn sleep(&self, duration: Duration) {
+        BorrowedTime(*self.0).sleep(duration);
+    }
+}
+
+impl Clock for TimeRef<'_> {
+    #[inline]
+    fn now(&self) -> Duration {
+        BorrowedTime(*self.0).now()
+    }
+}
+
 /// The system clock of borrowed time sources: one origin for the process,
 /// set on first use (so a call that never reads the clock never makes it).
 static SYSTEM_ORIGIN: OnceLock<SystemClock> = OnceLock::new();
