@@ -6,7 +6,9 @@
  *  - one GCRA rate limiter hammered by 8 threads while they move a shared
  *    clock forward: the cells admitted by clock reading `now` never exceed
  *    burst + now / T (the emission interval), and every refusal's wait is
- *    at most n x T.
+ *    at most n x T;
+ *  - one adaptive throttle asked by 8 threads at once: every request and
+ *    every accept reported is counted, exactly.
  * Usage: test_load_threads [operations per thread] */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -245,10 +247,79 @@ static void test_hammered_limiter(void) {
     resilience_rate_limiter_free(l);
 }
 
+/* ---- one throttle, eight threads ------------------------------------------ */
+
+typedef struct {
+    pthread_t thread;
+    pthread_barrier_t *barrier;
+    resilience_adaptive_throttle_t *throttle;
+    long admitted, shed, accepted, bad;
+} throttle_worker;
+
+static void *ask(void *arg) {
+    throttle_worker *w = arg;
+    long i;
+    pthread_barrier_wait(w->barrier);
+    for (i = 0; i < ops_per_thread; i++) {
+        resilience_status_t st = resilience_adaptive_throttle_try_admit(w->throttle, NULL);
+        if (st == RESILIENCE_OK) {
+            /* The backend accepts a third of what it gets: the throttle sheds some. */
+            int accepted = i % 3 == 0;
+            if (resilience_adaptive_throttle_record(w->throttle, accepted) != RESILIENCE_OK) w->bad++;
+            w->admitted++;
+            w->accepted += accepted;
+        } else if (st == RESILIENCE_ERR_THROTTLED) {
+            w->shed++;
+        } else {
+            w->bad++;
+        }
+    }
+    return NULL;
+}
+
+static void test_shared_throttle(void) {
+    resilience_adaptive_throttle_config_t cfg = resilience_adaptive_throttle_config_default();
+    resilience_adaptive_throttle_t *t = NULL;
+    resilience_throttle_stats_t stats;
+    shared_clock clock = {0}; /* still: every request stays in the window */
+    pthread_barrier_t barrier;
+    throttle_worker w[THREADS];
+    long admitted = 0, shed = 0, accepted = 0, bad = 0;
+    int k;
+    cfg.seeded = true;
+    cfg.seed = 11;
+    cfg.clock = borrowed(&clock);
+    CHECK_OK(resilience_adaptive_throttle_new(&cfg, &t));
+    CHECK(pthread_barrier_init(&barrier, NULL, THREADS) == 0);
+    for (k = 0; k < THREADS; k++) {
+        w[k].barrier = &barrier;
+        w[k].throttle = t;
+        w[k].admitted = w[k].shed = w[k].accepted = w[k].bad = 0;
+        CHECK(pthread_create(&w[k].thread, NULL, ask, &w[k]) == 0);
+    }
+    for (k = 0; k < THREADS; k++) {
+        CHECK(pthread_join(w[k].thread, NULL) == 0);
+        admitted += w[k].admitted;
+        shed += w[k].shed;
+        accepted += w[k].accepted;
+        bad += w[k].bad;
+    }
+    CHECK_EQ_U64(bad, 0);
+    CHECK_OK(resilience_adaptive_throttle_stats(t, &stats));
+    CHECK_EQ_U64(stats.requests, (uint64_t)(admitted + shed)); /* shed requests count too */
+    CHECK_EQ_U64(stats.accepts, (uint64_t)accepted);
+    CHECK(shed > 0 && stats.probability > 0.0 && stats.probability < 1.0);
+    printf("throttle threads: %ld requests by %d threads, %ld shed, %ld accepts: all counted\n", admitted + shed,
+           THREADS, shed, accepted);
+    pthread_barrier_destroy(&barrier);
+    resilience_adaptive_throttle_free(t);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) ops_per_thread = atol(argv[1]);
     test_shared_budget(0);
     test_shared_budget(1);
     test_hammered_limiter();
+    test_shared_throttle();
     return check_report("load threads");
 }
