@@ -17,7 +17,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 C_INC      := -I$(C_DIR)/include -I$(C_DIR)/tests
 C_SUPPORT  := $(C_DIR)/tests/support/json.c
 C_TESTS    := test_api test_conformance test_retry test_misuse test_breaker_window test_breaker_threads \
-              test_bulkhead_threads test_policy_threads
+              test_bulkhead_threads test_policy_threads test_deadline_events test_load test_load_threads
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
               --show-leak-kinds=definite,indirect
 C_FUZZ_SECONDS ?= 20
@@ -87,9 +87,12 @@ c-tests: c-lib | $(C_OUT)
 	$(C_OUT)/test_retry
 	$(C_OUT)/test_misuse --exhaust
 	$(C_OUT)/test_breaker_window
+	$(C_OUT)/test_deadline_events
+	$(C_OUT)/test_load
 	$(C_OUT)/test_conformance $(ROOT)/tests/conformance
 	@# The runner must refuse what it does not understand (a kind, an op, a
-	@# value encoding) and a vector C disagrees with (a wrong kind).
+	@# key, a value encoding, an event field) and a vector C disagrees with
+	@# (a wrong kind, a wrong wait).
 	rm -rf $(C_OUT)/runner-refuses && mkdir -p $(C_OUT)/runner-refuses
 	cd $(C_OUT)/runner-refuses && \
 	  echo '{"kind":"teleport","cases":[{"name":"x"}]}' > unknown-kind.json && \
@@ -97,7 +100,12 @@ c-tests: c-lib | $(C_OUT)
 	  echo '{"kind":"breaker","cases":[{"name":"x","config":{"teleport_ms":1},"steps":[]}]}' > unknown-key.json && \
 	  echo '{"kind":"breaker","cases":[{"name":"x","config":{},"steps":[{"op":"metrics","expect":{"teleports":0}}]}]}' > unknown-metric.json && \
 	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":{"fraction":"1/2"}},"parameter":"max_attempts","kind":"not_an_integer"}]}' > unknown-value.json && \
-	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":0},"parameter":"max_attempts","kind":"too_large"}]}' > wrong-kind.json
+	  echo '{"kind":"config_errors","cases":[{"name":"x","component":"retry","config":{"max_attempts":0},"parameter":"max_attempts","kind":"too_large"}]}' > wrong-kind.json && \
+	  echo '{"kind":"limiter","cases":[{"name":"x","config":{},"steps":[{"op":"teleport","n":1}]}]}' > unknown-limiter-op.json && \
+	  echo '{"kind":"limiter","cases":[{"name":"x","config":{"rate":10,"burst":1},"steps":[{"op":"acquire","n":1,"expect":"ok"},{"op":"acquire","n":1,"expect":{"wait_ns":1}}]}]}' > wrong-wait.json && \
+	  echo '{"kind":"budget_retry","cases":[{"name":"x","policy":{"teleport_ms":1},"budget":{},"steps":[]}]}' > unknown-policy-key.json && \
+	  echo '{"kind":"retry_timeline","cases":[{"name":"x","policy":{},"start_ms":0,"steps":[{"at_ms":1,"failure":"teleport","expect":{"accept":true}}]}]}' > unknown-failure.json && \
+	  echo '{"kind":"events","cases":[{"name":"x","pipeline":[{"strategy":"retry","policy":{"jitter":"none"}}],"calls":[{"outcomes":["error","ok"],"expected":{"result":"ok","events":[{"type":"retry_scheduled","attempt":1,"delay_ns":1000000000,"cause":"error","teleport":1}]}}]}]}' > unknown-event-field.json
 	for f in $(C_OUT)/runner-refuses/*.json; do \
 	  rm -rf $(C_OUT)/runner-one && mkdir -p $(C_OUT)/runner-one && cp $$f $(C_OUT)/runner-one/; \
 	  if $(C_OUT)/test_conformance $(C_OUT)/runner-one >/dev/null 2>&1; then echo "runner accepted $$f" >&2; exit 1; fi; \
@@ -108,10 +116,13 @@ c-valgrind: c-tests
 	$(C_VALGRIND) $(C_OUT)/test_retry
 	$(C_VALGRIND) $(C_OUT)/test_misuse
 	$(C_VALGRIND) $(C_OUT)/test_breaker_window
+	$(C_VALGRIND) $(C_OUT)/test_deadline_events
+	$(C_VALGRIND) $(C_OUT)/test_load
 	$(C_VALGRIND) $(C_OUT)/test_conformance $(ROOT)/tests/conformance >/dev/null
 	$(C_VALGRIND) $(C_OUT)/test_breaker_threads 2000
 	$(C_VALGRIND) $(C_OUT)/test_bulkhead_threads 2000
 	$(C_VALGRIND) $(C_OUT)/test_policy_threads 2000
+	$(C_VALGRIND) $(C_OUT)/test_load_threads 2000
 
 c-sanitize: c-lib | $(C_OUT)
 	$(foreach t,$(C_TESTS),$(call c_build,$(t),-O1 -fsanitize=address$(C_COMMA)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,_asan) &&) true
@@ -119,15 +130,19 @@ c-sanitize: c-lib | $(C_OUT)
 	$(C_OUT)/test_retry_asan
 	$(C_OUT)/test_misuse_asan
 	$(C_OUT)/test_breaker_window_asan
+	$(C_OUT)/test_deadline_events_asan
+	$(C_OUT)/test_load_asan
 	$(C_OUT)/test_conformance_asan $(ROOT)/tests/conformance >/dev/null
 	$(C_OUT)/test_breaker_threads_asan
 	$(C_OUT)/test_bulkhead_threads_asan
 	$(C_OUT)/test_policy_threads_asan
+	$(C_OUT)/test_load_threads_asan
 
 c-threads: c-tests
 	$(C_OUT)/test_breaker_threads
 	$(C_OUT)/test_bulkhead_threads
 	$(C_OUT)/test_policy_threads
+	$(C_OUT)/test_load_threads
 
 c-fuzz: c-lib | $(C_OUT)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$(C_DIR)/include \

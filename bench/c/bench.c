@@ -7,6 +7,10 @@
  * consecutive breaker (S3's):
  *   S8 closed path with a time window / a count window
  *   S9 metrics read, snapshot into a caller's buffer (reported, no target)
+ * and a third, issues 10 and 11 against our own S1 and hand-written C:
+ *   S1 through resilience_retry_execute_ex without a listener (no cost?)
+ *   L2 a retry with a retry budget, success path, against S1 without one
+ *   L1 a rate limiter's try_acquire against a hand-written C GCRA
  * Prints Markdown tables. `make bench-c` writes them to bench/c/RESULTS.md. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE /* CLOCK_MONOTONIC_COARSE (Linux) */
@@ -184,6 +188,54 @@ static void s9_snapshot_time(void) {
     sink += len;
 }
 
+/* ---- issues 10 and 11 --------------------------------------------------- */
+
+static resilience_retry_policy_t *budgeted_policy, *coarse_budgeted_policy;
+static resilience_rate_limiter_t *limiter, *coarse_limiter;
+static resilience_retry_call_t s1_call;
+
+static void s1_ex(void) {
+    resilience_retry_outcome_t o;
+    resilience_retry_execute_ex(policy, &s1_call, &o);
+}
+static void l2_budget(void) {
+    resilience_retry_outcome_t o;
+    resilience_retry_execute(budgeted_policy, work, NULL, NULL, &noop_time, &o);
+}
+static void l2_budget_coarse(void) {
+    resilience_retry_outcome_t o;
+    resilience_retry_execute(coarse_budgeted_policy, work, NULL, NULL, &noop_time, &o);
+}
+
+/* GCRA as a C programmer writes it (governor's, redis-cell's): the
+ * theoretical arrival time in one atomic word, one compare-and-swap. */
+static uint64_t hand_tat;
+static uint64_t (*hand_clock)(void);
+static int hand_gcra(uint64_t interval, uint64_t tolerance) {
+    uint64_t now = hand_clock(), tat = __atomic_load_n(&hand_tat, __ATOMIC_ACQUIRE), next;
+    for (;;) {
+        if (tat > now + tolerance) return 0;
+        next = (tat > now ? tat : now) + interval;
+        if (__atomic_compare_exchange_n(&hand_tat, &tat, next, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return 1;
+    }
+}
+static uint64_t coarse_now_u(void) { return (uint64_t)coarse_now(NULL); }
+static void l1_ours(void) {
+    if (resilience_rate_limiter_try_acquire(limiter, 1, NULL) == RESILIENCE_OK) work(NULL, 1);
+}
+static void l1_ours_coarse(void) {
+    if (resilience_rate_limiter_try_acquire(coarse_limiter, 1, NULL) == RESILIENCE_OK) work(NULL, 1);
+}
+/* The limiters never run dry: one cell per ns, a burst of 2^32 - 1. */
+static void l1_hand(void) {
+    hand_clock = now_ns;
+    if (hand_gcra(1, 4294967294ULL)) work(NULL, 1);
+}
+static void l1_hand_coarse(void) {
+    hand_clock = coarse_now_u;
+    if (hand_gcra(1, 4294967294ULL)) work(NULL, 1);
+}
+
 static double time_once(void (*f)(void), long iters) {
     uint64_t t0 = now_ns();
     long i;
@@ -337,6 +389,68 @@ int main(void) {
         measure(f, ITERS / 10, best);
         printf("| S9 metrics read (no target) | %.2f | %.2f | - |\n", best[0], best[1]);
         printf("| S9 snapshot into a caller's buffer, time window (no target) | - | %.2f | - |\n", best[2]);
+    }
+    /* Issues 10 and 11: the new paths against S1 and hand-written C. */
+    {
+        resilience_retry_budget_config_t budget_cfg = resilience_retry_budget_config_default();
+        resilience_retry_budget_t *budget = NULL, *coarse_budget = NULL;
+        resilience_rate_limiter_config_t lc = resilience_rate_limiter_config_default();
+        void (*f[3])(void);
+        double best[3];
+        if (resilience_retry_budget_new(&budget_cfg, &budget)) return 1; /* the system clock */
+        budget_cfg.clock.now_ns = coarse_now;
+        if (resilience_retry_budget_new(&budget_cfg, &coarse_budget)) return 1;
+        rc.budget = budget;
+        if (resilience_retry_policy_new(&rc, &budgeted_policy)) return 1;
+        rc.budget = coarse_budget;
+        if (resilience_retry_policy_new(&rc, &coarse_budgeted_policy)) return 1;
+        resilience_retry_budget_free(budget);
+        resilience_retry_budget_free(coarse_budget);
+        lc.rate = 4294967295LL; /* one cell per ns: never limited at these speeds */
+        lc.per_ns = 1000000000LL;
+        lc.burst = 4294967295LL;
+        if (resilience_rate_limiter_new(&lc, &limiter)) return 1;
+        lc.clock.now_ns = coarse_now;
+        if (resilience_rate_limiter_new(&lc, &coarse_limiter)) return 1;
+        s1_call = resilience_retry_call_default();
+        s1_call.op = work;
+        s1_call.time = noop_time;
+
+        printf("\n| scenario | baseline (ns) | libresilience (ns) | ratio |\n");
+        printf("|---|---:|---:|---:|\n");
+        f[0] = s1_ours;
+        f[1] = s1_ex;
+        f[2] = l2_budget;
+        measure(f, ITERS, best);
+        printf("| S1 through retry_execute_ex, no listener, no result predicate (baseline: S1) | %.2f | %.2f | %.2fx |\n",
+               best[0], best[1], best[1] / best[0]);
+        printf("| L2 retry with a retry budget, first attempt succeeds, system clock (baseline: S1, no budget) | %.2f | "
+               "%.2f | %.2fx |\n",
+               best[0], best[2], best[2] / best[0]);
+        f[1] = l2_budget_coarse;
+        f[2] = s8_clock_read;
+        measure(f, ITERS, best);
+        printf("| L2 the same, budget on an injected CLOCK_MONOTONIC_COARSE clock (baseline: S1) | %.2f | %.2f | "
+               "%.2fx |\n",
+               best[0], best[1], best[1] / best[0]);
+        printf("| for scale: one clock_gettime(CLOCK_MONOTONIC) | - | %.2f | - |\n", best[2]);
+        f[0] = l1_hand;
+        f[1] = l1_ours;
+        f[2] = NULL;
+        measure(f, ITERS, best);
+        printf("| L1 rate limiter try_acquire(1) + call, system clock (baseline: hand-written C GCRA, same clock) | "
+               "%.2f | %.2f | %.2fx |\n",
+               best[0], best[1], best[1] / best[0]);
+        f[0] = l1_hand_coarse;
+        f[1] = l1_ours_coarse;
+        measure(f, ITERS, best);
+        printf("| L1 the same on CLOCK_MONOTONIC_COARSE (baseline: hand-written C GCRA, same clock) | %.2f | %.2f | "
+               "%.2fx |\n",
+               best[0], best[1], best[1] / best[0]);
+        resilience_retry_policy_free(budgeted_policy);
+        resilience_retry_policy_free(coarse_budgeted_policy);
+        resilience_rate_limiter_free(limiter);
+        resilience_rate_limiter_free(coarse_limiter);
     }
     resilience_circuit_breaker_free(time_window_breaker);
     resilience_circuit_breaker_free(count_window_breaker);

@@ -1,9 +1,12 @@
 //! The circuit breaker handle: permits for callers that drive their own I/O.
 
+use std::sync::Arc;
+
 use resilience_core::{CircuitBreaker, PermitMisuse, PermitToken, RejectReason, Rejected};
 
 use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos};
 use crate::breaker_config::resilience_circuit_breaker_config_t;
+use crate::events::{emit, rejection_event, resilience_event_listener_t, resilience_event_t, transition_event};
 use crate::status::{resilience_status_t, Failure};
 use crate::time_source::OwnedClock;
 use crate::transition::{
@@ -48,21 +51,71 @@ pub unsafe extern "C" fn resilience_permit_is_trial(
 #[derive(Debug)]
 pub struct resilience_circuit_breaker_t {
     pub(crate) breaker: CircuitBreaker<OwnedClock>,
+    /// The event listener, if any (shared with the transition listener core holds).
+    events: Option<Arc<OwnedEvents>>,
 }
 
 impl resilience_circuit_breaker_t {
     /// The handle over a built breaker: its clock takes ownership of the
-    /// clock's user data, and the listener (if any) is attached, taking its
-    /// user data. Call only once nothing is left to fail.
-    pub(crate) fn adopt(breaker: CircuitBreaker<OwnedClock>, listener: resilience_transition_listener_t) -> Self {
+    /// clock's user data, and the listeners (if any) are attached, taking
+    /// their user data. Call only once nothing is left to fail.
+    pub(crate) fn adopt(
+        breaker: CircuitBreaker<OwnedClock>,
+        listener: resilience_transition_listener_t,
+        events: resilience_event_listener_t,
+    ) -> Self {
         breaker.clock().adopt();
-        let breaker = if listener.on_transition.is_some() || listener.free_user_data.is_some() {
-            let listener = OwnedListener::new(listener);
-            breaker.with_listener(move |t| listener.notify(t))
-        } else {
-            breaker
+        let transitions = (listener.on_transition.is_some() || listener.free_user_data.is_some())
+            .then(|| OwnedListener::new(listener));
+        let events = events.is_set().then(|| Arc::new(OwnedEvents(events)));
+        let breaker = match (transitions, events.clone()) {
+            (None, None) => breaker,
+            (transitions, events) => breaker.with_listener(move |t| {
+                if let Some(listener) = &transitions {
+                    listener.notify(t);
+                }
+                if let Some(events) = &events {
+                    events.emit(transition_event(t));
+                }
+            }),
         };
-        Self { breaker }
+        Self { breaker, events }
+    }
+
+    /// Tells the event listener (if any) about a rejection. Off the
+    /// admitting path: only rejections come here.
+    #[cold]
+    #[inline(never)]
+    fn rejected(&self, r: &Rejected) {
+        if let Some(events) = &self.events {
+            events.emit(rejection_event(r));
+        }
+    }
+}
+
+/// An event listener owned by a breaker; runs the finalizer on drop.
+#[derive(Debug)]
+struct OwnedEvents(resilience_event_listener_t);
+
+// SAFETY: the documented contract makes the callback and `user_data` usable
+// from any thread that uses the breaker.
+unsafe impl Send for OwnedEvents {}
+// SAFETY: as above.
+unsafe impl Sync for OwnedEvents {}
+
+impl OwnedEvents {
+    fn emit(&self, event: resilience_event_t) {
+        // SAFETY: the caller supplied a valid callback for this user_data.
+        unsafe { emit(self.0.on_event, self.0.user_data, event) };
+    }
+}
+
+impl Drop for OwnedEvents {
+    fn drop(&mut self) {
+        if let Some(free) = self.0.free_user_data {
+            // SAFETY: ownership of user_data was passed to us; called once.
+            unsafe { free(self.0.user_data) };
+        }
     }
 }
 
@@ -72,7 +125,8 @@ impl resilience_circuit_breaker_t {
 /// field outside its range (see each field of
 /// resilience_circuit_breaker_config_t, and resilience_last_error_kind() /
 /// _parameter()). On error the caller keeps ownership of
-/// `config->clock.user_data` and `config->listener.user_data`.
+/// `config->clock.user_data`, `config->listener.user_data` and
+/// `config->events.user_data`.
 ///
 /// # Safety
 /// Pointers are NULL or valid; the clock callbacks are thread-safe if the
@@ -90,7 +144,7 @@ pub unsafe extern "C" fn resilience_circuit_breaker_new(
         // Only now, with nothing left to fail, do the clock and the listener change hands.
         let breaker = CircuitBreaker::new(validated, OwnedClock::lent(c.clock));
         // SAFETY: checked out-param.
-        unsafe { hand_out(out, resilience_circuit_breaker_t::adopt(breaker, c.listener)) }
+        unsafe { hand_out(out, resilience_circuit_breaker_t::adopt(breaker, c.listener, c.events)) }
     })
 }
 
@@ -135,6 +189,7 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire(
             Ok(token) => unsafe { out.write(resilience_permit_t { token: token.to_raw() }) },
             Err(rejected) => {
                 let rejected = check_rejection(rejected)?;
+                b.rejected(&rejected);
                 // The out-parameter is optional: NULL is not an error here, so
                 // test it directly (building a "NULL argument" message would
                 // cost an allocation on every rejection).
@@ -194,6 +249,7 @@ pub unsafe extern "C" fn resilience_circuit_breaker_try_acquire_ex(
             Ok(token) => unsafe { out.write(resilience_permit_t { token: token.to_raw() }) },
             Err(rejected) => {
                 let rejected = check_rejection(rejected)?;
+                b.rejected(&rejected);
                 if !rejection_out.is_null() {
                     let rejection = resilience_rejection_t {
                         reason: reason_to_c(rejected.reason),
@@ -221,7 +277,7 @@ fn check_rejection(rejected: Rejected) -> Result<Rejected, Failure> {
     Ok(rejected)
 }
 
-fn reason_to_c(reason: RejectReason) -> resilience_reject_reason_t {
+pub(crate) fn reason_to_c(reason: RejectReason) -> resilience_reject_reason_t {
     match reason {
         RejectReason::TrialsTaken => RESILIENCE_REJECT_TRIALS_TAKEN,
         RejectReason::Isolated => RESILIENCE_REJECT_ISOLATED,

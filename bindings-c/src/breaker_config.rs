@@ -8,6 +8,7 @@ use resilience_core::{
 
 use crate::boundary::signed_nanos;
 use crate::config::{count, duration_ns, ratio};
+use crate::events::resilience_event_listener_t;
 use crate::retry_policy::{resilience_backoff_t, RESILIENCE_BACKOFF_NONE};
 use crate::status::Failure;
 use crate::time_source::resilience_time_source_t;
@@ -98,10 +99,16 @@ pub struct resilience_circuit_breaker_config_t {
     /// Break backoff: the longest break, ns; >= recovery_timeout_ns
     /// (BELOW_OTHER). No default (0): set it with a break_backoff.
     pub max_recovery_timeout_ns: i64,
+    /// Typed events: RESILIENCE_EVENT_BREAKER_TRANSITION for every state
+    /// change (as `listener` hears it), RESILIENCE_EVENT_BREAKER_REJECTED for
+    /// every call not admitted (try_acquire's RESILIENCE_ERR_CIRCUIT_OPEN);
+    /// all-NULL (the default) means none, at no cost. The breaker takes
+    /// ownership of `events.user_data` on success.
+    pub events: resilience_event_listener_t,
 }
 
 /// Core's defaults: the consecutive rule with threshold 5, recovery 30 s,
-/// one half-open trial, system clock, no listener; for a failure-rate rule
+/// one half-open trial, system clock, no listener, no events; for a failure-rate rule
 /// (off until failure_ratio is set) a minimum throughput of 100 and a 30 s
 /// time window in 10 buckets; no slow-call rule, no break backoff.
 #[no_mangle]
@@ -122,6 +129,7 @@ pub extern "C" fn resilience_circuit_breaker_config_default() -> resilience_circ
         slow_call_ratio: 0.0,
         break_backoff: RESILIENCE_BACKOFF_NONE,
         max_recovery_timeout_ns: 0,
+        events: resilience_event_listener_t::NONE,
     }
 }
 

@@ -153,7 +153,8 @@ pub unsafe extern "C" fn resilience_circuit_breaker_snapshot(
 /// RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION for one written by a newer
 /// release. Never a breaker that silently starts closed: on any error no
 /// breaker is built, `*breaker_out` is not written, and the caller keeps
-/// ownership of `config->clock.user_data` and `config->listener.user_data`;
+/// ownership of `config->clock.user_data`, `config->listener.user_data` and
+/// `config->events.user_data`;
 /// resilience_last_error_message() says what is wrong.
 ///
 /// # Safety
@@ -186,7 +187,7 @@ pub unsafe extern "C" fn resilience_circuit_breaker_new_from_snapshot(
         let breaker = CircuitBreaker::from_snapshot(validated, OwnedClock::lent(c.clock), text)
             .map_err(|e| snapshot_failure(&e))?;
         // SAFETY: checked out-param.
-        unsafe { hand_out(out, resilience_circuit_breaker_t::adopt(breaker, c.listener)) }
+        unsafe { hand_out(out, resilience_circuit_breaker_t::adopt(breaker, c.listener, c.events)) }
     })
 }
 

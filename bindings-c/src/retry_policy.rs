@@ -3,12 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    rules, BackoffStrategy, ConfigError, Jitter, RetryPolicy, Value, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS,
+    BackoffStrategy, ConfigError, Jitter, RetryPolicy, Value, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_DELAY,
 };
 
 use crate::boundary::{borrow, check_out, ffi_call, free_handle, hand_out, nanos, signed_nanos};
+use crate::budget::resilience_retry_budget_t;
 use crate::config::{count, duration_ns};
 use crate::status::{resilience_status_t, Failure};
 
@@ -71,10 +73,33 @@ pub struct resilience_retry_config_t {
     pub retryable_status_codes: *const i64,
     /// Number of entries in `retryable_status_codes`.
     pub retryable_status_codes_len: usize,
+    /// When true, the sequence has a deadline: max_elapsed_ns. When false
+    /// (default), none (max_elapsed_ns is not read).
+    pub has_max_elapsed: bool,
+    /// The deadline of a whole retry sequence, counted from the first
+    /// attempt's start, ns; >= 0 (0: only the first attempt runs). A
+    /// failure after it, or a wait that would reach it, gives up with
+    /// RESILIENCE_GIVE_UP_DEADLINE; resilience_retry_execute() then returns
+    /// RESILIENCE_ERR_TIMEOUT. Read only with has_max_elapsed.
+    pub max_elapsed_ns: i64,
+    /// How long one attempt may take, ns, for event loops that can cancel
+    /// an attempt (read it back with resilience_retry_policy_attempt_timeout(),
+    /// report a cancelled attempt with resilience_retry_state_on_timeout());
+    /// above 0, or 0 (default) for none. resilience_retry_execute() cannot
+    /// pre-empt a blocking call and does not use it.
+    pub attempt_timeout_ns: i64,
+    /// A retry budget shared with other policies (resilience_retry_budget_new()),
+    /// or NULL (default) for none. The policy keeps the budget alive: the
+    /// budget handle may be freed first. Every sequence started with this
+    /// policy deposits a first attempt; a retry the attempt count, the
+    /// filter and the deadline allow is then withdrawn from the budget, and
+    /// a denied one gives up with RESILIENCE_GIVE_UP_BUDGET.
+    pub budget: *const resilience_retry_budget_t,
 }
 
 /// The defaults of the original library: 3 attempts, exponential backoff
-/// from 1 s capped at 60 s, proportional jitter, OS-seeded, no status codes.
+/// from 1 s capped at 60 s, proportional jitter, OS-seeded, no status
+/// codes; and no deadline, no attempt timeout, no budget.
 #[no_mangle]
 pub extern "C" fn resilience_retry_config_default() -> resilience_retry_config_t {
     resilience_retry_config_t {
@@ -87,6 +112,10 @@ pub extern "C" fn resilience_retry_config_default() -> resilience_retry_config_t
         seed: 0,
         retryable_status_codes: std::ptr::null(),
         retryable_status_codes_len: 0,
+        has_max_elapsed: false,
+        max_elapsed_ns: 0,
+        attempt_timeout_ns: 0,
+        budget: std::ptr::null(),
     }
 }
 
@@ -141,7 +170,8 @@ impl resilience_retry_config_t {
     /// max_delay >= base_delay); nothing is checked here.
     ///
     /// # Safety
-    /// `retryable_status_codes` is NULL or points to `..._len` readable values.
+    /// `retryable_status_codes` is NULL or points to `..._len` readable
+    /// values; `budget` is NULL or valid.
     unsafe fn build(&self) -> Result<RetryPolicy, Failure> {
         let seed = if self.seeded {
             rules::seed(Value::from(self.seed))?
@@ -163,6 +193,31 @@ impl resilience_retry_config_t {
         } else if self.retryable_status_codes_len != 0 {
             return Err(Failure::null("config->retryable_status_codes (with a non-zero length)"));
         }
+        // Rule `optional`: C says "none" with the flag, and with 0 for a
+        // timeout (a zero timeout is no timeout core would accept).
+        let max_elapsed = Value::from(self.max_elapsed_ns);
+        let max_elapsed = rules::optional(
+            if self.has_max_elapsed {
+                max_elapsed
+            } else {
+                Value::Absent
+            },
+            |v| rules::duration("max_elapsed", v, Unit::Nanoseconds),
+        )?;
+        let attempt_timeout = match self.attempt_timeout_ns {
+            0 => Value::Absent,
+            ns => Value::from(ns),
+        };
+        let attempt_timeout = rules::optional(attempt_timeout, |v| {
+            rules::timeout("attempt_timeout", v, Unit::Nanoseconds)
+        })?;
+        builder = builder
+            .maybe_max_elapsed(max_elapsed)
+            .maybe_attempt_timeout(attempt_timeout);
+        // SAFETY: NULL or valid, by the caller's promise.
+        if let Some(b) = unsafe { self.budget.as_ref() } {
+            builder = builder.budget(Arc::clone(&b.budget));
+        }
         Ok(builder.build()?)
     }
 }
@@ -174,8 +229,9 @@ impl resilience_retry_config_t {
 /// outside 1..=4294967295 (kind TOO_SMALL / TOO_LARGE), a negative delay
 /// (TOO_SMALL), max_delay_ns < base_delay_ns (BELOW_OTHER), a status code
 /// outside 100..=599 (TOO_SMALL / TOO_LARGE), a backoff or jitter value that
-/// is no RESILIENCE_BACKOFF_* / RESILIENCE_JITTER_* constant (UNKNOWN_NAME);
-/// see resilience_last_error_kind(). Free the policy with
+/// is no RESILIENCE_BACKOFF_* / RESILIENCE_JITTER_* constant (UNKNOWN_NAME),
+/// a negative max_elapsed_ns (with has_max_elapsed) or attempt_timeout_ns
+/// (TOO_SMALL); see resilience_last_error_kind(). Free the policy with
 /// resilience_retry_policy_free().
 ///
 /// # Safety
@@ -322,6 +378,26 @@ pub unsafe extern "C" fn resilience_retry_policy_cap_retry_after(
     unsafe {
         answer(policy, delay_ns_out, "delay_ns_out", |p| {
             nanos(p.cap_retry_after(Duration::from_nanos(hint_ns)))
+        })
+    }
+}
+
+/// The policy's attempt timeout, ns (0: none): how long an event loop
+/// should let one attempt run before cancelling it and reporting
+/// resilience_retry_state_on_timeout(). Arm the timer at the earlier of
+/// this and resilience_retry_state_deadline().
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn resilience_retry_policy_attempt_timeout(
+    policy: *const resilience_retry_policy_t,
+    timeout_ns_out: *mut u64,
+) -> resilience_status_t {
+    // SAFETY: the caller's promise, forwarded.
+    unsafe {
+        answer(policy, timeout_ns_out, "timeout_ns_out", |p| {
+            p.attempt_timeout().map_or(0, nanos)
         })
     }
 }

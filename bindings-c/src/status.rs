@@ -54,13 +54,28 @@ pub enum resilience_status_t {
     /// The caller's buffer is too small for the result; the length it needs
     /// was written to the length out-parameter (see the function).
     RESILIENCE_ERR_BUFFER_TOO_SMALL = 11,
+    /// The retry deadline (the policy's max_elapsed_ns) passed: the
+    /// operation failed and the policy gave up rather than wait past the
+    /// deadline (reason RESILIENCE_GIVE_UP_DEADLINE in the outcome).
+    RESILIENCE_ERR_TIMEOUT = 12,
+    /// The rate limiter has no cells for the call yet: wait the time it
+    /// reports (written to the wait out-parameter) and ask again. A
+    /// decision, not a fault: the last error is untouched.
+    RESILIENCE_ERR_RATE_LIMITED = 13,
+    /// More cells were asked of a rate limiter at once than its burst: they
+    /// can never be granted (no wait would help). A caller error: the last
+    /// error message says how many were asked for and what the burst is.
+    RESILIENCE_ERR_EXCEEDS_BURST = 14,
+    /// The adaptive throttle shed the request locally: do not send it. A
+    /// decision, not a fault: the last error is untouched.
+    RESILIENCE_ERR_THROTTLED = 15,
 }
 
 use resilience_status_t::*;
 
 impl resilience_status_t {
     /// Every status, in numeric order.
-    pub const ALL: [resilience_status_t; 12] = [
+    pub const ALL: [resilience_status_t; 16] = [
         RESILIENCE_OK,
         RESILIENCE_ERR_NULL_ARGUMENT,
         RESILIENCE_ERR_INVALID_CONFIG,
@@ -73,6 +88,10 @@ impl resilience_status_t {
         RESILIENCE_ERR_INVALID_SNAPSHOT,
         RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION,
         RESILIENCE_ERR_BUFFER_TOO_SMALL,
+        RESILIENCE_ERR_TIMEOUT,
+        RESILIENCE_ERR_RATE_LIMITED,
+        RESILIENCE_ERR_EXCEEDS_BURST,
+        RESILIENCE_ERR_THROTTLED,
     ];
 
     fn message(self) -> &'static CStr {
@@ -93,6 +112,10 @@ impl resilience_status_t {
                 c"the circuit breaker snapshot was written by a newer release"
             }
             RESILIENCE_ERR_BUFFER_TOO_SMALL => c"the buffer is too small",
+            RESILIENCE_ERR_TIMEOUT => c"the retry deadline passed",
+            RESILIENCE_ERR_RATE_LIMITED => c"rate limited: wait and try again",
+            RESILIENCE_ERR_EXCEEDS_BURST => c"more cells requested at once than the rate limiter's burst",
+            RESILIENCE_ERR_THROTTLED => c"the request was throttled locally",
         }
     }
 }
@@ -195,6 +218,20 @@ impl Failure {
         Self::new(RESILIENCE_ERR_PERMIT_MISUSE, why.to_string())
     }
 
+    /// An argument (not configuration) that broke one of core's rules, e.g.
+    /// a rate limiter's `n` (rule `cells`): RESILIENCE_ERR_INVALID_ARGUMENT,
+    /// with the rule's kind and parameter kept for
+    /// resilience_last_error_kind() / _parameter().
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn argument(e: &ConfigError) -> Self {
+        Self {
+            status: RESILIENCE_ERR_INVALID_ARGUMENT,
+            message: e.message(Idiom::C),
+            config: Some((kind_to_c(e.kind()), e.parameter_in(Idiom::C))),
+        }
+    }
+
     /// A configuration error, written by core for `idiom` (the C idiom for
     /// configuration structs: `_ns` names, nanoseconds).
     #[cold]
@@ -272,8 +309,9 @@ pub extern "C" fn resilience_status_message(status: c_int) -> *const c_char {
 /// "invalid max_attempts: must be an integer in 1..=4294967295, got 0" or
 /// "invalid recovery_timeout_ns: must be an integer number of nanoseconds
 /// in 0..=18446744073709551615, got -1". Successful calls leave it
-/// unchanged, as do the decisions RESILIENCE_ERR_CIRCUIT_OPEN and
-/// RESILIENCE_ERR_BULKHEAD_FULL.
+/// unchanged, as do the decisions RESILIENCE_ERR_CIRCUIT_OPEN,
+/// RESILIENCE_ERR_BULKHEAD_FULL, RESILIENCE_ERR_RATE_LIMITED and
+/// RESILIENCE_ERR_THROTTLED.
 ///
 /// The string belongs to the library and stays valid until the next failing
 /// call on this thread; copy it if you need it longer. Do not free it.
@@ -285,12 +323,14 @@ pub extern "C" fn resilience_last_error_message() -> *const c_char {
 }
 
 /// When the last failed call on this thread returned
-/// RESILIENCE_ERR_INVALID_CONFIG: the rule the value broke (a
-/// RESILIENCE_CONFIG_ERROR_* value other than NONE), so callers can branch
-/// on it without reading the message. After any other failure (or none):
-/// RESILIENCE_CONFIG_ERROR_NONE. Successes and the decisions
-/// RESILIENCE_ERR_CIRCUIT_OPEN / RESILIENCE_ERR_BULKHEAD_FULL leave it
-/// unchanged, as they leave the message.
+/// RESILIENCE_ERR_INVALID_CONFIG (or RESILIENCE_ERR_INVALID_ARGUMENT for an
+/// argument checked by one of the same rules: a rate limiter's `n`): the
+/// rule the value broke (a RESILIENCE_CONFIG_ERROR_* value other than
+/// NONE), so callers can branch on it without reading the message. After
+/// any other failure (or none): RESILIENCE_CONFIG_ERROR_NONE. Successes
+/// and the decisions RESILIENCE_ERR_CIRCUIT_OPEN, _BULKHEAD_FULL,
+/// _RATE_LIMITED and _THROTTLED leave it unchanged, as they leave the
+/// message.
 #[no_mangle]
 pub extern "C" fn resilience_last_error_kind() -> resilience_config_error_kind_t {
     LAST_ERROR
@@ -299,10 +339,12 @@ pub extern "C" fn resilience_last_error_kind() -> resilience_config_error_kind_t
 }
 
 /// When the last failed call on this thread returned
-/// RESILIENCE_ERR_INVALID_CONFIG: the parameter it names, spelled as the
+/// RESILIENCE_ERR_INVALID_CONFIG (or an argument broke a rule, as for
+/// resilience_last_error_kind()): the parameter it names, spelled as the
 /// configuration struct's field ("max_attempts", "recovery_timeout_ns",
-/// "retryable_status_codes"; "secs" / "millis" for
-/// resilience_duration_from_secs() / _from_millis()). After any other
+/// "retryable_status_codes", "ttl_ns"; "secs" / "millis" for
+/// resilience_duration_from_secs() / _from_millis(); "n" for a rate
+/// limiter's cells; "timeout_ns" for resilience_timeout_start()). After any other
 /// failure (or none): "". Never NULL; valid, like the message, until the
 /// next failing call on this thread. Do not free it.
 #[no_mangle]

@@ -2,6 +2,7 @@
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use resilience_core::{rules, Clock, Sleeper, SystemClock, SystemSleeper};
@@ -18,7 +19,8 @@ use crate::boundary::nanos;
 /// ownership of `user_data` when its `*_new` returns RESILIENCE_OK, and calls
 /// `free_user_data(user_data)` (if not NULL) exactly once, from its `*_free`.
 /// Functions that only borrow a time source for one call
-/// (`resilience_retry_execute`) never call the finalizer.
+/// (`resilience_retry_execute`, `resilience_rate_limiter_acquire`) never
+/// call the finalizer.
 ///
 /// A breaker shared by several threads calls `now_ns` from all of them:
 /// make it thread-safe (an atomic counter is enough).
@@ -114,16 +116,85 @@ impl Drop for OwnedClock {
     }
 }
 
-/// A time source borrowed for one call: sleeps only, no finalizer.
+/// A time source borrowed for one call: sleeps and reads the clock, never
+/// runs the finalizer.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct BorrowedSleeper(pub(crate) resilience_time_source_t);
+pub(crate) struct BorrowedTime(pub(crate) resilience_time_source_t);
 
-impl Sleeper for BorrowedSleeper {
+impl BorrowedTime {
+    /// `time`, or the system's when NULL.
+    ///
+    /// # Safety
+    /// `time` is NULL or valid for a read.
+    pub(crate) unsafe fn from_ptr(time: *const resilience_time_source_t) -> Self {
+        // SAFETY: the caller's promise.
+        Self(
+            unsafe { time.as_ref() }
+                .copied()
+                .unwrap_or(resilience_time_source_t::SYSTEM),
+        )
+    }
+}
+
+impl Sleeper for BorrowedTime {
     fn sleep(&self, duration: Duration) {
         match self.0.sleep_ns {
             // SAFETY: the caller supplied a valid callback for this user_data.
             Some(sleep) => unsafe { sleep(self.0.user_data, nanos(duration)) },
             None => SystemSleeper.sleep(duration),
+        }
+    }
+}
+
+/// A borrowed time source by reference (one word to carry through a retry
+/// loop as its sleeper and its clock).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeRef<'a>(pub(crate) &'a resilience_time_source_t);
+
+/// The all-NULL time source, for a NULL `time` argument.
+pub(crate) static SYSTEM_TIME: SystemTime = SystemTime(resilience_time_source_t::SYSTEM);
+
+/// [`resilience_time_source_t::SYSTEM`] as a static.
+pub(crate) struct SystemTime(pub(crate) resilience_time_source_t);
+
+// SAFETY: all-NULL: no callback, no user data to share.
+unsafe impl Sync for SystemTime {}
+
+impl<'a> TimeRef<'a> {
+    /// `time`, or the system's when NULL.
+    ///
+    /// # Safety
+    /// `time` is NULL or valid for reads for `'a`.
+    pub(crate) unsafe fn from_ptr(time: *const resilience_time_source_t) -> Self {
+        // SAFETY: the caller's promise.
+        Self(unsafe { time.as_ref() }.unwrap_or(&SYSTEM_TIME.0))
+    }
+}
+
+impl Sleeper for TimeRef<'_> {
+    #[inline]
+    fn sleep(&self, duration: Duration) {
+        BorrowedTime(*self.0).sleep(duration);
+    }
+}
+
+impl Clock for TimeRef<'_> {
+    #[inline]
+    fn now(&self) -> Duration {
+        BorrowedTime(*self.0).now()
+    }
+}
+
+/// The system clock of borrowed time sources: one origin for the process,
+/// set on first use (so a call that never reads the clock never makes it).
+static SYSTEM_ORIGIN: OnceLock<SystemClock> = OnceLock::new();
+
+impl Clock for BorrowedTime {
+    fn now(&self) -> Duration {
+        match self.0.now_ns {
+            // SAFETY: the caller supplied a valid callback for this user_data.
+            Some(now) => rules::clock_reading_nanos(unsafe { now(self.0.user_data) }),
+            None => SYSTEM_ORIGIN.get_or_init(SystemClock::new).now(),
         }
     }
 }

@@ -1,5 +1,8 @@
 /* libFuzzer harness over the C ABI: configurations and outcome scripts from
- * arbitrary bytes, and arbitrary bytes as breaker snapshot documents. Any
+ * arbitrary bytes (retry with a deadline, the step API on a clock, results
+ * and events; breakers; bulkheads; fallbacks; retry budgets, adaptive
+ * throttles, rate limiters, timeouts), and arbitrary bytes as breaker
+ * snapshot documents. Any
  * crash, sanitizer report or broken invariant (abort) is a finding.
  *
  * Short run (part of `make test-c`): fuzz_c_abi -max_total_time=20 CORPUS SEEDS
@@ -29,7 +32,7 @@ static uint64_t take(bytes *b, size_t width) {
     } while (0)
 
 static void require_known_status(resilience_status_t s) {
-    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_BUFFER_TOO_SMALL && s != RESILIENCE_ERR_PANIC);
+    REQUIRE((int)s >= RESILIENCE_OK && (int)s <= RESILIENCE_ERR_THROTTLED && s != RESILIENCE_ERR_PANIC);
     REQUIRE(resilience_last_error_message() != NULL && resilience_last_error_parameter() != NULL);
     /* A configuration error always says which rule and which field. */
     if (s == RESILIENCE_ERR_INVALID_CONFIG)
@@ -49,6 +52,118 @@ static int scripted(void *u, uint32_t attempt) {
     world *w = u;
     if (attempt == 0 || attempt > w->script_len) return RESILIENCE_OP_SUCCESS;
     return (int)(int8_t)w->script[attempt - 1];
+}
+
+/* a + b, saturating at UINT64_MAX. */
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* The step API on a clock: every retry decided must let the next attempt
+ * start before the deadline (elapsed + wait < max_elapsed, where elapsed is
+ * never less than the waits decided before), and every decision must be
+ * one of the documented shapes. */
+static void fuzz_clocked_steps(bytes *b, const resilience_retry_policy_t *p, const resilience_retry_config_t *cfg) {
+    resilience_retry_state_t *s = NULL;
+    int64_t start = (int64_t)take(b, 4), now = start;
+    uint64_t start_reading = start < 0 ? 0 : (uint64_t)start, deadline = 0;
+    bool has = false;
+    int i;
+    REQUIRE(resilience_retry_state_new_at(p, start, &s) == RESILIENCE_OK);
+    REQUIRE(resilience_retry_state_deadline(s, &has, &deadline) == RESILIENCE_OK);
+    REQUIRE(has == cfg->has_max_elapsed);
+    if (has) REQUIRE(deadline == sat_add(start_reading, (uint64_t)cfg->max_elapsed_ns));
+    for (i = 0; i < 12 && b->n; i++) {
+        resilience_retry_decision_t d;
+        uint8_t c = (uint8_t)take(b, 1);
+        uint64_t hint = take(b, 4), waited = 0, elapsed, reading;
+        resilience_status_t st;
+        now = (c & 0x80) ? (int64_t)take(b, 8) : now + (int64_t)take(b, 3);
+        reading = now < 0 ? 0 : (uint64_t)now;
+        REQUIRE(resilience_retry_state_total_delay(s, &waited) == RESILIENCE_OK);
+        switch (c % 4) {
+        case 0: st = resilience_retry_state_on_failure_at(s, c & 4, (c & 8) ? &hint : NULL, now, &d); break;
+        case 1: st = resilience_retry_state_on_failure_classified_at(s, (c >> 4) % 3, (c & 8) ? &hint : NULL, now, &d); break;
+        case 2: st = resilience_retry_state_on_timeout(s, (c & 8) ? &now : NULL, &d); break;
+        default: st = resilience_retry_state_on_result(s, (c >> 4) % 4, (c & 8) ? &hint : NULL, &now, &d); break;
+        }
+        if (c % 4 == 3 && (c >> 4) % 4 == 3) { REQUIRE(st == RESILIENCE_ERR_INVALID_ARGUMENT); continue; }
+        REQUIRE(st == RESILIENCE_OK);
+        if (d.action == RESILIENCE_RETRY_ACTION_ACCEPT) {
+            REQUIRE(c % 4 == 3 && d.reason == RESILIENCE_GIVE_UP_NONE && d.delay_ns == 0);
+            continue;
+        }
+        if (d.action == RESILIENCE_RETRY_ACTION_GIVE_UP) {
+            REQUIRE(d.reason >= RESILIENCE_GIVE_UP_EXHAUSTED && d.reason <= RESILIENCE_GIVE_UP_DEADLINE);
+            if (d.reason == RESILIENCE_GIVE_UP_DEADLINE) REQUIRE(cfg->has_max_elapsed);
+            break;
+        }
+        REQUIRE(d.action == RESILIENCE_RETRY_ACTION_RETRY && (int64_t)d.attempt < cfg->max_attempts);
+        if (cfg->has_max_elapsed) {
+            /* Real time counts only where a reading was given (case 2 may pass none). */
+            elapsed = (c % 4 == 2 && !(c & 8)) || reading < start_reading ? 0 : reading - start_reading;
+            if (elapsed < waited) elapsed = waited;
+            REQUIRE(sat_add(elapsed, d.delay_ns) < (uint64_t)cfg->max_elapsed_ns);
+        }
+    }
+    resilience_retry_state_free(s);
+}
+
+/* execute_ex on the world's clock, with a result predicate judging by the
+ * script's bytes and an event callback that checks each event's shape. */
+typedef struct {
+    world *w;
+    unsigned events, gave_up;
+    uint64_t delays;
+} fuzz_events;
+
+static resilience_predicate_outcome_t fuzz_classify(void *u, uint32_t attempt, uint64_t *hint) {
+    fuzz_events *e = u;
+    uint8_t byte = attempt >= 1 && attempt <= e->w->script_len ? e->w->script[attempt - 1] : 0;
+    REQUIRE(*hint == 0);
+    *hint = (uint64_t)(byte >> 4) * 1000;
+    return (resilience_predicate_outcome_t)(byte % 4); /* 3: no such answer (counts as failed) */
+}
+
+static int fuzz_op(void *u, uint32_t attempt) {
+    return scripted(((fuzz_events *)u)->w, attempt);
+}
+
+static void fuzz_on_event(void *u, const resilience_event_t *ev) {
+    fuzz_events *e = u;
+    REQUIRE(ev->kind == RESILIENCE_EVENT_RETRY_SCHEDULED || ev->kind == RESILIENCE_EVENT_GAVE_UP);
+    REQUIRE(e->gave_up == 0); /* nothing after giving up */
+    if (ev->kind == RESILIENCE_EVENT_GAVE_UP) {
+        REQUIRE(ev->of.gave_up.reason >= RESILIENCE_GIVE_UP_EXHAUSTED && ev->of.gave_up.reason <= RESILIENCE_GIVE_UP_DEADLINE);
+        e->gave_up++;
+    } else {
+        REQUIRE(ev->of.retry_scheduled.attempt == e->events + 1);
+        REQUIRE(ev->of.retry_scheduled.code >= 0);
+        e->delays = sat_add(e->delays, ev->of.retry_scheduled.delay_ns);
+        e->events++;
+    }
+}
+
+static void fuzz_execute_ex(const resilience_retry_policy_t *p, const resilience_retry_config_t *cfg, world *w,
+                            const resilience_time_source_t *t) {
+    resilience_retry_call_t call = resilience_retry_call_default();
+    resilience_retry_outcome_t o;
+    fuzz_events e = {0, 0, 0, 0};
+    resilience_status_t st;
+    e.w = w;
+    call.op = fuzz_op;
+    call.user_data = &e;
+    call.classify_result = fuzz_classify;
+    call.on_event = fuzz_on_event;
+    call.time = *t;
+    call.time.user_data = w;
+    st = resilience_retry_execute_ex(p, &call, &o);
+    REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_OPERATION_FAILED || st == RESILIENCE_ERR_TIMEOUT);
+    REQUIRE(o.attempts >= 1 && (int64_t)o.attempts <= cfg->max_attempts);
+    REQUIRE(o.attempts == e.events + 1 && o.total_delay_ns == e.delays);
+    /* Gave up (with an event) exactly when the outcome has a reason. */
+    REQUIRE((o.reason != RESILIENCE_GIVE_UP_NONE) == (e.gave_up == 1));
+    if (st != RESILIENCE_OK) REQUIRE(o.reason != RESILIENCE_GIVE_UP_NONE && o.last_code != 0);
 }
 
 static void fuzz_retry(bytes *b) {
@@ -72,9 +187,15 @@ static void fuzz_retry(bytes *b) {
     cfg.seed = take(b, 8);
     for (i = 0; i < 4; i++) codes[i] = (take(b, 1) & 1) ? (int64_t)take(b, 8) : 100 + (int64_t)(take(b, 2) % 500);
     if (take(b, 1) & 1) { cfg.retryable_status_codes = codes; cfg.retryable_status_codes_len = take(b, 1) % 5; }
+    /* Issue 10: a deadline (small, or anything) and an attempt timeout. */
+    cfg.has_max_elapsed = take(b, 1) & 1;
+    cfg.max_elapsed_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)take(b, 4) - 1000;
+    cfg.attempt_timeout_ns = (take(b, 1) & 1) ? 0 : (int64_t)take(b, 2) - 10;
     st = resilience_retry_policy_new(&cfg, &p);
     require_known_status(st);
     if (st != RESILIENCE_OK) { REQUIRE(st == RESILIENCE_ERR_INVALID_CONFIG && p == NULL); return; }
+    REQUIRE(!cfg.has_max_elapsed || cfg.max_elapsed_ns >= 0);
+    REQUIRE(cfg.attempt_timeout_ns >= 0);
     REQUIRE(cfg.max_attempts >= 1 && cfg.max_attempts <= UINT32_MAX && cfg.base_delay_ns >= 0 &&
             cfg.max_delay_ns >= cfg.base_delay_ns && cfg.backoff <= RESILIENCE_BACKOFF_FIBONACCI &&
             cfg.jitter <= RESILIENCE_JITTER_DECORRELATED);
@@ -96,7 +217,9 @@ static void fuzz_retry(bytes *b) {
         REQUIRE(resilience_retry_policy_cap_retry_after(p, take(b, 8), &d) == RESILIENCE_OK);
         REQUIRE(d <= (uint64_t)cfg.max_delay_ns);
     }
-    /* The step API over an outcome script (plain, hinted and classified). */
+    /* The step API over an outcome script (plain, hinted and classified),
+     * and, on a clock (issue 10), the *_at, timeout and result steps. */
+    fuzz_clocked_steps(b, p, &cfg);
     REQUIRE(resilience_retry_state_new(p, &s) == RESILIENCE_OK);
     for (i = 0; i < 16 && b->n; i++) {
         resilience_retry_decision_t d;
@@ -122,7 +245,8 @@ static void fuzz_retry(bytes *b) {
         REQUIRE(st == RESILIENCE_OK);
         if (!needs) REQUIRE(d.action == RESILIENCE_RETRY_ACTION_GIVE_UP && d.reason == RESILIENCE_GIVE_UP_EXHAUSTED);
         if (d.action == RESILIENCE_RETRY_ACTION_GIVE_UP) {
-            REQUIRE(d.reason == RESILIENCE_GIVE_UP_EXHAUSTED || d.reason == RESILIENCE_GIVE_UP_NOT_RETRYABLE);
+            REQUIRE(d.reason == RESILIENCE_GIVE_UP_EXHAUSTED || d.reason == RESILIENCE_GIVE_UP_NOT_RETRYABLE ||
+                    (cfg.has_max_elapsed && d.reason == RESILIENCE_GIVE_UP_DEADLINE));
             break;
         }
         REQUIRE(d.action == RESILIENCE_RETRY_ACTION_RETRY && (int64_t)d.attempt < cfg.max_attempts);
@@ -135,9 +259,12 @@ static void fuzz_retry(bytes *b) {
     t.now_ns = world_now;
     t.sleep_ns = world_sleep;
     st = resilience_retry_execute(p, scripted, NULL, &w, &t, &o);
-    REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_OPERATION_FAILED);
+    REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_OPERATION_FAILED || st == RESILIENCE_ERR_TIMEOUT);
     REQUIRE(o.attempts >= 1 && (int64_t)o.attempts <= cfg.max_attempts);
     REQUIRE((st == RESILIENCE_OK) == (o.last_code == 0));
+    REQUIRE((st == RESILIENCE_ERR_TIMEOUT) == (o.reason == RESILIENCE_GIVE_UP_DEADLINE));
+    /* The same script with a result predicate and events (execute_ex). */
+    fuzz_execute_ex(p, &cfg, &w, &t);
     resilience_retry_policy_free(p);
 }
 
@@ -464,6 +591,130 @@ static void fuzz_snapshot_document(bytes *b) {
     REQUIRE(listener_freed == 1);
 }
 
+/* Issue 11: a budget, a throttle and a limiter from arbitrary values, then
+ * arbitrary operations on a clock that only moves forward. */
+static void fuzz_load(bytes *b) {
+    resilience_retry_budget_config_t bc = resilience_retry_budget_config_default();
+    resilience_adaptive_throttle_config_t tc = resilience_adaptive_throttle_config_default();
+    resilience_rate_limiter_config_t lc = resilience_rate_limiter_config_default();
+    resilience_retry_budget_t *budget = NULL;
+    resilience_adaptive_throttle_t *throttle = NULL;
+    resilience_rate_limiter_t *limiter = NULL;
+    world w = {0, NULL, 0};
+    resilience_time_source_t sleeper = resilience_time_source_system();
+    resilience_status_t st;
+    uint64_t interval = 1, cells = 0, bits;
+    int64_t created;
+    int i;
+    w.now = (int64_t)take(b, 4);
+    created = w.now;
+    sleeper.user_data = &w;
+    sleeper.now_ns = world_now;
+    sleeper.sleep_ns = world_sleep;
+    bc.ttl_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)(take(b, 1) % 70) * 1000000000 - 1;
+    bc.min_retries_per_sec = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)(int8_t)take(b, 1);
+    bc.retry_ratio = take_ratio(b);
+    bc.clock = sleeper;
+    st = resilience_retry_budget_new(&bc, &budget);
+    require_known_status(st);
+    REQUIRE((st == RESILIENCE_OK) == (bc.ttl_ns >= 1000000000 && bc.ttl_ns <= 60000000000 && bc.min_retries_per_sec >= 0 &&
+                                     bc.min_retries_per_sec <= UINT32_MAX && bc.retry_ratio > 0 && bc.retry_ratio <= 1));
+    bits = take(b, 8);
+    memcpy(&tc.k, &bits, sizeof tc.k); /* every double: NaN, infinities, subnormals */
+    if (take(b, 1) & 1) tc.k = (double)(take(b, 1) % 8) / 2.0;
+    tc.window_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)(take(b, 1) % 4) * 1000000000;
+    tc.seeded = take(b, 1) & 1;
+    tc.seed = take(b, 8);
+    tc.clock = sleeper;
+    st = resilience_adaptive_throttle_new(&tc, &throttle);
+    require_known_status(st);
+    REQUIRE((st == RESILIENCE_OK) == (tc.k > 0 && tc.k <= 1.7976931348623157e308 && tc.window_ns >= 1000000000));
+    lc.rate = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)(int8_t)take(b, 1);
+    lc.per_ns = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)take(b, 3) - 10;
+    lc.burst = (take(b, 1) & 1) ? (int64_t)take(b, 8) : (int64_t)(int8_t)take(b, 1);
+    lc.clock = sleeper;
+    st = resilience_rate_limiter_new(&lc, &limiter);
+    require_known_status(st);
+    if (st == RESILIENCE_OK) {
+        REQUIRE(lc.rate >= 1 && lc.rate <= UINT32_MAX && lc.per_ns >= 1 && lc.burst >= 1);
+        REQUIRE(resilience_rate_limiter_emission_interval(limiter, &interval) == RESILIENCE_OK && interval >= 1);
+        /* The rounding rule: per / rate rounded up, and the burst refill fits 584 years. */
+        REQUIRE(interval == ((uint64_t)lc.per_ns + (uint64_t)lc.rate - 1) / (uint64_t)lc.rate);
+        REQUIRE((uint64_t)lc.burst <= UINT64_MAX / interval);
+    }
+    for (i = 0; i < 48 && b->n; i++) {
+        uint8_t op = (uint8_t)take(b, 1);
+        switch (op % 6) {
+        case 0: w.now += (int64_t)take(b, (op >> 3) % 5); break; /* forward only: the GCRA bound below needs it */
+        case 1:
+            if (budget) {
+                uint64_t before = 0, after = 0;
+                bool granted = false;
+                if (op & 0x40) REQUIRE(resilience_retry_budget_deposit(budget) == RESILIENCE_OK);
+                REQUIRE(resilience_retry_budget_available(budget, &before) == RESILIENCE_OK);
+                REQUIRE(resilience_retry_budget_try_withdraw(budget, &granted) == RESILIENCE_OK);
+                REQUIRE(resilience_retry_budget_available(budget, &after) == RESILIENCE_OK);
+                /* On one clock reading: granted exactly when one was available, and it is spent. */
+                REQUIRE(granted == (before > 0));
+                REQUIRE(after == (granted ? before - 1 : 0));
+            }
+            break;
+        case 2:
+            if (throttle) {
+                resilience_throttled_t why;
+                resilience_throttle_stats_t stats;
+                st = resilience_adaptive_throttle_try_admit(throttle, &why);
+                REQUIRE(st == RESILIENCE_OK || st == RESILIENCE_ERR_THROTTLED);
+                if (st == RESILIENCE_OK) REQUIRE(resilience_adaptive_throttle_record(throttle, op & 0x40) == RESILIENCE_OK);
+                else REQUIRE(why.probability > 0 && why.probability < 1);
+                REQUIRE(resilience_adaptive_throttle_stats(throttle, &stats) == RESILIENCE_OK);
+                REQUIRE(stats.probability >= 0 && stats.probability < 1);
+            }
+            break;
+        case 3:
+        case 4:
+            if (limiter) {
+                int64_t n = (op & 0x80) ? (int64_t)take(b, 8) : (int64_t)(take(b, 1) % 6);
+                uint64_t wait = 0;
+                /* Blocking only for waits the world's int64_t clock can sleep through. */
+                int blocking = op % 6 == 4 && n >= 0 && n <= lc.burst && (uint64_t)n <= (1ULL << 40) / interval;
+                st = blocking ? resilience_rate_limiter_acquire(limiter, n, &sleeper)
+                         : resilience_rate_limiter_try_acquire(limiter, n, &wait);
+                require_known_status(st);
+                if (n < 0 || n > UINT32_MAX) REQUIRE(st == RESILIENCE_ERR_INVALID_ARGUMENT);
+                else if (n > lc.burst) REQUIRE(st == RESILIENCE_ERR_EXCEEDS_BURST);
+                else if (st == RESILIENCE_ERR_RATE_LIMITED) REQUIRE(wait > 0 && wait <= (uint64_t)n * interval);
+                else {
+                    REQUIRE(st == RESILIENCE_OK);
+                    cells += (uint64_t)n;
+                }
+                /* Never more than the GCRA allows since the limiter was made. */
+                REQUIRE(cells <= (uint64_t)lc.burst + (uint64_t)(w.now - created) / interval);
+            }
+            break;
+        default: {
+            /* The standalone timeout's decision. */
+            resilience_deadline_t d;
+            int64_t timeout = (int64_t)take(b, 8), start = (int64_t)take(b, 8), at = (int64_t)take(b, 8);
+            bool expired = false;
+            uint64_t left = 0;
+            st = resilience_timeout_start(timeout, start, &d);
+            REQUIRE((st == RESILIENCE_OK) == (timeout > 0));
+            if (st != RESILIENCE_OK) break;
+            REQUIRE(d.at_ns == sat_add(start < 0 ? 0 : (uint64_t)start, (uint64_t)timeout));
+            REQUIRE(resilience_deadline_expired(&d, at, &expired) == RESILIENCE_OK);
+            REQUIRE(resilience_deadline_remaining(&d, at, &left) == RESILIENCE_OK);
+            REQUIRE(expired == ((at < 0 ? 0 : (uint64_t)at) >= d.at_ns));
+            REQUIRE(expired == (left == 0));
+            break;
+        }
+        }
+    }
+    resilience_retry_budget_free(budget);
+    resilience_adaptive_throttle_free(throttle);
+    resilience_rate_limiter_free(limiter);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -471,12 +722,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
     b.p = data + 1;
     b.n = size - 1;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: fuzz_retry(&b); break;
     case 1: fuzz_breaker(&b); break;
     case 2: fuzz_bulkhead_and_fallback(&b); break;
     case 3: fuzz_text(&b); break;
-    default: fuzz_snapshot_document(&b); break;
+    case 4: fuzz_snapshot_document(&b); break;
+    default: fuzz_load(&b); break;
     }
     return 0;
 }

@@ -36,14 +36,20 @@ static void test_status_messages(void) {
     CHECK(strstr(resilience_status_message(RESILIENCE_ERR_INVALID_SNAPSHOT), "malformed") != NULL);
     CHECK(strstr(resilience_status_message(RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION), "newer") != NULL);
     CHECK(strstr(resilience_status_message(RESILIENCE_ERR_BUFFER_TOO_SMALL), "too small") != NULL);
-    CHECK(strcmp(resilience_status_message(12), "unknown status") == 0);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_TIMEOUT), "deadline") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_RATE_LIMITED), "rate limited") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_EXCEEDS_BURST), "burst") != NULL);
+    CHECK(strstr(resilience_status_message(RESILIENCE_ERR_THROTTLED), "throttled") != NULL);
+    CHECK(strcmp(resilience_status_message(16), "unknown status") == 0);
     CHECK(strcmp(resilience_status_message(INT32_MAX), "unknown status") == 0);
     /* The numeric values are ABI: pinned here. */
     CHECK(RESILIENCE_OK == 0 && RESILIENCE_ERR_NULL_ARGUMENT == 1 && RESILIENCE_ERR_INVALID_CONFIG == 2 &&
           RESILIENCE_ERR_INVALID_ARGUMENT == 3 && RESILIENCE_ERR_CIRCUIT_OPEN == 4 &&
           RESILIENCE_ERR_BULKHEAD_FULL == 5 && RESILIENCE_ERR_OPERATION_FAILED == 6 && RESILIENCE_ERR_PANIC == 7 &&
           RESILIENCE_ERR_PERMIT_MISUSE == 8 && RESILIENCE_ERR_INVALID_SNAPSHOT == 9 &&
-          RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION == 10 && RESILIENCE_ERR_BUFFER_TOO_SMALL == 11);
+          RESILIENCE_ERR_UNSUPPORTED_SNAPSHOT_VERSION == 10 && RESILIENCE_ERR_BUFFER_TOO_SMALL == 11 &&
+          RESILIENCE_ERR_TIMEOUT == 12 && RESILIENCE_ERR_RATE_LIMITED == 13 && RESILIENCE_ERR_EXCEEDS_BURST == 14 &&
+          RESILIENCE_ERR_THROTTLED == 15);
     CHECK(RESILIENCE_CONFIG_ERROR_NONE == 0 && RESILIENCE_CONFIG_ERROR_WRONG_TYPE == 1 &&
           RESILIENCE_CONFIG_ERROR_NOT_AN_INTEGER == 2 && RESILIENCE_CONFIG_ERROR_NOT_A_NUMBER == 3 &&
           RESILIENCE_CONFIG_ERROR_TOO_SMALL == 4 && RESILIENCE_CONFIG_ERROR_TOO_LARGE == 5 &&

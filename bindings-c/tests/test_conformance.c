@@ -6,8 +6,16 @@
  * whose value C cannot pass where the vector puts it — a float, NaN or an
  * infinity, null, text (other than a backoff or jitter name), a boolean, an
  * integer beyond the field's C type (after the unit conversion to ns) — is
- * skipped, named, and counted per file. Anything the runner does not
- * understand (a kind, an op, a key, an outcome, a value encoding) fails. */
+ * skipped, named, and counted per file. So is what C has no face for:
+ * hedging (its vectors and configurations), pipelines (their
+ * configurations, and `events` cases other than one retry or one breaker,
+ * which C runs through its executor and breaker with their event
+ * callbacks). Anything the runner does not understand (a kind, an op, a
+ * key, an outcome, a value encoding) fails.
+ *
+ * The runners of issue 10 (retry_timeline, timeout, events, hedging) and
+ * issue 11 (budget, budget_retry, throttle, limiter) live in
+ * conformance_timeline.h and conformance_load.h, included below. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
@@ -218,6 +226,18 @@ static conversion retry_config_from(const json_value *p, resilience_retry_config
                 cfg->retryable_status_codes = codes;
                 cfg->retryable_status_codes_len = v->count;
             }
+        } else if (strcmp(k, "max_elapsed_ms") == 0) {
+            /* Rule `optional`: null is no deadline (C's flag off). */
+            cfg->has_max_elapsed = v->type != JSON_NULL;
+            c = cfg->has_max_elapsed ? ms_field(v, &cfg->max_elapsed_ns) : CONV_OK;
+        } else if (strcmp(k, "attempt_timeout_ms") == 0) {
+            /* Null is no timeout: C's 0. A zero timeout (which core refuses)
+             * is the one value C cannot pass there. */
+            c = v->type == JSON_NULL ? CONV_OK : ms_field(v, &cfg->attempt_timeout_ns);
+            if (c == CONV_OK && v->type != JSON_NULL && cfg->attempt_timeout_ns == 0) {
+                skip_reason = "a zero attempt_timeout, which C's config spells as \"no timeout\"";
+                c = CONV_SKIP;
+            }
         } else {
             fprintf(stderr, "unknown policy key %s\n", k);
             return CONV_MALFORMED;
@@ -381,6 +401,8 @@ static void record_retry(void *user_data, uint32_t attempt, int code, uint64_t d
 static uint32_t reason_of(const json_value *reason) {
     if (str_eq(reason, "exhausted")) return RESILIENCE_GIVE_UP_EXHAUSTED;
     if (str_eq(reason, "not_retryable")) return RESILIENCE_GIVE_UP_NOT_RETRYABLE;
+    if (str_eq(reason, "deadline")) return RESILIENCE_GIVE_UP_DEADLINE;
+    if (str_eq(reason, "budget")) return RESILIENCE_GIVE_UP_BUDGET;
     if (reason && reason->type == JSON_NULL) return RESILIENCE_GIVE_UP_NONE;
     case_failed("unknown reason");
     return 0xBAD;
@@ -1094,7 +1116,29 @@ static void run_bulkhead(const json_value *c) {
     resilience_bulkhead_free(b);
 }
 
+/* The runners of issue 10's and 11's kinds (one translation unit with
+ * this file: they use its helpers). */
+static int kind_of(const char *name, resilience_config_error_kind_t *out);
+#include "conformance_timeline.h"
+#include "conformance_load.h"
+
 /* ---- configuration ------------------------------------------------------ */
+
+/* Components C has no face for are skipped, each with the reason: hedging
+ * needs a runtime that can run attempts concurrently and cancel the losers
+ * (DESIGN §7.3: Python asyncio, JavaScript, Rust async), and issue 10 gives
+ * C the deadline and the event callback instead of a pipeline object. */
+static int no_c_face(const json_value *component) {
+    if (str_eq(component, "hedging")) {
+        skip_reason = "C has no hedging (hedging is for runtimes that can cancel a running attempt)";
+    } else if (str_eq(component, "pipeline")) {
+        skip_reason = "C has no pipeline object (issue 10: C composes strategies by hand)";
+    } else {
+        return 0;
+    }
+    skip(NULL);
+    return 1;
+}
 
 typedef enum { BUILT, REFUSED, NOT_RUN } build_result;
 
@@ -1131,6 +1175,15 @@ static build_result build(const json_value *c, resilience_status_t *status) {
             CHECK((*status == RESILIENCE_OK) == (b != NULL));
             resilience_bulkhead_free(b);
         }
+    } else if (str_eq(component, "timeout")) {
+        resilience_deadline_t d;
+        int64_t timeout_ns = 0;
+        conv = config && config->type == JSON_OBJECT && config->count == 1
+                   ? ms_field(json_get(config, "timeout_ms"), &timeout_ns)
+                   : CONV_MALFORMED;
+        if (conv == CONV_OK) *status = resilience_timeout_start(timeout_ns, 0, &d);
+    } else if (str_eq(component, "budget") || str_eq(component, "throttle") || str_eq(component, "limiter")) {
+        conv = build_load(component->string, config, status);
     } else {
         case_failed("unknown component");
         return NOT_RUN;
@@ -1160,8 +1213,10 @@ static int kind_of(const char *name, resilience_config_error_kind_t *out) {
 
 /* The parameter as C spells it: a duration's field ends in _ns. */
 static void c_spelling(const char *parameter, char *out, size_t len) {
-    static const char *const durations[] = {"base_delay",        "max_delay",          "recovery_timeout",    "timeout",
-                                            "sampling_duration", "slow_call_duration", "max_recovery_timeout"};
+    static const char *const durations[] = {"base_delay",        "max_delay",          "recovery_timeout",
+                                            "timeout",           "sampling_duration",  "slow_call_duration",
+                                            "max_recovery_timeout", "max_elapsed",     "attempt_timeout",
+                                            "ttl",               "window",             "per"};
     size_t i;
     for (i = 0; i < sizeof durations / sizeof durations[0]; i++)
         if (strcmp(parameter, durations[i]) == 0) { snprintf(out, len, "%s_ns", parameter); return; }
@@ -1176,6 +1231,7 @@ static void run_config_error(const json_value *c) {
     resilience_status_t status = RESILIENCE_OK;
     resilience_config_error_kind_t want_kind;
     char spelled[96], prefix[112];
+    if (no_c_face(json_get(c, "component"))) return;
     if (!param || param->type != JSON_STRING || !kind || kind->type != JSON_STRING) { case_failed("malformed"); return; }
     if (!kind_of(kind->string, &want_kind)) { case_failed("unknown kind"); return; }
     c_spelling(param->string, spelled, sizeof spelled);
@@ -1201,6 +1257,7 @@ static void run_config_error(const json_value *c) {
 
 static void run_config_accepted(const json_value *c) {
     resilience_status_t status = RESILIENCE_OK;
+    if (no_c_face(json_get(c, "component"))) return;
     if (build(c, &status) == REFUSED) case_failed(resilience_last_error_message());
 }
 
@@ -1258,13 +1315,21 @@ int main(int argc, char **argv) {
             else if (str_eq(kind, "bulkhead")) run_bulkhead(c);
             else if (str_eq(kind, "config_errors")) run_config_error(c);
             else if (str_eq(kind, "config_accepted")) run_config_accepted(c);
+            else if (str_eq(kind, "retry_timeline")) run_retry_timeline(c);
+            else if (str_eq(kind, "timeout")) run_timeout(c);
+            else if (str_eq(kind, "events")) run_events(c);
+            else if (str_eq(kind, "hedging")) run_hedging(c);
+            else if (str_eq(kind, "budget")) run_budget(c);
+            else if (str_eq(kind, "budget_retry")) run_budget_retry(c);
+            else if (str_eq(kind, "throttle")) run_throttle(c);
+            else if (str_eq(kind, "limiter")) run_limiter(c);
             else {
                 fprintf(stderr, "%s: unknown kind %s\n", names[f], kind->string ? kind->string : "?");
                 check_failures++;
                 break;
             }
         }
-        printf("  %zu case(s); %zu case(s) or entries skipped (values C cannot pass)\n", cases->count, skipped_in_file);
+        printf("  %zu case(s); %zu case(s) or entries skipped (each named above)\n", cases->count, skipped_in_file);
         n_skipped += skipped_in_file;
         json_free(doc);
         free(names[f]);
