@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use crate::answers::{LimiterAnswer, ThrottleAnswer};
 use crate::config::{config_error, flat_names, to_millis};
 use crate::held::HeldClock;
-use crate::value::{given, value_of};
+use crate::value::{given, real_of, value_of};
 
 /// The value the user gave for core's `parameter` among `options`.
 fn got(options: &[(&str, &JsValue)], parameter: &str) -> JsValue {
@@ -50,7 +50,7 @@ impl BudgetCore {
         let config = RetryBudgetConfig::from_values(
             given(&ttl_ms),
             given(&min_retries_per_sec),
-            given(&retry_ratio),
+            (!retry_ratio.is_undefined()).then(|| real_of(&retry_ratio)),
             Unit::Milliseconds,
         )
         .map_err(|e| {
@@ -135,12 +135,16 @@ impl ThrottleCore {
     /// `undefined` options take core's defaults (`seed`: from the OS).
     #[wasm_bindgen(constructor)]
     pub fn new(k: JsValue, window_ms: JsValue, seed: JsValue) -> Result<ThrottleCore, JsValue> {
-        let config =
-            AdaptiveThrottleConfig::from_values(given(&k), given(&window_ms), given(&seed), Unit::Milliseconds)
-                .map_err(|e| {
-                    let options = [("k", &k), ("window", &window_ms), ("seed", &seed)];
-                    config_error(&e, flat_names, &got(&options, e.parameter()))
-                })?;
+        let config = AdaptiveThrottleConfig::from_values(
+            (!k.is_undefined()).then(|| real_of(&k)),
+            given(&window_ms),
+            given(&seed),
+            Unit::Milliseconds,
+        )
+        .map_err(|e| {
+            let options = [("k", &k), ("window", &window_ms), ("seed", &seed)];
+            config_error(&e, flat_names, &got(&options, e.parameter()))
+        })?;
         Ok(Self {
             throttle: AdaptiveThrottle::new(config, HeldClock::default()),
             last_probability: std::cell::Cell::new(0.0),
