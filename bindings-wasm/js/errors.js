@@ -105,7 +105,7 @@ export class RateLimitedError extends Error {
  */
 export class ThrottledError extends Error {
   constructor(retryAfterMs, probability) {
-    super(`request throttled locally (rejection probability ${probability.toFixed(3)}, retry after ${Math.ceil(retryAfterMs)} ms)`);
+    super(`request throttled locally (rejection probability ${Number(probability).toFixed(3)}, retry after ${Math.ceil(retryAfterMs)} ms)`);
     this.retryAfterMs = retryAfterMs;
     this.probability = probability;
   }
