@@ -6,6 +6,7 @@ import { FALLS_BACK, libraryRule } from './library.js';
 import { native } from './native.js';
 import { rejectOperation, requireOperations } from './operations.js';
 import { errorFilter, verdictAnswer } from './predicates.js';
+import { neverAborted } from './timers.js';
 
 let layerOf;
 
@@ -28,7 +29,9 @@ export class FallbackChain {
     layerOf = (chain, env) => {
       const emit = both(chain.#emit, env.emit);
       return (inner) => (signal, op) =>
-        settle(inner, [signal, op]).then(undefined, (error) => chain.#fallBack(error, [signal], undefined, 0, emit, true));
+        settle(inner, [signal, op]).then(undefined, (error) =>
+          chain.#fallBack(error, [signal ?? neverAborted()], undefined, 0, emit, true),
+        );
     };
   }
 
