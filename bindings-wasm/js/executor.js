@@ -141,7 +141,23 @@ export class RetryExecutor {
    * replaces the result predicate (withRetry: `{ verdict(value),
    * hintMs(value), discard(value) }`).
    */
-  async #run(fn, signal, mode) {
+  #run(fn, signal, mode) {
+    // A pipeline's retry without a signal, a result judge or an attempt
+    // timeout of its own: the fast path of `execute` (bench/js, S11).
+    if (signal === undefined && mode?.pipeline && this.#judgeResult === undefined) {
+      const start = this.#start();
+      let first;
+      try {
+        first = fn(1, neverAborted());
+      } catch (error) {
+        return this.#loop(fn, undefined, mode, start, { error }, 1);
+      }
+      return Promise.resolve(first).then(undefined, (error) => this.#loop(fn, undefined, mode, start, { error }, 1));
+    }
+    return this.#runAsync(fn, signal, mode);
+  }
+
+  async #runAsync(fn, signal, mode) {
     signal?.throwIfAborted();
     const start = this.#start();
     const outcome = await this.#attempt(fn, 1, signal, mode);

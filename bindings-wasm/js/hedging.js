@@ -55,9 +55,9 @@ export class Hedge {
    * still running has its signal aborted. When every copy failed, settles
    * like the last one to fail. The `signal` option aborts them all.
    */
-  execute(fn, options = {}) {
+  execute(fn, options) {
     if (typeof fn !== 'function') return rejectOperation('Hedge.execute', 'fn', fn);
-    return this.#run(fn, optionalSignal(options, 'signal'), this.#emit, this.#sleep, this.#clock);
+    return this.#run(fn, options === undefined ? undefined : optionalSignal(options, 'signal'), this.#emit, this.#sleep, this.#clock);
   }
 
   #run(fn, outer, emit, sleep, clock) {

@@ -102,9 +102,9 @@ export class Pipeline {
    * with the operation's error unchanged or the library's (BrokenCircuitError,
    * TimeoutError, BulkheadRejectedError).
    */
-  execute(fn, options = {}) {
+  execute(fn, options) {
     if (typeof fn !== 'function') return rejectOperation('Pipeline.execute', 'fn', fn);
-    const signal = optionalSignal(options, 'signal');
+    const signal = options === undefined ? undefined : optionalSignal(options, 'signal');
     if (signal?.aborted) return Promise.reject(signal.reason);
     return this.#run(signal, fn);
   }

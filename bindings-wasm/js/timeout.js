@@ -41,16 +41,19 @@ export function runTimed(call, outer, ms, sleep, expired) {
     const finish = () => {
       done = true;
       cancelTimer();
-      unlink();
-      signal.removeEventListener('abort', onAbort);
+      if (outer !== undefined) {
+        unlink();
+        signal.removeEventListener('abort', onAbort);
+      }
     };
     // The caller's signal aborted (linked to ours): reject with its reason.
+    // Without a caller's signal only our timer aborts ours: no listener.
     const onAbort = () => {
       if (done) return;
       finish();
       reject(signal.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (outer !== undefined) signal.addEventListener('abort', onAbort, { once: true });
     const cancelTimer = startTimer(ms, sleep, () => {
       if (done) return;
       const error = new TimeoutError(ms);
@@ -120,9 +123,9 @@ export class Timeout {
    * with it) when it takes longer than `timeoutMs`, or with the reason of
    * the `signal` option once that aborts.
    */
-  execute(fn, options = {}) {
+  execute(fn, options) {
     if (typeof fn !== 'function') return rejectOperation('Timeout.execute', 'fn', fn);
-    return this.#run(fn, optionalSignal(options, 'signal'), this.#emit, this.#sleep);
+    return this.#run(fn, options === undefined ? undefined : optionalSignal(options, 'signal'), this.#emit, this.#sleep);
   }
 
   #run(call, signal, emit, sleep) {
