@@ -124,17 +124,18 @@ export class CircuitBreaker {
   static {
     layerOf = (breaker, env) => {
       const emit = both(breaker.#emit, env.emit);
-      return (inner) => (signal, op) => breaker.#call(() => inner(signal, op), emit, true);
+      return (inner) => (signal, op) => breaker.#call(inner, emit, true, signal, op);
     };
   }
 
   /**
    * One call through the breaker. `emit`: the listener (undefined: no
-   * event is built); `library`: in a pipeline, the library's own errors are
-   * judged by core's rule `library_errors`, and a rejection carries core's
-   * hint for the retry around it (rule `rejection_hint`).
+   * event is built); `library`: in a pipeline (then `fn(signal, op)` is the
+   * inner layer), the library's own errors are judged by core's rule
+   * `library_errors`, and a rejection carries core's hint for the retry
+   * around it (rule `rejection_hint`).
    */
-  #call(fn, emit, library) {
+  #call(fn, emit, library, signal, op) {
     const core = this.#core;
     // A transition left by a call that had no listener is not this call's.
     if (emit !== undefined) core.take_transition();
@@ -168,7 +169,8 @@ export class CircuitBreaker {
     // common case, and the async frame cost ~50 ns more per call (bench/js, S3).
     let result;
     try {
-      result = fn();
+      // A pipeline's inner layers take the call's signal and operation.
+      result = library ? fn(signal, op) : fn();
     } catch (error) {
       this.#recordError(token, error, emit, library);
       return Promise.reject(error);

@@ -115,7 +115,7 @@ export class RetryExecutor {
 
   static {
     internals = {
-      run: (executor, fn, signal, mode) => executor.#run(fn, signal, mode),
+      run: (executor, fn, signal, mode, arg) => executor.#run(fn, signal, mode, arg),
       nowUnixMs: (executor) => executor.#clock(),
       emit: (executor) => executor.#emit,
     };
@@ -141,42 +141,42 @@ export class RetryExecutor {
    * replaces the result predicate (withRetry: `{ verdict(value),
    * hintMs(value), discard(value) }`).
    */
-  #run(fn, signal, mode) {
+  #run(fn, signal, mode, arg) {
     // A pipeline's retry without a signal, a result judge or an attempt
     // timeout of its own: the fast path of `execute` (bench/js, S11).
     if (signal === undefined && mode?.pipeline && this.#judgeResult === undefined) {
       const start = this.#start();
       let first;
       try {
-        first = fn(1, neverAborted());
+        first = fn(1, neverAborted(), arg);
       } catch (error) {
-        return this.#loop(fn, undefined, mode, start, { error }, 1);
+        return this.#loop(fn, undefined, mode, start, { error }, 1, arg);
       }
-      return Promise.resolve(first).then(undefined, (error) => this.#loop(fn, undefined, mode, start, { error }, 1));
+      return Promise.resolve(first).then(undefined, (error) => this.#loop(fn, undefined, mode, start, { error }, 1, arg));
     }
-    return this.#runAsync(fn, signal, mode);
+    return this.#runAsync(fn, signal, mode, arg);
   }
 
-  async #runAsync(fn, signal, mode) {
+  async #runAsync(fn, signal, mode, arg) {
     signal?.throwIfAborted();
     const start = this.#start();
-    const outcome = await this.#attempt(fn, 1, signal, mode);
+    const outcome = await this.#attempt(fn, 1, signal, mode, arg);
     if (succeeded(outcome) && (mode?.judge ?? this.#judgeResult) === undefined) return outcome.value;
-    return this.#loop(fn, signal, mode, start, outcome, 1);
+    return this.#loop(fn, signal, mode, start, outcome, 1, arg);
   }
 
   /**
    * Runs attempt `attempt`: `{ value }`, `{ error }`, or `{ timedOut }` (its
    * own timeout expired: the TimeoutError). Rejects only when `signal` aborts.
    */
-  async #attempt(fn, attempt, signal, mode) {
+  async #attempt(fn, attempt, signal, mode, arg) {
     // In a pipeline the attempt timeout is a layer of its own (inside the breaker).
     const timeoutMs = mode?.pipeline ? undefined : this.#attemptTimeoutMs;
     let timedOut;
     let call;
     if (timeoutMs === undefined) {
       try {
-        const result = fn(attempt, signal ?? neverAborted());
+        const result = fn(attempt, signal ?? neverAborted(), arg);
         call = signal === undefined ? result : raceAbort(result, signal);
       } catch (error) {
         call = Promise.reject(error);
@@ -187,7 +187,7 @@ export class RetryExecutor {
         const emit = this.#emit;
         if (emit !== undefined) emit({ type: eventTypes().timeout, strategy: 'attempt_timeout', afterMs: timeoutMs });
       };
-      call = runTimed((s) => fn(attempt, s), signal, timeoutMs, this.#sleep, expired);
+      call = runTimed((s) => fn(attempt, s, arg), signal, timeoutMs, this.#sleep, expired);
     }
     try {
       return { value: await call };
@@ -199,7 +199,7 @@ export class RetryExecutor {
   }
 
   /** From a failed attempt `attempt` (`outcome`) on: ask core, wait, try again. */
-  async #loop(fn, signal, mode, start, outcome, attempt) {
+  async #loop(fn, signal, mode, start, outcome, attempt, arg) {
     const core = this.#core;
     const handle = core.resume(start);
     const emit = mode === undefined ? this.#emit : both(this.#emit, mode.emit);
@@ -252,7 +252,7 @@ export class RetryExecutor {
         if (isValue) mode?.judge?.discard(failure);
         await this.#wait(answer, signal);
         attempt += 1;
-        outcome = await this.#attempt(fn, attempt, signal, mode);
+        outcome = await this.#attempt(fn, attempt, signal, mode, arg);
         if (succeeded(outcome) && judge === undefined) return outcome.value;
       }
     } finally {
@@ -296,11 +296,12 @@ export class RetryExecutor {
 }
 
 /**
- * Package-internal: runs `fn(attempt, signal)` through `executor` with a
- * per-call signal and a `mode` (see #run).
+ * Package-internal: runs `fn(attempt, signal, arg)` through `executor` with
+ * a per-call signal and a `mode` (see #run); `arg` is passed through (a
+ * pipeline's operation, so no closure is made per call).
  */
-export function runWith(executor, fn, signal, mode) {
-  return internals.run(executor, fn, signal, mode);
+export function runWith(executor, fn, signal, mode, arg) {
+  return internals.run(executor, fn, signal, mode, arg);
 }
 
 /** Package-internal: the executor's wall clock, ms since the epoch. */

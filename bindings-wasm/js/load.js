@@ -15,6 +15,8 @@ import { defaultSleep, raceAbort } from './timers.js';
 const performanceNow = () => performance.now();
 
 let budgetParts;
+/** LimiterAnswer.Acquired, read on first use (the wasm module is installed after this module loads). */
+let acquired;
 
 /**
  * A retry budget (Finagle's RetryBudget, tower's TpsBudget): over the last
@@ -204,6 +206,12 @@ export class RateLimiter {
     return n === undefined ? this.#core.try_acquire(this.#clock()) : this.#core.try_acquire_n(n, this.#clock());
   }
 
+  /** Whether core's answer took the cells (its code, read once from the module). */
+  static #acquired(answer) {
+    acquired ??= native.LimiterAnswer.Acquired;
+    return answer === acquired;
+  }
+
   #refused(answer) {
     const error =
       answer === native.LimiterAnswer.ExceedsBurst
@@ -220,7 +228,7 @@ export class RateLimiter {
    */
   tryAcquire(n) {
     const answer = this.#ask(n);
-    if (answer === native.LimiterAnswer.Acquired) return true;
+    if (RateLimiter.#acquired(answer)) return true;
     if (this.#emit !== undefined) this.#refused(answer);
     return false;
   }
@@ -249,7 +257,7 @@ export class RateLimiter {
   execute(fn) {
     if (typeof fn !== 'function') return rejectOperation('RateLimiter.execute', 'fn', fn);
     const answer = this.#ask(undefined);
-    if (answer !== native.LimiterAnswer.Acquired) return Promise.reject(this.#refused(answer));
+    if (!RateLimiter.#acquired(answer)) return Promise.reject(this.#refused(answer));
     try {
       return Promise.resolve(fn());
     } catch (error) {

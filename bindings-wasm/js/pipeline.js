@@ -51,7 +51,11 @@ function layerOf(strategy, env) {
   const executor =
     strategy instanceof RetryExecutor ? strategy : new RetryExecutor(strategy, { sleep: env.sleep, clock: env.clock });
   const mode = { pipeline: true, emit: env.emit };
-  return (inner) => (signal, op) => runWith(executor, (_attempt, attemptSignal) => inner(attemptSignal, op), signal, mode);
+  return (inner) => {
+    // Made once: the operation comes through as the executor's pass-through argument.
+    const attempt = (_attempt, attemptSignal, op) => inner(attemptSignal, op);
+    return (signal, op) => runWith(executor, attempt, signal, mode, op);
+  };
 }
 
 /** Strategies composed outer to inner; see `pipeline`. */
