@@ -100,15 +100,12 @@ export function neverAborted() {
 
 /**
  * A controller aborted when `outer` aborts (with its reason), and a
- * function that removes the listener this added. `outer` may be undefined.
+ * function that removes the listener this added. `outer` may be undefined;
+ * callers check an already-aborted `outer` first.
  */
 export function childController(outer) {
   const controller = new AbortController();
   if (outer === undefined) return { controller, unlink: noop };
-  if (outer.aborted) {
-    controller.abort(outer.reason);
-    return { controller, unlink: noop };
-  }
   const onAbort = () => controller.abort(outer.reason);
   outer.addEventListener('abort', onAbort, { once: true });
   return { controller, unlink: () => outer.removeEventListener('abort', onAbort) };

@@ -301,3 +301,19 @@ test('an onEvent listener that throws is reported and changes nothing', async (t
   assert.equal(warned.mock.callCount(), 1);
   assert.match(String(warned.mock.calls[0].arguments[0]), /onEvent threw/);
 });
+
+test('an injected sleep that throws or rejects never fires the timer: the call decides', async () => {
+  const throwing = () => {
+    throw new Error('sleep bug');
+  };
+  const rejecting = () => Promise.reject(new Error('sleep bug'));
+  for (const sleep of [throwing, rejecting]) {
+    const d = deferred();
+    const t = track(timeout(() => d.promise, 10, { sleep }));
+    await flush();
+    assert.equal(t.settled, false);
+    d.resolve('answered');
+    await t.done;
+    assert.equal(t.value, 'answered');
+  }
+});
