@@ -10,8 +10,10 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Size budgets the README states (bytes): the optimised .wasm, each copy,
 # and the packed tarball. Raise them only together with the README.
-WASM_BUDGET=$((100 * 1024))
-TARBALL_BUDGET=$((120 * 1024))
+# Measured for issues 10 and 11: .wasm 250,200 bytes, tarball 323,993 bytes;
+# the budgets leave ~5 % headroom.
+WASM_BUDGET=$((264 * 1024))
+TARBALL_BUDGET=$((340 * 1024))
 
 cd "$PKG"
 TARBALL="$(npm pack --pack-destination "$WORK" --silent | tail -1)"
