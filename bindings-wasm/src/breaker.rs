@@ -89,7 +89,6 @@ pub fn breaker_metric_names() -> Vec<String> {
 const FAILURE_RATE_SHAPE: &str =
     "an object { ratio, minimumThroughput, samplingDurationMs, buckets } or { ratio, minimumThroughput, windowSize }";
 /// `failureRate` naming both windows: which one is meant cannot be told.
-const ONE_WINDOW: &str = "an object with one window: samplingDurationMs and buckets (a time window) or windowSize (a count window), not both";
 const SLOW_CALL_SHAPE: &str = "an object { durationMs, ratio }";
 const BREAK_BACKOFF_SHAPE: &str = "an object { backoff, maxMs }";
 const INITIAL_STATE_SHAPE: &str = "the object toJSON() returned, or its JSON text";
@@ -608,7 +607,10 @@ fn with_failure_rate(
     let timed = !sampling.is_undefined() || !buckets.is_undefined();
     match (given(&size), timed) {
         // Both shapes at once: which window is meant cannot be told.
-        (Some(_), true) => Err(rules::wrong_type("failure_rate", ONE_WINDOW, value_of(failure_rate)).into()),
+        (Some(_), true) => {
+            let other = if sampling.is_undefined() { "sampling_buckets" } else { "sampling_duration" };
+            Err(rules::conflicts("window_size", other).into())
+        }
         (Some(v), false) => Ok(b.count_window(rules::count_of("window_size", v)?)),
         (None, true) => {
             let duration = match given(&sampling) {
