@@ -148,22 +148,24 @@ impl<C: Clock> RateLimiter<C> {
     /// [`RateLimitError::Limited`] with the exact wait.
     #[inline]
     pub fn try_acquire(&self) -> Result<(), RateLimitError> {
-        self.try_acquire_one()
+        self.try_acquire_one().map_err(RateLimitError::Limited)
     }
 
     /// One cell: conforms when `TAT <= now + T·(burst − 1)` — the general
     /// rule for `n = 1`, in 64-bit arithmetic (saturating at 584 years).
+    /// One cell never exceeds a burst (at least 1), so the only refusal is
+    /// a wait.
     #[inline]
-    fn try_acquire_one(&self) -> Result<(), RateLimitError> {
+    pub(crate) fn try_acquire_one(&self) -> Result<(), RateLimited> {
         let now = nanos_u64(self.clock.now());
         let latest = now.saturating_add(self.config.tolerance_ns());
         let t = self.config.interval_ns();
         let mut tat = self.tat.load(Ordering::Acquire);
         loop {
             if tat > latest {
-                return Err(RateLimitError::Limited(RateLimited {
+                return Err(RateLimited {
                     retry_after: Duration::from_nanos(tat.saturating_sub(latest)),
-                }));
+                });
             }
             let next = tat.max(now).saturating_add(t);
             match self
@@ -189,7 +191,7 @@ impl<C: Clock> RateLimiter<C> {
             return Ok(());
         }
         if n == 1 {
-            return self.try_acquire_one();
+            return self.try_acquire_one().map_err(RateLimitError::Limited);
         }
         let burst = self.config.burst();
         if n > burst {
