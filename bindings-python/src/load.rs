@@ -227,12 +227,9 @@ pub(crate) struct LimiterCore {
 }
 
 impl LimiterCore {
-    /// Rule `cells` on `n` (`None`: one cell).
-    fn cells(n: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
-        match n {
-            None => Ok(1),
-            Some(n) => rules::cells(value_of(n)).map_err(|e| config_error_given(n.py(), &e, Some(n))),
-        }
+    /// Rule `cells` on `n` (`None` is the wrong type, as the vectors' `null`).
+    fn cells(n: &Bound<'_, PyAny>) -> PyResult<u32> {
+        rules::cells(value_of(n)).map_err(|e| config_error_given(n.py(), &e, Some(n)))
     }
 
     /// `None` when the cells were taken, else the exact wait; an `n` above
@@ -269,19 +266,15 @@ impl LimiterCore {
         })
     }
 
-    /// Takes `n` cells (default one) if they conform now.
-    #[pyo3(signature = (n=None))]
-    fn try_acquire(&self, py: Python<'_>, n: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        if n.is_none() {
-            self.inner.clock().refresh(py)?;
-            return Ok(self.inner.try_acquire().is_ok());
-        }
-        Ok(self.take(py, Self::cells(n)?)?.is_none())
+    /// Takes one cell if it conforms now (the hot path; `n` cells go
+    /// through `wait_time`).
+    fn try_acquire(&self, py: Python<'_>) -> PyResult<bool> {
+        self.inner.clock().refresh(py)?;
+        Ok(self.inner.try_acquire().is_ok())
     }
 
     /// Takes `n` cells, or raises `RateLimitedError` carrying the exact wait.
-    #[pyo3(signature = (n=None))]
-    fn check(&self, py: Python<'_>, n: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn check(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
         match self.take(py, Self::cells(n)?)? {
             None => Ok(()),
             Some(wait) => Err(rate_limited_error(py, wait)),
@@ -290,16 +283,15 @@ impl LimiterCore {
 
     /// Takes `n` cells, or answers the wait in seconds until they conform
     /// (for the `async def` waiting loop).
-    #[pyo3(signature = (n=None))]
-    fn wait_time(&self, py: Python<'_>, n: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
+    fn wait_time(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
         Ok(self.take(py, Self::cells(n)?)?.map(|d| d.as_secs_f64()))
     }
 
     /// Takes `n` cells, sleeping as long as the limiter says between
     /// tries: natively with the GIL released (`sleep=None`), or through
     /// `sleep(seconds)`.
-    #[pyo3(signature = (n=None, sleep=None))]
-    fn acquire(&self, py: Python<'_>, n: Option<&Bound<'_, PyAny>>, sleep: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    #[pyo3(signature = (n, sleep=None))]
+    fn acquire(&self, py: Python<'_>, n: &Bound<'_, PyAny>, sleep: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let n = Self::cells(n)?;
         let sleep = sleep.filter(|s| !s.is_none());
         while let Some(wait) = self.take(py, n)? {

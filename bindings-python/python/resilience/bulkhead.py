@@ -85,7 +85,12 @@ class Bulkhead:
         pool = self.pool
         if not isinstance(pool, SyncResourcePool):
             raise TypeError("Sync execution requires SyncResourcePool")
-        if not pool.acquire():
+        try:
+            acquired = pool.acquire()
+        except BulkheadFullError:
+            self._rejected(pipeline_event)
+            raise
+        if not acquired:
             raise self._rejected(pipeline_event)
         try:
             self._emit_event("acquired")
@@ -120,7 +125,12 @@ class Bulkhead:
         pool = self.pool
         if not isinstance(pool, AsyncResourcePool):
             raise TypeError("Async execution requires AsyncResourcePool")
-        if not await pool.acquire():
+        try:
+            acquired = await pool.acquire()
+        except BulkheadFullError:
+            self._rejected(pipeline_event)
+            raise
+        if not acquired:
             raise self._rejected(pipeline_event)
         try:
             self._emit_event("acquired")

@@ -146,12 +146,17 @@ class Hedging:
                 if until is not None:
                     timer = asyncio.ensure_future(sleep(max(0.0, until - now)))
                     waiting.add(timer)
-                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if timer is not None:
+                    if timer.done():
+                        # A copy is due: answers arriving at this instant are
+                        # judged first (rule `hedge_timing`).
+                        await asyncio.sleep(0)
                     await cancel_and_wait((timer,))
                     timer = None
                 now = clock()
-                for task in sorted(done & running.keys(), key=running.__getitem__):
+                done = [task for task in running if task.done()]
+                for task in sorted(done, key=running.__getitem__):
                     number = running.pop(task)
                     last = task
                     outcome = state.on_outcome(number, self._accepted(task, bool(library)), now)

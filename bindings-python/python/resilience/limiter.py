@@ -20,6 +20,9 @@ __all__ = ["RateLimiter", "rate_limited"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# One cell: `n is _ONE` is the hot path (`True` is not this object).
+_ONE = 1
+
 # The real blocking sleep: when it would be used, the native loop sleeps
 # itself with the GIL released.
 _SYSTEM_SLEEP = time.sleep
@@ -75,19 +78,21 @@ class RateLimiter:
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate!r}, per={self.per!r}, burst={self.burst!r})"
 
-    def try_acquire(self, n: int | None = None) -> bool:
+    def try_acquire(self, n: int = _ONE) -> bool:
         """Takes `n` cells (default one) if they conform now."""
-        return self._core.try_acquire(n)
+        if n is _ONE:
+            return self._core.try_acquire()
+        return self._core.wait_time(n) is None
 
-    def check(self, n: int | None = None) -> None:
+    def check(self, n: int = 1) -> None:
         """Takes `n` cells, or raises `RateLimitedError` with the exact wait."""
         self._core.check(n)
 
-    def acquire(self, n: int | None = None) -> None:
+    def acquire(self, n: int = 1) -> None:
         """Takes `n` cells, sleeping until they conform."""
         self._core.acquire(n, self._sleep)
 
-    async def acquire_async(self, n: int | None = None) -> None:
+    async def acquire_async(self, n: int = 1) -> None:
         """Takes `n` cells, awaiting the sleep until they conform."""
         wait = self._core.wait_time(n)
         while wait is not None:
@@ -95,7 +100,7 @@ class RateLimiter:
             wait = self._core.wait_time(n)
 
 
-def rate_limited(limiter: RateLimiter, *, wait: bool = False, n: int | None = None) -> Callable[[F], F]:
+def rate_limited(limiter: RateLimiter, *, wait: bool = False, n: int = 1) -> Callable[[F], F]:
     """Decorates a sync or async function: each call takes `n` cells (default
     one) from `limiter` first. A call that does not conform raises
     `RateLimitedError` (with `retry_after`), or with `wait=True` waits."""
