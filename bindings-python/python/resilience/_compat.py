@@ -38,7 +38,8 @@ class _Unraisable:
     """What `sys.unraisablehook` receives (the shape CPython passes)."""
 
     def __init__(self, obj: Any, message: str) -> None:
-        self.exc_type, self.exc_value, self.exc_traceback = sys.exc_info()
+        info: tuple[Any, Any, Any] = sys.exc_info()
+        self.exc_type, self.exc_value, self.exc_traceback = info
         self.err_msg = message
         self.object = obj
 
