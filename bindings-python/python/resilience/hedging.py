@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import functools
-import time
 from typing import Any, TypeVar
 
 from resilience import _core
@@ -38,8 +37,8 @@ class Hedging:
             failure is no answer (the next copy starts at once); a predicate
             that raises accepts the value
         on_event: A listener told each `HedgeStarted`
-        time_source: The clock the delays are measured on (default
-            `time.monotonic`)
+        time_source: The clock the delays are measured on (default: the
+            event loop's, which its timers run on)
         async_sleep_func: The timer's sleep (default `asyncio.sleep`)
     """
 
@@ -122,7 +121,8 @@ class Hedging:
         pipeline_event: Callable[[Event], None] | None,
         library: bool | None,
     ) -> Any:
-        clock = self.time_source or time.monotonic
+        # The event loop's clock by default: the one its timers run on.
+        clock = self.time_source or asyncio.get_running_loop().time
         sleep = self.async_sleep_func or asyncio.sleep
         listeners = [listener for listener in (self.on_event, pipeline_event) if listener is not None]
         state = self._config.start()
