@@ -566,3 +566,60 @@ def test_a_full_bulkhead_tells_its_rejection() -> None:
 
 def test_event_types_are_the_cores_names() -> None:
     assert [c.type for c in events._CLASSES] == _core.event_types()
+
+
+def test_an_answer_ready_before_the_injected_timer_wins() -> None:
+    async def never_fires(seconds: float) -> None:
+        await asyncio.Event().wait()
+
+    async def scenario() -> str:
+        async def fast() -> str:
+            await asyncio.sleep(0.1)
+            return "fast"
+
+        return await Timeout(5.0, async_sleep_func=never_fires).execute_async(fast)
+
+    assert run_virtual(scenario()) == "fast"
+
+
+def test_a_hedge_cancelled_from_outside_releases_every_copy_and_its_timer() -> None:
+    cancelled: list[int] = []
+
+    async def scenario() -> None:
+        started: list[int] = []
+
+        async def slow() -> None:
+            started.append(len(started) + 1)
+            number = len(started)
+            try:
+                await asyncio.sleep(100)
+            except asyncio.CancelledError:
+                cancelled.append(number)
+                raise
+
+        hedged = asyncio.ensure_future(Hedging(1.0, 3).execute(slow))
+        await asyncio.sleep(1.5)  # two copies running, the third one's timer pending
+        hedged.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await hedged
+
+    run_virtual(scenario())
+    assert sorted(cancelled) == [1, 2]
+
+
+def test_an_async_bulkhead_that_times_out_tells_its_rejection() -> None:
+    seen: list[Any] = []
+
+    async def scenario() -> None:
+        pool = AsyncResourcePool(max_concurrent=1, max_queue_size=1, timeout=0.5)
+        assert await pool.acquire()
+        bulkhead = Bulkhead(name="b", pool=pool, on_event=seen.append)
+
+        async def call() -> None:
+            return None
+
+        with pytest.raises(BulkheadFullError):
+            await bulkhead.execute_async(call)
+
+    run_virtual(scenario())
+    assert seen == [events.BulkheadRejected()]
