@@ -623,3 +623,17 @@ def test_an_async_bulkhead_that_times_out_tells_its_rejection() -> None:
 
     run_virtual(scenario())
     assert seen == [events.BulkheadRejected()]
+
+
+def test_a_timed_call_cancelled_from_outside_is_cancelled_not_timed_out() -> None:
+    async def scenario() -> None:
+        async def slow() -> None:
+            await asyncio.sleep(100)
+
+        timed = asyncio.ensure_future(Timeout(5.0).execute_async(slow))
+        await asyncio.sleep(1.0)
+        timed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await timed
+
+    run_virtual(scenario())

@@ -139,8 +139,8 @@ class Hedging:
                             deliver(listener, HedgeStarted(step))
                     running[asyncio.ensure_future(attempt())] = step
                     step = state.next(now)
-                if step < 0:  # coverage: unreachable — the loop returns or raises when the hedge ends
-                    break  # coverage: unreachable — as above
+                if step < 0:
+                    break  # coverage: unreachable — the loop returns or raises when the hedge ends
                 until = state.until
                 waiting: set[asyncio.Future[Any]] = set(running)
                 if until is not None:
@@ -168,7 +168,7 @@ class Hedging:
             if timer is not None:
                 pending.append(timer)
             await cancel_and_wait(pending)
-        return last.result() if last is not None else None  # coverage: unreachable — see above
+        return last.result() if last is not None else None  # coverage: unreachable — as the break above
 
 
 def hedge(
