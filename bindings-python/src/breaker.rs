@@ -292,7 +292,7 @@ impl BreakerInner {
 
     /// Runs `func` under a permit token: the same tokens (and the same
     /// staleness after `reset()`) as the async driver's and C's permits.
-    fn call<'py>(
+    pub(crate) fn call<'py>(
         &self,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
@@ -475,7 +475,7 @@ impl SyncCircuitBreaker {
     /// Runs `func(*args, **kwargs)` through the breaker. A non-callable
     /// `func` is a `TypeError` before any permit is taken (never a failure).
     #[pyo3(signature = (func, *args, **kwargs))]
-    fn call<'py>(
+    pub(crate) fn call<'py>(
         &self,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,

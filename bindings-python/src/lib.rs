@@ -18,6 +18,7 @@ mod fallback;
 mod filters;
 mod load;
 mod logs;
+mod pipeline;
 mod policy;
 mod retry_state;
 mod retry_sync;
@@ -105,6 +106,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(timing::needs_cancellation, m)?)?;
     m.add_function(wrap_pyfunction!(timing::library_error, m)?)?;
     m.add_function(wrap_pyfunction!(events::event_types, m)?)?;
+    m.add_class::<pipeline::SyncPipelineCore>()?;
     m.add_class::<load::RetryBudgetCore>()?;
     m.add_class::<load::ThrottleCore>()?;
     m.add_class::<load::LimiterCore>()?;

@@ -83,34 +83,42 @@ pub(crate) fn run<'py>(
     args: &Bound<'py, PyTuple>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    run_with(spec, func.py(), &mut || func.call(args, kwargs))
+}
+
+/// The loop over any attempt: the user's function, or a pipeline's inside
+/// (its breaker, natively).
+pub(crate) fn run_with<'py>(
+    spec: &Spec<'_, 'py>,
+    py: Python<'py>,
+    attempt: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
     if !spec.eager() {
-        return match func.call(args, kwargs) {
+        return match attempt() {
             Ok(value) => Ok(value),
             Err(first) => {
-                let state = spec.start(func.py())?;
-                retry_after_failure(spec, state, func, args, kwargs, Outcome::Error(first))
+                let state = spec.start(py)?;
+                retry_after_failure(spec, py, state, attempt, Outcome::Error(first))
             }
         };
     }
-    let state = spec.start(func.py())?;
-    let first = match func.call(args, kwargs) {
+    let state = spec.start(py)?;
+    let first = match attempt() {
         Ok(value) if spec.core.retry_on_result.is_none() => return Ok(value),
         Ok(value) => Outcome::Value(value),
         Err(error) => Outcome::Error(error),
     };
-    retry_after_failure(spec, state, func, args, kwargs, first)
+    retry_after_failure(spec, py, state, attempt, first)
 }
 
 #[cold]
 fn retry_after_failure<'py>(
     spec: &Spec<'_, 'py>,
+    py: Python<'py>,
     mut state: RetryState,
-    func: &Bound<'py, PyAny>,
-    args: &Bound<'py, PyTuple>,
-    kwargs: Option<&Bound<'py, PyDict>>,
+    attempt: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>,
     first: Outcome<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let py = func.py();
     let policy = &spec.core.inner;
     let max_attempts = policy.max_attempts();
     let predicate = spec.core.retry_on_result.as_ref().map(|p| p.bind(py));
@@ -211,7 +219,7 @@ fn retry_after_failure<'py>(
                 }
             }
         }
-        outcome = match func.call(args, kwargs) {
+        outcome = match attempt() {
             Ok(value) => Outcome::Value(value),
             Err(e) => Outcome::Error(e),
         };
@@ -242,7 +250,7 @@ pub(crate) fn given<'a, 'py>(value: Option<&'a Bound<'py, PyAny>>) -> Option<&'a
 
 /// The deadline's clock: the executor's `time_source` (else
 /// `time.monotonic`), only for a policy with `max_elapsed`.
-fn deadline_clock(policy: &RetryPolicyCore, time_source: Option<&Bound<'_, PyAny>>) -> Option<PyClock> {
+pub(crate) fn deadline_clock(policy: &RetryPolicyCore, time_source: Option<&Bound<'_, PyAny>>) -> Option<PyClock> {
     policy
         .inner
         .max_elapsed()

@@ -637,3 +637,121 @@ def test_a_timed_call_cancelled_from_outside_is_cancelled_not_timed_out() -> Non
             await timed
 
     run_virtual(scenario())
+
+
+def test_every_composition_path_of_a_pipeline(clock: VirtualClock) -> None:
+    # Sync: a breaker alone (native), a retry around a bulkhead (composed in Python).
+    breaker_only = Pipeline.builder().breaker(SyncCircuitBreaker()).build()
+    assert breaker_only.execute_sync(lambda x: x + 1, 1) == 2
+    policy = RetryPolicy(max_attempts=2, base_delay=0.1, jitter=False)
+    composed = (
+        Pipeline.builder(sleep_func=clock.sleep)
+        .retry(policy)
+        .bulkhead(Bulkhead(name="b", pool=SyncResourcePool(max_concurrent=1)))
+        .build()
+    )
+    replies = iter([Down("x"), "ok"])
+
+    def flaky() -> Any:
+        reply = next(replies)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    assert composed.execute_sync(flaky) == "ok" and clock.sleeps == [0.1]
+
+    async def scenario() -> Any:
+        # Async: a retry around a bulkhead (plain and not), a retry with a
+        # deadline around a breaker (the fused layer's general path).
+        async def flaky_async(replies: Any) -> Any:
+            return flaky_of(replies)
+
+        def flaky_of(replies: Any) -> Any:
+            reply = next(replies)
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
+
+        bulkhead = Bulkhead(name="b", pool=AsyncResourcePool(max_concurrent=1))
+        plain = Pipeline.builder(async_sleep_func=clock.async_sleep).retry(policy).bulkhead(bulkhead).build()
+        assert await plain.execute_async(flaky_async, iter([Down("x"), "ok"])) == "ok"
+        deadline = RetryPolicy(max_attempts=2, base_delay=0.1, jitter=False, max_elapsed=60.0)
+        timed = Pipeline.builder(async_sleep_func=clock.async_sleep).retry(deadline).bulkhead(bulkhead).build()
+        assert await timed.execute_async(flaky_async, iter([Down("x"), "ok"])) == "ok"
+        fused = Pipeline.builder(async_sleep_func=clock.async_sleep).retry(deadline).breaker(AsyncCircuitBreaker()).build()
+        assert await fused.execute_async(flaky_async, iter([Down("x"), "ok"])) == "ok"
+        fallback = Pipeline.builder().fallback(lambda r: "fallback").retry(RetryPolicy(max_attempts=1)).build()
+        return await fallback.execute_async(flaky_async, iter([Down("x")]))
+
+    assert run_virtual(scenario()) == "fallback"
+    with_fallback = Pipeline.builder().fallback(lambda: "fallback").breaker(SyncCircuitBreaker()).build()
+    assert with_fallback.execute_sync(lambda: "up") == "up"
+
+    def down() -> None:
+        raise Down("x")
+
+    assert with_fallback.execute_sync(down) == "fallback"
+
+
+def test_an_attempt_timeout_alone_times_the_first_attempt_on_the_loop() -> None:
+    async def scenario() -> Any:
+        calls = {"n": 0}
+
+        async def slow_once() -> str:
+            calls["n"] += 1
+            await asyncio.sleep(10 if calls["n"] == 1 else 0)
+            return "ok"
+
+        policy = RetryPolicy(max_attempts=2, base_delay=0.1, jitter=False, attempt_timeout=1.0)
+        executor = RetryExecutor(policy)
+        assert await executor.execute_async(slow_once) == "ok"
+        executor.policy = RetryPolicy(max_attempts=2)  # a replaced policy is judged again
+        assert await executor.execute_async(slow_once) == "ok"
+        return calls["n"]
+
+    assert run_virtual(scenario()) == 3
+
+
+def test_a_plain_retry_around_a_breaker_tells_the_same_events_sync_and_async() -> None:
+    def run(asynchronous: bool) -> tuple[Any, list[Any], list[float]]:
+        clock = VirtualClock()
+        seen: list[Any] = []
+        kind = AsyncCircuitBreaker if asynchronous else SyncCircuitBreaker
+        breaker = kind(failure_threshold=1, recovery_timeout=2.0, time_source=clock.time)
+        pipeline = (
+            Pipeline.builder(time_source=clock.time, sleep_func=clock.sleep, async_sleep_func=clock.async_sleep)
+            .retry(RetryPolicy(max_attempts=3, base_delay=0.5, jitter=False))
+            .breaker(breaker)
+            .on_event(seen.append)
+            .build()
+        )
+        replies = iter([Down("x"), "ok"])
+
+        def call() -> Any:
+            reply = next(replies)
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
+
+        async def call_async() -> Any:
+            return call()
+
+        result = asyncio.run(pipeline.execute_async(call_async)) if asynchronous else pipeline.execute_sync(call)
+        return result, [type(e).__name__ for e in seen], clock.sleeps
+
+    assert run(asynchronous=True) == run(asynchronous=False) == (
+        "ok",
+        ["BreakerTransition", "RetryScheduled", "BreakerRejected", "RetryScheduled", "BreakerTransition", "BreakerTransition"],
+        [0.5, 1.5],
+    )
+
+
+def test_a_plain_retry_around_a_breaker_succeeds_at_once() -> None:
+    breaker = AsyncCircuitBreaker(failure_threshold=1, failure_on_result=lambda v: v == "bad")
+    pipeline = Pipeline.builder().retry(RetryPolicy(max_attempts=1)).breaker(breaker).build()
+
+    async def bad() -> str:
+        return "bad"
+
+    assert asyncio.run(pipeline.execute_async(bad)) == "bad"  # returned, and counted by the breaker
+    assert asyncio.run(breaker.failure_count()) == 1

@@ -24,6 +24,7 @@ __all__ = [
     "HedgingStateCore",
     "LimiterCore",
     "RetryBudgetCore",
+    "SyncPipelineCore",
     "ThrottleCore",
     "event_types",
     "library_error",
@@ -405,3 +406,18 @@ class LimiterCore:
     def check(self, n: object) -> None: ...
     def wait_time(self, n: object) -> float | None: ...
     def acquire(self, n: object, sleep: Callable[[float], Any] | None = None) -> None: ...
+
+@final
+class SyncPipelineCore:
+    def __new__(
+        cls,
+        listener: Callable[[Any], Any] | None,
+        breaker: SyncCircuitBreakerBase | None = None,
+        policy: RetryPolicyCore | None = None,
+        retryable: Any = None,
+        on_retry: Callable[[int, Exception], Any] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        on_event: Callable[[Any], Any] | None = None,
+        time_source: Callable[[], float] | None = None,
+    ) -> SyncPipelineCore: ...
+    def __call__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 import functools
-from typing import Any, TypeVar
+import time
+from typing import Any, TypeVar, cast
 
 from resilience import _core
 from resilience._compat import is_coroutine_function
@@ -40,7 +41,7 @@ from resilience.errors import ParameterTypeError
 from resilience.events import Event
 from resilience.fallback import FallbackChain, _chain_async, _chain_sync
 from resilience.hedging import Hedging
-from resilience.retry import _SYSTEM_SLEEP, RetryExecutor, RetryPolicy
+from resilience.retry import _SYSTEM_SLEEP, RetryExecutor, RetryPolicy, _plain
 
 __all__ = ["Pipeline", "PipelineBuilder"]
 
@@ -149,10 +150,23 @@ class Pipeline:
     """Strategies composed in the core's order; see the module's doc.
 
     `execute_sync(func, *args, **kwargs)`, `await execute_async(func, *args,
-    **kwargs)`, or `@pipeline` on a sync or async function.
+    **kwargs)`, or `@pipeline` on a sync or async function. The layers are
+    composed once, when the pipeline is built: a blocking retry around a
+    breaker runs natively in one call, and no layer adds a coroutine frame
+    of its own beyond the strategy's.
     """
 
-    __slots__ = ("_async_sleep", "_layers", "_needs_async", "on_event", "strategies")
+    __slots__ = (
+        "_async",
+        "_async_sleep",
+        "_fallback",
+        "_layers",
+        "_needs_async",
+        "_sync",
+        "_sync_native",
+        "on_event",
+        "strategies",
+    )
 
     def __init__(
         self,
@@ -163,9 +177,15 @@ class Pipeline:
     ) -> None:
         self.strategies = strategies
         self.on_event = on_event
-        self._layers = layers[::-1]  # inner to outer, the order they wrap in
         self._async_sleep = async_sleep
         self._needs_async = any(_core.needs_cancellation(name) for name in strategies)
+        # The fallback (always the outermost) calls its functions with the call's arguments.
+        self._fallback: FallbackChain | None = layers[0][1] if strategies[:1] == ("fallback",) else None
+        inner = layers[1:] if self._fallback is not None else layers
+        self._layers = inner[::-1]  # inner to outer, the order they wrap in
+        self._sync_native = self._native_sync(inner)
+        self._sync = None if self._sync_native is not None else self._compose_sync()
+        self._async = self._compose_async()
 
     @staticmethod
     def builder(
@@ -180,8 +200,74 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"Pipeline(strategies={list(self.strategies)!r})"
 
+    # ---- composition (once, when built) -------------------------------------------------
+
+    def _native_sync(self, layers: list[tuple[str, Any]]) -> Any:
+        """A retry and/or a sync breaker alone run natively, in one call."""
+        names = [name for name, _ in layers]
+        if not names or not set(names) <= {"retry", "breaker"}:
+            return None
+        kinds = dict(layers)
+        breaker = kinds.get("breaker")
+        if breaker is not None and not isinstance(breaker, SyncCircuitBreaker):
+            return None
+        executor: RetryExecutor | None = kinds.get("retry")
+        if executor is None:
+            return _core.SyncPipelineCore(self.on_event, breaker)
+        sleep = executor._sleep
+        return _core.SyncPipelineCore(
+            self.on_event,
+            breaker,
+            executor.policy._core,
+            executor.policy.retryable_errors,
+            executor.on_retry,
+            None if sleep is _SYSTEM_SLEEP else sleep,
+            executor.on_event,
+            executor._time_source if executor._time_source is not time.time else None,
+        )
+
+    def _compose_sync(self) -> Callable[[Callable[[], Any]], Any]:
+        listener = self.on_event
+        call: Callable[[Callable[[], Any]], Any] = _call_thunk
+        for name, layer in self._layers:
+            if name == "breaker":
+                call = _sync_breaker(layer, listener, call)
+            elif name == "retry":
+                call = _sync_retry(layer, listener, call)
+            elif name == "bulkhead":
+                call = _sync_bulkhead(layer, listener, call)
+            else:  # timeouts and hedging: execute_sync refuses them first
+                call = _call_thunk
+        return call
+
+    def _compose_async(self) -> Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]:
+        listener = self.on_event
+        listeners = [] if listener is None else [listener]
+        call: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] = _call_thunk
+        for name, layer in self._layers:
+            if name == "breaker":
+                call = _async_breaker(layer, listener, call)
+            elif name == "retry" and isinstance(getattr(call, "breaker", None), AsyncCircuitBreaker):
+                # A retry right around the innermost breaker: one layer, the
+                # breaker's permit taken inline (no coroutine frame of its own).
+                call = _async_retry_breaker(layer, call.breaker, listener)  # type: ignore[attr-defined]
+            elif name == "retry":
+                call = _async_retry(layer, listener, call)
+            elif name == "bulkhead":
+                call = _async_bulkhead(layer, listener, call)
+            elif name == "hedging":
+                call = _async_hedging(layer, listener, call)
+            else:  # attempt_timeout, total_timeout
+                call = _async_timeout(layer, name, self._async_sleep, listeners, call)
+        return call
+
+    # ---- calls ------------------------------------------------------------------------
+
     def execute_sync(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs `func(*args, **kwargs)` through every strategy (blocking)."""
+        native = self._sync_native
+        if native is not None and self._fallback is None:
+            return native(func, *args, **kwargs)  # type: ignore[no-any-return]
         if not callable(func):
             raise _core.not_callable("func", func)
         if self._needs_async:
@@ -189,74 +275,168 @@ class Pipeline:
                 "a pipeline with total_timeout, attempt_timeout or hedging runs only with execute_async: "
                 "a blocking call cannot be pre-empted"
             )
-        listener = self.on_event
         thunk: Callable[[], Any] = _partial(func, *args, **kwargs) if args or kwargs else func
-        for name, layer in self._layers:
-            if name == "breaker":
-                if not isinstance(layer, SyncCircuitBreaker):
-                    raise TypeError("execute_sync needs a SyncCircuitBreaker")
-                thunk = _partial(layer._call_layer, listener, thunk)
-            elif name == "retry":
-                sleep = layer._sleep
-                thunk = _partial(
-                    _core.retry_call,
-                    layer.policy._core,
-                    layer.policy.retryable_errors,
-                    layer.on_retry,
-                    None if sleep is _SYSTEM_SLEEP else sleep,
-                    thunk,
-                    (),
-                    None,
-                    on_event=layer.on_event,
-                    pipeline_event=listener,
-                    time_source=layer._clock,
-                    library=True,
-                )
-            elif name == "bulkhead":
-                thunk = _partial(layer._execute, listener, thunk, (), {})
-            else:  # fallback: the outermost
-                thunk = _partial(_chain_sync, layer, listener, thunk, args, kwargs, True)
-        return thunk()  # type: ignore[no-any-return]
+        inner: Callable[[], Any] = (
+            _partial(native, thunk) if native is not None else _partial(cast(Any, self._sync), thunk)
+        )
+        chain = self._fallback
+        if chain is None:
+            return inner()  # type: ignore[no-any-return]
+        return _chain_sync(chain, self.on_event, inner, args, kwargs, True)  # type: ignore[no-any-return]
 
-    async def execute_async(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Awaits `func(*args, **kwargs)` through every strategy; `func` may be
-        called several times, and concurrently by hedging."""
+    def execute_async(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> Awaitable[T]:
+        """`await pipeline.execute_async(func, *args, **kwargs)` runs `func`
+        through every strategy; `func` may be called several times, and
+        concurrently by hedging."""
         if not callable(func):
             raise _core.not_callable("func", func)
-        listener = self.on_event
-        listeners = [] if listener is None else [listener]
         thunk: Callable[[], Awaitable[Any]] = _partial(func, *args, **kwargs) if args or kwargs else func
-        for name, layer in self._layers:
-            if name == "breaker":
-                if not isinstance(layer, AsyncCircuitBreaker):
-                    raise TypeError("execute_async needs an AsyncCircuitBreaker")
-                thunk = _partial(layer._call_layer, listener, thunk)
-            elif name == "retry":
-                thunk = _partial(layer._run_async, thunk, (), {}, pipeline_event=listener, library=True)
-            elif name == "bulkhead":
-                thunk = _partial(layer._execute_async, listener, thunk, (), {})
-            elif name == "hedging":
-                thunk = _partial(layer._run, thunk, listener, True)
-            elif name in ("attempt_timeout", "total_timeout"):
-                thunk = _partial(attempt_with_timeout, thunk, (), {}, layer, name, self._async_sleep, listeners)
-            else:  # fallback: the outermost
-                thunk = _partial(_chain_async, layer, listener, thunk, args, kwargs, True)
-        return await thunk()  # type: ignore[no-any-return]
+        chain = self._fallback
+        if chain is None:
+            return self._async(thunk)  # type: ignore[return-value]
+        return _chain_async(chain, self.on_event, _partial(self._async, thunk), args, kwargs, True)
 
     def __call__(self, func: F) -> F:
         """Decorates a sync or async function with this pipeline."""
         if not callable(func):
             raise _core.not_callable("func", func)
         if is_coroutine_function(func):
+            execute_async = self.execute_async
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await self.execute_async(func, *args, **kwargs)
+                return await execute_async(func, *args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
 
+        execute_sync = self.execute_sync
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return self.execute_sync(func, *args, **kwargs)
+            return execute_sync(func, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+# ---- layers: each wraps `inner(thunk)`; the innermost calls the thunk itself --------------
+
+
+def _call_thunk(thunk: Callable[[], Any]) -> Any:
+    return thunk()
+
+
+def _attempt(inner: Callable[[Callable[[], Any]], Any], thunk: Callable[[], Any]) -> Callable[[], Any]:
+    """One attempt of what is inside a layer, as a thunk."""
+    return thunk if inner is _call_thunk else _partial(inner, thunk)
+
+
+def _sync_breaker(breaker: Any, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    if not isinstance(breaker, SyncCircuitBreaker):
+
+        def wrong(thunk: Callable[[], Any]) -> Any:
+            raise TypeError("execute_sync needs a SyncCircuitBreaker")
+
+        return wrong
+    call_layer = breaker._call_layer
+    return lambda thunk: call_layer(listener, _attempt(inner, thunk))
+
+
+def _sync_retry(executor: RetryExecutor, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    sleep = executor._sleep
+    clock = executor._time_source if executor._time_source is not time.time else None
+    retry_call = _core.SyncPipelineCore(
+        listener,
+        None,
+        executor.policy._core,
+        executor.policy.retryable_errors,
+        executor.on_retry,
+        None if sleep is _SYSTEM_SLEEP else sleep,
+        executor.on_event,
+        clock,
+    )
+    return lambda thunk: retry_call(_attempt(inner, thunk))
+
+
+def _sync_bulkhead(bulkhead: Bulkhead, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    execute = bulkhead._execute
+    return lambda thunk: execute(listener, _attempt(inner, thunk), (), {})
+
+
+def _async_breaker(breaker: Any, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    if not isinstance(breaker, AsyncCircuitBreaker):
+
+        async def wrong(thunk: Callable[[], Any]) -> Any:
+            raise TypeError("execute_async needs an AsyncCircuitBreaker")
+
+        return wrong
+    call_layer = breaker._call_layer
+
+    def breaker_layer(thunk: Callable[[], Any]) -> Any:
+        return call_layer(listener, _attempt(inner, thunk))
+
+    if inner is _call_thunk:
+        breaker_layer.breaker = breaker  # type: ignore[attr-defined]
+    return breaker_layer
+
+
+def _async_retry_breaker(executor: RetryExecutor, breaker: AsyncCircuitBreaker, listener: Any) -> Callable[..., Any]:
+    """`retry ∘ breaker` fused: the first attempt takes the breaker's permit
+    inline; retries run the general loop over the breaker layer."""
+    run_async = executor._run_async
+    plain = _plain(executor.policy)
+    core = breaker._core
+    acquire, success, error_of = core.acquire, core.success, core.error
+    call_layer = breaker._call_layer
+
+    async def retry_breaker_layer(thunk: Callable[[], Awaitable[Any]]) -> Any:
+        if not plain:
+            return await run_async(_partial(call_layer, listener, thunk), (), {}, pipeline_event=listener, library=True)
+        try:
+            token = acquire(listener)
+            try:
+                result = await thunk()
+            except BaseException as error:
+                error_of(token, error, listener, True)
+                raise
+            success(token, result, listener)
+            return result
+        except Exception as error:
+            first = error
+        return await run_async(
+            _partial(call_layer, listener, thunk), (), {}, first=first, pipeline_event=listener, library=True
+        )
+
+    return retry_breaker_layer
+
+
+def _async_retry(executor: RetryExecutor, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    run_async = executor._run_async
+    plain = _plain(executor.policy)
+
+    async def retry_layer(thunk: Callable[[], Awaitable[Any]]) -> Any:
+        attempt = _attempt(inner, thunk)
+        if not plain:
+            return await run_async(attempt, (), {}, pipeline_event=listener, library=True)
+        try:
+            return await attempt()
+        except Exception as error:
+            first = error
+        return await run_async(attempt, (), {}, first=first, pipeline_event=listener, library=True)
+
+    return retry_layer
+
+
+def _async_bulkhead(bulkhead: Bulkhead, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    execute = bulkhead._execute_async
+    return lambda thunk: execute(listener, _attempt(inner, thunk), (), {})
+
+
+def _async_hedging(hedging: Hedging, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    run = hedging._run
+    return lambda thunk: run(_attempt(inner, thunk), listener, True)
+
+
+def _async_timeout(
+    seconds: float, name: str, sleep: Any, listeners: list[Callable[[Event], None]], inner: Callable[..., Any]
+) -> Callable[..., Any]:
+    return lambda thunk: attempt_with_timeout(_attempt(inner, thunk), (), {}, seconds, name, sleep, listeners)

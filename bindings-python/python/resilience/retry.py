@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 from resilience import _core, _logging
 from resilience._compat import is_coroutine_function
-from resilience._timeouts import attempt_with_timeout
+from resilience._timeouts import attempt_with_timeout, on_loop_timer
 from resilience.budget import RetryBudget
 from resilience.events import Event, GaveUp, RetryScheduled, deliver
 from resilience.defaults import (
@@ -294,6 +294,12 @@ def _plain(policy: RetryPolicy) -> bool:
     )
 
 
+def _plain_but_timeout(policy: RetryPolicy) -> bool:
+    """No deadline, budget or result predicate (an attempt timeout may be set)."""
+    core = policy._core
+    return core.max_elapsed is None and policy.retry_on_result is None and not core.has_budget
+
+
 def _no_hint(value: Any) -> float | None:
     return None
 
@@ -355,6 +361,7 @@ class RetryExecutor:
         self._async_sleep = async_sleep_func or asyncio.sleep
         # The attempt timeout races the injected sleep; else the loop's own timer.
         self._timer_sleep = async_sleep_func
+        self._plain_cache: tuple[RetryPolicy, bool] = (policy, _plain(policy))
 
     def execute_sync(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Execute synchronous function with retry logic.
@@ -399,13 +406,26 @@ class RetryExecutor:
         """
         if not callable(func):
             raise _core.not_callable("func", func)
-        if not _plain(self.policy):
+        policy = self.policy
+        cache = self._plain_cache
+        if cache[0] is not policy:
+            # `policy` is a public attribute: judged again when it is replaced.
+            cache = self._plain_cache = (policy, _plain(policy))
+        if cache[1]:
+            try:
+                return await func(*args, **kwargs)
+            except Exception as error:
+                first = error
+            return await self._retry_async(first, func, args, kwargs)
+        timeout = policy._core.attempt_timeout
+        if timeout is None or not _plain_but_timeout(policy) or self._timer_sleep is not None or self.on_event:
             return cast(T, await self._run_async(func, args, kwargs))
+        # Only an attempt timeout: the first attempt on the loop's timer, inline.
         try:
-            return await func(*args, **kwargs)
+            return cast(T, await on_loop_timer(func(*args, **kwargs), timeout, "attempt_timeout", ()))
         except Exception as error:
-            first = error
-        return await self._retry_async(first, func, args, kwargs)
+            timed_out = error
+        return cast(T, await self._run_async(func, args, kwargs, first=timed_out))
 
     async def _retry_async(
         self,
