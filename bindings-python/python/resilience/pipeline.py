@@ -293,7 +293,7 @@ class Pipeline:
         thunk: Callable[[], Awaitable[Any]] = _partial(func, *args, **kwargs) if args or kwargs else func
         chain = self._fallback
         if chain is None:
-            return self._async(thunk)  # type: ignore[return-value]
+            return self._async(thunk)
         return _chain_async(chain, self.on_event, _partial(self._async, thunk), args, kwargs, True)
 
     def __call__(self, func: F) -> F:
