@@ -96,10 +96,7 @@ pub(crate) fn run_with<'py>(
     if !spec.eager() {
         return match attempt() {
             Ok(value) => Ok(value),
-            Err(first) => {
-                let state = spec.start(py)?;
-                retry_after_failure(spec, py, state, attempt, Outcome::Error(first))
-            }
+            Err(first) => after_first_error(spec, py, attempt, first),
         };
     }
     let state = spec.start(py)?;
@@ -109,6 +106,18 @@ pub(crate) fn run_with<'py>(
         Err(error) => Outcome::Error(error),
     };
     retry_after_failure(spec, py, state, attempt, first)
+}
+
+/// The first attempt of a sequence that needed nothing before it raised.
+#[cold]
+fn after_first_error<'py>(
+    spec: &Spec<'_, 'py>,
+    py: Python<'py>,
+    attempt: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>,
+    first: PyErr,
+) -> PyResult<Bound<'py, PyAny>> {
+    let state = spec.start(py)?;
+    retry_after_failure(spec, py, state, attempt, Outcome::Error(first))
 }
 
 #[cold]
@@ -329,6 +338,10 @@ pub(crate) struct RetryingFunction {
     sleep: Option<Py<PyAny>>,
     on_event: Option<Py<PyAny>>,
     clock: Option<PyClock>,
+    /// Whether a sequence starts before the first call (a budget, a
+    /// deadline, a result predicate); otherwise the success path is the
+    /// function's call alone.
+    eager: bool,
 }
 
 fn unbound_none(value: Option<&Bound<'_, PyAny>>) -> Option<Py<PyAny>> {
@@ -361,6 +374,10 @@ impl RetryingFunction {
             on_retry: unbound_none(on_retry),
             sleep: unbound_none(sleep),
             on_event: unbound_none(on_event),
+            eager: {
+                let core = policy.get();
+                core.inner.max_elapsed().is_some() || core.budget_clock.is_some() || core.retry_on_result.is_some()
+            },
             clock: deadline_clock(policy.get(), time_source),
         })
     }
@@ -374,6 +391,18 @@ impl RetryingFunction {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (Some(func), Some(policy)) = (&self.func, &self.policy) else {
             return Err(PyReferenceError::new_err("the decorated function was cleared"));
+        };
+        let func = func.bind(py);
+        let mut attempt = || func.call(args, kwargs);
+        // The success path of a policy that needs nothing before the first
+        // call: the call alone, nothing built.
+        let first = if self.eager {
+            None
+        } else {
+            match attempt() {
+                Ok(value) => return Ok(value),
+                Err(first) => Some(first),
+            }
         };
         let retryable = self.retryable.as_ref().map(|v| v.bind(py));
         let on_retry = self.on_retry.as_ref().map(|v| v.bind(py));
@@ -391,7 +420,10 @@ impl RetryingFunction {
             clock: self.clock.as_ref(),
             library: false,
         };
-        run(&spec, func.bind(py), args, kwargs)
+        match first {
+            Some(first) => after_first_error(&spec, py, &mut attempt, first),
+            None => run_with(&spec, py, &mut attempt),
+        }
     }
 
     /// Binds like a plain function: `obj.method` is a bound method.

@@ -380,6 +380,13 @@ class RetryExecutor:
         """
         policy = self.policy
         sleep = self._sleep
+        time_source = self._time_source
+        if self.on_event is None and time_source is time.time:
+            # Positional only: keyword parsing would cost the success path.
+            return _core.retry_call(  # type: ignore[no-any-return]
+                policy._core, policy.retryable_errors, self.on_retry, None if sleep is _SYSTEM_SLEEP else sleep,
+                func, args, kwargs,
+            )
         return _core.retry_call(  # type: ignore[no-any-return]
             policy._core,
             policy.retryable_errors,
@@ -389,7 +396,7 @@ class RetryExecutor:
             args,
             kwargs,
             on_event=self.on_event,
-            time_source=self._time_source if self._time_source is not time.time else None,
+            time_source=None if time_source is time.time else time_source,
         )
 
     async def execute_async(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
