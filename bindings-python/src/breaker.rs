@@ -1,8 +1,9 @@
 //! Circuit breakers over the core's `CircuitBreaker`: `SyncCircuitBreaker`
-//! (the whole `call` runs natively) and `BreakerCore`, the token API the
-//! Python `AsyncCircuitBreaker` drives. Both run every call on a permit
-//! token: the same tokens and checks as C's permits (reported once; stale
-//! and harmless after `reset()`).
+//! (the whole `call` runs natively, on the core's permit guard: a
+//! closed-state call takes no ledger entry) and `BreakerCore`, the token API
+//! the Python `AsyncCircuitBreaker` drives (the same tokens and checks as
+//! C's permits, reported once). Either way a call admitted before `reset()`
+//! is stale and changes nothing when it ends.
 
 use std::sync::OnceLock;
 
@@ -300,15 +301,59 @@ impl BreakerInner {
         pipeline: Option<&Bound<'py, PyAny>>,
         library: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
+        // The core's permit guard, not a token: a closed-state call takes no
+        // ledger entry, and a call admitted before a reset is still stale
+        // (the guard carries the reset epoch). A guard dropped unreported
+        // counts as neither, so an interrupt never leaks a trial.
         let py = func.py();
-        let token = self.acquire(py, pipeline)?;
+        self.refresh_for_admission(py)?;
+        let permit = match self.core.try_acquire() {
+            Ok(permit) => permit,
+            Err(rejected) => {
+                let reason = reason_name(rejected.reason);
+                self.listeners(py, pipeline)
+                    .deliver(py, || events::rejected(py, rejected, reason))?;
+                return Err(open_error(py, rejected));
+            }
+        };
+        let listening = self.on_event.is_some() || pipeline.is_some();
+        if listening {
+            self.transitioned(py, pipeline, permit.transition())?;
+        }
         match func.call(args, kwargs) {
             Ok(value) => {
-                self.success(py, token, Some(&value), pipeline)?;
+                if let Some(predicate) = &self.failure_on_result {
+                    if judge_value(predicate.bind(py), &value)?.counts_as_failure() {
+                        self.clock().refresh_or_report(py);
+                        let t = permit.failure();
+                        self.transitioned(py, pipeline, t)?;
+                        return Ok(value);
+                    }
+                }
+                if self.reads_clock || permit.is_trial() {
+                    // After the user's call: a failing clock must not replace its result.
+                    self.clock().refresh_or_report(py);
+                }
+                let t = permit.success();
+                if listening {
+                    self.transitioned(py, pipeline, t)?;
+                }
                 Ok(value)
             }
             Err(error) => {
-                self.error(py, token, error.value(py), pipeline, library)?;
+                let value = error.value(py);
+                let counted = match if library { library_of(value)? } else { None } {
+                    Some(kind) => kind.counts_as_breaker_failure(),
+                    None => self.counts(py, value)?,
+                };
+                if counted {
+                    // A failure may open the breaker, which stamps the time.
+                    self.clock().refresh_or_report(py);
+                    let t = permit.failure();
+                    self.transitioned(py, pipeline, t)?;
+                } else {
+                    permit.release();
+                }
                 Err(error)
             }
         }
