@@ -919,6 +919,9 @@ def run_hedging(case: dict[str, Any]) -> None:
     expected = case["expected"]
     attempts = case["attempts"]
     kwargs = renamed(config, {"hedge_delay_ms": "hedge_delay", "max_hedged_attempts": "max_hedged_attempts"})
+    # Checked up front: inside a copy, an assertion would only be a failed copy.
+    for spec in attempts:
+        assert spec["outcome"] in ("ok", "error", "bad_value"), f"unknown outcome {spec['outcome']!r}"
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()
@@ -1022,7 +1025,7 @@ def name_of(thing: Any) -> str:
 
 def event_record(event: Any) -> dict[str, Any]:
     """An event as the vectors write it (`type` from the core's names)."""
-    record: dict[str, Any] = {"type": event.type}
+    record: dict[str, Any] = {"type": getattr(event, "type", None)}
     if isinstance(event, ev.RetryScheduled):
         cause = event.error if event.error is not None else event.result
         record.update(attempt=event.attempt, delay_ns=_ns(event.delay), cause=name_of(cause))
@@ -1343,3 +1346,30 @@ def test_an_unknown_kind_op_or_outcome_fails_the_run() -> None:
         check_metrics(object(), {"expect": {"vibes": 1}})
     with pytest.raises(AssertionError, match="unknown component"):
         _builders("teapot", {})
+
+
+def test_an_unknown_op_key_or_outcome_of_the_new_kinds_fails_the_run() -> None:
+    with pytest.raises(AssertionError, match="unknown budget op"):
+        run_budget({"config": {}, "steps": [{"op": "x"}]})
+    with pytest.raises(AssertionError, match="unknown budget_retry op"):
+        run_budget_retry({"policy": {}, "budget": {}, "steps": [{"op": "x"}]})
+    with pytest.raises(AssertionError, match="unknown throttle op"):
+        run_throttle({"config": {}, "steps": [{"op": "x"}]})
+    with pytest.raises(AssertionError, match="unknown limiter op"):
+        run_limiter({"config": {}, "steps": [{"op": "x", "n": 1}]})
+    with pytest.raises(AssertionError, match="unknown key"):
+        renamed({"tempo_ms": 1}, {})
+    with pytest.raises(AssertionError, match="unknown failure"):
+        run_retry_timeline({"policy": {}, "start_ms": None, "steps": [{"failure": "x", "expect": {}}]})
+    with pytest.raises(AssertionError, match="unknown judgement"):
+        run_retry_timeline({"policy": {}, "start_ms": None, "steps": [{"failure": "value", "judged": "x", "expect": {}}]})
+    with pytest.raises(AssertionError, match="unknown strategy"):
+        run_events({"pipeline": [{"strategy": "cache"}], "calls": []})
+    with pytest.raises(AssertionError, match="unknown outcome"):
+        run_events({"pipeline": [], "calls": [{"outcomes": ["x"], "expected": {"result": "ok", "events": []}}]})
+    with pytest.raises(AssertionError, match="unknown outcome"):
+        run_hedging(
+            {"config": {}, "attempts": [{"takes_ms": 0, "outcome": "x"}], "expected": {"result": "ok"}}
+        )
+    with pytest.raises(AssertionError, match="unknown event"):
+        event_record(object())
