@@ -27,7 +27,9 @@ __all__ = [
     "FallbackUsed",
     "GaveUp",
     "HedgeStarted",
+    "RateLimited",
     "RetryScheduled",
+    "Throttled",
     "TimedOut",
 ]
 
@@ -113,6 +115,25 @@ class BulkheadRejected:
     type: ClassVar[str] = "bulkhead_rejected"
 
 
+@dataclass(frozen=True)
+class RateLimited:
+    """The rate limiter had no cell to give now; one conforms after
+    `retry_after` seconds."""
+
+    type: ClassVar[str] = "rate_limited"
+    retry_after: float
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """The adaptive throttle shed a request locally, drawn against
+    `probability`; its history next changes after `retry_after` seconds."""
+
+    type: ClassVar[str] = "throttled"
+    retry_after: float
+    probability: float
+
+
 Event = Union[
     RetryScheduled,
     GaveUp,
@@ -122,6 +143,8 @@ Event = Union[
     HedgeStarted,
     FallbackUsed,
     BulkheadRejected,
+    RateLimited,
+    Throttled,
 ]
 
 # The names are the core's (checked at import: a renamed event fails loudly).
@@ -134,6 +157,8 @@ _CLASSES = (
     HedgeStarted,
     FallbackUsed,
     BulkheadRejected,
+    RateLimited,
+    Throttled,
 )
 if tuple(c.type for c in _CLASSES) != tuple(_core.event_types()):
     raise ImportError("resilience.events is out of step with the native module's event names")  # coverage: unreachable — a build of mismatched halves
