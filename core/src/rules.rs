@@ -779,6 +779,20 @@ impl PredicateOutcome {
     pub fn falls_back(self) -> bool {
         self == Self::Yes
     }
+
+    /// Rule `failing_predicate` (hedging): a failure predicate on a hedged
+    /// copy's value that fails accepts the value — the copy answers, as a
+    /// retry's value predicate that fails accepts it.
+    pub fn hedge_failed(self) -> bool {
+        self == Self::Yes
+    }
+
+    /// Rule `failing_predicate` (throttle): an accept predicate that fails
+    /// counts the request as not accepted — the throttle errs on the side
+    /// of protecting the backend.
+    pub fn accepted(self) -> bool {
+        self == Self::Yes
+    }
 }
 
 #[cfg(test)]
@@ -923,6 +937,10 @@ mod tests {
         assert!(!PredicateOutcome::Failed.retryable());
         assert!(PredicateOutcome::Failed.counts_as_failure());
         assert!(!PredicateOutcome::Failed.falls_back());
+        assert!(!PredicateOutcome::Failed.hedge_failed());
+        assert!(!PredicateOutcome::Failed.accepted());
+        assert!(PredicateOutcome::Yes.hedge_failed() && PredicateOutcome::Yes.accepted());
+        assert!(!PredicateOutcome::No.hedge_failed() && !PredicateOutcome::No.accepted());
         assert!(PredicateOutcome::from_bool(true).retryable());
         assert!(!PredicateOutcome::from_bool(false).counts_as_failure());
     }
