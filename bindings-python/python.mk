@@ -105,10 +105,11 @@ $(PY_COVERAGE): $(PY_TOOLS)
 # the suite also runs under coverage on 3.9, and the two runs are combined.
 PY_COVERAGE_OLD := 3.9
 
-## coverage-python: the pytest suite under coverage.py on 3.11 and 3.9, measuring the installed package, reported on its sources.
-coverage-python: $(PY_INSTALLED) $(PY_COVERAGE) $(PY_VERSIONS_DIR)/$(PY_COVERAGE_OLD)/.installed
+## coverage-python: the pytest suite under coverage.py on 3.11 and 3.9 (and the Redis driver's against a real redis-server), measuring the installed package, reported on its sources.
+coverage-python: $(PY_INSTALLED) $(PY_COVERAGE) $(PY_VERSIONS_DIR)/$(PY_COVERAGE_OLD)/.installed redis-server
 	@mkdir -p $(COV_DIR)/python && rm -f $(COV_DIR)/python/.coverage*
 	cd $(ROOT) && $(PY) -m coverage run --rcfile=$(PY_DIR)/coverage.ini -m pytest -q -p no:cacheprovider $(PY_DIR)/tests
+	cd $(ROOT) && $(PY) -m coverage run --rcfile=$(PY_DIR)/coverage.ini -m pytest -q -p no:cacheprovider $(PY_DIR)/tests-redis
 	cd $(ROOT) && $(PY_VERSIONS_DIR)/$(PY_COVERAGE_OLD)/bin/python -m coverage run --rcfile=$(PY_DIR)/coverage.ini \
 	  -m pytest -q -p no:cacheprovider $(PY_DIR)/tests
 	@# combine maps the installed files back to bindings-python/python ([paths] in coverage.ini).

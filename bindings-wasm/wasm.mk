@@ -50,13 +50,13 @@ bench-js: wasm-build
 	node bench/js/bench.mjs > bench/js/RESULTS.md
 	cat bench/js/RESULTS.md
 
-## coverage-js: the node --test suites under c8, measuring js/*.js (lcov in target/coverage/js/).
-coverage-js: wasm-build
+## coverage-js: the node --test suites (the Redis driver's too, against a real redis-server) under c8, measuring js/*.js (lcov in target/coverage/js/).
+coverage-js: wasm-build redis-server
 	@# From the root, so the report names files by repository path.
 	@# tests/coverage/register.mjs points `resilience-wasm` at the unbundled sources.
 	rm -rf $(COV_DIR)/js
 	cd $(ROOT) && bindings-wasm/node_modules/.bin/c8 --reporter=lcov --reports-dir=$(COV_DIR)/js \
 	  --temp-directory=$(COV_DIR)/js/tmp --all --src=bindings-wasm/js --include='bindings-wasm/js/*.js' \
-	  node --import ./bindings-wasm/tests/coverage/register.mjs --test bindings-wasm/tests/*.test.mjs \
+	  node --import ./bindings-wasm/tests/coverage/register.mjs --test bindings-wasm/tests/*.test.mjs bindings-wasm/tests/redis/*.test.mjs \
 	  > $(COV_DIR)/js-tests.log || { tail -40 $(COV_DIR)/js-tests.log; exit 1; }
 	@grep -E '^# (pass|fail)' $(COV_DIR)/js-tests.log

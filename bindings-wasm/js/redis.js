@@ -54,6 +54,19 @@ function later(ms, fn) {
   return timer;
 }
 
+/** ioredis's constructor through `require` (an optional peer dependency: a clear error when it is missing). */
+export function loadIoredis(require) {
+  let mod;
+  try {
+    mod = require('ioredis');
+  } catch (error) {
+    throw new Error('resilience-wasm/redis needs ioredis (an optional peer dependency): npm install ioredis', {
+      cause: error,
+    });
+  }
+  return mod.default ?? mod.Redis ?? mod;
+}
+
 /**
  * Builds the RedisStore class over a wasm module instance (the one the
  * package's breakers use) and the ioredis constructor.

@@ -6,19 +6,7 @@
 // dependency, loaded when the first store is made.
 import './node.cjs';
 import * as wasm from './node/resilience_wasm.js';
-import { defineRedisStore } from '../redis.js';
-
-function loadRedis() {
-  let mod;
-  try {
-    mod = require('ioredis');
-  } catch (error) {
-    throw new Error('resilience-wasm/redis needs ioredis (an optional peer dependency): npm install ioredis', {
-      cause: error,
-    });
-  }
-  return mod.default ?? mod.Redis ?? mod;
-}
+import { defineRedisStore, loadIoredis } from '../redis.js';
 
 export { DEFAULT_PREFIX, DEFAULT_CONNECT_TIMEOUT_MS } from '../redis.js';
-export const { RedisStore } = defineRedisStore(wasm, loadRedis);
+export const { RedisStore } = defineRedisStore(wasm, () => loadIoredis(require));
