@@ -60,6 +60,42 @@ pub struct RetryPolicy {
     attempt_timeout: Option<Duration>,
     rng: JitterSource,
     budget: Option<Arc<RetryBudget>>,
+    /// Without jitter, the first delays (they depend on the attempt alone).
+    plain: PlainDelays,
+}
+
+/// How many un-jittered delays a policy computes when it is built.
+const PLAIN_DELAYS: usize = 8;
+
+/// The delays after attempts `1..=len` of a policy without jitter, in
+/// nanoseconds and as a `Duration`, computed once when the policy is
+/// built: a retry decision reads its delay instead of computing it (the
+/// same rule, `backoff`, evaluated early; `len` is 0 with jitter).
+#[derive(Debug, Clone, Copy)]
+struct PlainDelays {
+    len: usize,
+    delays: [(u64, Duration); PLAIN_DELAYS],
+}
+
+impl PlainDelays {
+    fn new(jitter: Jitter, backoff: BackoffStrategy, base_ns: u64, max_ns: u64, max_attempts: u32) -> Self {
+        let mut plain = Self {
+            len: 0,
+            delays: [(0, Duration::ZERO); PLAIN_DELAYS],
+        };
+        if jitter != Jitter::None {
+            return plain;
+        }
+        // Delays after attempts 1..max_attempts (the last attempt has none).
+        plain.len = usize::try_from(max_attempts.saturating_sub(1))
+            .unwrap_or(PLAIN_DELAYS)
+            .min(PLAIN_DELAYS);
+        for (attempt, slot) in (1..).zip(plain.delays.iter_mut().take(plain.len)) {
+            let ns = raw_delay_ns(backoff, base_ns, max_ns, attempt);
+            *slot = (ns, Duration::from_nanos(ns));
+        }
+        plain
+    }
 }
 
 impl Default for RetryPolicy {
@@ -80,6 +116,13 @@ impl Default for RetryPolicy {
             attempt_timeout: None,
             rng: JitterSource::BuiltIn(JitterRng::from_entropy()),
             budget: None,
+            plain: PlainDelays::new(
+                Jitter::Proportional,
+                BackoffStrategy::Exponential,
+                0,
+                0,
+                DEFAULT_MAX_ATTEMPTS,
+            ),
         }
     }
 }
@@ -169,6 +212,15 @@ impl RetryPolicy {
     /// The jittered delay given the previous delay of the same sequence.
     pub(crate) fn delay_after(&self, attempt: i64, previous: Option<Duration>) -> Duration {
         Duration::from_nanos(self.delay_after_ns(attempt, previous.map(nanos)))
+    }
+
+    /// The delay after failed attempt `attempt` (1-based), in nanoseconds
+    /// and as a `Duration`, when it was computed when the policy was built
+    /// (no jitter, one of the first attempts).
+    #[inline]
+    pub(crate) fn plain_delay(&self, attempt: u32) -> Option<(u64, Duration)> {
+        let i = usize::try_from(attempt).ok()?.checked_sub(1)?;
+        self.plain.delays.get(..self.plain.len)?.get(i).copied()
     }
 
     /// [`delay_after`](Self::delay_after) in nanoseconds (the retry state's hot path).
@@ -416,6 +468,13 @@ impl RetryPolicyBuilder {
             attempt_timeout,
             rng,
             budget: self.budget,
+            plain: PlainDelays::new(
+                self.jitter,
+                self.backoff,
+                nanos(base_delay),
+                nanos(max_delay),
+                max_attempts,
+            ),
         })
     }
 }

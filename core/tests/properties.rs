@@ -151,6 +151,26 @@ proptest! {
             }
         }
     }
+
+    /// Without jitter, a retry sequence waits exactly `raw_delay(attempt)` after every
+    /// attempt, whether the policy computed the delay when it was built
+    /// (no jitter, the first attempts) or computes it on the way.
+    #[test]
+    fn retry_state_waits_the_policy_delay(s in strategy(), j in jitter(), d in delays(), seed: u64, max in 1u32..20) {
+        let p = RetryPolicy::builder().max_attempts(max).backoff(s).jitter(j).base_delay(d.0).max_delay(d.1).seed(seed).build().unwrap();
+        let mut state = p.start();
+        for attempt in 1..max {
+            let resilience_core::RetryDecision::Retry { delay, .. } = state.on_failure(&p, true) else {
+                return Err(TestCaseError::fail("gave up before max_attempts"));
+            };
+            if j == Jitter::None {
+                prop_assert_eq!(delay, p.raw_delay(i64::from(attempt)));
+            } else {
+                // Proportional jitter is ±25 % of the capped delay (the original's rule).
+                prop_assert!(delay <= d.1.mul_f64(1.25) + Duration::from_nanos(1));
+            }
+        }
+    }
 }
 
 fn windowed(kind: u8) -> resilience_core::BreakerConfig {
