@@ -418,6 +418,22 @@ pub fn key_part(parameter: &'static str, value: Value) -> Result<String, ConfigE
     }
 }
 
+/// Rule `lease_size`: how many tokens (a rate limiter's cells, a retry
+/// budget's retries) a shared limiter or budget leases from its store at
+/// once — an integer in `1..=max`: a limiter's `max` is its `burst` (the
+/// store never grants more at once), a budget's 4294967295. The tokens a
+/// process holds are the fleet's error bound (`redis/README.md`).
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::lease_size(Value::Int(5), 10), Ok(5));
+/// assert_eq!(rules::lease_size(Value::Int(11), 10).unwrap_err().kind(), ConfigErrorKind::TooLarge);
+/// assert_eq!(rules::lease_size(Value::Int(0), 10).unwrap_err().parameter(), "lease_size");
+/// ```
+pub fn lease_size(value: Value, max: u32) -> Result<u32, ConfigError> {
+    count_in("lease_size", value, 1, max.max(1))
+}
+
 /// The text of a value, for an error (control characters made visible).
 fn short(value: &Value) -> String {
     match value {

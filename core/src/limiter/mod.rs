@@ -10,6 +10,7 @@
 //! conform.
 
 mod config;
+mod lease;
 mod wait;
 
 pub use config::{RateLimiterConfig, RateLimiterConfigBuilder, DEFAULT_BURST, DEFAULT_PER, DEFAULT_RATE};
@@ -18,6 +19,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::lease::Lease;
 use crate::time::{nanos_u64, Clock};
 
 /// Not yet: the cells conform after `retry_after`.
@@ -89,6 +91,10 @@ impl std::error::Error for RateLimitError {
 
 /// A GCRA rate limiter over an injected [`Clock`]; `Send + Sync`, lock-free.
 ///
+/// Shared across processes ([`in_fleet`](Self::in_fleet)), it takes its
+/// cells from tokens leased from the fleet's limiter in a store (see the
+/// [`Leased`](crate::Leased) hooks); the call path stays lock-free.
+///
 /// ```
 /// use std::time::Duration;
 /// use resilience_core::{ManualClock, RateLimitError, RateLimiter, RateLimiterConfig};
@@ -110,6 +116,8 @@ pub struct RateLimiter<C> {
     clock: C,
     /// The theoretical arrival time, in clock nanoseconds.
     tat: AtomicU64,
+    /// Shared mode: the leased pool.
+    lease: Option<Box<Lease>>,
 }
 
 impl<C: fmt::Debug> fmt::Debug for RateLimiter<C> {
@@ -129,6 +137,7 @@ impl<C: Clock> RateLimiter<C> {
             config,
             clock,
             tat: AtomicU64::new(0),
+            lease: None,
         }
     }
 
@@ -148,6 +157,9 @@ impl<C: Clock> RateLimiter<C> {
     /// [`RateLimitError::Limited`] with the exact wait.
     #[inline]
     pub fn try_acquire(&self) -> Result<(), RateLimitError> {
+        if let Some(lease) = &self.lease {
+            return self.shared_acquire(lease, 1);
+        }
         self.try_acquire_one()
     }
 
@@ -188,6 +200,9 @@ impl<C: Clock> RateLimiter<C> {
         if n == 0 {
             return Ok(());
         }
+        if let Some(lease) = &self.lease {
+            return self.shared_acquire(lease, n);
+        }
         if n == 1 {
             return self.try_acquire_one();
         }
@@ -196,8 +211,14 @@ impl<C: Clock> RateLimiter<C> {
             return Err(RateLimitError::ExceedsBurst(ExceedsBurst { requested: n, burst }));
         }
         let now = nanos_u64(self.clock.now());
-        let t = self.config.interval_ns();
-        // burst·T fits u64 (rule `burst_refill`), so n·T does too.
+        self.gcra_n(now, n, self.config.interval_ns(), burst)
+    }
+
+    /// `n` cells at `now` under emission interval `t` and `burst` (the
+    /// configured ones, or a shared limiter's fallback share).
+    fn gcra_n(&self, now: u64, n: u32, t: u64, burst: u32) -> Result<(), RateLimitError> {
+        // burst·T fits u64 (rule `burst_refill`), so n·T does too; a
+        // fallback share saturates (and then never conforms sooner).
         let weight = t.saturating_mul(u64::from(n));
         let capacity = t.saturating_mul(u64::from(burst));
         let mut tat = self.tat.load(Ordering::Acquire);
