@@ -338,3 +338,128 @@ impl Lease {
         self.config.stale_after().saturating_mul(4).max(at_least)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::budget::{RetryBudget, RetryBudgetConfig};
+    use crate::limiter::{RateLimiter, RateLimiterConfig};
+    use crate::time::ManualClock;
+
+    fn limiter(clock: &ManualClock) -> RateLimiter<ManualClock> {
+        let config = RateLimiterConfig::builder().rate(10).burst(8).build().unwrap();
+        RateLimiter::new(config, clock.clone())
+    }
+
+    #[test]
+    fn unshared_objects_answer_the_hooks_with_nothing() {
+        let clock = ManualClock::new();
+        let budget = RetryBudget::new(RetryBudgetConfig::default(), clock.clone());
+        let l = limiter(&clock);
+        for hooks in [&l as &dyn Leased, &budget as &dyn Leased] {
+            assert_eq!(hooks.lease_config(), None);
+            assert_eq!(hooks.lease_request(), LeaseRequest::default());
+            hooks.apply_lease(&LeaseGrant::default(), &LeaseRequest::default());
+            hooks.lease_lost();
+            assert_eq!(hooks.lease_status(), None);
+            assert_eq!(hooks.lease_key_ttl(), Duration::ZERO);
+            assert!(!hooks.set_lease_waker(Box::new(|| {})));
+        }
+        assert!(l.try_acquire().is_ok(), "an unshared limiter is unchanged");
+    }
+
+    #[test]
+    fn kinds_parameters_and_key_lifetimes() {
+        let clock = ManualClock::starting_at(Duration::from_secs(3));
+        let fleet = FleetConfig::default();
+        let l = limiter(&clock).in_fleet(fleet, None).unwrap();
+        assert_eq!(
+            l.lease_kind(),
+            LeaseKind::Limiter {
+                emission_interval: Duration::from_millis(100),
+                burst: 8
+            }
+        );
+        assert_eq!(l.lease_config(), Some((fleet, 2)));
+        assert_eq!(l.lease_key_ttl(), fleet.stale_after() * 4);
+        assert_eq!(l.lease_now(), Duration::from_secs(3));
+        let config = RetryBudgetConfig::builder()
+            .ttl(Duration::from_secs(20))
+            .retry_ratio(0.25)
+            .min_retries_per_sec(7)
+            .build()
+            .unwrap();
+        let b = RetryBudget::new(config, clock.clone())
+            .in_fleet(fleet, Some(9))
+            .unwrap();
+        assert_eq!(
+            b.lease_kind(),
+            LeaseKind::Budget {
+                ttl: Duration::from_secs(20),
+                per_deposit: 250_000,
+                min_retries_per_sec: 7
+            }
+        );
+        assert_eq!(b.lease_config(), Some((fleet, 9)));
+        assert_eq!(b.lease_key_ttl(), Duration::from_secs(22), "the window and a tenth");
+        assert_eq!(b.lease_now(), Duration::from_secs(3));
+        let err = limiter(&clock).in_fleet(fleet, Some(9)).unwrap_err();
+        assert_eq!((err.parameter(), err.kind().as_str()), ("lease_size", "too_large"));
+    }
+
+    #[test]
+    fn a_waker_is_set_once_and_called_once_per_lease() {
+        let clock = ManualClock::new();
+        let l = limiter(&clock).in_fleet(FleetConfig::default(), Some(1)).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        assert!(l.set_lease_waker(Box::new(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+        })));
+        assert!(!l.set_lease_waker(Box::new(|| {})), "one waker");
+        let sent = l.lease_request();
+        l.apply_lease(
+            &LeaseGrant {
+                granted: 1,
+                ..LeaseGrant::default()
+            },
+            &sent,
+        );
+        assert!(l.try_acquire().is_ok());
+        for _ in 0..3 {
+            assert!(l.try_acquire().is_err());
+        }
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn concurrent_callers_never_take_more_than_the_pool() {
+        let clock = ManualClock::new();
+        let l = limiter(&clock).in_fleet(FleetConfig::default(), Some(8)).unwrap();
+        let sent = l.lease_request();
+        l.apply_lease(
+            &LeaseGrant {
+                granted: 8,
+                ..LeaseGrant::default()
+            },
+            &sent,
+        );
+        let taken = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..100 {
+                        if l.try_acquire().is_ok() {
+                            taken.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(taken.load(Ordering::Relaxed), 8);
+        assert_eq!(l.lease_status().map(|s| s.pool), Some(0));
+    }
+}
