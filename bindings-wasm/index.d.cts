@@ -41,6 +41,23 @@ export interface RetryPolicyOptions {
   retryableStatusCodes?: readonly number[] | null;
   /** Seeds jitter for reproducible delays (an integer in 0..=2^64-1; bigint beyond 2^53). Default (or null): crypto.getRandomValues. */
   seed?: number | bigint | null;
+  /**
+   * The deadline of a whole execution, in ms from the start of attempt 1 (default, or null: none).
+   * A wait that would reach it is not taken: the execution gives up with reason 'deadline'.
+   */
+  maxElapsedMs?: number | null;
+  /**
+   * How long one attempt may take, in ms (> 0; default, or null: no limit). The attempt's
+   * AbortSignal is aborted with a TimeoutError when it expires; a timed-out attempt is retried.
+   */
+  attemptTimeoutMs?: number | null;
+  /**
+   * Retries a returned value the predicate calls a failure (an HTTP 503, an empty read); when the
+   * retries run out the last value is returned. A predicate that throws accepts the value.
+   */
+  retryableResult?: (value: unknown) => boolean;
+  /** A retry budget shared with other policies: a denied retry gives up with reason 'budget'. */
+  budget?: RetryBudget;
 }
 
 /** Anything with an HTTP status, such as a fetch Response. */
@@ -71,10 +88,99 @@ export class RetryPolicy {
   shouldRetryResponse(response: HasStatus | null | undefined, attempt: number | bigint): boolean;
   /** Whether `error` passes the `retryableErrors` filter. */
   isRetryable(error: unknown): boolean;
+  /** The deadline of an execution in ms, or undefined. */
+  readonly maxElapsedMs: number | undefined;
+  /** How long one attempt may take in ms, or undefined. */
+  readonly attemptTimeoutMs: number | undefined;
+  /** The retry budget the policy draws on, or undefined. */
+  readonly budget: RetryBudget | undefined;
 }
 
 /** Why a retry sequence gave up. */
-export type GiveUpReason = 'exhausted' | 'not_retryable';
+export type GiveUpReason = 'exhausted' | 'not_retryable' | 'deadline' | 'budget';
+
+/** Attempt `attempt` failed (with `error`, or returned `result` judged a failure); the next runs after `delayMs`. */
+export type RetryScheduledEvent = {
+  readonly type: 'retry_scheduled';
+  readonly attempt: number;
+  readonly delayMs: number;
+} & ({ readonly error: unknown; readonly result?: never } | { readonly result: unknown; readonly error?: never });
+
+/** The retry sequence ended without success after `attempts` attempts (on a returned value, the value is still returned). */
+export interface GaveUpEvent {
+  readonly type: 'gave_up';
+  readonly attempts: number;
+  readonly reason: GiveUpReason;
+}
+
+/** A call through the breaker changed its state. */
+export interface BreakerTransitionEvent {
+  readonly type: 'breaker_transition';
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+}
+
+/** The breaker did not admit a call. */
+export interface BreakerRejectedEvent {
+  readonly type: 'breaker_rejected';
+  readonly retryAfterMs: number;
+  readonly reason: BrokenCircuitReason;
+}
+
+/** A timeout expired and its call was cancelled (its AbortSignal aborted). */
+export interface TimeoutEvent {
+  readonly type: 'timeout';
+  readonly strategy: 'total_timeout' | 'attempt_timeout';
+  readonly afterMs: number;
+}
+
+/** Hedged attempt `attempt` (2 or more) started. */
+export interface HedgeStartedEvent {
+  readonly type: 'hedge_started';
+  readonly attempt: number;
+}
+
+/** Fallback number `index` (0-based) is being called. */
+export interface FallbackUsedEvent {
+  readonly type: 'fallback_used';
+  readonly index: number;
+}
+
+/** The bulkhead refused the call. */
+export interface BulkheadRejectedEvent {
+  readonly type: 'bulkhead_rejected';
+  readonly reason: 'queue_full' | 'timeout';
+}
+
+/** A rate limiter refused cells. */
+export interface RateLimitedEvent {
+  readonly type: 'rate_limited';
+  readonly retryAfterMs: number;
+  readonly reason: RateLimitedReason;
+}
+
+/** An adaptive throttle shed a request. */
+export interface ThrottledEvent {
+  readonly type: 'throttled';
+  readonly retryAfterMs: number;
+  readonly probability: number;
+}
+
+/** What a strategy did: plain objects told to `onEvent`, discriminated by `type`. */
+export type ResilienceEvent =
+  | RetryScheduledEvent
+  | GaveUpEvent
+  | BreakerTransitionEvent
+  | BreakerRejectedEvent
+  | TimeoutEvent
+  | HedgeStartedEvent
+  | FallbackUsedEvent
+  | BulkheadRejectedEvent
+  | RateLimitedEvent
+  | ThrottledEvent;
+
+/** A listener of events; an exception it throws is logged (console.warn), never changes the call. */
+export type EventListener = (event: ResilienceEvent) => void;
 
 export interface RetryExecutorOptions {
   /** Called before each wait; an exception it throws is logged, never breaks the loop. */
@@ -85,16 +191,26 @@ export interface RetryExecutorOptions {
   signal?: AbortSignal;
   /** Replaces setTimeout-based sleeping (e.g. virtual time in tests). */
   sleep?: Sleep;
-  /** Wall-clock ms since the epoch for HTTP-date Retry-After hints (default Date.now). */
+  /**
+   * Ms since the epoch, monotonic: for HTTP-date Retry-After hints and the deadline
+   * (default performance.timeOrigin + performance.now()).
+   */
   clock?: Clock;
+  /** Told every retry scheduled and the give-up (with its reason), and each attempt timeout. */
+  onEvent?: EventListener;
 }
 
 /** Runs operations under a RetryPolicy. */
 export class RetryExecutor {
   constructor(policy: RetryPolicy, options?: RetryExecutorOptions);
   readonly policy: RetryPolicy;
-  /** Resolves with fn's value, or rejects with the last error unchanged (or `signal.reason`). A non-function `fn` rejects with a TypeError, never retried. */
-  execute<T>(fn: (attempt: number) => T | PromiseLike<T>): Promise<T>;
+  /**
+   * Resolves with fn's value, or rejects with the last error unchanged (or `signal.reason`); a
+   * value `retryableResult` rejects is retried, and the last one resolves when the retries run out.
+   * `signal` is the attempt's: aborted when the attempt times out or the execution is aborted.
+   * A non-function `fn` rejects with a TypeError, never retried.
+   */
+  execute<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>): Promise<T>;
 }
 
 /** A breaker's state; 'isolated' is held open by `isolate()` until `close()` or `reset()`. */
@@ -207,6 +323,10 @@ export interface CircuitBreakerOptions {
   recoveryTimeoutMs?: number;
   /** Which errors count (default: all); others pass through uncounted. A throwing predicate means "counted". */
   isFailure?: ErrorFilter;
+  /** Returned values that count as failures (an HTTP 503); the value is still returned. A throwing predicate means "counted". */
+  isFailureResult?: (value: unknown) => boolean;
+  /** Told each transition and rejection. */
+  onEvent?: EventListener;
   /** Concurrent trial calls while half-open: an integer >= 1 (default 1). */
   halfOpenMaxCalls?: number;
   /** Trip on a failure ratio over a window instead of consecutive failures. */
@@ -260,6 +380,8 @@ export class CircuitBreaker {
 export interface FallbackChainOptions {
   /** Which primary errors the fallbacks handle (default: all); others are rejected at once. A throwing predicate means "not expected". */
   isExpected?: ErrorFilter;
+  /** Told each fallback used (its index). */
+  onEvent?: EventListener;
 }
 
 /** Primary first, then each fallback in order with the same arguments. */
@@ -280,6 +402,8 @@ export interface BulkheadOptions {
   timeoutMs?: number;
   /** Replaces setTimeout for the wait's timeout (aborted when the slot arrives). */
   sleep?: Sleep;
+  /** Told each rejection. */
+  onEvent?: EventListener;
 }
 
 /** At most maxConcurrent calls at once; up to maxQueueSize more wait FIFO. */
@@ -290,6 +414,219 @@ export class Bulkhead {
   readonly active: number;
   readonly queued: number;
 }
+
+export interface TimeoutOptions {
+  /** How long a call may take: ms > 0 (default 30000). */
+  timeoutMs?: number;
+  /** In a pipeline: 'total' (the whole call, outside the retry; default) or 'attempt' (each attempt, inside the breaker). */
+  scope?: 'total' | 'attempt';
+  /** Told each timeout. */
+  onEvent?: EventListener;
+  /** Replaces setTimeout for the timer (aborted when the call settles first). */
+  sleep?: Sleep;
+}
+
+/** A timeout strategy (for `pipeline`, or on its own). */
+export class Timeout {
+  /** @throws ConfigError for a timeout that is not a duration above zero. */
+  constructor(options?: TimeoutOptions);
+  readonly timeoutMs: number;
+  readonly scope: 'total' | 'attempt';
+  /**
+   * Runs `fn(signal)`: settles like it, or rejects with a TimeoutError (aborting `signal` with it)
+   * when it takes longer than `timeoutMs`, or with the reason of the `signal` option once it aborts.
+   */
+  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: { signal?: AbortSignal }): Promise<T>;
+}
+
+/**
+ * Runs `fn(signal)` with a timeout of `ms`: settles like it, or rejects with a TimeoutError when it
+ * takes longer (its signal aborted with that error). @throws ConfigError for a bad `ms`.
+ */
+export function timeout<T>(
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  ms: number,
+  options?: Omit<TimeoutOptions, 'timeoutMs'> & { signal?: AbortSignal },
+): Promise<T>;
+
+export interface HedgeOptions {
+  /** How long an attempt may go unanswered before the next copy starts: ms >= 0 (default 2000; 0 starts every copy at once). */
+  delayMs?: number;
+  /** Copies started beyond the first, at most: an integer in 1..=10 (default 1). */
+  maxHedgedAttempts?: number;
+  /** Returned values that are failures, not answers. A throwing predicate means "an answer". */
+  isFailureResult?: (value: unknown) => boolean;
+  /** Told each hedged copy started. */
+  onEvent?: EventListener;
+  /** Replaces setTimeout for the hedge timer (aborted when it is not needed). */
+  sleep?: Sleep;
+  /** Monotonic ms (default performance.now). */
+  clock?: Clock;
+}
+
+/** Hedging: after `delayMs` without an answer, start another copy; the first acceptable answer wins and the others are cancelled. */
+export class Hedge {
+  /** @throws ConfigError for an option out of range. */
+  constructor(options?: HedgeOptions);
+  readonly delayMs: number;
+  readonly maxHedgedAttempts: number;
+  /**
+   * Runs `fn(signal, attempt)` hedged: settles like the first acceptable answer; every other copy
+   * still running has its signal aborted. When every copy failed, settles like the last to fail.
+   */
+  execute<T>(fn: (signal: AbortSignal, attempt: number) => T | PromiseLike<T>, options?: { signal?: AbortSignal }): Promise<T>;
+}
+
+/** Runs `fn(signal, attempt)` hedged (see Hedge). @throws ConfigError for an option out of range. */
+export function hedge<T>(
+  fn: (signal: AbortSignal, attempt: number) => T | PromiseLike<T>,
+  options?: HedgeOptions & { signal?: AbortSignal },
+): Promise<T>;
+
+/** A strategy a pipeline can hold (each at most once). */
+export type PipelineStrategy = FallbackChain | Timeout | RetryPolicy | RetryExecutor | CircuitBreaker | Hedge | Bulkhead;
+
+/** The names core gives a pipeline's strategies, outer to inner. */
+export type StrategyName =
+  | 'fallback'
+  | 'total_timeout'
+  | 'retry'
+  | 'breaker'
+  | 'attempt_timeout'
+  | 'hedging'
+  | 'bulkhead';
+
+export interface PipelineOptions {
+  /** Told every event of every strategy of the pipeline (the strategies' own listeners hear theirs too). */
+  onEvent?: EventListener;
+  /** The sleep of a retry policy's waits, timeouts and hedge timers (a strategy's own comes first). */
+  sleep?: Sleep;
+  /** The clock of a retry policy's deadline and of hedging (a strategy's own comes first). */
+  clock?: Clock;
+}
+
+/** Strategies composed in one order, outer to inner. */
+export class Pipeline {
+  /** Core's names of the strategies, outer to inner (a retry policy's attempt timeout included). */
+  readonly strategies: readonly StrategyName[];
+  /**
+   * Runs `fn(signal)` through every strategy; `signal` is the attempt's (aborted by a timeout, a lost
+   * hedge, or the `signal` option). Rejects with the operation's error unchanged, or the library's
+   * (BrokenCircuitError, TimeoutError, BulkheadRejectedError).
+   */
+  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: { signal?: AbortSignal }): Promise<T>;
+}
+
+/**
+ * Composes strategies outer to inner, in core's order (fallback → total timeout → retry → breaker →
+ * attempt timeout → hedging → bulkhead), each at most once; options last.
+ * @throws ConfigError for strategies out of order, twice, or not strategies.
+ */
+export function pipeline(...strategies: PipelineStrategy[]): Pipeline;
+export function pipeline(...args: [...strategies: PipelineStrategy[], options: PipelineOptions]): Pipeline;
+
+export interface RetryBudgetOptions {
+  /** How long a first attempt or a retry counts: ms in 1000..=60000 (default 10000). */
+  ttlMs?: number;
+  /** Retries allowed per second whatever the traffic: an integer >= 0 (default 10). */
+  minRetriesPerSec?: number;
+  /** Retries allowed per first attempt: in (0, 1] (default 0.2). */
+  retryRatio?: number;
+  /** Monotonic ms (default performance.now). */
+  clock?: Clock;
+}
+
+/** A retry budget shared by many RetryPolicy objects (one per downstream). */
+export class RetryBudget {
+  /** @throws ConfigError for an option out of range. */
+  constructor(options?: RetryBudgetOptions);
+  readonly ttlMs: number;
+  readonly minRetriesPerSec: number;
+  readonly retryRatio: number;
+  /** Retries the budget would grant now. */
+  readonly available: number;
+  /** Counts a first attempt (policies with this budget do it themselves). */
+  deposit(): void;
+  /** Claims one retry if the budget allows it (policies with this budget do it themselves). */
+  tryWithdraw(): boolean;
+}
+
+/** How a call through an adaptive throttle ended, for `isAccepted`. */
+export type ThrottleOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+export interface AdaptiveThrottleOptions {
+  /** The multiplier K: a finite number > 0 (default 2). */
+  k?: number;
+  /** How much history counts: ms >= 1000 (default 120000). */
+  windowMs?: number;
+  /** Seeds the rejection draws (an integer in 0..=2^64-1). Default (or null): crypto.getRandomValues. */
+  seed?: number | bigint | null;
+  /** Whether the backend accepted a call (default: it did not throw). A throwing predicate means "not accepted". */
+  isAccepted?: (outcome: ThrottleOutcome) => boolean;
+  /** Monotonic ms (default performance.now). */
+  clock?: Clock;
+  /** Told each request shed. */
+  onEvent?: EventListener;
+}
+
+/** The window of an adaptive throttle. */
+export interface ThrottleStats {
+  readonly requests: number;
+  readonly accepts: number;
+  /** max(0, (requests − k·accepts) / (requests + 1)). */
+  readonly probability: number;
+}
+
+/** Adaptive client-side throttling (Google SRE book): sheds requests locally while the backend rejects. */
+export class AdaptiveThrottle {
+  /** @throws ConfigError for an option out of range. */
+  constructor(options?: AdaptiveThrottleOptions);
+  readonly k: number;
+  readonly windowMs: number;
+  readonly stats: ThrottleStats;
+  /** Whether a request may be sent now (it counts as a request either way). */
+  tryAdmit(): boolean;
+  /** The backend answered an admitted request. */
+  record(accepted: boolean): void;
+  /** Runs `fn()` unless shed (then rejects with ThrottledError, `fn` not run); records whether it was accepted. */
+  execute<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+}
+
+export interface RateLimiterOptions {
+  /** Cells per `perMs`: an integer >= 1 (default 100). */
+  rate?: number;
+  /** The period: ms > 0 (default 1000). */
+  perMs?: number;
+  /** Cells that may be taken at once: an integer >= 1 (default 10). */
+  burst?: number;
+  /** Monotonic ms (default performance.now). */
+  clock?: Clock;
+  /** Replaces setTimeout for `acquire`'s waits. */
+  sleep?: Sleep;
+  /** Told each refusal. */
+  onEvent?: EventListener;
+}
+
+/** A GCRA rate limiter: `rate` cells per `perMs`, up to `burst` at once. */
+export class RateLimiter {
+  /** @throws ConfigError for an option out of range. */
+  constructor(options?: RateLimiterOptions);
+  readonly rate: number;
+  readonly perMs: number;
+  readonly burst: number;
+  /** Takes `n` cells (default 1) if they conform now. @throws ConfigError unless `n` is an integer >= 0. */
+  tryAcquire(n?: number | bigint): boolean;
+  /** Waits until `n` cells (default 1) conform and takes them; rejects with RateLimitedError ('exceeds_burst') for more than `burst`. */
+  acquire(n?: number | bigint, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Runs `fn()` if a cell conforms now, else rejects with RateLimitedError (`retryAfterMs`: the exact wait). */
+  execute<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+}
+
+/** `fn` paced by `limiter`: each call waits for a cell, then runs. @throws TypeError unless `fn` is a function. */
+export function rateLimited<A extends unknown[], T>(
+  fn: (...args: A) => T | PromiseLike<T>,
+  limiter: RateLimiter,
+): (...args: A) => Promise<T>;
 
 export type RetryOptions = RetryPolicyOptions & RetryExecutorOptions;
 
@@ -343,6 +680,36 @@ export class BrokenCircuitError extends Error {
   readonly retryAfterMs: number;
   /** 'open', 'trials_taken' (half-open, every trial slot busy), 'isolated', or 'permits_exhausted' (65 536 calls in flight). */
   readonly reason: BrokenCircuitReason;
+}
+
+/** A call or attempt did not finish within its timeout. */
+export class TimeoutError extends Error {
+  constructor(timeoutMs: number);
+  readonly name: 'TimeoutError';
+  /** The timeout that expired, in ms. */
+  readonly timeoutMs: number;
+}
+
+/** Why a rate limiter refused: not yet, or never (more cells than the burst). */
+export type RateLimitedReason = 'limited' | 'exceeds_burst';
+
+/** A rate limiter had no cell for the call. */
+export class RateLimitedError extends Error {
+  constructor(retryAfterMs: number, reason?: RateLimitedReason);
+  readonly name: 'RateLimitedError';
+  /** Exactly how long until the cells conform (Infinity for 'exceeds_burst'). */
+  readonly retryAfterMs: number;
+  readonly reason: RateLimitedReason;
+}
+
+/** An adaptive throttle shed the request locally. */
+export class ThrottledError extends Error {
+  constructor(retryAfterMs: number, probability: number);
+  readonly name: 'ThrottledError';
+  /** A suggested wait: until the oldest bucket of history leaves the window. */
+  readonly retryAfterMs: number;
+  /** The rejection probability the request was drawn against. */
+  readonly probability: number;
 }
 
 /** A bulkhead refused the call. */

@@ -13,6 +13,7 @@ const require = createRequire(new URL('../../bindings-wasm/package.json', import
 const cockatiel = require('cockatiel');
 const pRetry = require('p-retry').default;
 const Opossum = require('opossum');
+const { RateLimiter: NpmLimiter } = require('limiter');
 // The all-in-Rust variant (wasm-bindgen-futures), built with --features futures-bench.
 const futures = createRequire(import.meta.url)('./.futures/resilience_wasm.js');
 
@@ -56,6 +57,8 @@ const {
   retry: cRetry,
   circuitBreaker: cBreaker,
   fallback: cFallback,
+  timeout: cTimeout,
+  TimeoutStrategy,
   wrap,
 } = cockatiel;
 
@@ -71,6 +74,19 @@ const ours = {
     recoveryTimeoutMs: 30000,
   }),
 };
+// Issues 10 and 11: a timeout, a pipeline of retry ∘ breaker (and the same
+// nested by hand), a rate limiter that never refuses, a retry with a budget.
+ours.timeout = new R.Timeout({ timeoutMs: 60000 });
+ours.pipe = R.pipeline(
+  new R.RetryPolicy({ maxAttempts: 3, baseDelayMs: 0 }),
+  new R.CircuitBreaker({ failureThreshold: 5, recoveryTimeoutMs: 30000 }),
+);
+ours.handRetry = new R.RetryExecutor(new R.RetryPolicy({ maxAttempts: 3, baseDelayMs: 0 }));
+ours.handBreaker = new R.CircuitBreaker({ failureThreshold: 5, recoveryTimeoutMs: 30000 });
+ours.limiter = new R.RateLimiter({ rate: 1e9, perMs: 1000, burst: 1e6 });
+ours.budgeted = new R.RetryExecutor(new R.RetryPolicy({ maxAttempts: 3, baseDelayMs: 0, budget: new R.RetryBudget() }));
+const npmLimiter = new NpmLimiter({ tokensPerInterval: 1e9, interval: 'second' });
+
 const cock = {
   retry: cRetry(handleAll, { maxAttempts: 2, backoff: new ConstantBackoff(0) }),
   breaker: cBreaker(handleAll, { halfOpenAfter: 30000, breaker: new ConsecutiveBreaker(5) }),
@@ -81,6 +97,7 @@ cock.sampling = cBreaker(handleAll, {
   halfOpenAfter: 30000,
   breaker: new SamplingBreaker({ threshold: 0.5, duration: 30000, minimumRps: 100 / 30 }),
 });
+cock.timeout = cTimeout(60000, TimeoutStrategy.Cooperative);
 cock.both = wrap(cRetry(handleAll, { maxAttempts: 2, backoff: new ConstantBackoff(0) }), cock.breaker);
 const opossumOpts = { timeout: false, errorThresholdPercentage: 50, resetTimeout: 3.6e6 };
 const opo = {
@@ -225,6 +242,44 @@ const SCENARIOS = [
       opossum: () => opo.windowed.toJSON(),
     },
   },
+  {
+    id: 'S10',
+    title: 'timeout (60 s), async op answers in time',
+    bare: () => asyncValue(),
+    contestants: {
+      'empty async wrapper': () => emptyWrapper(asyncValue),
+      'resilience-wasm': () => ours.timeout.execute(asyncValue),
+      cockatiel: () => cock.timeout.execute(asyncValue),
+    },
+  },
+  {
+    id: 'S11',
+    title: 'pipeline(retry, breaker), async op, success',
+    bare: () => asyncValue(),
+    contestants: {
+      'resilience-wasm': () => ours.pipe.execute(asyncValue),
+      'resilience-wasm (nested by hand)': () => ours.handRetry.execute(() => ours.handBreaker.execute(asyncValue)),
+      cockatiel: () => cock.both.execute(asyncValue),
+    },
+  },
+  {
+    id: 'S12',
+    title: 'rate limiter try-acquire (a cell is free)',
+    bare: () => true,
+    contestants: {
+      'resilience-wasm': () => ours.limiter.tryAcquire(),
+      limiter: () => npmLimiter.tryRemoveTokens(1),
+    },
+  },
+  {
+    id: 'S13',
+    title: 'retry with a retry budget, success',
+    bare: () => value(),
+    contestants: {
+      'resilience-wasm': () => ours.budgeted.execute(value),
+      'resilience-wasm (no budget)': () => ours.retry.execute(value),
+    },
+  },
 ];
 
 async function timeBatch(op, n) {
@@ -258,11 +313,14 @@ const COLUMNS = [
   'empty async wrapper',
   'resilience-wasm',
   'resilience-wasm (consecutive)',
+  'resilience-wasm (nested by hand)',
+  'resilience-wasm (no budget)',
   'wasm-bindgen-futures path',
   'cockatiel',
   'p-retry',
   'opossum',
   'p-retry + opossum',
+  'limiter',
 ];
 
 /** ns per call of a synchronous function (a clock), median of a few batches. */
@@ -299,7 +357,7 @@ out.push(
       : 'Compare columns within a row, not across runs.'),
 );
 out.push('Each cell: time per operation, and in brackets the overhead over the bare call of the same run.');
-out.push('Peers: cockatiel 4.0.0, p-retry 9.0.0, opossum 10.0.0. "—": the peer has no such feature.');
+out.push('Peers: cockatiel 4.0.0, p-retry 9.0.0, opossum 10.0.0, limiter 4.1.0. "—": the peer has no such feature.');
 out.push('');
 out.push(`| scenario | bare call | ${COLUMNS.join(' | ')} |`);
 out.push(`|---|---:|${COLUMNS.map(() => '---:').join('|')}|`);
@@ -406,6 +464,46 @@ out.push('');
       'JavaScript and hands the reading to wasm with the report (a call from wasm back into JavaScript would cost ' +
       "more than the reading); core then counts the call into the current bucket. The metrics cross as numbers " +
       "(names read once), the snapshot as core's JSON text, parsed by `JSON.parse`.",
+  );
+}
+out.push('');
+out.push('## Targets (issues 10 and 11), judged on this run');
+out.push('');
+{
+  const ratioLine = (id, name, peer, peerName, goal) => {
+    const ours_ = Math.max(0, over(id, name));
+    const theirs = Math.max(0, over(id, peer));
+    const r = ours_ / Math.max(1, theirs);
+    return `- ${id} vs ${peerName}: overhead ≤ ${goal}× — ${r <= goal ? 'met' : '**MISSED**'} (+${fmt(ours_)} vs +${fmt(theirs)}: ${r.toFixed(2)}×)`;
+  };
+  out.push(ratioLine('S10', 'resilience-wasm', 'cockatiel', "cockatiel's timeout (cooperative)", 0.5));
+  out.push(ratioLine('S11', 'resilience-wasm', 'cockatiel', "cockatiel's wrap(retry, breaker)", 0.5));
+  const m11 = rows.find(([s]) => s.id === 'S11')[1];
+  const pipe = m11.get('resilience-wasm');
+  const hand = m11.get('resilience-wasm (nested by hand)');
+  out.push(
+    `- S11 pipeline vs the same strategies nested by hand: time ≤ 1.1× — ${pipe / hand <= 1.1 ? 'met' : '**MISSED**'} ` +
+      `(${fmt(pipe)} vs ${fmt(hand)}: ${(pipe / hand).toFixed(2)}×; overheads +${fmt(Math.max(0, over('S11', 'resilience-wasm')))} vs ` +
+      `+${fmt(Math.max(0, over('S11', 'resilience-wasm (nested by hand)')))})`,
+  );
+  out.push(ratioLine('S12', 'resilience-wasm', 'limiter', "the npm `limiter`'s tryRemoveTokens", 0.5));
+  const m13 = rows.find(([s]) => s.id === 'S13')[1];
+  const withBudget = m13.get('resilience-wasm');
+  const without = m13.get('resilience-wasm (no budget)');
+  out.push(
+    `- S13 retry with a budget vs without (success path): time ≤ 1.2× — ${withBudget / without <= 1.2 ? 'met' : '**MISSED**'} ` +
+      `(${fmt(withBudget)} vs ${fmt(without)}: ${(withBudget / without).toFixed(2)}×)`,
+  );
+  out.push(
+    `- S1 with no listener: +${fmt(Math.max(0, over('S1', 'resilience-wasm')))} in this run (+11 ns in the issue-9 run): ` +
+      'the fast path builds no event object and asks for no listener; compare within a run, the machine is shared.',
+  );
+  out.push('');
+  out.push(
+    `Clock readings bound S12 and S13: the limiter and the budget need one per call (performance.now() costs ` +
+      `${fmt(clockCost.performanceNow)} here), the npm \`limiter\` reads its clock twice (its interval and its token bucket). ` +
+      'The timeout (S10) costs an AbortController, one setTimeout and its clearTimeout per call, as every timeout that ' +
+      "hands the call a signal does; cockatiel's also adds and removes an abort listener and aborts its signal on return.",
   );
 }
 out.push('');

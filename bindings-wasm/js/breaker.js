@@ -5,10 +5,12 @@
 
 import { BrokenCircuitError } from './errors.js';
 import { fleetOptions } from './fleet.js';
+import { both, eventTypes, listenerOption } from './events.js';
+import { COUNTED, libraryRule, rejectionHints } from './library.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction } from './options.js';
-import { errorFilter } from './predicates.js';
+import { errorFilter, valuePredicate } from './predicates.js';
 
 /** Core's answer codes, read once the wasm module is installed. */
 let codes;
@@ -24,10 +26,18 @@ function answerCodes() {
     recorded: native.BreakerReport.Recorded,
     clockFailed: native.BreakerReport.ClockFailed,
     yes: native.FilterVerdict.Yes,
+    no: native.FilterVerdict.No,
     reasons: Object.freeze(reasons),
     states: Object.freeze(native.breaker_state_names()),
     metricNames: Object.freeze(native.breaker_metric_names()),
   });
+}
+
+let layerOf;
+
+/** Package-internal: a breaker as a pipeline layer (`env.emit`: the pipeline's listener). */
+export function breakerLayer(breaker, env) {
+  return layerOf(breaker, env);
 }
 
 /** The default clock: monotonic milliseconds. */
@@ -46,6 +56,8 @@ function warnClock(clockError) {
 export class CircuitBreaker {
   #core;
   #isFailure;
+  #isFailureResult;
+  #emit;
   /**
    * The clock, when every report needs a reading (a time window, slow calls:
    * core's reads_clock_when_closed). The glue then reads it itself and hands
@@ -62,6 +74,8 @@ export class CircuitBreaker {
     const clock = optionalFunction(options, 'clock');
     this.#isFailure = errorFilter(options, 'isFailure');
     const fleet = fleetOptions(options);
+    this.#isFailureResult = valuePredicate(options, 'isFailureResult');
+    this.#emit = listenerOption(options);
     this.#core = new native.BreakerCore(
       options.failureThreshold,
       options.recoveryTimeoutMs,
@@ -104,11 +118,32 @@ export class CircuitBreaker {
 
   /**
    * Runs `fn()` if the breaker admits it; rejects with BrokenCircuitError
-   * when it does not, else settles like `fn()` (its error unchanged).
+   * when it does not, else settles like `fn()` (its error unchanged; a value
+   * `isFailureResult` calls a failure counts as one and is still returned).
    */
   execute(fn) {
     if (typeof fn !== 'function') return rejectOperation('CircuitBreaker.execute', 'fn', fn);
+    return this.#call(fn, this.#emit, false);
+  }
+
+  static {
+    layerOf = (breaker, env) => {
+      const emit = both(breaker.#emit, env.emit);
+      return (inner) => (signal, op) => breaker.#call(inner, emit, true, signal, op);
+    };
+  }
+
+  /**
+   * One call through the breaker. `emit`: the listener (undefined: no
+   * event is built); `library`: in a pipeline (then `fn(signal, op)` is the
+   * inner layer), the library's own errors are judged by core's rule
+   * `library_errors`, and a rejection carries core's hint for the retry
+   * around it (rule `rejection_hint`).
+   */
+  #call(fn, emit, library, signal, op) {
     const core = this.#core;
+    // A transition left by a call that had no listener is not this call's.
+    if (emit !== undefined) core.take_transition();
     let token;
     if (this.#clockToAdmit === undefined) token = core.acquire(undefined);
     else {
@@ -123,41 +158,72 @@ export class CircuitBreaker {
     if (token < 0) {
       // Promise.reject, not a throw in an async frame: rejecting is the open
       // breaker's whole job, and unwinding costs ~1 µs (bench/js, S4).
-      return Promise.reject(
-        token === codes.rejected
-          ? new BrokenCircuitError(core.retry_after_ms(), codes.reasons[core.reject_reason()])
-          : core.take_clock_error(),
-      );
+      if (token !== codes.rejected) return Promise.reject(core.take_clock_error());
+      const error = new BrokenCircuitError(core.retry_after_ms(), codes.reasons[core.reject_reason()]);
+      if (library) {
+        const hint = core.rejection_hint_ms();
+        if (!Number.isNaN(hint)) rejectionHints.set(error, hint);
+      }
+      if (emit !== undefined) {
+        emit({ type: eventTypes().breakerRejected, retryAfterMs: error.retryAfterMs, reason: error.reason });
+      }
+      return Promise.reject(error);
     }
+    if (emit !== undefined) this.#transitioned(emit);
     // `.then` rather than an async frame: the success path is the breaker's
     // common case, and the async frame cost ~50 ns more per call (bench/js, S3).
     let result;
     try {
-      result = fn();
+      // A pipeline's inner layers take the call's signal and operation.
+      result = library ? fn(signal, op) : fn();
     } catch (error) {
-      this.#recordError(token, error);
+      this.#recordError(token, error, emit, library);
       return Promise.reject(error);
     }
     return Promise.resolve(result).then(
       (value) => {
-        const answer = core.record_success(token, this.#clockEachCall === undefined ? undefined : this.#nowForReport());
-        if (answer !== codes.recorded) this.#reported(answer);
+        this.#recordValue(token, value, emit);
         return value;
       },
       (error) => {
-        this.#recordError(token, error);
+        this.#recordError(token, error, emit, library);
         throw error;
       },
     );
   }
 
-  #recordError(token, error) {
+  /** Tells `emit` the transition core reported for the last acquire or report, if any. */
+  #transitioned(emit) {
+    const t = this.#core.take_transition();
+    if (t >= 0) emit({ type: eventTypes().breakerTransition, from: codes.states[t >> 2], to: codes.states[t & 3] });
+  }
+
+  #recordValue(token, value, emit) {
+    const core = this.#core;
+    const now = this.#clockEachCall === undefined ? undefined : this.#nowForReport();
+    // Rule `breaker_result`: a value the predicate calls a failure counts as
+    // one (core's rule for a predicate that throws: counted).
+    const judge = this.#isFailureResult;
+    const failed = judge !== undefined && native.counts_as_failure(judge(value));
+    const answer = failed ? core.record_failure(token, now) : core.record_success(token, now);
+    if (answer !== codes.recorded) this.#reported(answer);
+    if (emit !== undefined) this.#transitioned(emit);
+  }
+
+  #recordError(token, error, emit, library) {
     // The filter never throws (predicates.js); whether its verdict counts
-    // the error is core's rule (a filter that threw counts it).
-    const isFailure = this.#isFailure;
-    const verdict = isFailure === undefined ? codes.yes : isFailure(error);
+    // the error is core's rule (a filter that threw counts it). In a
+    // pipeline the library's errors are judged by core's rule alone.
+    const counted = library ? libraryRule(error, COUNTED) : undefined;
+    let verdict;
+    if (counted !== undefined) verdict = counted ? codes.yes : codes.no;
+    else {
+      const isFailure = this.#isFailure;
+      verdict = isFailure === undefined ? codes.yes : isFailure(error);
+    }
     const answer = this.#core.record_error(token, verdict, this.#nowForReport());
     if (answer !== codes.recorded) this.#reported(answer);
+    if (emit !== undefined) this.#transitioned(emit);
   }
 
   /**

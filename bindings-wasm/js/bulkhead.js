@@ -3,10 +3,18 @@
 // slot is core's checked handle, given back exactly once.
 
 import { BulkheadRejectedError } from './errors.js';
+import { both, eventTypes, listenerOption } from './events.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction } from './options.js';
 import { defaultSleep } from './timers.js';
+
+let layerOf;
+
+/** Package-internal: a bulkhead as a pipeline layer (`env.emit`: the pipeline's listener). */
+export function bulkheadLayer(bulkhead, env) {
+  return layerOf(bulkhead, env);
+}
 
 /** At most `maxConcurrent` calls at once; up to `maxQueueSize` more wait FIFO for `timeoutMs`. */
 export class Bulkhead {
@@ -15,9 +23,11 @@ export class Bulkhead {
   #timeoutMs;
   /** Queued waiters by ticket: the function that wakes each. */
   #waiters = new Map();
+  #emit;
 
   constructor(options = {}) {
     this.#sleep = optionalFunction(options, 'sleep') ?? defaultSleep;
+    this.#emit = listenerOption(options);
     this.#core = new native.BulkheadCore(options.maxConcurrent, options.maxQueueSize, options.timeoutMs);
     this.#timeoutMs = this.#core.timeout_ms();
   }
@@ -38,21 +48,40 @@ export class Bulkhead {
    */
   execute(fn) {
     if (typeof fn !== 'function') return rejectOperation('Bulkhead.execute', 'fn', fn);
-    return this.#execute(fn);
+    return this.#execute(fn, this.#emit);
   }
 
-  async #execute(fn) {
+  static {
+    layerOf = (bulkhead, env) => {
+      const emit = both(bulkhead.#emit, env.emit);
+      return (inner) => (signal, op) => bulkhead.#execute(() => inner(signal, op), emit);
+    };
+  }
+
+  async #execute(fn, emit) {
     const core = this.#core;
     // A held slot (>= 0), or a BulkheadAdmission.
     let slot = core.try_acquire();
     const { Queued, QueueFull } = native.BulkheadAdmission;
-    if (slot === QueueFull) throw new BulkheadRejectedError('queue_full', 'the queue is full');
-    if (slot === Queued) slot = await this.#waitForSlot(core.queued_ticket());
+    if (slot === QueueFull) throw this.#rejected(emit, 'queue_full', 'the queue is full');
+    if (slot === Queued) {
+      try {
+        slot = await this.#waitForSlot(core.queued_ticket());
+      } catch (error) {
+        if (emit !== undefined) emit({ type: eventTypes().bulkheadRejected, reason: error.reason });
+        throw error;
+      }
+    }
     try {
       return await fn();
     } finally {
       this.#release(slot);
     }
+  }
+
+  #rejected(emit, reason, detail) {
+    if (emit !== undefined) emit({ type: eventTypes().bulkheadRejected, reason });
+    return new BulkheadRejectedError(reason, detail);
   }
 
   #release(slot) {

@@ -69,12 +69,57 @@ export class SnapshotError extends Error {
   }
 }
 
+/**
+ * A call or attempt did not finish within its timeout; its AbortSignal was
+ * aborted with this error. `timeoutMs` is the timeout that expired.
+ */
+export class TimeoutError extends Error {
+  constructor(timeoutMs) {
+    super(`timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A rate limiter had no cell for the call. `retryAfterMs` is exactly how
+ * long until the cells conform (Infinity when more were asked for at once
+ * than the burst allows: `reason` 'exceeds_burst', never, so no wait).
+ */
+export class RateLimitedError extends Error {
+  constructor(retryAfterMs, reason = 'limited') {
+    super(
+      reason === 'exceeds_burst'
+        ? 'rate limited: more cells asked for at once than the burst allows'
+        : `rate limited (retry after ${Math.ceil(retryAfterMs)} ms)`,
+    );
+    this.retryAfterMs = retryAfterMs;
+    this.reason = reason;
+  }
+}
+
+/**
+ * An adaptive throttle shed the request locally (the backend has been
+ * rejecting). `probability` is the rejection probability it was drawn
+ * against; `retryAfterMs` the time until the oldest bucket of history
+ * leaves the window: a suggested wait.
+ */
+export class ThrottledError extends Error {
+  constructor(retryAfterMs, probability) {
+    super(`request throttled locally (rejection probability ${Number(probability).toFixed(3)}, retry after ${Math.ceil(retryAfterMs)} ms)`);
+    this.retryAfterMs = retryAfterMs;
+    this.probability = probability;
+  }
+}
+
 // Stable names that survive minification (`constructor.name` would not).
 for (const [cls, name] of [
   [BrokenCircuitError, 'BrokenCircuitError'],
   [BulkheadRejectedError, 'BulkheadRejectedError'],
   [ConfigError, 'ConfigError'],
   [SnapshotError, 'SnapshotError'],
+  [TimeoutError, 'TimeoutError'],
+  [RateLimitedError, 'RateLimitedError'],
+  [ThrottledError, 'ThrottledError'],
 ]) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
 }

@@ -1,19 +1,38 @@
 // FallbackChain: which fallback runs next, and whose error surfaces, is
 // core's decision (fallback_step); the glue calls and awaits.
 
+import { both, eventTypes, listenerOption } from './events.js';
+import { FALLS_BACK, libraryRule } from './library.js';
 import { native } from './native.js';
 import { rejectOperation, requireOperations } from './operations.js';
 import { errorFilter, verdictAnswer } from './predicates.js';
+import { neverAborted } from './timers.js';
+
+let layerOf;
 
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain {
   #fallbacks;
   #isExpected;
+  #emit;
 
   constructor(fallbacks = [], options = {}) {
     requireOperations('FallbackChain', 'fallbacks', fallbacks);
     this.#fallbacks = [...fallbacks];
     this.#isExpected = errorFilter(options, 'isExpected');
+    this.#emit = listenerOption(options);
+  }
+
+  static {
+    // In a pipeline the fallbacks are called with the call's signal, and
+    // the library's errors are judged by core's rule `library_errors`.
+    layerOf = (chain, env) => {
+      const emit = both(chain.#emit, env.emit);
+      return (inner) => (signal, op) =>
+        settle(inner, [signal, op]).then(undefined, (error) =>
+          chain.#fallBack(error, [signal ?? neverAborted()], undefined, 0, emit, true),
+        );
+    };
   }
 
   /** The fallbacks, in order. */
@@ -30,25 +49,34 @@ export class FallbackChain {
     if (typeof primary !== 'function') return rejectOperation('FallbackChain.execute', 'primary', primary);
     // Promise chains, not try/await: a failure reaches the next step as a
     // rejection, without unwinding through an async frame (bench/js, S5).
-    return settle(primary, args).then(undefined, (error) => this.#fallBack(error, args, undefined, 0));
+    return settle(primary, args).then(undefined, (error) => this.#fallBack(error, args, undefined, 0, this.#emit, false));
   }
 
   /**
    * `error` came from the primary (`expected` undefined) or from the
    * `failed`-th fallback; core's fallback_step says which fallback is next.
    */
-  #fallBack(error, args, expected, failed) {
+  #fallBack(error, args, expected, failed, emit, library) {
     if (expected === undefined) {
       // The filter never throws (predicates.js); whether its verdict lets the
       // fallbacks run is core's rule (a filter that threw does not).
       const isExpected = this.#isExpected;
-      expected = isExpected === undefined || verdictAnswer('isExpected', isExpected(error));
+      expected = (library ? libraryRule(error, FALLS_BACK) : undefined) ??
+        (isExpected === undefined || verdictAnswer('isExpected', isExpected(error)));
     }
     // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = native.fallback_step(this.#fallbacks.length, expected, failed);
     if (next === native.FallbackAnswer.Raise) return Promise.reject(error);
-    return settle(this.#fallbacks[next], args).then(undefined, (e) => this.#fallBack(e, args, expected, failed + 1));
+    if (emit !== undefined) emit({ type: eventTypes().fallbackUsed, index: next });
+    return settle(this.#fallbacks[next], args).then(undefined, (e) =>
+      this.#fallBack(e, args, expected, failed + 1, emit, library),
+    );
   }
+}
+
+/** Package-internal: a fallback chain as a pipeline layer (`env.emit`: the pipeline's listener). */
+export function fallbackLayer(chain, env) {
+  return layerOf(chain, env);
 }
 
 /** `fn(...args)` as a promise; a synchronous throw becomes a rejection. */

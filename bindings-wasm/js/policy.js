@@ -2,8 +2,10 @@
 // Every option value goes to core as it is; core's rules validate it, pick
 // defaults and map `jitter: true/false`.
 
+import { budgetInternals, RetryBudget } from './load.js';
 import { native } from './native.js';
-import { errorFilter, verdictAnswer } from './predicates.js';
+import { wrongType } from './options.js';
+import { errorFilter, valuePredicate, verdictAnswer } from './predicates.js';
 
 let internals;
 
@@ -11,12 +13,16 @@ let internals;
 export class RetryPolicy {
   #core;
   #classify;
+  #judgeResult;
+  #budget;
   #statusCodes;
   #seed;
 
   /** Options left out (or undefined) take core's defaults: the original module's. */
   constructor(options = {}) {
     const o = options;
+    const budget = o.budget;
+    if (budget !== undefined && !(budget instanceof RetryBudget)) throw wrongType('budget', 'a RetryBudget', budget);
     this.#core = new native.RetryPolicyCore(
       o.maxAttempts,
       o.backoff,
@@ -25,15 +31,25 @@ export class RetryPolicy {
       o.jitter,
       o.retryableStatusCodes,
       o.seed,
+      o.maxElapsedMs,
+      o.attemptTimeoutMs,
+      budget === undefined ? undefined : budgetInternals(budget).core.share(),
     );
+    this.#budget = budget;
     this.#classify = errorFilter(o, 'retryableErrors');
+    this.#judgeResult = valuePredicate(o, 'retryableResult');
     const codes = this.#core.retryable_status_codes();
     this.#statusCodes = codes === undefined ? undefined : Object.freeze(Array.from(codes));
     this.#seed = o.seed ?? undefined;
   }
 
   static {
-    internals = (policy) => ({ core: policy.#core, classify: policy.#classify });
+    internals = (policy) => ({
+      core: policy.#core,
+      classify: policy.#classify,
+      judgeResult: policy.#judgeResult,
+      budgetClock: policy.#budget === undefined ? undefined : budgetInternals(policy.#budget).clock,
+    });
   }
 
   /** Total attempts, the first included. */
@@ -60,6 +76,18 @@ export class RetryPolicy {
   }
   get seed() {
     return this.#seed;
+  }
+  /** The deadline of a whole execution in ms (counted from the start of attempt 1), or undefined. */
+  get maxElapsedMs() {
+    return this.#core.max_elapsed_ms();
+  }
+  /** How long one attempt may take in ms (its AbortSignal is then aborted), or undefined. */
+  get attemptTimeoutMs() {
+    return this.#core.attempt_timeout_ms();
+  }
+  /** The retry budget the policy draws on, or undefined. */
+  get budget() {
+    return this.#budget;
   }
 
   /**

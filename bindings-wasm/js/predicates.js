@@ -73,3 +73,41 @@ function isClass(value) {
 function canInstanceof(value) {
   return typeof value === 'function' && typeof value.prototype === 'object' && value.prototype !== null;
 }
+
+/** How each result predicate's answer is read, and how its warning says what core decided. */
+const VALUE_ROLES = Object.freeze({
+  retryableResult: { answer: (v) => native.retryable(v), yes: 'the value is retried', no: 'the value is accepted' },
+  isFailureResult: {
+    answer: (v) => native.counts_as_failure(v),
+    yes: 'the value counts as a failure',
+    no: 'the value does not count',
+  },
+  hedgeFailureResult: { answer: (v) => native.retryable(v), yes: 'the value is not an answer', no: 'the value is an answer' },
+});
+
+/**
+ * A predicate on returned values named `name` of `options`, as a function
+ * (value) => FilterVerdict that never throws (a throw is `Failed`, reported
+ * through console.warn with what core made of it), or undefined when absent.
+ * `role` picks core's rule for a predicate that throws (default: `name`'s).
+ */
+export function valuePredicate(options, name, role = name) {
+  const predicate = options[name];
+  if (predicate === undefined) return undefined;
+  if (typeof predicate !== 'function') throw wrongType(name, 'a predicate (value) => boolean', predicate);
+  const { answer, yes, no } = VALUE_ROLES[role];
+  return (value) => {
+    const { Yes, No, Failed } = native.FilterVerdict;
+    try {
+      return predicate(value) ? Yes : No;
+    } catch (e) {
+      console.warn(`resilience-wasm: ${name} threw; ${answer(Failed) ? yes : no}`, e);
+      return Failed;
+    }
+  };
+}
+
+/** Whether a value predicate's verdict makes the value a failure, per core's rule for `role`. */
+export function valueVerdict(role, verdict) {
+  return VALUE_ROLES[role].answer(verdict);
+}

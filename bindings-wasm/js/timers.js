@@ -85,3 +85,58 @@ export function raceAbort(value, signal) {
 export function isAbortError(error) {
   return error !== null && typeof error === 'object' && error.name === 'AbortError';
 }
+
+let never;
+
+/**
+ * A signal that never aborts: what an attempt gets when nothing can cancel
+ * it (no timeout, no caller's signal), so the user's function always has
+ * one to pass on (to fetch, say) at no cost per call.
+ */
+export function neverAborted() {
+  never ??= new AbortController().signal;
+  return never;
+}
+
+/**
+ * A controller aborted when `outer` aborts (with its reason), and a
+ * function that removes the listener this added. `outer` may be undefined;
+ * callers check an already-aborted `outer` first.
+ */
+export function childController(outer) {
+  const controller = new AbortController();
+  if (outer === undefined) return { controller, unlink: noop };
+  const onAbort = () => controller.abort(outer.reason);
+  outer.addEventListener('abort', onAbort, { once: true });
+  return { controller, unlink: () => outer.removeEventListener('abort', onAbort) };
+}
+
+function noop() {}
+
+/**
+ * Starts a timer of `ms` through `sleep` (injected) or setTimeout; calls
+ * `fire` when it expires. Returns a function that cancels it (clearing the
+ * timer, or aborting the injected sleep's signal) — idempotent.
+ */
+export function startTimer(ms, sleep, fire) {
+  if (sleep === undefined) {
+    const timer = setTimeout(fire, Math.min(ms, MAX_TIMEOUT_MS));
+    return () => clearTimeout(timer);
+  }
+  const cancel = new AbortController();
+  let slept;
+  try {
+    slept = Promise.resolve(sleep(ms, cancel.signal));
+  } catch (error) {
+    slept = Promise.reject(error);
+  }
+  slept.then(
+    () => {
+      if (!cancel.signal.aborted) fire();
+    },
+    () => {
+      // Cancelled (or a sleep that failed): the timer never fires.
+    },
+  );
+  return () => cancel.abort();
+}

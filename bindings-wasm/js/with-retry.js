@@ -1,11 +1,14 @@
 // withRetry: a fetch that retries network errors and retryable statuses,
-// honouring Retry-After. The status check, the hint's parsing and capping,
-// and retry-or-give-up are core's; this reads headers and discards bodies.
+// honouring Retry-After: a use of the retry's result predicate (a response
+// with a retryable status is a failed value), not a second mechanism. The
+// status check, the hint's parsing and capping, and retry-or-give-up are
+// core's; this reads headers and discards bodies.
 
 import { native } from './native.js';
-import { RetryExecutor, runJudged, wallClockMs } from './executor.js';
+import { RetryExecutor, runWith, wallClockMs } from './executor.js';
 import { policyInternals, RetryPolicy } from './policy.js';
 import { requireOperation } from './operations.js';
+import { neverAborted } from './timers.js';
 
 let defaults;
 
@@ -26,26 +29,32 @@ export function defaultRetryableStatusCodes() {
  */
 export function withRetry(fetchFn, options = {}) {
   requireOperation('withRetry', 'fetch', fetchFn);
-  const { honorRetryAfter = true, onRetry, signal, sleep, clock, ...policyOptions } = options;
+  const { honorRetryAfter = true, onRetry, onEvent, signal, sleep, clock, ...policyOptions } = options;
   const given = policyOptions.retryableStatusCodes;
   const policy = new RetryPolicy({
     ...policyOptions,
     retryableStatusCodes: given === undefined ? defaultRetryableStatusCodes() : given,
   });
-  const executor = new RetryExecutor(policy, { onRetry, sleep, clock });
+  const executor = new RetryExecutor(policy, { onRetry, onEvent, sleep, clock });
   const core = policyInternals(policy).core;
-  const judge = (response, attempt) => {
-    // A value without an integer status (not a Response) is a success
-    // (core's rule response_status).
-    if (!core.should_retry_status(response?.status, attempt)) return undefined;
-    const hint = honorRetryAfter ? retryAfterMs(response, executor) : Number.NaN;
-    discardBody(response);
-    return hint;
+  const { Yes, No } = native.FilterVerdict;
+  // The result predicate of this retry: a response whose status is
+  // retryable is a failure (core's rule response_status: a value without an
+  // integer status, not a Response, is a success). Core's on_result decides
+  // what follows, the attempt count and the deadline included; the last
+  // response is returned when the retries run out.
+  const judge = {
+    verdict: (response) => (core.is_retryable_status(response?.status) ? Yes : No),
+    hintMs: (response) => (honorRetryAfter ? retryAfterMs(response, executor) : Number.NaN),
+    // Retried: its body will not be read.
+    discard: discardBody,
   };
   return (input, init) => {
-    const callSignal = init?.signal ?? signal;
-    const attemptInit = callSignal !== undefined && init?.signal === undefined ? { ...init, signal: callSignal } : init;
-    return runJudged(executor, () => fetchFn(input, attemptInit), callSignal ?? undefined, judge);
+    const callSignal = init?.signal ?? signal ?? undefined;
+    // Each attempt's signal (aborted by the caller's, or by an attempt timeout) goes to fetch.
+    const attempt = (_attempt, attemptSignal) =>
+      fetchFn(input, attemptSignal === neverAborted() && init?.signal === undefined ? init : { ...init, signal: attemptSignal });
+    return runWith(executor, attempt, callSignal, { judge });
   };
 }
 

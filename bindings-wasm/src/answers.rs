@@ -23,6 +23,57 @@ pub enum RetryAnswer {
     GiveUpExhausted = -1,
     /// The error is not retryable.
     GiveUpNotRetryable = -2,
+    /// The deadline (`max_elapsed`) was reached, or the wait would reach it.
+    GiveUpDeadline = -16,
+    /// The retry budget denied the retry.
+    GiveUpBudget = -17,
+    /// `on_result`: the value is accepted (return it).
+    Accept = -18,
+}
+
+/// `HedgingCore::next`: nothing to start now (any answer >= 1 is the
+/// attempt to start).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HedgeWait {
+    /// Wait for an attempt to end, or until `wait_until_ms` (NaN: no timer).
+    Wait = -19,
+    /// The hedge is over.
+    Finished = -20,
+}
+
+/// `HedgingCore::on_outcome`: what became of the hedge (core's `HedgeOutcome`).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HedgeVerdict {
+    /// This answer wins: return it, cancel every other copy.
+    Won = -21,
+    /// Noted; ask `next` (a copy may be due at once).
+    Continue = -22,
+    /// Every copy failed and this one ended last: surface its failure.
+    AllFailed = -23,
+    /// Not a running attempt: nothing changed.
+    Ignored = -24,
+}
+
+/// `LimiterCore::try_acquire*`: the cells were taken, or never can be (any
+/// answer >= 0 is the wait in ms until they conform).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimiterAnswer {
+    /// Taken.
+    Acquired = -25,
+    /// More cells than the burst: never, so no wait.
+    ExceedsBurst = -26,
+}
+
+/// `ThrottleCore::try_admit`: the request may be sent (any answer >= 0 is
+/// the suggested wait in ms of a shed request).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThrottleAnswer {
+    /// Admitted: report the backend's answer with `record`.
+    Admitted = -27,
 }
 
 /// `BreakerCore::acquire`: the call is not admitted (any answer >= 0 is a
@@ -181,6 +232,9 @@ macro_rules! as_number {
 }
 as_number!(
     RetryAnswer,
+    HedgeWait,
+    LimiterAnswer,
+    ThrottleAnswer,
     BreakerAdmission,
     BulkheadAdmission,
     BulkheadHandover,
@@ -217,6 +271,18 @@ mod tests {
             f64::from(BulkheadCancel::Withdrawn as i32),
             f64::from(BulkheadCancel::AlreadyGranted as i32),
             f64::from(BulkheadCancel::TicketMisuse as i32),
+            RetryAnswer::GiveUpDeadline.as_f64(),
+            RetryAnswer::GiveUpBudget.as_f64(),
+            RetryAnswer::Accept.as_f64(),
+            HedgeWait::Wait.as_f64(),
+            HedgeWait::Finished.as_f64(),
+            f64::from(HedgeVerdict::Won as i32),
+            f64::from(HedgeVerdict::Continue as i32),
+            f64::from(HedgeVerdict::AllFailed as i32),
+            f64::from(HedgeVerdict::Ignored as i32),
+            LimiterAnswer::Acquired.as_f64(),
+            LimiterAnswer::ExceedsBurst.as_f64(),
+            ThrottleAnswer::Admitted.as_f64(),
         ];
         assert!(codes.iter().all(|&c| c < 0.0));
         let unique: HashSet<i64> = codes.iter().map(|&c| c as i64).collect();

@@ -6,8 +6,8 @@ use js_sys::{Function, Reflect};
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
     BreakerConfig, BreakerConfigBuilder, BreakerMetrics, CircuitBreaker, CircuitState, ConfigError, ConfigErrorKind,
-    PermitMisuse, PermitToken, RejectReason, Rejected, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS,
-    DEFAULT_SAMPLING_DURATION,
+    PermitMisuse, PermitToken, PipelineError, RejectReason, Rejected, Transition, DEFAULT_MINIMUM_THROUGHPUT,
+    DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION,
 };
 use wasm_bindgen::prelude::*;
 
@@ -89,7 +89,6 @@ pub fn breaker_metric_names() -> Vec<String> {
 const FAILURE_RATE_SHAPE: &str =
     "an object { ratio, minimumThroughput, samplingDurationMs, buckets } or { ratio, minimumThroughput, windowSize }";
 /// `failureRate` naming both windows: which one is meant cannot be told.
-const ONE_WINDOW: &str = "an object with one window: samplingDurationMs and buckets (a time window) or windowSize (a count window), not both";
 const SLOW_CALL_SHAPE: &str = "an object { durationMs, ratio }";
 const BREAK_BACKOFF_SHAPE: &str = "an object { backoff, maxMs }";
 const INITIAL_STATE_SHAPE: &str = "the object toJSON() returned, or its JSON text";
@@ -186,6 +185,16 @@ pub struct BreakerCore {
     last_retry_after_ms: Cell<f64>,
     /// Why the last rejection happened.
     last_reason: Cell<BreakerRejection>,
+    /// The last rejection, for its hint (rule `rejection_hint`).
+    last_rejected: Cell<Option<Rejected>>,
+    /// The last transition a call caused (`transition_code`), or -1.
+    last_transition: Cell<i32>,
+}
+
+/// A transition as one number: `from * 4 + to`, each an index into
+/// `breaker_state_names()`.
+fn transition_code(t: Transition) -> i32 {
+    i32::from(state_code(t.from)) * 4 + i32::from(state_code(t.to))
 }
 
 #[wasm_bindgen]
@@ -253,6 +262,8 @@ impl BreakerCore {
             breaker,
             last_retry_after_ms: Cell::new(0.0),
             last_reason: Cell::new(BreakerRejection::Open),
+            last_rejected: Cell::new(None),
+            last_transition: Cell::new(-1),
         })
     }
 
@@ -273,7 +284,12 @@ impl BreakerCore {
             clock.hold(now_ms);
         }
         let answer = match self.breaker.acquire_token() {
-            Ok(token) => self.to_js(token),
+            Ok(token) => {
+                if let Some(t) = token.transition() {
+                    self.last_transition.set(transition_code(t));
+                }
+                self.to_js(token)
+            }
             Err(rejected) => {
                 self.note(rejected);
                 BreakerAdmission::Rejected.as_f64()
@@ -297,6 +313,7 @@ impl BreakerCore {
     }
 
     fn note(&self, rejected: Rejected) {
+        self.last_rejected.set(Some(rejected));
         let ms = match rejected.reason {
             // Held open until closed by hand: no time will do.
             RejectReason::Isolated => f64::INFINITY,
@@ -346,6 +363,30 @@ impl BreakerCore {
         self.last_reason.get()
     }
 
+    /// Rule `rejection_hint`: the wait in ms a retry honours after the last
+    /// rejection (the breaker's remaining open time), or NaN for none.
+    pub fn rejection_hint_ms(&self) -> f64 {
+        self.last_rejected
+            .get()
+            .and_then(|r| PipelineError::<()>::BreakerOpen(r).retry_after())
+            .map_or(f64::NAN, to_millis)
+    }
+
+    /// The transition the last `acquire` or report caused, as
+    /// `from * 4 + to` (indices into `breaker_state_names()`), or -1; reading
+    /// it clears it. Glue with an event listener reads it after each.
+    pub fn take_transition(&self) -> i32 {
+        self.last_transition.replace(-1)
+    }
+
+    fn noted(&self, result: Result<Option<Transition>, PermitMisuse>) -> Result<(), PermitMisuse> {
+        result.map(|t| {
+            if let Some(t) = t {
+                self.last_transition.set(transition_code(t));
+            }
+        })
+    }
+
     fn report(&self, result: Result<(), PermitMisuse>) -> f64 {
         let answer = match result {
             Ok(()) => BreakerReport::Recorded,
@@ -372,12 +413,12 @@ impl BreakerCore {
     /// The call admitted with `token` succeeded: a [`BreakerReport`].
     /// `now_ms` as for `acquire`.
     pub fn record_success(&self, token: f64, now_ms: Option<f64>) -> f64 {
-        self.reporting(now_ms, || self.breaker.record_success(self.token_of(token)).map(drop))
+        self.reporting(now_ms, || self.noted(self.breaker.record_success(self.token_of(token))))
     }
 
     /// The call admitted with `token` failed with a counted error: a [`BreakerReport`].
     pub fn record_failure(&self, token: f64, now_ms: Option<f64>) -> f64 {
-        self.reporting(now_ms, || self.breaker.record_failure(self.token_of(token)).map(drop))
+        self.reporting(now_ms, || self.noted(self.breaker.record_failure(self.token_of(token))))
     }
 
     /// The call admitted with `token` ended with an uncounted error, or did
@@ -566,7 +607,10 @@ fn with_failure_rate(
     let timed = !sampling.is_undefined() || !buckets.is_undefined();
     match (given(&size), timed) {
         // Both shapes at once: which window is meant cannot be told.
-        (Some(_), true) => Err(rules::wrong_type("failure_rate", ONE_WINDOW, value_of(failure_rate)).into()),
+        (Some(_), true) => {
+            let other = if sampling.is_undefined() { "sampling_buckets" } else { "sampling_duration" };
+            Err(rules::conflicts("window_size", other).into())
+        }
         (Some(v), false) => Ok(b.count_window(rules::count_of("window_size", v)?)),
         (None, true) => {
             let duration = match given(&sampling) {

@@ -4,7 +4,6 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use js_sys::Function;
-use resilience_core::rules::{self, Unit};
 use resilience_core::Clock;
 use wasm_bindgen::prelude::*;
 
@@ -80,26 +79,15 @@ impl JsClock {
     }
 }
 
-/// The largest `i64` a float holds exactly below `i64::MAX` (2^63 - 1024).
-const I64_EXACT_MAX: f64 = 9_223_372_036_854_774_784.0;
-
-/// A reading in milliseconds as core's clock reading. The milliseconds
-/// become whole nanoseconds here — a unit conversion, the same C's clocks
-/// hand core — and core's `clock_reading` rule judges them (negative: 0);
-/// what no `i64` of nanoseconds holds (NaN, the infinities, beyond ~292
-/// years) goes to the rule as milliseconds (NaN: 0; huge: saturated).
+/// A reading in milliseconds as core's clock reading (see
+/// [`crate::held::reading_ms`]): the milliseconds become whole nanoseconds,
+/// a unit conversion, and core's `clock_reading` rule judges them.
 ///
 /// Why not the millisecond rule for every reading: on wasm32 its exact
 /// float conversion (`Duration::try_from_secs_f64`, 128-bit arithmetic)
 /// costs more than the rest of a windowed breaker's call (bench/js, S7).
 fn reading_of(ms: f64) -> Duration {
-    let ns = (ms * 1e6).round();
-    if ns.abs() <= I64_EXACT_MAX {
-        // In range, so exact: `as` cannot saturate here.
-        rules::clock_reading_nanos(ns as i64)
-    } else {
-        rules::clock_reading(ms, Unit::Milliseconds)
-    }
+    crate::held::reading_ms(ms)
 }
 
 impl Clock for JsClock {

@@ -72,6 +72,10 @@ pub(crate) fn config_error(e: &ConfigError, names: Names, got: &JsValue) -> JsVa
             let other = names(other).map_or_else(|| camel(other), str::to_owned);
             format!("invalid {}: must be set together with {}", top(&parameter), top(&other))
         }
+        (ConfigErrorKind::ConflictsWith, Allowed::Excludes(other)) => {
+            let other = names(other).map_or_else(|| camel(other), str::to_owned);
+            format!("invalid {parameter}: must be left out when {other} is set")
+        }
         _ => {
             let message = e.message(Idiom::JavaScript);
             // Core writes "invalid {its spelling}: …"; the rest is core's.

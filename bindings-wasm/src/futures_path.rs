@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use js_sys::{Function, Promise};
-use resilience_core::{BreakerError, Retry};
+use resilience_core::{BreakerError, Retry, TimedOut};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -35,6 +35,17 @@ async fn call(f: &Function, arg: &JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(&value)).await
 }
 
+/// The operation's error, or a timed-out attempt (core's async executor
+/// races attempts against its sleeper when the policy has an attempt
+/// timeout, so its error type must hold one).
+struct AttemptError(JsValue);
+
+impl From<TimedOut> for AttemptError {
+    fn from(t: TimedOut) -> Self {
+        Self(JsValue::from_str(&t.to_string()))
+    }
+}
+
 #[wasm_bindgen]
 impl RetryPolicyCore {
     /// Runs `f(attempt)` under this policy with core's async executor.
@@ -42,10 +53,10 @@ impl RetryPolicyCore {
         Retry::new(self.policy(), sleep)
             .call_async(|attempt| {
                 let f = f.clone();
-                async move { call(&f, &JsValue::from(attempt)).await }
+                async move { call(&f, &JsValue::from(attempt)).await.map_err(AttemptError) }
             })
             .await
-            .map_err(|e| e.error)
+            .map_err(|e| e.error.0)
     }
 }
 

@@ -22,12 +22,17 @@ mod config;
 mod fallback;
 #[cfg(feature = "futures-bench")]
 mod futures_path;
+mod held;
+mod load;
+mod pipeline;
 mod policy;
+mod timing;
 mod value;
 
 pub use answers::{
     counts_as_failure, falls_back, retryable, BreakerAdmission, BreakerRejection, BreakerReport, BulkheadAdmission,
-    BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, RetryAnswer,
+    BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, HedgeVerdict, HedgeWait, LimiterAnswer,
+    RetryAnswer, ThrottleAnswer,
 };
 pub use breaker::{breaker_metric_names, breaker_state_names, BreakerCore};
 // resilience-wasm/redis (issue 12).
@@ -38,7 +43,10 @@ pub use breaker::fleet::{
 pub use bulkhead::BulkheadCore;
 pub use config::install_error_classes;
 pub use fallback::fallback_step;
+pub use load::{BudgetCore, LimiterCore, ThrottleCore};
+pub use pipeline::{event_names, library_error_rules, pipeline_check, strategy_names};
 pub use policy::{default_retryable_status_codes, retry_after_ms, RetryPolicyCore};
+pub use timing::{HedgingCore, TimeoutCore};
 
 /// Bytes of wasm linear memory in use (a diagnostic: the leak tests check
 /// that it stays flat over many executions).

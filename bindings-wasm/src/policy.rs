@@ -10,6 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::answers::{FilterVerdict, RetryAnswer};
 use crate::config::{config_error, flat_names, to_millis};
+use crate::held::{reading_ms, HeldClock};
+use crate::load::BudgetCore;
 use crate::value::{given, value_of};
 
 /// A validated retry policy plus the retry sequences in flight.
@@ -22,6 +24,9 @@ use crate::value::{given, value_of};
 pub struct RetryPolicyCore {
     policy: RetryPolicy,
     sequences: RefCell<Slab>,
+    /// The retry budget's clock, set before every decision that may
+    /// deposit or withdraw.
+    budget_clock: Option<HeldClock>,
 }
 
 #[derive(Debug, Default)]
@@ -44,8 +49,12 @@ impl RetryPolicyCore {
     /// Validates and builds a policy with core's rules; `undefined` options
     /// take core's defaults. `status_codes` is `undefined` or `null` for
     /// "never retry a response", else an array; `seed` is `undefined`
-    /// (or `null`: from the OS), a number or a bigint.
+    /// (or `null`: from the OS), a number or a bigint; `max_elapsed_ms` and
+    /// `attempt_timeout_ms` are optional durations (`null`: none, rule
+    /// `optional`); `budget` is a handle on a retry budget (`share()` one:
+    /// the policy keeps it).
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         max_attempts: JsValue,
         backoff: JsValue,
@@ -54,6 +63,9 @@ impl RetryPolicyCore {
         jitter: JsValue,
         status_codes: JsValue,
         seed: JsValue,
+        max_elapsed_ms: JsValue,
+        attempt_timeout_ms: JsValue,
+        budget: Option<BudgetCore>,
     ) -> Result<RetryPolicyCore, JsValue> {
         let mut builder = RetryPolicy::builder();
         if given(&max_attempts).is_some() {
@@ -81,6 +93,20 @@ impl RetryPolicyCore {
         if given(&seed).is_some() {
             builder = builder.maybe_seed(checked(&seed, rules::seed)?);
         }
+        if given(&max_elapsed_ms).is_some() {
+            builder = builder.maybe_max_elapsed(checked(&max_elapsed_ms, |v| {
+                rules::optional(v, |v| rules::duration("max_elapsed", v, Unit::Milliseconds))
+            })?);
+        }
+        if given(&attempt_timeout_ms).is_some() {
+            builder = builder.maybe_attempt_timeout(checked(&attempt_timeout_ms, |v| {
+                rules::optional(v, |v| rules::timeout("attempt_timeout", v, Unit::Milliseconds))
+            })?);
+        }
+        let budget_clock = budget.as_ref().map(BudgetCore::clock);
+        if let Some(budget) = &budget {
+            builder = builder.budget(budget.budget());
+        }
         let policy = builder.build().map_err(|e| {
             // Only max_delay below base_delay is left to fail here.
             let got = if e.parameter() == "max_delay" {
@@ -93,7 +119,24 @@ impl RetryPolicyCore {
         Ok(Self {
             policy,
             sequences: RefCell::new(Slab::default()),
+            budget_clock,
         })
+    }
+
+    /// The deadline of a whole sequence in ms, or `undefined`.
+    pub fn max_elapsed_ms(&self) -> Option<f64> {
+        self.policy.max_elapsed().map(to_millis)
+    }
+
+    /// How long one attempt may take in ms, or `undefined`.
+    pub fn attempt_timeout_ms(&self) -> Option<f64> {
+        self.policy.attempt_timeout().map(to_millis)
+    }
+
+    /// Whether the policy draws on a retry budget (the glue then hands the
+    /// budget's clock reading to `start`, `begin` and every `on_*`).
+    pub fn has_budget(&self) -> bool {
+        self.budget_clock.is_some()
     }
 
     /// Total attempts, the first included.
@@ -136,6 +179,15 @@ impl RetryPolicyCore {
         Ok(self.policy.should_retry(n, retryable))
     }
 
+    /// Whether a response's `status` is one of the retryable statuses
+    /// (core's `response_status` rule: only an integer status is), whatever
+    /// the attempt: the result predicate of `withRetry` (the attempt count
+    /// is core's `on_result` decision).
+    pub fn is_retryable_status(&self, status: JsValue) -> bool {
+        let codes = self.policy.retryable_status_codes().unwrap_or_default();
+        rules::response_status(&value_of(&status)).is_some_and(|s| codes.iter().any(|&c| i64::from(c) == s))
+    }
+
     /// Whether to retry a response with `status` after attempt `attempt`:
     /// core's `response_status` rule (only an integer status is retried) and
     /// `attempt` rule.
@@ -150,18 +202,63 @@ impl RetryPolicyCore {
         self.policy.retryable_status_codes().map(<[u16]>::to_vec)
     }
 
-    /// Starts a retry sequence; returns its handle.
-    pub fn begin(&self) -> u32 {
+    /// Sets the budget's clock to `budget_ms` (ignored without a budget).
+    fn hold_budget(&self, budget_ms: f64) {
+        if let Some(clock) = &self.budget_clock {
+            clock.set_ms(budget_ms);
+        }
+    }
+
+    /// Starts a sequence through the policy (with a budget: the first
+    /// attempt's deposit) at clock reading `now_ms` (NaN: no clock; the
+    /// deadline then counts the waits); the state is core's `start_at` /
+    /// `start` answer.
+    fn started(&self, now_ms: f64, budget_ms: f64) -> RetryState {
+        self.hold_budget(budget_ms);
+        if now_ms.is_nan() {
+            self.policy.start()
+        } else {
+            self.policy.start_at(reading_ms(now_ms))
+        }
+    }
+
+    /// Starts a retry sequence and keeps it; returns its handle (see
+    /// `started`).
+    pub fn begin(&self, now_ms: f64, budget_ms: f64) -> u32 {
+        let state = self.started(now_ms, budget_ms);
+        self.keep(state)
+    }
+
+    /// Starts a retry sequence through the policy and keeps nothing: the
+    /// success path, whose first attempt needs no state. If that attempt
+    /// fails, `resume` with the same `now_ms` gives the state `start` built
+    /// (a `RetryState` is a plain value: started at that reading, attempt
+    /// 1), without a second deposit.
+    pub fn start(&self, now_ms: f64, budget_ms: f64) {
+        let _ = self.started(now_ms, budget_ms);
+    }
+
+    /// The sequence `start` began at `now_ms`, kept now; returns its handle.
+    pub fn resume(&self, now_ms: f64) -> u32 {
+        let state = if now_ms.is_nan() {
+            RetryState::new()
+        } else {
+            RetryState::started_at(reading_ms(now_ms))
+        };
+        self.keep(state)
+    }
+
+    fn keep(&self, state: RetryState) -> u32 {
         let mut slab = self.sequences.borrow_mut();
         match slab.free.pop() {
             Some(handle) => {
                 if let Some(slot) = slab.slots.get_mut(handle as usize) {
-                    *slot = Some(RetryState::new());
+                    *slot = Some(state);
                 }
                 handle
             }
             None => {
-                slab.slots.push(Some(RetryState::new()));
+                slab.slots.push(Some(state));
                 u32::try_from(slab.slots.len() - 1).unwrap_or(u32::MAX)
             }
         }
@@ -178,23 +275,79 @@ impl RetryPolicyCore {
     /// The current attempt of sequence `handle` failed; `verdict` is the
     /// retry filter's answer (ignored when core did not ask for one, see
     /// `needs_classification`; a filter that threw is not retryable).
+    /// `retry_after_ms` is a hint (NaN for none): the delay is then at least
+    /// the hint capped at `max_delay`. `now_ms` is the clock reading (NaN:
+    /// none; the deadline counts the waits), `budget_ms` the budget clock's.
     /// Returns the delay in ms before the next attempt (>= 0), or a negative
-    /// [`RetryAnswer`] (give up: attempts used up, or not retryable).
-    /// `retry_after_ms` is a server's hint (NaN for none): the delay is then
-    /// at least the hint capped at `max_delay`. An unknown handle gives up.
-    pub fn on_failure(&self, handle: u32, verdict: FilterVerdict, retry_after_ms: f64) -> f64 {
-        let hint = (!retry_after_ms.is_nan()).then(|| rules::clock_reading(retry_after_ms, Unit::Milliseconds));
+    /// [`RetryAnswer`] (give up). An unknown handle gives up.
+    pub fn on_failure(
+        &self,
+        handle: u32,
+        verdict: FilterVerdict,
+        retry_after_ms: f64,
+        now_ms: f64,
+        budget_ms: f64,
+    ) -> f64 {
+        let hint = hint_of(retry_after_ms);
+        self.decide(handle, budget_ms, |policy, state| {
+            let classify = || verdict.outcome();
+            Some(if now_ms.is_nan() {
+                state.on_failure_classified(policy, classify, hint)
+            } else {
+                state.on_failure_classified_at(policy, classify, hint, reading_ms(now_ms))
+            })
+        })
+    }
+
+    /// Rule `attempt_timeout_retryable`: the current attempt of sequence
+    /// `handle` timed out (the filter is not asked). Answers as `on_failure`.
+    pub fn on_timeout(&self, handle: u32, now_ms: f64, budget_ms: f64) -> f64 {
+        let now = (!now_ms.is_nan()).then(|| reading_ms(now_ms));
+        self.decide(handle, budget_ms, |policy, state| Some(state.on_timeout(policy, now)))
+    }
+
+    /// Rule `result_predicate`: the current attempt returned a value the
+    /// result predicate judged `verdict` (asked about every value; one that
+    /// threw accepts the value). `RetryAnswer::Accept`, a delay, or a
+    /// give-up (the value is then returned too).
+    pub fn on_result(
+        &self,
+        handle: u32,
+        verdict: FilterVerdict,
+        retry_after_ms: f64,
+        now_ms: f64,
+        budget_ms: f64,
+    ) -> f64 {
+        let hint = hint_of(retry_after_ms);
+        let now = (!now_ms.is_nan()).then(|| reading_ms(now_ms));
+        self.decide(handle, budget_ms, |policy, state| {
+            state.on_result(policy, || verdict.outcome(), hint, now)
+        })
+    }
+
+    /// Runs one decision on sequence `handle` with the budget's clock held.
+    /// `None` from `decide` accepts a value (`RetryAnswer::Accept`).
+    fn decide(
+        &self,
+        handle: u32,
+        budget_ms: f64,
+        decide: impl FnOnce(&RetryPolicy, &mut RetryState) -> Option<RetryDecision>,
+    ) -> f64 {
+        self.hold_budget(budget_ms);
         let mut slab = self.sequences.borrow_mut();
         let Some(Some(state)) = slab.slots.get_mut(handle as usize) else {
             return RetryAnswer::GiveUpExhausted.as_f64();
         };
-        match state.on_failure_classified(&self.policy, || verdict.outcome(), hint) {
-            RetryDecision::Retry { delay, .. } => to_millis(delay),
-            RetryDecision::GiveUp {
-                reason: GiveUpReason::NotRetryable,
-                ..
-            } => RetryAnswer::GiveUpNotRetryable.as_f64(),
-            RetryDecision::GiveUp { .. } => RetryAnswer::GiveUpExhausted.as_f64(),
+        match decide(&self.policy, state) {
+            None => RetryAnswer::Accept.as_f64(),
+            Some(RetryDecision::Retry { delay, .. }) => to_millis(delay),
+            Some(RetryDecision::GiveUp { reason, .. }) => match reason {
+                GiveUpReason::NotRetryable => RetryAnswer::GiveUpNotRetryable.as_f64(),
+                GiveUpReason::Deadline => RetryAnswer::GiveUpDeadline.as_f64(),
+                GiveUpReason::Budget => RetryAnswer::GiveUpBudget.as_f64(),
+                // Exhausted, or a reason this release does not know.
+                _ => RetryAnswer::GiveUpExhausted.as_f64(),
+            },
             // A decision this release does not know: stop with the error.
             _ => RetryAnswer::GiveUpExhausted.as_f64(),
         }
@@ -249,4 +402,9 @@ fn status_codes_from(codes: &JsValue) -> Result<Vec<u16>, JsValue> {
     }
     let items = js_sys::Array::from(codes);
     rules::status_codes(items.iter().map(|item| value_of(&item))).map_err(|e| config_error(&e, flat_names, codes))
+}
+
+/// A Retry-After hint in ms as core reads it (NaN: none).
+fn hint_of(retry_after_ms: f64) -> Option<std::time::Duration> {
+    (!retry_after_ms.is_nan()).then(|| rules::clock_reading(retry_after_ms, Unit::Milliseconds))
 }

@@ -53,6 +53,18 @@ fn number(x: f64) -> Value {
     }
 }
 
+/// A value given where core expects a real number (a ratio, a factor): a
+/// JavaScript number is then that real number, whatever its size —
+/// `1e300` is a finite float, not "an integer above 2^127" as
+/// [`value_of`] must call it where an integer is expected (a count). Other
+/// values as [`value_of`] sees them.
+pub(crate) fn real_of(v: &JsValue) -> Value {
+    match v.as_f64() {
+        Some(x) => Value::Float(x),
+        None => value_of(v),
+    }
+}
+
 /// An option as core sees it, or `None` when it was not given (`undefined`:
 /// core's default applies).
 pub(crate) fn given(v: &JsValue) -> Option<Value> {

@@ -10,7 +10,11 @@ import { test } from 'node:test';
 const raw = createRequire(import.meta.url)('../dist/node/resilience_wasm.js');
 
 const FAMILIES = {
-  RetryAnswer: ['GiveUpExhausted', 'GiveUpNotRetryable'],
+  RetryAnswer: ['GiveUpExhausted', 'GiveUpNotRetryable', 'GiveUpDeadline', 'GiveUpBudget', 'Accept'],
+  HedgeWait: ['Wait', 'Finished'],
+  HedgeVerdict: ['Won', 'Continue', 'AllFailed', 'Ignored'],
+  LimiterAnswer: ['Acquired', 'ExceedsBurst'],
+  ThrottleAnswer: ['Admitted'],
   BreakerAdmission: ['Rejected', 'ClockFailed'],
   BreakerReport: ['Recorded', 'PermitMisuse', 'ClockFailed'],
   BulkheadAdmission: ['Queued', 'QueueFull'],

@@ -53,13 +53,40 @@ test('a default pushed out of range by another option is reported in option name
 });
 
 test('an error thrown while reading an option passes through unchanged', () => {
+  // Reading an option runs the user's getter: its exception is not ours to replace.
   const mine = new RangeError('not a backoff');
-  const backoff = {
-    toString() {
+  const options = {
+    get backoff() {
       throw mine;
     },
   };
-  assert.throws(() => new RetryPolicy({ backoff }), (e) => e === mine);
+  assert.throws(() => new RetryPolicy(options), (e) => e === mine);
+  const nested = {
+    failureRate: {
+      ratio: 0.5,
+      get minimumThroughput() {
+        throw mine;
+      },
+    },
+  };
+  assert.throws(() => new CircuitBreaker(nested), (e) => e === mine);
+});
+
+test('an option is a value core judges: its toString is never called', () => {
+  // Options go to core as values (src/value.rs calls no user code): an object
+  // is not a backoff name, whatever its toString would say.
+  let called = 0;
+  const backoff = {
+    toString() {
+      called += 1;
+      return 'fixed';
+    },
+  };
+  assert.throws(
+    () => new RetryPolicy({ backoff }),
+    (e) => e instanceof ConfigError && e.kind === 'wrong_type' && e.parameter === 'backoff',
+  );
+  assert.equal(called, 0);
 });
 
 test('an onGiveUp that throws is reported and does not replace the error', async (t) => {

@@ -363,7 +363,7 @@ test('nested options are named as the API spells them', () => {
     [{ failureRate: { ratio: 0.5, buckets: 1001 } }, 'failureRate.buckets', 'too_large'],
     [{ failureRate: { ratio: 0.5, samplingDurationMs: 0 } }, 'failureRate.samplingDurationMs', 'too_small'],
     [{ failureRate: { ratio: 0.5, windowSize: 2.5 } }, 'failureRate.windowSize', 'not_an_integer'],
-    [{ failureRate: { ratio: 0.5, windowSize: 10, buckets: 2 } }, 'failureRate', 'wrong_type'],
+    [{ failureRate: { ratio: 0.5, windowSize: 10, buckets: 2 } }, 'failureRate.windowSize', 'conflicts_with'],
     [{ failureRate: 'fast' }, 'failureRate', 'wrong_type'],
     [{ failureRate: { ratio: 0.5 }, slowCall: { durationMs: 10, ratio: 2 } }, 'slowCall.ratio', 'too_large'],
     [{ slowCall: { durationMs: 10, ratio: 0.5 } }, 'slowCall', 'requires_other'],
@@ -377,6 +377,11 @@ test('nested options are named as the API spells them', () => {
       JSON.stringify(options),
     );
   }
+  // The other window is named as the options spell it.
+  assert.throws(
+    () => new CircuitBreaker({ failureRate: { ratio: 0.5, windowSize: 10, samplingDurationMs: 1000 } }),
+    { message: 'invalid failureRate.windowSize: must be left out when failureRate.samplingDurationMs is set' },
+  );
 });
 
 test('a clock that jumps far ahead once delays recovery by one recovery timeout, and retryAfterMs says so', async () => {

@@ -1,13 +1,27 @@
 // Nothing leaks on the wasm side: retry sequences are freed on success, give
-// up, and abort; breakers (windows, metrics, snapshots, isolation included),
-// fallbacks and bulkheads allocate nothing that stays, per call.
+// up, abort, a deadline, a judged value and a timed-out attempt; hedges are
+// freed when one copy wins; breakers (windows, metrics, snapshots, isolation
+// included), fallbacks, bulkheads, pipelines, budgets, throttles and
+// limiters allocate nothing that stays, per call.
 // Linear memory only grows in 64 KiB pages, and a leaked retry sequence
 // alone would need 10 000 x 32 bytes: 5 pages.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
-import { Bulkhead, CircuitBreaker, FallbackChain, RetryExecutor, RetryPolicy } from 'resilience-wasm';
+import {
+  AdaptiveThrottle,
+  Bulkhead,
+  CircuitBreaker,
+  FallbackChain,
+  Hedge,
+  pipeline,
+  RateLimiter,
+  RetryBudget,
+  RetryExecutor,
+  RetryPolicy,
+  Timeout,
+} from 'resilience-wasm';
 
 const raw = createRequire(import.meta.url)('../dist/node/resilience_wasm.js');
 
@@ -28,6 +42,28 @@ const windowed = new CircuitBreaker({
 });
 const chain = new FallbackChain([async () => 'fb']);
 const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+// Issues 10 and 11: deadlines, attempt timeouts, result predicates, hedges,
+// pipelines with events, a budget, a throttle and a limiter.
+const instantSleep = async () => {};
+const budget = new RetryBudget({ clock: () => now });
+const judged = new RetryExecutor(
+  new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0, maxElapsedMs: 60_000, retryableResult: (v) => v === 'bad', budget }),
+  { sleep: instantSleep, clock: () => now, onEvent: () => {} },
+);
+const timedOut = new RetryExecutor(new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0, attemptTimeoutMs: 1 }), { sleep: instantSleep });
+const hedging = new Hedge({ delayMs: 0, maxHedgedAttempts: 2, clock: () => now });
+const piped = pipeline(
+  new FallbackChain([async () => 'fb']),
+  new Timeout({ timeoutMs: 60_000 }),
+  new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0 }),
+  new CircuitBreaker({ failureThreshold: 1_000_000 }),
+  new Hedge({ delayMs: 0 }),
+  new Bulkhead({ maxConcurrent: 4 }),
+  { sleep: instantSleep, onEvent: () => {} },
+);
+const throttle = new AdaptiveThrottle({ seed: 1, clock: () => now });
+const limiter = new RateLimiter({ rate: 1e9, perMs: 1000, burst: 1000, clock: () => now });
+const hang = (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
 async function workload(n) {
   for (let i = 0; i < n; i += 1) {
     // Gives up (exhausted), gives up (not retryable), succeeds after a retry.
@@ -54,6 +90,14 @@ async function workload(n) {
     }
     await chain.execute(() => Promise.reject(new Error('p')));
     await Promise.all([bulkhead.execute(async () => 1), bulkhead.execute(async () => 2)]);
+    let j = 0;
+    await judged.execute(async () => (j++ === 0 ? 'bad' : 'good'));
+    await judged.execute(async () => 'bad');
+    await timedOut.execute((attempt, signal) => (attempt === 1 ? hang(signal) : attempt));
+    await hedging.execute((signal, attempt) => (attempt === 3 ? 'third' : hang(signal)));
+    await piped.execute(() => Promise.reject(new Error('down')));
+    await throttle.execute(async () => 1);
+    limiter.tryAcquire();
   }
 }
 
@@ -65,3 +109,4 @@ test('wasm memory stays flat over 10 000 rounds of every strategy', async () => 
   assert.ok(before > 0);
   assert.equal(after, before, `grew by ${(after - before) / 65536} pages`);
 });
+

@@ -15,6 +15,10 @@ const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const DIR = fileURLToPath(new URL('./.readme/', import.meta.url));
 
 const blocks = [...README.matchAll(/```(js|cjs)\n([\s\S]*?)```/g)].map((m, i) => ({ lang: m[1], code: m[2], index: i }));
+// The CommonJS examples run last: in a coverage run `import` loads the
+// sources and `require` the bundle (tests/coverage/register.mjs), and the
+// bundle installs its own error classes in the one wasm instance.
+blocks.sort((a, b) => (a.lang === 'cjs') - (b.lang === 'cjs'));
 
 /** The `// <marker> text` comments of a snippet, in order. */
 function expected(code, marker) {

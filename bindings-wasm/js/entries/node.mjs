@@ -5,6 +5,19 @@ import { createRequire } from 'node:module';
 const api = createRequire(import.meta.url)('./node.cjs');
 
 export const {
+  AdaptiveThrottle,
+  Hedge,
+  Pipeline,
+  RateLimitedError,
+  RateLimiter,
+  RetryBudget,
+  ThrottledError,
+  Timeout,
+  TimeoutError,
+  hedge,
+  pipeline,
+  rateLimited,
+  timeout,
   RetryPolicy,
   RetryExecutor,
   CircuitBreaker,

@@ -160,6 +160,16 @@ test('the package loads as an ES module and runs retry, breaker, fallback and wi
   assert.equal(r.zeroDelayAbort.sameReason, true, 'the abort from a timer ended the zero-delay retry storm');
   assert.ok(r.zeroDelayAbort.calls < r.zeroDelayAbort.maxAttempts / 10, `aborted after ${r.zeroDelayAbort.calls} attempts`);
   t.diagnostic(`zero-delay storm in Chromium: aborted after ${r.zeroDelayAbort.calls} attempts`);
+  assert.deepEqual(r.issues10and11, {
+    timedOut: 'TimeoutError 5',
+    abortedWith: 'TimeoutError',
+    hedged: 'copy 2',
+    loserAborted: true,
+    strategies: ['retry', 'breaker', 'attempt_timeout'],
+    piped: 'TimeoutError',
+    events: ['timeout', 'retry_scheduled', 'timeout', 'gave_up'],
+    limiter: [true, false],
+  });
   await page.close();
 });
 

@@ -5,10 +5,14 @@ import {
   CircuitBreaker,
   ConfigError,
   fallback,
+  hedge,
+  pipeline,
+  RateLimiter,
   retry,
   RetryExecutor,
   RetryPolicy,
   SnapshotError,
+  timeout,
   withRetry,
 } from '/bindings-wasm/dist/browser.js';
 
@@ -172,6 +176,44 @@ try {
   results.notAFunction = 'accepted';
 } catch (e) {
   results.notAFunction = `${e.name}: ${e.message}`;
+}
+
+// Issues 10 and 11 on the browser's own timers: a timeout and a losing hedge
+// abort their signals; a pipeline's attempt timeouts; a rate limiter.
+{
+  const hang = (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+  let timedSignal;
+  const timedOut = await timeout((signal) => {
+    timedSignal = signal;
+    return hang(signal);
+  }, 5).catch((e) => `${e.name} ${e.timeoutMs}`);
+  let loser;
+  const hedged = await hedge(
+    (signal, attempt) => {
+      if (attempt === 1) {
+        loser = signal;
+        return hang(signal);
+      }
+      return `copy ${attempt}`;
+    },
+    { delayMs: 5 },
+  );
+  const events = [];
+  const p = pipeline(new RetryPolicy({ maxAttempts: 2, baseDelayMs: 1, jitter: false, attemptTimeoutMs: 5 }), new CircuitBreaker(), {
+    onEvent: (e) => events.push(e.type),
+  });
+  const piped = await p.execute((signal) => hang(signal)).catch((e) => e.name);
+  const limiter = new RateLimiter({ rate: 1, perMs: 60000, burst: 1 });
+  results.issues10and11 = {
+    timedOut,
+    abortedWith: timedSignal.reason.name,
+    hedged,
+    loserAborted: loser.aborted,
+    strategies: p.strategies,
+    piped,
+    events,
+    limiter: [limiter.tryAcquire(), limiter.tryAcquire()],
+  };
 }
 
 window.__results = results;

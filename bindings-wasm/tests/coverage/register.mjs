@@ -6,3 +6,7 @@
 import { register } from 'node:module';
 
 register('./resolve-sources.mjs', import.meta.url);
+// `require('resilience-wasm')` is not resolved by the hook (Node 20 hooks
+// serve `import` only): it loads the bundle, a second instance of the
+// package. Tests that compare the two instances' objects say so.
+process.env.RESILIENCE_WASM_SOURCES = '1';

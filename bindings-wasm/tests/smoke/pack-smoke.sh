@@ -10,8 +10,10 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Size budgets the README states (bytes): the optimised .wasm, each copy,
 # and the packed tarball. Raise them only together with the README.
-WASM_BUDGET=$((100 * 1024))
-TARBALL_BUDGET=$((120 * 1024))
+# Measured with issues 10, 11 and the Redis fleet hooks of issue 12: .wasm
+# 294,892 bytes, tarball 378,756 bytes; the budgets leave ~5 % headroom.
+WASM_BUDGET=$((304 * 1024))
+TARBALL_BUDGET=$((390 * 1024))
 
 cd "$PKG"
 TARBALL="$(npm pack --pack-destination "$WORK" --silent | tail -1)"

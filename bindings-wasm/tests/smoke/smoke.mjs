@@ -29,3 +29,13 @@ const restored = new CircuitBreaker({ failureRate: { ratio: 0.5 }, initialState:
 assert.equal(restored.state, 'open');
 assert.throws(() => new CircuitBreaker({ initialState: '{"format":"resilience.circuit_breaker"' }), SnapshotError);
 console.log('import: retry and breaker ok');
+
+// Issues 10 and 11 from the tarball: a pipeline with a timeout and a retry, a rate limiter.
+const { pipeline, RetryPolicy: Policy, Timeout, TimeoutError, RateLimiter } = await import('resilience-wasm');
+const p = pipeline(new Timeout({ timeoutMs: 5000 }), new Policy({ baseDelayMs: 0, attemptTimeoutMs: 1000 }));
+assert.deepEqual(p.strategies, ['total_timeout', 'retry', 'attempt_timeout']);
+assert.equal(await p.execute(async (signal) => (signal.aborted ? 'aborted' : 'ok')), 'ok');
+assert.equal(new TimeoutError(5).name, 'TimeoutError');
+const limiter = new RateLimiter({ rate: 1, perMs: 1000, burst: 1 });
+assert.equal(limiter.tryAcquire(), true);
+assert.equal(limiter.tryAcquire(), false);

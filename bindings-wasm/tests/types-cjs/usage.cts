@@ -26,7 +26,7 @@ import {
 export async function usage(signal: AbortSignal): Promise<void> {
   const options: RetryOptions = { maxAttempts: 3, backoff: 'linear', jitter: 'full', seed: 7n, signal };
   const policy = new RetryPolicy(options);
-  const executor = new RetryExecutor(policy, { onGiveUp: (attempts, reason) => void [attempts, reason satisfies 'exhausted' | 'not_retryable'] });
+  const executor = new RetryExecutor(policy, { onGiveUp: (attempts, reason) => void [attempts, reason satisfies 'exhausted' | 'not_retryable' | 'deadline' | 'budget'] });
   const n: number = await executor.execute(async (attempt) => attempt);
 
   const filter: ErrorFilter = [TypeError, RangeError];

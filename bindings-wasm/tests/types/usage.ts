@@ -126,3 +126,64 @@ export async function usage(signal: AbortSignal): Promise<void> {
 
   void [delay, again, noResponse, n, state, s, count, answer, b, sum, len, st, obj, response, byClasses, byCount, ratio, fromText, isolated];
 }
+
+// Issues 10 and 11: timeouts, hedging, the pipeline, typed events, load control.
+import {
+  AdaptiveThrottle,
+  Hedge,
+  hedge,
+  pipeline,
+  RateLimitedError,
+  rateLimited,
+  RateLimiter,
+  RetryBudget,
+  ThrottledError,
+  Timeout,
+  timeout,
+  TimeoutError,
+  type ResilienceEvent,
+  type StrategyName,
+} from 'resilience-wasm';
+
+export async function issues10and11(signal: AbortSignal): Promise<void> {
+  const seen: string[] = [];
+  const onEvent = (e: ResilienceEvent): void => {
+    // The `type` discriminates the event's fields.
+    if (e.type === 'retry_scheduled') seen.push(`${e.attempt} ${e.delayMs}`);
+    else if (e.type === 'gave_up') seen.push(e.reason satisfies 'exhausted' | 'not_retryable' | 'deadline' | 'budget');
+    else if (e.type === 'breaker_transition') seen.push(`${e.from}->${e.to}`);
+    else if (e.type === 'timeout') seen.push(e.strategy);
+    else if (e.type === 'fallback_used') seen.push(String(e.index));
+    // @ts-expect-error a hedge_started event has no index
+    else if (e.type === 'hedge_started') seen.push(String(e.index));
+  };
+  const budget = new RetryBudget({ ttlMs: 10_000, minRetriesPerSec: 10, retryRatio: 0.2 });
+  const policy = new RetryPolicy({
+    maxElapsedMs: 10_000,
+    attemptTimeoutMs: 2000,
+    retryableResult: (v) => v === 503,
+    budget,
+  });
+  const status: number = await new RetryExecutor(policy, { onEvent }).execute(async (_attempt, s: AbortSignal) => (s.aborted ? 0 : 200));
+  const t: string = await timeout(async (s) => (s.aborted ? 'no' : 'yes'), 1000, { signal });
+  const h: number = await hedge(async (_s, attempt) => attempt, { delayMs: 100, maxHedgedAttempts: 2, onEvent });
+  const p = pipeline(new FallbackChain([async () => 'cached']), new Timeout({ timeoutMs: 5000 }), policy, new CircuitBreaker({ isFailureResult: (v) => v === 503 }), new Hedge(), new Bulkhead(), { onEvent });
+  const names: readonly StrategyName[] = p.strategies;
+  const body: string = await p.execute(async (s) => (s.aborted ? '' : 'body'), { signal });
+  // @ts-expect-error a pipeline takes strategies, not functions
+  pipeline(() => 1);
+  const limiter = new RateLimiter({ rate: 100, perMs: 1000, burst: 10 });
+  const ok: boolean = limiter.tryAcquire() && limiter.tryAcquire(2n);
+  await limiter.acquire(1, { signal });
+  const paced: (id: number) => Promise<string> = rateLimited(async (id: number) => `#${id}`, limiter);
+  const throttle = new AdaptiveThrottle({ k: 2, windowMs: 60_000, seed: 1, isAccepted: (o) => o.ok });
+  const shed: number = throttle.stats.probability;
+  try {
+    await throttle.execute(() => limiter.execute(async () => 1));
+  } catch (e) {
+    if (e instanceof RateLimitedError) seen.push(`${e.retryAfterMs} ${e.reason}`);
+    if (e instanceof ThrottledError) seen.push(`${e.probability}`);
+    if (e instanceof TimeoutError) seen.push(`${e.timeoutMs}`);
+  }
+  void [status, t, h, names, body, ok, paced, shed, seen, budget.available];
+}
