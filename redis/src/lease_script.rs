@@ -200,6 +200,7 @@ impl LeaseSync {
             },
             _ => {
                 self.unacked = inflight.batch;
+                member.lease_lost();
                 return Err(format!("the lease script answered {reply:?}"));
             }
         };
