@@ -53,7 +53,7 @@ demo-python: $(PY_INSTALLED)
 	cd $(ROOT) && $(PY) examples/python/demo.py examples/scenario.json $(DEMO_DIR)/python.trace
 
 $(PY_BENCH): $(PY_TOOLS)
-	$(PY) -m pip install --quiet tenacity==9.1.2 circuitbreaker==2.1.3 pybreaker==1.4.1
+	$(PY) -m pip install --quiet tenacity==9.1.2 circuitbreaker==2.1.3 pybreaker==1.4.1 limits==5.8.0
 	touch $@
 
 ## bench-python: against provide-foundation, tenacity, circuitbreaker and pybreaker.

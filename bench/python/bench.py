@@ -1,5 +1,5 @@
 """Python benchmarks: `resilience` against a bare call, provide-foundation
-0.4.10, tenacity, circuitbreaker and pybreaker — one process, interleaved
+0.4.10, tenacity, circuitbreaker, pybreaker and limits — one process, interleaved
 rounds, medians of paired differences. Failure-rate (window) breakers have
 no Python peer: they are measured against our own consecutive breaker.
 
@@ -25,6 +25,7 @@ import time
 from typing import Any, Callable
 
 import circuitbreaker
+import limits
 import pybreaker
 import tenacity
 from provide.foundation import resilience as pf
@@ -254,6 +255,68 @@ def s10() -> tuple[Op, dict[str, Op]]:
     }
 
 
+def s11() -> tuple[Op, dict[str, Op]]:
+    """Issue 10: an attempt timeout in the async retry loop vs the same loop
+    with `asyncio.timeout` written by hand around the call."""
+    timed = rs.RetryExecutor(rs.RetryPolicy(attempt_timeout=5.0))
+    plain = rs.RetryExecutor(rs.RetryPolicy())
+
+    async def by_hand() -> int:
+        async with asyncio.timeout(5.0):
+            return await async_target()
+
+    return async_target, {
+        "resilience execute_async (attempt_timeout)": functools.partial(timed.execute_async, async_target),
+        "execute_async + asyncio.timeout by hand": functools.partial(plain.execute_async, by_hand),
+    }
+
+
+def _retry_and_breaker(breaker: Any) -> tuple[Any, Any]:
+    pipeline = rs.Pipeline.builder().retry(rs.RetryPolicy()).breaker(breaker).build()
+    return pipeline, rs.RetryExecutor(rs.RetryPolicy())
+
+
+def s12() -> tuple[Op, dict[str, Op]]:
+    """Issue 10: a pipeline of retry ∘ breaker vs the same strategies nested by hand."""
+    breaker = rs.SyncCircuitBreaker()
+    pipeline, executor = _retry_and_breaker(breaker)
+    return target, {
+        "resilience Pipeline(retry, breaker).execute_sync": functools.partial(pipeline.execute_sync, target),
+        "nested by hand: execute_sync(breaker.call, f)": functools.partial(executor.execute_sync, breaker.call, target),
+    }
+
+
+def s13() -> tuple[Op, dict[str, Op]]:
+    breaker = rs.AsyncCircuitBreaker()
+    pipeline, executor = _retry_and_breaker(breaker)
+    return async_target, {
+        "resilience Pipeline(retry, breaker).execute_async": functools.partial(pipeline.execute_async, async_target),
+        "nested by hand: execute_async(breaker.call, f)": functools.partial(executor.execute_async, breaker.call, async_target),
+    }
+
+
+def s14() -> tuple[Op, dict[str, Op]]:
+    """Issue 11: a rate limiter's try-acquire (always granted: a rate no test reaches)."""
+    limiter = rs.RateLimiter(rate=4_000_000_000, per=1.0, burst=4_000_000_000)
+    item = limits.RateLimitItemPerSecond(4_000_000_000)
+    moving = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
+    fixed = limits.strategies.FixedWindowRateLimiter(limits.storage.MemoryStorage())
+    return target, {
+        "resilience RateLimiter.try_acquire()": limiter.try_acquire,
+        "limits FixedWindowRateLimiter.hit": functools.partial(fixed.hit, item),
+        "limits MovingWindowRateLimiter.hit": functools.partial(moving.hit, item),
+    }
+
+
+def s15() -> tuple[Op, dict[str, Op]]:
+    """Issue 11: a retry with a budget on the success path (a deposit per call) vs without."""
+    budget = rs.RetryBudget()
+    return target, {
+        "resilience @retry (budget)": rs.retry(policy=rs.RetryPolicy(budget=budget))(target),
+        "resilience @retry": rs.retry(target),
+    }
+
+
 SCENARIOS: dict[str, Callable[[], tuple[Op, dict[str, Op]]]] = {
     "S1 @retry, success": s1,
     "S2 two failures then success (no-op sleep)": s2,
@@ -264,8 +327,18 @@ SCENARIOS: dict[str, Callable[[], tuple[Op, dict[str, Op]]]] = {
     "S8 breaker closed: time window vs consecutive": s8,
     "S9 async breaker closed: time window vs consecutive": s9,
     "S10 breaker metrics and snapshot (no target)": s10,
+    "S11 async attempt timeout vs asyncio.timeout by hand": s11,
+    "S12 pipeline retry ∘ breaker vs nested by hand": s12,
+    "S13 async pipeline retry ∘ breaker vs nested by hand": s13,
+    "S14 rate limiter try-acquire (granted)": s14,
+    "S15 retry success path with a budget vs without": s15,
 }
-ASYNC = {"S6 async (awaited)", "S9 async breaker closed: time window vs consecutive"}
+ASYNC = {
+    "S6 async (awaited)",
+    "S9 async breaker closed: time window vs consecutive",
+    "S11 async attempt timeout vs asyncio.timeout by hand",
+    "S13 async pipeline retry ∘ breaker vs nested by hand",
+}
 
 
 # --- timing -------------------------------------------------------------------------
@@ -403,6 +476,34 @@ RATIO_TARGETS: dict[str, tuple[str, float, tuple[str, ...]]] = {
         2.0,
         ("resilience AsyncCircuitBreaker.call (time window)",),
     ),
+    # Issue 10: at most 1.5× a hand-written asyncio.timeout; a pipeline at most
+    # 1.1× the same strategies nested by hand.
+    "S11 async attempt timeout vs asyncio.timeout by hand": (
+        "execute_async + asyncio.timeout by hand",
+        1.5,
+        ("resilience execute_async (attempt_timeout)",),
+    ),
+    "S12 pipeline retry ∘ breaker vs nested by hand": (
+        "nested by hand: execute_sync(breaker.call, f)",
+        1.1,
+        ("resilience Pipeline(retry, breaker).execute_sync",),
+    ),
+    "S13 async pipeline retry ∘ breaker vs nested by hand": (
+        "nested by hand: execute_async(breaker.call, f)",
+        1.1,
+        ("resilience Pipeline(retry, breaker).execute_async",),
+    ),
+    # Issue 11: at most 0.5× the peer's overhead; a budget at most 1.2× no budget.
+    "S14 rate limiter try-acquire (granted)": (
+        "limits FixedWindowRateLimiter.hit",
+        0.5,
+        ("resilience RateLimiter.try_acquire()",),
+    ),
+    "S15 retry success path with a budget vs without": (
+        "resilience @retry",
+        1.2,
+        ("resilience @retry (budget)",),
+    ),
 }
 # Rows reported without a target (the "×" column divides by this row).
 FOCUS = {"S10 breaker metrics and snapshot (no target)": "resilience breaker.metrics() (consecutive)"}
@@ -431,6 +532,11 @@ MISS_NOTES = {
     "every call reads `time.monotonic` once through Python (looked up in the `time` module at each reading, so "
     "patching it moves breakers) and counts into its bucket with one compare-and-swap.",
     ("S9", "resilience AsyncCircuitBreaker.call (time window)"): "S9 time window: as S8, inside the async driver.",
+    ("S15", "resilience @retry (budget)"): "S15 budget: every sequence deposits its first attempt in the shared "
+    "budget before the call (core's rule `budget_in_retry`): one clock reading (the budget's clock, "
+    "`time.monotonic`, read in Rust while it is the genuine builtin) and one atomic add into the current tenth "
+    "of `ttl`. That is a fixed ~50–60 ns on top of a success path of ~55 ns, so 1.2× is out of reach without "
+    "skipping the deposit; the Rust core misses its own 1.2× target for the same reason (bench/README.md).",
 }
 
 
@@ -489,13 +595,13 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
                 ratio = overhead / base if base > 0 else float("inf")
                 met = ratio <= factor
                 if not met:
-                    misses.append(f"{name.split()[0]} `{label}` ({ratio:.2f}× the consecutive breaker's overhead)")
+                    misses.append(f"{name.split()[0]} `{label}` ({ratio:.2f}× `{base_label}`'s overhead)")
                     note = MISS_NOTES.get((name.split()[0], label))
                     if note:
                         notes.append(f"- {note}")
                 lines.append(
                     f"| {name.split()[0]} | {label} | {fmt_ns(overhead)} = {ratio:.2f}× {fmt_ns(base)} "
-                    f"(consecutive) | ≤ {factor:.0f}× consecutive | {verdict(met)} |"
+                    f"({base_label}) | ≤ {factor:g}× | {verdict(met)} |"
                 )
     flat = next((values for label, values in threads if label == S7_JUDGED), None)
     if flat:
@@ -523,11 +629,7 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
         if name in RATIO_TARGETS:
             base_label, factor, judged = RATIO_TARGETS[name]
             rows_judged = ", ".join(f"`{label}`" for label in judged)
-            lines += [
-                "",
-                f"Target: {rows_judged} overhead ≤ {factor:.0f}× `{base_label}` overhead (no Python peer has "
-                "failure-rate windows; see the table at the top).",
-            ]
+            lines += ["", f"Target: {rows_judged} overhead ≤ {factor:g}× `{base_label}` overhead (see the table at the top)."]
         lines.append("")
     lines += [
         "## S7 one sync breaker shared by 1/2/4 threads",

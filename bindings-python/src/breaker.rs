@@ -1,8 +1,9 @@
 //! Circuit breakers over the core's `CircuitBreaker`: `SyncCircuitBreaker`
-//! (the whole `call` runs natively) and `BreakerCore`, the token API the
-//! Python `AsyncCircuitBreaker` drives. Both run every call on a permit
-//! token: the same tokens and checks as C's permits (reported once; stale
-//! and harmless after `reset()`).
+//! (the whole `call` runs natively, on the core's permit guard: a
+//! closed-state call takes no ledger entry) and `BreakerCore`, the token API
+//! the Python `AsyncCircuitBreaker` drives (the same tokens and checks as
+//! C's permits, reported once). Either way a call admitted before `reset()`
+//! is stale and changes nothing when it ends.
 
 use std::sync::OnceLock;
 
@@ -20,7 +21,11 @@ use crate::breaker_config::{breaker_config, RateOptions};
 use crate::checks::{require_callable, require_exception_types, require_optional_callable};
 use crate::clock::PyClock;
 use crate::errors::{snapshot_error, PermitMisuseError};
+use crate::events::{self, Listeners};
 use crate::filters::classify;
+use crate::retry_state::judge_value;
+use crate::retry_sync::given;
+use crate::timing::library_of;
 
 // Shared (fleet) mode for `resilience.redis` (issue 12): src/fleet.rs.
 #[path = "fleet.rs"]
@@ -107,6 +112,8 @@ pub(crate) struct BreakerArgs<'a, 'py> {
     initial_state: Option<&'a str>,
     /// Shared mode: a `FleetConfigCore` (`resilience.redis`), or none.
     fleet: Option<&'a Bound<'py, PyAny>>,
+    failure_on_result: Option<&'a Bound<'py, PyAny>>,
+    on_event: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// What both breaker classes share: the core breaker, its clock, and the
@@ -122,6 +129,9 @@ pub(crate) struct BreakerInner {
     expected: Py<PyAny>,
     failure_threshold: Py<PyAny>,
     recovery_timeout: Py<PyAny>,
+    /// A predicate on a returned value: true counts it as a failure.
+    failure_on_result: Option<Py<PyAny>>,
+    on_event: Option<Py<PyAny>>,
 }
 
 impl BreakerInner {
@@ -130,6 +140,11 @@ impl BreakerInner {
         let config: BreakerConfig = breaker_config(py, ft, rt, args.half_open_max_calls, &args.options)?;
         require_exception_types("expected_exception", args.expected_exception)?;
         require_optional_callable("time_source", args.time_source)?;
+        for (name, value) in [("failure_on_result", args.failure_on_result), ("on_event", args.on_event)] {
+            if let Some(value) = given(value) {
+                require_callable(name, value)?;
+            }
+        }
         let source = (!args.time_source.is_none()).then(|| args.time_source.clone().unbind());
         let clock = PyClock::new(source);
         let core = match args.initial_state {
@@ -151,7 +166,23 @@ impl BreakerInner {
             expected: args.expected_exception.clone().unbind(),
             failure_threshold: ft.clone().unbind(),
             recovery_timeout: rt.clone().unbind(),
+            failure_on_result: given(args.failure_on_result).map(|p| p.clone().unbind()),
+            on_event: given(args.on_event).map(|l| l.clone().unbind()),
         })
+    }
+
+    fn listeners<'a, 'py>(&'a self, py: Python<'py>, pipeline: Option<&'a Bound<'py, PyAny>>) -> Listeners<'a, 'py> {
+        Listeners {
+            own: self.on_event.as_ref().map(|l| l.bind(py)),
+            pipeline,
+        }
+    }
+
+    fn transitioned(&self, py: Python<'_>, pipeline: Option<&Bound<'_, PyAny>>, t: Option<Transition>) -> PyResult<()> {
+        match t {
+            Some(t) => self.listeners(py, pipeline).deliver(py, || events::transition(py, t)),
+            None => Ok(()),
+        }
     }
 
     fn clock(&self) -> &PyClock {
@@ -179,21 +210,80 @@ impl BreakerInner {
         Ok(classify(error, self.expected.bind(py))?.counts_as_failure())
     }
 
-    fn acquire(&self, py: Python<'_>) -> PyResult<PermitToken> {
+    fn acquire(&self, py: Python<'_>, pipeline: Option<&Bound<'_, PyAny>>) -> PyResult<PermitToken> {
         self.refresh_for_admission(py)?;
-        self.core.acquire_token().map_err(|rejected| open_error(py, rejected))
+        match self.core.acquire_token() {
+            Ok(token) => {
+                if self.on_event.is_some() || pipeline.is_some() {
+                    if let Err(e) = self.transitioned(py, pipeline, token.transition()) {
+                        let _ = self.core.release(token);
+                        return Err(e);
+                    }
+                }
+                Ok(token)
+            }
+            Err(rejected) => {
+                let reason = reason_name(rejected.reason);
+                self.listeners(py, pipeline)
+                    .deliver(py, || events::rejected(py, rejected, reason))?;
+                Err(open_error(py, rejected))
+            }
+        }
     }
 
-    fn success(&self, py: Python<'_>, token: PermitToken) -> PyResult<()> {
+    /// The permitted call returned `value` (`None`: not judged): a value
+    /// `failure_on_result` calls a failure counts as one (rule
+    /// `breaker_result`; a predicate that raises counts it, rule
+    /// `failing_predicate`) and is still returned.
+    fn success(
+        &self,
+        py: Python<'_>,
+        token: PermitToken,
+        value: Option<&Bound<'_, PyAny>>,
+        pipeline: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        if let (Some(predicate), Some(value)) = (&self.failure_on_result, value) {
+            let judged = match judge_value(predicate.bind(py), value) {
+                Ok(judged) => judged,
+                Err(interrupt) => {
+                    let _ = self.core.release(token);
+                    return Err(interrupt);
+                }
+            };
+            if judged.counts_as_failure() {
+                self.clock().refresh_or_report(py);
+                let t = self.core.record_failure(token).map_err(misuse_error)?;
+                return self.transitioned(py, pipeline, t);
+            }
+        }
         if self.reads_clock || token.is_trial() {
             // After the user's call: a failing clock must not replace its result.
             self.clock().refresh_or_report(py);
         }
-        self.core.record_success(token).map(drop).map_err(misuse_error)
+        let t = self.core.record_success(token).map_err(misuse_error)?;
+        if self.on_event.is_some() || pipeline.is_some() {
+            self.transitioned(py, pipeline, t)?;
+        }
+        Ok(())
     }
 
-    fn error(&self, py: Python<'_>, token: PermitToken, error: &Bound<'_, PyAny>) -> PyResult<()> {
-        let counted = match self.counts(py, error) {
+    /// The permitted call raised `error`. Inside a pipeline (`library`),
+    /// the library's own errors are judged by rule `library_errors` (a
+    /// timeout counts, a full bulkhead does not), not by the filter.
+    fn error(
+        &self,
+        py: Python<'_>,
+        token: PermitToken,
+        error: &Bound<'_, PyAny>,
+        pipeline: Option<&Bound<'_, PyAny>>,
+        library: bool,
+    ) -> PyResult<()> {
+        let judged = match if library { library_of(error) } else { Ok(None) } {
+            Ok(Some(kind)) => Ok(kind.counts_as_breaker_failure()),
+            Ok(None) => self.counts(py, error),
+            Err(e) => Err(e),
+        };
+        let counted = match judged {
             Ok(counted) => counted,
             Err(interrupt) => {
                 // A KeyboardInterrupt from the filter: the permit is given back.
@@ -204,7 +294,8 @@ impl BreakerInner {
         if counted {
             // A failure may open the breaker, which stamps the time.
             self.clock().refresh_or_report(py);
-            self.core.record_failure(token).map(drop).map_err(misuse_error)
+            let t = self.core.record_failure(token).map_err(misuse_error)?;
+            self.transitioned(py, pipeline, t)
         } else {
             self.core.release(token).map_err(misuse_error)
         }
@@ -212,21 +303,67 @@ impl BreakerInner {
 
     /// Runs `func` under a permit token: the same tokens (and the same
     /// staleness after `reset()`) as the async driver's and C's permits.
-    fn call<'py>(
+    pub(crate) fn call<'py>(
         &self,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
+        pipeline: Option<&Bound<'py, PyAny>>,
+        library: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
+        // The core's permit guard, not a token: a closed-state call takes no
+        // ledger entry, and a call admitted before a reset is still stale
+        // (the guard carries the reset epoch). A guard dropped unreported
+        // counts as neither, so an interrupt never leaks a trial.
         let py = func.py();
-        let token = self.acquire(py)?;
+        self.refresh_for_admission(py)?;
+        let permit = match self.core.try_acquire() {
+            Ok(permit) => permit,
+            Err(rejected) => {
+                let reason = reason_name(rejected.reason);
+                self.listeners(py, pipeline)
+                    .deliver(py, || events::rejected(py, rejected, reason))?;
+                return Err(open_error(py, rejected));
+            }
+        };
+        let listening = self.on_event.is_some() || pipeline.is_some();
+        if listening {
+            self.transitioned(py, pipeline, permit.transition())?;
+        }
         match func.call(args, kwargs) {
             Ok(value) => {
-                self.success(py, token)?;
+                if let Some(predicate) = &self.failure_on_result {
+                    if judge_value(predicate.bind(py), &value)?.counts_as_failure() {
+                        self.clock().refresh_or_report(py);
+                        let t = permit.failure();
+                        self.transitioned(py, pipeline, t)?;
+                        return Ok(value);
+                    }
+                }
+                if self.reads_clock || permit.is_trial() {
+                    // After the user's call: a failing clock must not replace its result.
+                    self.clock().refresh_or_report(py);
+                }
+                let t = permit.success();
+                if listening {
+                    self.transitioned(py, pipeline, t)?;
+                }
                 Ok(value)
             }
             Err(error) => {
-                self.error(py, token, error.value(py))?;
+                let value = error.value(py);
+                let counted = match if library { library_of(value)? } else { None } {
+                    Some(kind) => kind.counts_as_breaker_failure(),
+                    None => self.counts(py, value)?,
+                };
+                if counted {
+                    // A failure may open the breaker, which stamps the time.
+                    self.clock().refresh_or_report(py);
+                    let t = permit.failure();
+                    self.transitioned(py, pipeline, t)?;
+                } else {
+                    permit.release();
+                }
                 Err(error)
             }
         }
@@ -285,6 +422,8 @@ impl BreakerInner {
         visit.call(&self.failure_threshold)?;
         visit.call(&self.recovery_timeout)?;
         visit.call(self.clock().user_source())?;
+        visit.call(&self.failure_on_result)?;
+        visit.call(&self.on_event)?;
         Ok(())
     }
 }
@@ -326,7 +465,7 @@ impl SyncCircuitBreaker {
         failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls, *,
         failure_ratio=None, minimum_throughput=None, sampling_duration=None, sampling_buckets=None,
         window_size=None, slow_call_duration=None, slow_call_ratio=None, break_backoff=None,
-        max_recovery_timeout=None, initial_state=None, fleet=None
+        max_recovery_timeout=None, initial_state=None, fleet=None, failure_on_result=None, on_event=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn _configure(
@@ -348,6 +487,8 @@ impl SyncCircuitBreaker {
         max_recovery_timeout: Option<&Bound<'_, PyAny>>,
         initial_state: Option<&str>,
         fleet: Option<&Bound<'_, PyAny>>,
+        failure_on_result: Option<&Bound<'_, PyAny>>,
+        on_event: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let args = BreakerArgs {
             failure_threshold,
@@ -368,6 +509,8 @@ impl SyncCircuitBreaker {
             },
             initial_state,
             fleet,
+            failure_on_result,
+            on_event,
         };
         let inner = BreakerInner::new(py, &args)?;
         self.inner
@@ -389,14 +532,40 @@ impl SyncCircuitBreaker {
     /// Runs `func(*args, **kwargs)` through the breaker. A non-callable
     /// `func` is a `TypeError` before any permit is taken (never a failure).
     #[pyo3(signature = (func, *args, **kwargs))]
-    fn call<'py>(
+    pub(crate) fn call<'py>(
         &self,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         require_callable("func", func)?;
-        self.inner()?.call(func, args, kwargs)
+        self.inner()?.call(func, args, kwargs, None, false)
+    }
+
+    /// `call` as a pipeline's breaker: the library's own errors are judged
+    /// by rule `library_errors`, and `pipeline_event` hears the events too.
+    #[pyo3(signature = (pipeline_event, func, *args, **kwargs))]
+    fn _call_layer<'py>(
+        &self,
+        pipeline_event: Option<&Bound<'py, PyAny>>,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        require_callable("func", func)?;
+        self.inner()?.call(func, args, kwargs, given(pipeline_event), true)
+    }
+
+    /// The listener given as `on_event`, if any.
+    #[getter]
+    fn on_event<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(self.inner()?.on_event.as_ref().map(|l| l.bind(py).clone()))
+    }
+
+    /// The predicate given as `failure_on_result`, if any.
+    #[getter]
+    fn failure_on_result<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(self.inner()?.failure_on_result.as_ref().map(|l| l.bind(py).clone()))
     }
 
     /// Back to CLOSED with no failures, an empty window and the first break.
@@ -483,7 +652,7 @@ impl BreakerCore {
         failure_threshold, recovery_timeout, expected_exception, time_source, half_open_max_calls, *,
         failure_ratio=None, minimum_throughput=None, sampling_duration=None, sampling_buckets=None,
         window_size=None, slow_call_duration=None, slow_call_ratio=None, break_backoff=None,
-        max_recovery_timeout=None, initial_state=None, fleet=None
+        max_recovery_timeout=None, initial_state=None, fleet=None, failure_on_result=None, on_event=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -504,6 +673,8 @@ impl BreakerCore {
         max_recovery_timeout: Option<&Bound<'_, PyAny>>,
         initial_state: Option<&str>,
         fleet: Option<&Bound<'_, PyAny>>,
+        failure_on_result: Option<&Bound<'_, PyAny>>,
+        on_event: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let args = BreakerArgs {
             failure_threshold,
@@ -524,6 +695,8 @@ impl BreakerCore {
             },
             initial_state,
             fleet,
+            failure_on_result,
+            on_event,
         };
         Ok(Self {
             inner: BreakerInner::new(py, &args)?,
@@ -541,18 +714,45 @@ impl BreakerCore {
     }
 
     /// Asks to run one call; raises `CircuitBreakerOpenError` (a `RuntimeError`).
-    fn acquire(&self, py: Python<'_>) -> PyResult<u64> {
-        self.inner.acquire(py).map(|t| t.to_raw())
+    #[pyo3(signature = (pipeline_event=None))]
+    fn acquire(&self, py: Python<'_>, pipeline_event: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
+        self.inner.acquire(py, given(pipeline_event)).map(|t| t.to_raw())
     }
 
-    /// The permitted call returned.
-    fn success(&self, py: Python<'_>, token: u64) -> PyResult<()> {
-        self.inner.success(py, PermitToken::from_raw(token))
+    /// The permitted call returned `value` (judged by `failure_on_result`
+    /// when given).
+    #[pyo3(signature = (token, value=None, pipeline_event=None))]
+    fn success(
+        &self,
+        py: Python<'_>,
+        token: u64,
+        value: Option<&Bound<'_, PyAny>>,
+        pipeline_event: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.inner
+            .success(py, PermitToken::from_raw(token), value, given(pipeline_event))
     }
 
-    /// The permitted call raised `error` (counted only if it matches the filter).
-    fn error(&self, py: Python<'_>, token: u64, error: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.inner.error(py, PermitToken::from_raw(token), error)
+    /// The permitted call raised `error` (counted only if it matches the
+    /// filter, or by rule `library_errors` inside a pipeline).
+    #[pyo3(signature = (token, error, pipeline_event=None, library=false))]
+    fn error(
+        &self,
+        py: Python<'_>,
+        token: u64,
+        error: &Bound<'_, PyAny>,
+        pipeline_event: Option<&Bound<'_, PyAny>>,
+        library: bool,
+    ) -> PyResult<()> {
+        self.inner
+            .error(py, PermitToken::from_raw(token), error, given(pipeline_event), library)
+    }
+
+    /// Whether the breaker has a listener or a result predicate (the
+    /// async driver's fast path skips both when not).
+    #[getter]
+    fn plain(&self) -> bool {
+        self.inner.on_event.is_none() && self.inner.failure_on_result.is_none()
     }
 
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -642,7 +842,7 @@ impl BreakerFunction {
                 "the decorated function was cleared",
             ));
         };
-        breaker.get().inner()?.call(func.bind(py), args, kwargs)
+        breaker.get().inner()?.call(func.bind(py), args, kwargs, None, false)
     }
 
     /// Binds like a plain function: `obj.method` is a bound method.

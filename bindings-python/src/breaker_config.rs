@@ -6,7 +6,7 @@
 use pyo3::prelude::*;
 use resilience_core::rules;
 use resilience_core::{
-    BreakerConfig, ConfigError, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION,
+    BreakerConfig, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION,
 };
 
 use crate::errors::{config_error, config_error_given};
@@ -71,6 +71,15 @@ pub(crate) fn breaker_config(
         }
     }
     if let Some(size) = given(options.window_size) {
+        // Rule `conflicts_with`: one window, never both.
+        for (other, value) in [
+            ("sampling_duration", options.sampling_duration),
+            ("sampling_buckets", options.sampling_buckets),
+        ] {
+            if given(value).is_some() {
+                return Err(config_error(py, &rules::conflicts("window_size", other)));
+            }
+        }
         b = b.count_window(value::count("window_size", size)?);
     }
     let (duration, buckets) = (given(options.sampling_duration), given(options.sampling_buckets));
@@ -99,11 +108,9 @@ pub(crate) fn breaker_config(
     match (given(options.break_backoff), given(options.max_recovery_timeout)) {
         (None, None) => {}
         (Some(strategy), Some(max)) => {
-            // Core's rule `backoff_name`, reported under this parameter's name.
-            let strategy = rules::backoff(value_of(strategy)).map_err(|e| {
-                let renamed = ConfigError::new(e.kind(), "break_backoff", e.allowed().clone(), e.got().clone());
-                config_error_given(py, &renamed, Some(strategy))
-            })?;
+            // Core's rule `backoff_name`, under this parameter's name.
+            let strategy = rules::backoff_named("break_backoff", value_of(strategy))
+                .map_err(|e| config_error_given(py, &e, Some(strategy)))?;
             b = b.break_backoff(strategy, value::seconds("max_recovery_timeout", max)?);
         }
         (Some(_), None) => return Err(requires(py, "break_backoff", "max_recovery_timeout")),

@@ -52,16 +52,13 @@ impl BulkheadCore {
     }
 
     /// `(slot, None)` when a slot was taken at once, `(None, ticket)` when
-    /// queued; raises `RuntimeError("Queue is full (max: N)")` (the
-    /// original's message) when the queue is full.
-    fn try_acquire(&self) -> PyResult<(Option<u64>, Option<u64>)> {
+    /// queued; raises `BulkheadFullError("Queue is full (max: N)")` (a
+    /// `RuntimeError` with the original's message) when the queue is full.
+    fn try_acquire(&self, py: Python<'_>) -> PyResult<(Option<u64>, Option<u64>)> {
         match self.core.try_acquire() {
             Admission::Acquired(slot) => Ok((Some(slot.to_raw()), None)),
             Admission::Queued(ticket) => Ok((None, Some(ticket.to_raw()))),
-            _ => Err(PyRuntimeError::new_err(format!(
-                "Queue is full (max: {})",
-                self.core.config().max_queue_size()
-            ))),
+            _ => Err(queue_full(py, self.core.config().max_queue_size())),
         }
     }
 
@@ -85,5 +82,20 @@ impl BulkheadCore {
     fn stats(&self) -> (u32, u32) {
         let s = self.core.stats();
         (s.active, s.queued)
+    }
+}
+
+static FULL_ERROR: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+
+/// `resilience.errors.BulkheadFullError("Queue is full (max: N)")`.
+#[cold]
+fn queue_full(py: Python<'_>, max: u32) -> PyErr {
+    let message = format!("Queue is full (max: {max})");
+    match FULL_ERROR.import(py, "resilience.errors", "BulkheadFullError") {
+        Ok(class) => match class.call1((message,)) {
+            Ok(error) => PyErr::from_value(error),
+            Err(failed) => failed,
+        },
+        Err(_) => PyRuntimeError::new_err(message),
     }
 }

@@ -13,13 +13,17 @@ mod bulkhead;
 mod checks;
 mod clock;
 mod errors;
+mod events;
 mod fallback;
 mod filters;
+mod load;
 mod logs;
+mod pipeline;
 mod policy;
 mod retry_state;
 mod retry_sync;
 mod sleep;
+mod timing;
 mod value;
 
 use std::time::Duration;
@@ -58,6 +62,17 @@ fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
         secs(resilience_core::DEFAULT_BULKHEAD_TIMEOUT),
     )?;
     m.add("SNAPSHOT_VERSION", resilience_core::SNAPSHOT_VERSION)?;
+    m.add("DEFAULT_TIMEOUT", secs(resilience_core::DEFAULT_TIMEOUT))?;
+    m.add("DEFAULT_HEDGE_DELAY", secs(resilience_core::DEFAULT_HEDGE_DELAY))?;
+    m.add("DEFAULT_MAX_HEDGED_ATTEMPTS", resilience_core::DEFAULT_MAX_HEDGED_ATTEMPTS)?;
+    m.add("DEFAULT_BUDGET_TTL", secs(resilience_core::DEFAULT_BUDGET_TTL))?;
+    m.add("DEFAULT_MIN_RETRIES_PER_SEC", resilience_core::DEFAULT_MIN_RETRIES_PER_SEC)?;
+    m.add("DEFAULT_RETRY_RATIO", resilience_core::DEFAULT_RETRY_RATIO)?;
+    m.add("DEFAULT_THROTTLE_K", resilience_core::DEFAULT_THROTTLE_K)?;
+    m.add("DEFAULT_THROTTLE_WINDOW", secs(resilience_core::DEFAULT_THROTTLE_WINDOW))?;
+    m.add("DEFAULT_RATE", resilience_core::DEFAULT_RATE)?;
+    m.add("DEFAULT_PER", secs(resilience_core::DEFAULT_PER))?;
+    m.add("DEFAULT_BURST", resilience_core::DEFAULT_BURST)?;
     // The HTTP status codes every binding's HTTP helper retries by default.
     let codes = PyTuple::new(m.py(), resilience_core::DEFAULT_RETRYABLE_STATUS_CODES)?;
     m.add("DEFAULT_RETRYABLE_STATUS_CODES", codes)?;
@@ -81,6 +96,20 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(checks::not_callable, m)?)?;
     m.add_function(wrap_pyfunction!(checks::require_optional_callable, m)?)?;
     m.add_function(wrap_pyfunction!(checks::require_exception_types, m)?)?;
+    // Issues 10 and 11: timeouts, hedging, pipeline rules, events, load control.
+    m.add_function(wrap_pyfunction!(timing::timeout_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(timing::timeout_error, m)?)?;
+    m.add_class::<timing::DeadlineCore>()?;
+    m.add_class::<timing::HedgingCore>()?;
+    m.add_class::<timing::HedgingStateCore>()?;
+    m.add_function(wrap_pyfunction!(timing::pipeline_order, m)?)?;
+    m.add_function(wrap_pyfunction!(timing::needs_cancellation, m)?)?;
+    m.add_function(wrap_pyfunction!(timing::library_error, m)?)?;
+    m.add_function(wrap_pyfunction!(events::event_types, m)?)?;
+    m.add_class::<pipeline::SyncPipelineCore>()?;
+    m.add_class::<load::RetryBudgetCore>()?;
+    m.add_class::<load::ThrottleCore>()?;
+    m.add_class::<load::LimiterCore>()?;
     m.add("PermitMisuseError", m.py().get_type::<errors::PermitMisuseError>())?;
     m.add("SlotMisuseError", m.py().get_type::<errors::SlotMisuseError>())?;
     breaker::fleet::register(m)?; // resilience.redis (issue 12)

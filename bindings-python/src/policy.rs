@@ -1,13 +1,18 @@
 //! `RetryPolicyCore`: the core's `RetryPolicy` behind the Python `RetryPolicy`.
 
+use std::sync::Arc;
+
 use pyo3::exceptions::PyTypeError;
+use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use resilience_core::rules::{self, Unit};
 use resilience_core::{parse_retry_after, RetryPolicy, Value};
 
+use crate::clock::PyClock;
 use crate::errors::{config_error, config_error_given};
 use crate::filters::classify;
+use crate::load::RetryBudgetCore;
 use crate::retry_state::RetryStateCore;
 use crate::value::{self, value_of};
 
@@ -35,6 +40,30 @@ fn status_codes(codes: &Bound<'_, PyAny>) -> PyResult<Vec<u16>> {
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct RetryPolicyCore {
     pub(crate) inner: RetryPolicy,
+    /// The retry budget's clock, read before every core call that may
+    /// deposit or withdraw (a Python clock is never called from core).
+    pub(crate) budget_clock: Option<Arc<PyClock>>,
+    /// `retry_on_result`: a predicate on a returned value (`None`: every
+    /// value is accepted).
+    pub(crate) retry_on_result: Option<Py<PyAny>>,
+}
+
+impl RetryPolicyCore {
+    /// Reads the budget's clock, if the policy has a budget.
+    pub(crate) fn refresh_budget(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.budget_clock {
+            Some(clock) => clock.refresh(py),
+            None => Ok(()),
+        }
+    }
+
+    /// [`refresh_budget`](Self::refresh_budget) after a user's call: a
+    /// failing clock is reported, never raised in place of their outcome.
+    pub(crate) fn refresh_budget_or_report(&self, py: Python<'_>) {
+        if let Some(clock) = &self.budget_clock {
+            clock.refresh_or_report(py);
+        }
+    }
 }
 
 #[pymethods]
@@ -42,7 +71,11 @@ impl RetryPolicyCore {
     /// Every value goes through core's rules, in the original's order
     /// (max_attempts, base_delay, max_delay, then the rest).
     #[new]
-    #[pyo3(signature = (max_attempts, backoff, base_delay, max_delay, jitter, retryable_status_codes=None, seed=None))]
+    #[pyo3(signature = (
+        max_attempts, backoff, base_delay, max_delay, jitter, retryable_status_codes=None, seed=None, *,
+        max_elapsed=None, attempt_timeout=None, budget=None, retry_on_result=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         max_attempts: &Bound<'_, PyAny>,
         backoff: &Bound<'_, PyAny>,
@@ -51,6 +84,10 @@ impl RetryPolicyCore {
         jitter: &Bound<'_, PyAny>,
         retryable_status_codes: Option<&Bound<'_, PyAny>>,
         seed: Option<&Bound<'_, PyAny>>,
+        max_elapsed: Option<&Bound<'_, PyAny>>,
+        attempt_timeout: Option<&Bound<'_, PyAny>>,
+        budget: Option<&Bound<'_, RetryBudgetCore>>,
+        retry_on_result: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = max_attempts.py();
         let attempts = value::count("max_attempts", max_attempts)?;
@@ -67,18 +104,38 @@ impl RetryPolicyCore {
             None => None,
             Some(seed) => rules::seed(value_of(seed)).map_err(|e| config_error_given(py, &e, Some(seed)))?,
         };
+        // Rule `optional`: None is no deadline, no attempt timeout.
+        let max_elapsed = match max_elapsed {
+            None => None,
+            Some(v) => rules::optional(value_of(v), |v| rules::duration("max_elapsed", v, Unit::Seconds))
+                .map_err(|e| config_error_given(py, &e, Some(v)))?,
+        };
+        let attempt_timeout = match attempt_timeout {
+            None => None,
+            Some(v) => rules::optional(value_of(v), |v| rules::timeout("attempt_timeout", v, Unit::Seconds))
+                .map_err(|e| config_error_given(py, &e, Some(v)))?,
+        };
         let mut builder = RetryPolicy::builder()
             .max_attempts(attempts)
             .backoff(backoff)
             .base_delay(base)
             .max_delay(max)
             .jitter(jitter)
-            .maybe_seed(seed);
+            .maybe_seed(seed)
+            .maybe_max_elapsed(max_elapsed)
+            .maybe_attempt_timeout(attempt_timeout);
         if let Some(codes) = codes {
             builder = builder.retryable_status_codes(codes);
         }
+        if let Some(budget) = budget {
+            builder = builder.budget(budget.get().budget.clone());
+        }
         let inner = builder.build().map_err(|e| config_error(py, &e))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            budget_clock: budget.map(|b| b.get().clock.clone()),
+            retry_on_result: retry_on_result.filter(|p| !p.is_none()).map(|p| p.clone().unbind()),
+        })
     }
 
     /// The jittered delay in seconds after failed attempt `attempt`.
@@ -120,9 +177,43 @@ impl RetryPolicyCore {
         Ok(parse_retry_after(header, now).map(|hint| self.inner.cap_retry_after(hint).as_secs_f64()))
     }
 
-    /// A fresh retry sequence over this policy.
-    fn start(slf: Py<Self>) -> RetryStateCore {
-        RetryStateCore::new(slf)
+    /// A fresh retry sequence over this policy (with a budget, the first
+    /// attempt's deposit); `now` is the clock reading when attempt 1
+    /// starts (the deadline counts from it; `None`: the waits alone).
+    #[pyo3(signature = (now=None))]
+    fn start(slf: &Bound<'_, Self>, now: Option<&Bound<'_, PyAny>>) -> PyResult<RetryStateCore> {
+        let py = slf.py();
+        let now = now.filter(|n| !n.is_none()).map(|n| value::reading_secs(n)).transpose()?;
+        let policy = slf.get();
+        policy.refresh_budget(py)?;
+        let state = match now {
+            Some(now) => policy.inner.start_at(rules::clock_reading(now, Unit::Seconds)),
+            None => policy.inner.start(),
+        };
+        Ok(RetryStateCore::new(slf.clone().unbind(), state))
+    }
+
+    /// The deadline of a whole sequence in seconds (`None`: none).
+    #[getter]
+    fn max_elapsed(&self) -> Option<f64> {
+        self.inner.max_elapsed().map(|d| d.as_secs_f64())
+    }
+
+    /// How long one attempt may take in seconds (`None`: no limit).
+    #[getter]
+    fn attempt_timeout(&self) -> Option<f64> {
+        self.inner.attempt_timeout().map(|d| d.as_secs_f64())
+    }
+
+    /// Whether the policy draws on a retry budget.
+    #[getter]
+    fn has_budget(&self) -> bool {
+        self.inner.budget().is_some()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // The budget's clock is shared with the budget object, which visits it.
+        visit.call(&self.retry_on_result)
     }
 
     /// Total attempts allowed.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
+from typing import Any
 from types import ModuleType
 
 import pytest
@@ -56,3 +58,42 @@ class VirtualClock:
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock is virtual: when nothing is ready, it jumps
+    to the next timer instead of waiting (asyncio.sleep, asyncio.timeout and
+    call_later all run on it). Never a real sleep; a loop with nothing left
+    to wake is a deadlock and fails the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+        select = self._selector.select  # type: ignore[attr-defined]
+
+        def virtual_select(timeout: float | None = None) -> Any:
+            events = select(0)
+            if not events:
+                assert timeout is not None, "deadlock: nothing scheduled on the virtual loop"
+                self.now += max(timeout, 0.0)
+            return events
+
+        self._selector.select = virtual_select  # type: ignore[attr-defined]
+
+    def time(self) -> float:
+        return self.now
+
+
+def run_virtual(coro: Any) -> Any:
+    """Runs `coro` on a fresh virtual-time loop and checks that nothing it
+    started is still pending (cancelled losers and timers included)."""
+    loop = VirtualTimeLoop()
+    try:
+        result = loop.run_until_complete(coro)
+        left = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        assert not left, f"tasks left pending: {left}"
+        return result
+    finally:
+        loop.close()
+
+

@@ -416,13 +416,13 @@ def test_keywords_that_work_together_name_each_other(kwargs: dict[str, Any], par
         assert str(info.value) == f"invalid {parameter}: must be set together with {other}"
 
 
-def test_a_time_window_with_a_window_size_uses_the_time_window(clock: VirtualClock) -> None:
-    # Both windows given: as the conformance runners build them, the time
-    # window wins (core has no rule against giving both yet).
-    breaker = SyncCircuitBreaker(
-        failure_ratio=1.0, minimum_throughput=1, window_size=5, sampling_duration=1.0, time_source=clock.time
-    )
-    assert breaker.snapshot()["window"]["kind"] == "time"
+def test_a_count_window_and_a_time_window_together_conflict(clock: VirtualClock) -> None:
+    # Core's rule `conflicts_with`: one window, never both (the error names window_size).
+    for other in ({"sampling_duration": 1.0}, {"sampling_buckets": 5}):
+        with pytest.raises(ParameterValueError) as info:
+            SyncCircuitBreaker(failure_ratio=1.0, minimum_throughput=1, window_size=5, time_source=clock.time, **other)
+        assert (info.value.kind, info.value.parameter) == ("conflicts_with", "window_size")
+        assert "window_size" in str(info.value) and len(str(info.value)) < 200
 
 
 def test_a_failing_expected_exception_filter_counts_the_failure(monkeypatch: pytest.MonkeyPatch) -> None:

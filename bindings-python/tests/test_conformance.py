@@ -17,20 +17,32 @@ from typing import Any, Callable
 import pytest
 
 from resilience import (
+    AdaptiveThrottle,
     AsyncCircuitBreaker,
+    Bulkhead,
+    BulkheadFullError,
     CircuitBreakerOpenError,
     CircuitState,
     FallbackChain,
+    Hedging,
+    Pipeline,
+    RateLimiter,
+    RetryBudget,
     RetryExecutor,
     RetryPolicy,
     SnapshotError,
     SyncCircuitBreaker,
+    ThrottledError,
+    Timeout,
     circuit_breaker,
+    timeout,
 )
+from resilience import events as ev
 from resilience import _core
 from resilience.bulkhead_async import AsyncResourcePool
 from resilience.bulkhead_sync import SyncResourcePool
 from resilience.errors import ParameterTypeError, ParameterValueError
+from conftest import run_virtual
 
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "conformance"
 FILES = sorted(VECTORS.glob("*.json"))
@@ -84,7 +96,7 @@ def policy_kwargs(spec: dict[str, Any]) -> dict[str, Any]:
         if key in ("max_attempts", "backoff", "jitter", "seed"):
             # `jitter` names ("none", "full"...) and booleans are the API's own.
             kwargs[key] = value(raw)
-        elif key in ("base_delay_ms", "max_delay_ms"):
+        elif key in ("base_delay_ms", "max_delay_ms", "max_elapsed_ms", "attempt_timeout_ms"):
             kwargs[key[: -len("_ms")]] = seconds(raw)
         elif key == "retryable_status_codes":
             kwargs[key] = set(value(raw))
@@ -143,6 +155,9 @@ KIND_EXCEPTIONS: dict[str, type[Exception]] = {
     "unknown_name": ParameterValueError,
     "below_other": ParameterValueError,
     "requires_other": ParameterValueError,
+    "conflicts_with": ParameterValueError,
+    "out_of_order": ParameterValueError,
+    "duplicate": ParameterValueError,
 }
 
 
@@ -782,7 +797,54 @@ def _builders(component: str, config: dict[str, Any]) -> list[Callable[[], Any]]
     if component == "bulkhead":
         kwargs = bulkhead_kwargs(config)
         return [lambda: SyncResourcePool(**kwargs), lambda: AsyncResourcePool(**kwargs)]
+    if component == "timeout":
+        kwargs = renamed(config, {"timeout_ms": "seconds"})
+        return [lambda: Timeout(**kwargs), lambda: timeout(**kwargs)]
+    if component == "hedging":
+        kwargs = renamed(config, {"hedge_delay_ms": "hedge_delay", "max_hedged_attempts": "max_hedged_attempts"})
+        return [lambda: Hedging(**kwargs)]
+    if component == "pipeline":
+        names = value(config["strategies"])
+        return [lambda: _core.pipeline_order(names), lambda: pipeline_of(names)]
+    if component == "budget":
+        kwargs = renamed(config, {"ttl_ms": "ttl", "min_retries_per_sec": "min_retries_per_sec", "retry_ratio": "retry_ratio"})
+        return [lambda: RetryBudget(**kwargs)]
+    if component == "throttle":
+        kwargs = renamed(config, {"k": "k", "window_ms": "window", "seed": "seed"})
+        return [lambda: AdaptiveThrottle(**kwargs)]
+    if component == "limiter":
+        kwargs = renamed(config, {"rate": "rate", "per_ms": "per", "burst": "burst"})
+        return [lambda: RateLimiter(**kwargs)]
     raise AssertionError(f"unknown component {component!r}")
+
+
+def renamed(config: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A component's vector keys as the Python keywords (`*_ms` in seconds)."""
+    kwargs: dict[str, Any] = {}
+    for key, raw in config.items():
+        assert key in names, f"unknown key {key!r}"
+        kwargs[names[key]] = seconds(raw) if key.endswith("_ms") else value(raw)
+    return kwargs
+
+
+def pipeline_of(names: list[Any]) -> Pipeline:
+    """A pipeline declared with these strategies (names the builder has no
+    method for go through the rule alone, as the first builder does)."""
+    builder = Pipeline.builder()
+    adders: dict[str, Callable[[], Any]] = {
+        "fallback": lambda: builder.fallback(lambda: None),
+        "total_timeout": lambda: builder.total_timeout(1.0),
+        "retry": lambda: builder.retry(RetryPolicy()),
+        "breaker": lambda: builder.breaker(SyncCircuitBreaker()),
+        "attempt_timeout": lambda: builder.attempt_timeout(1.0),
+        "hedging": lambda: builder.hedging(Hedging()),
+        "bulkhead": lambda: builder.bulkhead(Bulkhead(name="b")),
+    }
+    for name in names:
+        if name not in adders:
+            return _core.pipeline_order(names)  # type: ignore[return-value]
+        adders[name]()
+    return builder.build()
 
 
 def run_config_errors(case: dict[str, Any]) -> None:
@@ -797,6 +859,447 @@ def run_config_accepted(case: dict[str, Any]) -> None:
         build()
 
 
+def ms_of(seconds: float) -> float:
+    return round(seconds * 1000, 6)
+
+
+# --- retry_timeline --------------------------------------------------------------------
+
+
+def run_retry_timeline(case: dict[str, Any]) -> None:
+    policy = RetryPolicy(**policy_kwargs(case["policy"]))
+    start = case["start_ms"]
+    state = policy._core.start(None if start is None else seconds(start))
+    for number, step in enumerate(case["steps"], start=1):
+        now = None if start is None else seconds(step["at_ms"])
+        failure = step["failure"]
+        expect = step["expect"]
+        if failure == "error":
+            delay = state.on_failure(step["retryable"], seconds(step["retry_after_ms"]), now)
+        elif failure == "timeout":
+            delay = state.on_timeout(now)
+        elif failure == "value":
+            judged = step["judged"]
+            assert judged in ("failure", "success", "fails"), f"unknown judgement {judged!r}"
+
+            def predicate(_value: Any, judged: str = judged) -> bool:
+                if judged == "fails":
+                    raise LookupError("the predicate itself failed")
+                return judged == "failure"
+
+            with unraisable() as reported:
+                delay = state.on_result("value", predicate, seconds(step["retry_after_ms"]), now)
+            assert len(reported) == (1 if judged == "fails" else 0)
+        else:
+            raise AssertionError(f"unknown failure {failure!r}")
+        if "retry_ns" in expect:
+            assert delay is not None and _ns(delay) == expect["retry_ns"], (number, step, delay)
+        elif "accept" in expect:
+            assert delay is None and state.reason is None, (number, step)
+        else:
+            assert delay is None and state.reason == expect["give_up"], (number, step, state.reason)
+
+
+# --- timeout ---------------------------------------------------------------------------
+
+
+def run_timeout(case: dict[str, Any]) -> None:
+    deadline = _core.DeadlineCore(seconds(case["timeout_ms"]), seconds(case["start_ms"]))
+    for check in case["checks"]:
+        at = seconds(check["at_ms"])
+        assert deadline.expired(at) is check["expired"], check
+        assert deadline.remaining_ns(at) == check["remaining_ns"], check
+
+
+# --- hedging ---------------------------------------------------------------------------
+
+
+def run_hedging(case: dict[str, Any]) -> None:
+    config = case["config"]
+    expected = case["expected"]
+    attempts = case["attempts"]
+    kwargs = renamed(config, {"hedge_delay_ms": "hedge_delay", "max_hedged_attempts": "max_hedged_attempts"})
+    # Checked up front: inside a copy, an assertion would only be a failed copy.
+    for spec in attempts:
+        assert spec["outcome"] in ("ok", "error", "bad_value"), f"unknown outcome {spec['outcome']!r}"
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        started: list[float] = []
+        cancelled: list[int] = []
+        ended: dict[int, float] = {}
+        seen: list[Any] = []
+        slept: list[float] = []
+
+        async def injected_sleep(secs: float) -> None:
+            slept.append(secs)
+            await asyncio.sleep(secs)
+
+        hedging = Hedging(
+            failure_on_result=lambda v: v.startswith("bad_value"),
+            on_event=seen.append,
+            time_source=loop.time,
+            async_sleep_func=injected_sleep,
+            **kwargs,
+        )
+
+        async def attempt() -> str:
+            number = len(started) + 1
+            assert number <= len(attempts), "a copy beyond the script"
+            started.append(loop.time())
+            spec = attempts[number - 1]
+            try:
+                await asyncio.sleep(seconds(spec["takes_ms"]))
+            except asyncio.CancelledError:
+                cancelled.append(number)
+                raise
+            ended[number] = loop.time()
+            outcome = spec["outcome"]
+            assert outcome in ("ok", "error", "bad_value"), f"unknown outcome {outcome!r}"
+            if outcome == "error":
+                raise Failure(f"attempt {number}")
+            return f"{outcome}:{number}"
+
+        try:
+            got = await hedging.execute(attempt)
+        except Failure as error:
+            got = f"error:{str(error).split()[-1]}"
+        result, answered_by = got.split(":")
+        assert result == expected["result"], got
+        assert int(answered_by) == expected["answered_by"], got
+        assert [ms_of(t) for t in started] == expected["started_ms"]
+        assert ms_of(loop.time()) == expected["at_ms"]
+        # Still running when the hedge ended: cancelled, or answered at that
+        # very instant after the winner (judged in attempt order, so never judged).
+        late = [n for n, t in ended.items() if t == loop.time() and n > int(answered_by) and result != "error"]
+        assert sorted(cancelled + late) == expected["cancelled"]
+        assert [event_record(e) for e in seen] == expected["events"]
+
+    run_virtual(scenario())
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+class OpError(Exception):
+    """The operation's `error`."""
+
+
+class FatalError(Exception):
+    """The operation's `fatal`: the retry filter rejects it."""
+
+
+class FallbackError(Exception):
+    def __init__(self, index: int) -> None:
+        super().__init__(f"fallback:{index}")
+        self.index = index
+
+
+class NotFatal(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return not isinstance(instance, FatalError)
+
+
+class RetryFilter2(Exception, metaclass=NotFatal):
+    pass
+
+
+def name_of(thing: Any) -> str:
+    """What surfaced, named as the vectors name it."""
+    if isinstance(thing, str):
+        return thing
+    if isinstance(thing, FallbackError):
+        return f"fallback:{thing.index}"
+    if isinstance(thing, OpError):
+        return "error"
+    if isinstance(thing, FatalError):
+        return "fatal"
+    if isinstance(thing, CircuitBreakerOpenError):
+        return "breaker_open"
+    if isinstance(thing, BulkheadFullError):
+        return "bulkhead_full"
+    if isinstance(thing, TimeoutError):
+        return "timed_out"
+    raise AssertionError(f"unknown outcome {thing!r}")
+
+
+def event_record(event: Any) -> dict[str, Any]:
+    """An event as the vectors write it (`type` from the core's names)."""
+    record: dict[str, Any] = {"type": getattr(event, "type", None)}
+    if isinstance(event, ev.RetryScheduled):
+        cause = event.error if event.error is not None else event.result
+        record.update(attempt=event.attempt, delay_ns=_ns(event.delay), cause=name_of(cause))
+    elif isinstance(event, ev.GaveUp):
+        record.update(attempts=event.attempts, reason=event.reason)
+    elif isinstance(event, ev.BreakerTransition):
+        record.update({"from": event.from_state, "to": event.to_state})
+    elif isinstance(event, ev.BreakerRejected):
+        record.update(retry_after_ns=_ns(event.retry_after))
+    elif isinstance(event, ev.TimedOut):
+        record.update(strategy=event.strategy, after_ns=_ns(event.after))
+    elif isinstance(event, ev.HedgeStarted):
+        record.update(attempt=event.attempt)
+    elif isinstance(event, ev.FallbackUsed):
+        record.update(index=event.index)
+    else:
+        assert isinstance(event, ev.BulkheadRejected), f"unknown event {event!r}"
+    return record
+
+
+STATE_NAMES = {CircuitState.CLOSED: "closed", CircuitState.OPEN: "open", CircuitState.HALF_OPEN: "half_open"}
+
+
+def run_events_mode(case: dict[str, Any], asynchronous: bool) -> None:
+    clock = VirtualClock()
+    attempt_s = seconds(case.get("attempt_ms", 0))
+    seen: list[Any] = []
+    sleeps: list[float] = []
+
+    def sleep(secs: float) -> None:
+        sleeps.append(secs)
+        clock.ms += secs * 1000
+
+    async def async_sleep(secs: float) -> None:
+        sleep(secs)
+
+    builder = Pipeline.builder(time_source=clock, sleep_func=sleep, async_sleep_func=async_sleep).on_event(seen.append)
+    breaker: Any = None
+    held: list[Any] = []
+    for layer in case["pipeline"]:
+        strategy = layer["strategy"]
+        if strategy == "fallback":
+            outcomes = layer["fallbacks"]
+
+            def make(index: int, outcome: str) -> Callable[..., Any]:
+                assert outcome in ("ok", "error"), f"unknown fallback outcome {outcome!r}"
+
+                def fallback_func() -> str:
+                    if outcome == "error":
+                        raise FallbackError(index)
+                    return f"fallback:{index}"
+
+                return fallback_func
+
+            builder.fallback(*[make(i, o) for i, o in enumerate(outcomes)])
+        elif strategy == "retry":
+            policy = RetryPolicy(
+                retryable_errors=(RetryFilter2,),
+                retry_on_result=lambda v: v == "bad_value",
+                **policy_kwargs(layer["policy"]),
+            )
+            builder.retry(policy)
+        elif strategy == "breaker":
+            kwargs = breaker_kwargs(layer["config"], clock)
+            kwargs["expected_exception"] = Exception
+            kwargs["failure_on_result"] = lambda v: v == "bad_value"
+            breaker = (AsyncCircuitBreaker if asynchronous else SyncCircuitBreaker)(**kwargs)
+            builder.breaker(breaker)
+        elif strategy == "bulkhead":
+            pool_kwargs = bulkhead_kwargs(layer["config"])
+            pool: Any = (AsyncResourcePool if asynchronous else SyncResourcePool)(**pool_kwargs)
+            for _ in range(layer.get("occupied", 0)):
+                if asynchronous:
+                    assert asyncio.run(pool.acquire())
+                else:
+                    assert pool.acquire()
+                held.append(pool)
+            builder.bulkhead(Bulkhead(name="b", pool=pool))
+        else:
+            raise AssertionError(f"unknown strategy {strategy!r}")
+    pipeline = builder.build()
+
+    for number, call in enumerate(case["calls"], start=1):
+        outcomes = list(call["outcomes"])
+        expected = call["expected"]
+        seen.clear()
+
+        def step() -> str:
+            assert outcomes, "the operation ran beyond the script"
+            outcome = outcomes.pop(0)
+            clock.ms += attempt_s * 1000
+            if outcome == "error":
+                raise OpError("error")
+            if outcome == "fatal":
+                raise FatalError("fatal")
+            assert outcome in ("ok", "bad_value"), f"unknown outcome {outcome!r}"
+            return outcome
+
+        async def step_async() -> str:
+            return step()
+
+        try:
+            if asynchronous:
+                got: Any = asyncio.run(pipeline.execute_async(step_async))
+            else:
+                got = pipeline.execute_sync(step)
+        except Exception as error:  # the surfaced error is named below
+            got = error
+        assert not outcomes, f"call {number}: scripted runs left over: {outcomes}"
+        assert name_of(got) == expected["result"], (number, got)
+        assert [event_record(e) for e in seen] == expected["events"], number
+        if "breaker" in expected:
+            if asynchronous:
+                state, count = asyncio.run(breaker.state()), asyncio.run(breaker.failure_count())
+            else:
+                state, count = breaker.state(), breaker.failure_count()
+            assert STATE_NAMES[state] == expected["breaker"]["state"], number
+            assert count == expected["breaker"]["failure_count"], number
+
+
+def run_events(case: dict[str, Any]) -> None:
+    run_events_mode(case, asynchronous=False)
+    run_events_mode(case, asynchronous=True)
+
+
+# --- load control ------------------------------------------------------------------------
+
+
+def clock_step(clock: VirtualClock, step: dict[str, Any]) -> bool:
+    """`advance` and `set_clock`, shared by the load-control kinds."""
+    if step["op"] == "advance":
+        clock.ms += step["ms"]
+        return True
+    if step["op"] == "set_clock":
+        clock.ms = value(step["ms"])
+        return True
+    return False
+
+
+def run_budget(case: dict[str, Any]) -> None:
+    clock = VirtualClock()
+    kwargs = renamed(case["config"], {"ttl_ms": "ttl", "min_retries_per_sec": "min_retries_per_sec", "retry_ratio": "retry_ratio"})
+    budget = RetryBudget(time_source=clock, **kwargs)
+    for step in case["steps"]:
+        op = step["op"]
+        if clock_step(clock, step):
+            continue
+        if op == "deposit":
+            for _ in range(step.get("times", 1)):
+                budget.deposit()
+        elif op == "withdraw":
+            if "expect" in step:
+                assert [budget.try_withdraw() for _ in step["expect"]] == step["expect"], step
+            else:
+                granted = sum(budget.try_withdraw() for _ in range(step["times"]))
+                assert granted == step["granted"], step
+        elif op == "check":
+            assert budget.available() == step["available"], step
+        else:
+            raise AssertionError(f"unknown budget op {op!r}")
+
+
+def run_budget_retry(case: dict[str, Any]) -> None:
+    clock = VirtualClock()
+    kwargs = renamed(case["budget"], {"ttl_ms": "ttl", "min_retries_per_sec": "min_retries_per_sec", "retry_ratio": "retry_ratio"})
+    budget = RetryBudget(time_source=clock, **kwargs)
+    policy = RetryPolicy(budget=budget, **policy_kwargs(case["policy"]))
+    sequences: dict[str, Any] = {}
+    for step in case["steps"]:
+        op = step["op"]
+        if clock_step(clock, step):
+            continue
+        if op == "start":
+            sequences[step["seq"]] = policy._core.start()
+        elif op == "failure":
+            state = sequences[step["seq"]]
+            delay = state.on_failure(step["retryable"])
+            expect = step["expect"]
+            if "retry_ns" in expect:
+                assert delay is not None and _ns(delay) == expect["retry_ns"], step
+            else:
+                assert delay is None and state.reason == expect["give_up"], (step, state.reason)
+        elif op == "check":
+            assert budget.available() == step["available"], step
+        else:
+            raise AssertionError(f"unknown budget_retry op {op!r}")
+
+
+def run_throttle(case: dict[str, Any]) -> None:
+    clock = VirtualClock()
+    throttle = AdaptiveThrottle(time_source=clock, **renamed(case["config"], {"k": "k", "window_ms": "window", "seed": "seed"}))
+    for step in case["steps"]:
+        op = step["op"]
+        if clock_step(clock, step):
+            continue
+        if op == "requests":
+            got = ""
+            for _ in step["expect"]:
+                try:
+                    throttle.admit()
+                except ThrottledError:
+                    got += "t"
+                else:
+                    got += "a"
+                    throttle.record(step["accepted"])
+            assert got == step["expect"], step
+        elif op == "check":
+            stats = throttle.stats()
+            assert (stats.requests, stats.accepts, stats.probability) == (
+                step["requests"],
+                step["accepts"],
+                step["probability"],
+            ), step
+        elif op == "throttled":
+            with pytest.raises(ThrottledError) as info:
+                throttle.admit()
+            assert _ns(info.value.retry_after) == step["retry_after_ns"], step
+        else:
+            raise AssertionError(f"unknown throttle op {op!r}")
+
+
+def run_limiter_mode(case: dict[str, Any], asynchronous: bool) -> None:
+    clock = VirtualClock()
+    sleeps: list[float] = []
+
+    def sleep(secs: float) -> None:
+        sleeps.append(secs)
+        clock.ms += secs * 1000
+
+    async def async_sleep(secs: float) -> None:
+        sleep(secs)
+
+    kwargs = renamed(case["config"], {"rate": "rate", "per_ms": "per", "burst": "burst"})
+    limiter = RateLimiter(time_source=clock, sleep_func=sleep, async_sleep_func=async_sleep, **kwargs)
+    for step in case["steps"]:
+        op = step["op"]
+        if clock_step(clock, step):
+            continue
+        n = value(step["n"])
+        expect = step.get("expect")
+        if expect == "exceeds_burst" or (isinstance(expect, dict) and "error" in expect):
+            kind = "exceeds_burst" if expect == "exceeds_burst" else expect["error"]
+            call: Callable[[], Any] = {
+                "acquire": lambda: limiter.try_acquire(n),
+                "acquire_blocking": (lambda: asyncio.run(limiter.acquire_async(n))) if asynchronous else (lambda: limiter.acquire(n)),
+            }[op]
+            with pytest.raises((TypeError, ValueError)) as info:
+                call()
+            if kind == "exceeds_burst":
+                assert (info.value.kind, info.value.parameter) == ("exceeds_burst", "n")  # type: ignore[attr-defined]
+            else:
+                check_config_error(info.value, "n", kind)
+        elif op == "acquire":
+            wait = limiter._core.wait_time(n)
+            if expect == "ok":
+                assert wait is None, step
+            else:
+                assert wait is not None and _ns(wait) == expect["wait_ns"], (step, wait)
+        elif op == "acquire_blocking":
+            sleeps.clear()
+            if asynchronous:
+                asyncio.run(limiter.acquire_async(n))
+            else:
+                limiter.acquire(n)
+            assert [_ns(s) for s in sleeps] == step["sleeps_ns"], step
+        else:
+            raise AssertionError(f"unknown limiter op {op!r}")
+
+
+def run_limiter(case: dict[str, Any]) -> None:
+    run_limiter_mode(case, asynchronous=False)
+    run_limiter_mode(case, asynchronous=True)
+
+
 RUNNERS: dict[str, Callable[..., None]] = {
     "delays": run_delays,
     "decisions": run_decisions,
@@ -807,6 +1310,14 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "bulkhead": run_bulkhead,
     "config_errors": run_config_errors,
     "config_accepted": run_config_accepted,
+    "retry_timeline": run_retry_timeline,
+    "timeout": run_timeout,
+    "hedging": run_hedging,
+    "events": run_events,
+    "budget": run_budget,
+    "budget_retry": run_budget_retry,
+    "throttle": run_throttle,
+    "limiter": run_limiter,
 }
 
 
@@ -835,3 +1346,30 @@ def test_an_unknown_kind_op_or_outcome_fails_the_run() -> None:
         check_metrics(object(), {"expect": {"vibes": 1}})
     with pytest.raises(AssertionError, match="unknown component"):
         _builders("teapot", {})
+
+
+def test_an_unknown_op_key_or_outcome_of_the_new_kinds_fails_the_run() -> None:
+    with pytest.raises(AssertionError, match="unknown budget op"):
+        run_budget({"config": {}, "steps": [{"op": "x"}]})
+    with pytest.raises(AssertionError, match="unknown budget_retry op"):
+        run_budget_retry({"policy": {}, "budget": {}, "steps": [{"op": "x"}]})
+    with pytest.raises(AssertionError, match="unknown throttle op"):
+        run_throttle({"config": {}, "steps": [{"op": "x"}]})
+    with pytest.raises(AssertionError, match="unknown limiter op"):
+        run_limiter({"config": {}, "steps": [{"op": "x", "n": 1}]})
+    with pytest.raises(AssertionError, match="unknown key"):
+        renamed({"tempo_ms": 1}, {})
+    with pytest.raises(AssertionError, match="unknown failure"):
+        run_retry_timeline({"policy": {}, "start_ms": None, "steps": [{"failure": "x", "expect": {}}]})
+    with pytest.raises(AssertionError, match="unknown judgement"):
+        run_retry_timeline({"policy": {}, "start_ms": None, "steps": [{"failure": "value", "judged": "x", "expect": {}}]})
+    with pytest.raises(AssertionError, match="unknown strategy"):
+        run_events({"pipeline": [{"strategy": "cache"}], "calls": []})
+    with pytest.raises(AssertionError, match="unknown outcome"):
+        run_events({"pipeline": [], "calls": [{"outcomes": ["x"], "expected": {"result": "ok", "events": []}}]})
+    with pytest.raises(AssertionError, match="unknown outcome"):
+        run_hedging(
+            {"config": {}, "attempts": [{"takes_ms": 0, "outcome": "x"}], "expected": {"result": "ok"}}
+        )
+    with pytest.raises(AssertionError, match="unknown event"):
+        event_record(object())

@@ -8,6 +8,10 @@ import inspect
 import logging
 from typing import Any
 
+from conftest import require_reference
+
+require_reference()  # before importing the reference (and attrs), which need Python >= 3.11
+
 import attrs
 from provide.foundation.resilience.bulkhead import Bulkhead as OriginalBulkhead
 from provide.foundation.resilience.bulkhead_sync import SyncResourcePool as OriginalSyncResourcePool

@@ -251,3 +251,50 @@ def test_reference_cycles_through_native_wrappers_are_collected(decorate: Any) -
     ref = make()
     gc.collect()
     assert ref() is None, "the wrapper <-> function cycle was not collected"
+
+
+def test_issue_10_and_11_native_paths() -> None:
+    """A retry with a budget, a deadline and a result predicate, a breaker
+    with a listener and a result predicate inside a native pipeline, and the
+    limiter and throttle: nothing leaks on the success or the failure path."""
+    from resilience import AdaptiveThrottle, Pipeline, RateLimiter, RetryBudget
+
+    arg, result = Payload(), Payload()
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.001
+        return now[0]
+
+    seen: list[Any] = []
+
+    def listen(event: Any) -> None:
+        seen.append(event)
+        seen.clear()
+
+    budget = RetryBudget(retry_ratio=1.0, time_source=clock)  # every first attempt earns a retry
+    policy = RetryPolicy(
+        max_attempts=2, jitter=False, base_delay=0.0, max_elapsed=1e9, budget=budget, retry_on_result=lambda v: v is arg
+    )
+    breaker = SyncCircuitBreaker(failure_threshold=10**9, on_event=listen, failure_on_result=lambda v: v is arg)
+    pipeline = (
+        Pipeline.builder(time_source=clock, sleep_func=lambda s: None).retry(policy).breaker(breaker).on_event(listen).build()
+    )
+    limiter = RateLimiter(rate=10**9, burst=10**9, time_source=clock)
+    throttle = AdaptiveThrottle(time_source=clock, seed=1)
+    flip = [False]
+
+    def work(a: Any) -> Any:
+        flip[0] = not flip[0]
+        if flip[0]:
+            raise ConnectionError
+        return result
+
+    def run() -> None:
+        assert pipeline.execute_sync(work, arg) is result
+        assert pipeline.execute_sync(lambda: arg) is arg  # a value judged a failure, returned
+        assert limiter.try_acquire()
+        throttle.admit()
+        throttle.record(True)
+
+    measure(run, arg, result, work, pipeline, breaker, policy, budget, limiter, throttle)

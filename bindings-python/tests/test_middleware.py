@@ -178,13 +178,13 @@ def test_retry_after_is_never_shortened_by_jitter() -> None:
 def test_one_retry_loop_the_executors(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # No loop of its own: errors and statuses are retried by RetryExecutor's.
     loops: list[int] = []
-    original = RetryExecutor._retry_async
+    original = RetryExecutor._run_async
 
     async def spy(self: RetryExecutor, *args: Any, **kwargs: Any) -> Any:
         loops.append(1)
         return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(RetryExecutor, "_retry_async", spy)
+    monkeypatch.setattr(RetryExecutor, "_run_async", spy)
     server = Server(TransportError("reset"), Response(503), Response(200))
     assert asyncio.run(middleware(clock).execute_with_retry(server, "r")).status == 200
     server = Server(Response(503), TransportError("reset"), Response(200))

@@ -9,6 +9,10 @@ import asyncio
 import logging
 from typing import Any, Callable
 
+from conftest import require_reference
+
+require_reference()  # before importing the reference, which needs Python >= 3.11
+
 from provide.foundation.resilience.circuit_async import AsyncCircuitBreaker as PfAsyncCircuitBreaker
 from provide.foundation.resilience.circuit_sync import SyncCircuitBreaker as PfSyncCircuitBreaker
 from provide.foundation.resilience.fallback import FallbackChain as PfFallbackChain

@@ -20,15 +20,24 @@ from typing import Any, Callable
 import pytest
 
 from resilience import (
+    AdaptiveThrottle,
     AsyncCircuitBreaker,
     BackoffStrategy,
     FallbackChain,
+    Hedging,
+    Pipeline,
+    RateLimiter,
+    RetryBudget,
     RetryExecutor,
     RetryPolicy,
     SyncCircuitBreaker,
+    Timeout,
     circuit_breaker,
     fallback,
+    hedge,
+    rate_limited,
     retry,
+    timeout,
 )
 from resilience.bulkhead import Bulkhead, BulkheadManager
 from resilience.bulkhead_async import AsyncResourcePool
@@ -205,7 +214,69 @@ BULKHEADS: list[Probe] = [
     ("Bulkhead", "pool", lambda v: Bulkhead(name="db", pool=v), frozenset({"None"})),
 ]
 
-PROBES = RETRY_POLICY + EXECUTOR + BREAKERS + FALLBACKS + BULKHEADS
+NONE = frozenset({"None"})
+
+
+def _callbacks(where: str, build: Callable[..., Any], names: tuple[str, ...]) -> list[Probe]:
+    """Optional callables: None is "not given", anything else must be callable."""
+    return [(where, name, lambda v, name=name: build(**{name: v}), NONE) for name in names]
+
+
+# Issue 10: deadlines, timeouts, result predicates, hedging, the pipeline, events.
+ISSUE_10: list[Probe] = [
+    ("RetryPolicy", "max_elapsed", lambda v: RetryPolicy(max_elapsed=v), frozenset({"None", "2.5"})),
+    ("RetryPolicy", "attempt_timeout", lambda v: RetryPolicy(attempt_timeout=v), frozenset({"None", "2.5"})),
+    ("RetryPolicy", "retry_on_result", lambda v: RetryPolicy(retry_on_result=v), NONE),
+    ("RetryPolicy", "budget", lambda v: RetryPolicy(budget=v), NONE),
+    *_callbacks("RetryExecutor", lambda **kw: RetryExecutor(RetryPolicy(), **kw), ("on_event",)),
+    *_callbacks("@retry", retry, ("on_event",)),
+    *(probe for name in ("failure_on_result", "on_event") for probe in _breakers(name, {}, NONE)),
+    *_callbacks("FallbackChain", FallbackChain, ("on_event",)),
+    *_callbacks("Bulkhead", lambda **kw: Bulkhead(name="b", **kw), ("on_event",)),
+    ("timeout", "timeout", lambda v: timeout(v), frozenset({"2.5"})),
+    ("Timeout", "timeout", lambda v: Timeout(v), frozenset({"2.5"})),
+    *_callbacks("Timeout", lambda **kw: Timeout(1.0, **kw), ("on_event", "async_sleep_func")),
+    ("timeout(...)(func)", "func", lambda v: timeout(1.0)(v), frozenset()),
+    ("Hedging", "hedge_delay", lambda v: Hedging(hedge_delay=v), frozenset({"2.5"})),
+    ("Hedging", "max_hedged_attempts", lambda v: Hedging(max_hedged_attempts=v), frozenset()),
+    ("hedge", "max_hedged_attempts", lambda v: hedge(max_hedged_attempts=v), frozenset()),
+    *_callbacks("Hedging", Hedging, ("failure_on_result", "on_event", "time_source", "async_sleep_func")),
+    ("hedge(...)(func)", "func", lambda v: hedge()(v), frozenset()),
+    *_callbacks("Pipeline.builder", Pipeline.builder, ("time_source", "sleep_func", "async_sleep_func")),
+    ("total_timeout", "total_timeout", lambda v: Pipeline.builder().total_timeout(v), frozenset({"2.5"})),
+    ("attempt_timeout", "attempt_timeout", lambda v: Pipeline.builder().attempt_timeout(v), frozenset({"2.5"})),
+    ("PipelineBuilder.retry", "policy", lambda v: Pipeline.builder().retry(v), frozenset()),
+    ("PipelineBuilder.breaker", "breaker", lambda v: Pipeline.builder().breaker(v), frozenset()),
+    ("PipelineBuilder.hedging", "hedging", lambda v: Pipeline.builder().hedging(v), frozenset()),
+    ("PipelineBuilder.bulkhead", "bulkhead", lambda v: Pipeline.builder().bulkhead(v), frozenset()),
+    ("PipelineBuilder.on_event", "listener", lambda v: Pipeline.builder().on_event(v), frozenset()),
+    ("Pipeline.execute_sync", "func", lambda v: Pipeline.builder().build().execute_sync(v), frozenset()),
+    ("Pipeline(...)(func)", "func", lambda v: Pipeline.builder().build()(v), frozenset()),
+]
+
+# Issue 11: load control.
+ISSUE_11: list[Probe] = [
+    ("RetryBudget", "ttl", lambda v: RetryBudget(ttl=v), frozenset({"2.5"})),
+    ("RetryBudget", "min_retries_per_sec", lambda v: RetryBudget(min_retries_per_sec=v), frozenset()),
+    ("RetryBudget", "retry_ratio", lambda v: RetryBudget(retry_ratio=v), frozenset()),
+    *_callbacks("RetryBudget", RetryBudget, ("time_source",)),
+    ("AdaptiveThrottle", "k", lambda v: AdaptiveThrottle(k=v), frozenset({"2.5", "2**64", "1e300"})),
+    ("AdaptiveThrottle", "window", lambda v: AdaptiveThrottle(window=v), frozenset({"2.5"})),
+    ("AdaptiveThrottle", "seed", lambda v: AdaptiveThrottle(seed=v), NONE),
+    *_callbacks("AdaptiveThrottle", AdaptiveThrottle, ("accepted", "time_source")),
+    ("AdaptiveThrottle.call", "func", lambda v: AdaptiveThrottle().call(v), frozenset()),
+    ("RateLimiter", "rate", lambda v: RateLimiter(rate=v), frozenset()),
+    ("RateLimiter", "per", lambda v: RateLimiter(per=v), frozenset({"2.5"})),
+    ("RateLimiter", "burst", lambda v: RateLimiter(burst=v), frozenset()),
+    *_callbacks("RateLimiter", RateLimiter, ("time_source", "sleep_func", "async_sleep_func")),
+    ("RateLimiter.try_acquire", "n", lambda v: RateLimiter().try_acquire(v), frozenset()),
+    ("RateLimiter.check", "n", lambda v: RateLimiter().check(v), frozenset()),
+    ("RateLimiter.acquire", "n", lambda v: RateLimiter().acquire(v), frozenset()),
+    ("RateLimiter.acquire_async", "n", lambda v: run(RateLimiter().acquire_async(v)), frozenset()),
+    ("rate_limited", "limiter", lambda v: rate_limited(v), frozenset()),
+]
+
+PROBES = RETRY_POLICY + EXECUTOR + BREAKERS + FALLBACKS + BULKHEADS + ISSUE_10 + ISSUE_11
 CASES = [
     pytest.param(where, parameter, build, label, label in accepted, id=f"{where}:{parameter}={label}")
     for where, parameter, build, accepted in PROBES

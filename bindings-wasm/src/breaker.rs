@@ -608,7 +608,11 @@ fn with_failure_rate(
     match (given(&size), timed) {
         // Both shapes at once: which window is meant cannot be told.
         (Some(_), true) => {
-            let other = if sampling.is_undefined() { "sampling_buckets" } else { "sampling_duration" };
+            let other = if sampling.is_undefined() {
+                "sampling_buckets"
+            } else {
+                "sampling_duration"
+            };
             Err(rules::conflicts("window_size", other).into())
         }
         (Some(v), false) => Ok(b.count_window(rules::count_of("window_size", v)?)),

@@ -913,7 +913,7 @@ const RUNNERS = {
         assert.equal(e.parameter, jsName(c.parameter));
         assert.equal(e.kind, c.kind);
         assert.match(e.message, new RegExp(`^invalid ${e.parameter.replace('.', '\\.')}: must be `));
-        assert.ok(e.message.length < 160, e.message);
+        assert.ok(e.message.length < 200, e.message);
         return true;
       },
     );

@@ -4,8 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::breaker::{Rejected, Transition};
+use crate::limiter::RateLimited;
 use crate::pipeline::StrategyKind;
 use crate::retry_state::GiveUpReason;
+use crate::throttle::Throttled;
 
 /// What failed, as the strategy that reacted saw it: an error, or a
 /// returned value a result predicate called a failure.
@@ -32,7 +34,7 @@ impl<T, E> Copy for Cause<'_, T, E> {}
 ///
 /// Every event comes from a core decision (a [`RetryDecision`], a breaker
 /// [`Transition`] or [`Rejected`], a timeout, a hedging step, a fallback
-/// step, a bulkhead rejection), so every binding reports the same sequence
+/// step, a bulkhead, rate limiter or throttle rejection), so every binding reports the same sequence
 /// for the same run: the conformance kind `events` pins it. Bindings build
 /// their own event objects (Python dataclasses, JavaScript objects with a
 /// `type`, a C tagged struct) from the same decisions and take the names
@@ -86,6 +88,10 @@ pub enum Event<'a, T, E> {
     },
     /// The bulkhead had no free slot.
     BulkheadRejected,
+    /// The rate limiter had no cell to give now.
+    RateLimited(RateLimited),
+    /// The adaptive throttle shed the request.
+    Throttled(Throttled),
 }
 
 impl<T, E> Clone for Event<'_, T, E> {
@@ -117,11 +123,15 @@ pub enum EventKind {
     FallbackUsed,
     /// `bulkhead_rejected`
     BulkheadRejected,
+    /// `rate_limited`
+    RateLimited,
+    /// `throttled`
+    Throttled,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 10] = [
         Self::RetryScheduled,
         Self::GaveUp,
         Self::BreakerTransition,
@@ -130,6 +140,8 @@ impl EventKind {
         Self::HedgeStarted,
         Self::FallbackUsed,
         Self::BulkheadRejected,
+        Self::RateLimited,
+        Self::Throttled,
     ];
 
     /// The stable snake_case name.
@@ -143,6 +155,8 @@ impl EventKind {
             Self::HedgeStarted => "hedge_started",
             Self::FallbackUsed => "fallback_used",
             Self::BulkheadRejected => "bulkhead_rejected",
+            Self::RateLimited => "rate_limited",
+            Self::Throttled => "throttled",
         }
     }
 }
@@ -165,6 +179,8 @@ impl<T, E> Event<'_, T, E> {
             Self::HedgeStarted { .. } => EventKind::HedgeStarted,
             Self::FallbackUsed { .. } => EventKind::FallbackUsed,
             Self::BulkheadRejected => EventKind::BulkheadRejected,
+            Self::RateLimited(_) => EventKind::RateLimited,
+            Self::Throttled(_) => EventKind::Throttled,
         }
     }
 }

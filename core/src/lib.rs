@@ -111,7 +111,7 @@ pub use limiter::{
 };
 pub use pipeline::{
     AsyncLayer, BreakerLayer, BulkheadLayer, Env, FallbackLayer, HedgingLayer, Layer, LibraryError, Pipeline,
-    PipelineBuilder, PipelineError, RetryLayer, StrategyKind, TimeoutLayer,
+    PipelineBuilder, PipelineError, RateLimiterLayer, RetryLayer, StrategyKind, ThrottleLayer, TimeoutLayer,
 };
 pub use policy::{
     RetryPolicy, RetryPolicyBuilder, DEFAULT_BASE_DELAY, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,

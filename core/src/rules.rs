@@ -127,8 +127,7 @@ pub fn count(parameter: &'static str, value: Value, min: u32) -> Result<u32, Con
         }
     }
     let n = integer_in(parameter, value, i128::from(min), i128::from(u32::MAX))?;
-    // In range, so it fits.
-    Ok(u32::try_from(n).unwrap_or(u32::MAX)) // coverage: unreachable — every in-range integer took the path above
+    Ok(u32::try_from(n).unwrap_or(u32::MAX)) // coverage: unreachable — only integers pass integer_in, and the accepting path took every one in range
 }
 
 /// Rule `duration`: a duration is a number of `unit`s in
@@ -739,7 +738,7 @@ pub fn clock_reading_nanos(reading: i64) -> Duration {
 }
 
 const PIPELINE_SHAPE: &str =
-    "each at most once, outer to inner: fallback, total_timeout, retry, breaker, attempt_timeout, hedging, bulkhead";
+    "each at most once, outer to inner: fallback, total_timeout, retry, breaker, attempt_timeout, hedging, rate_limiter, bulkhead, throttle";
 
 /// Rule `pipeline_order`: a pipeline holds each strategy at most once, in
 /// the order of [`StrategyKind::ORDER`] (outer to inner). A strategy

@@ -102,3 +102,7 @@ def fallback_added(fallback_count: int, func: Any) -> None:
 # A library never configures logging; without a handler of the application's,
 # records are dropped instead of going to logging's last-resort stderr handler.
 logger.addHandler(logging.NullHandler())
+
+
+def listener_failed(error: BaseException) -> None:
+    logger.warning("Event listener failed", extra={"error": str(error)})

@@ -35,7 +35,7 @@ try:
 except BaseException as _rs_error:
     _rs_error_of(_rs_token, _rs_error)
     raise
-_rs_success(_rs_token)
+_rs_success(_rs_token, _rs_result)
 return _rs_result
 """
 
@@ -52,7 +52,7 @@ def async_retry_wrapper(
 def async_breaker_wrapper(
     func: Callable[..., Awaitable[Any]],
     acquire: Callable[[], int],
-    success: Callable[[int], None],
+    success: Callable[[int, Any], None],
     error: Callable[[int, BaseException], None],
 ) -> Callable[..., Awaitable[Any]] | None:
     """`async def` running `func` under a breaker permit (acquire, then

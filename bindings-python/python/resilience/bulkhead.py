@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any, TypeVar
 
-from resilience import _logging
+from resilience import _core, _logging
 from resilience.bulkhead_async import AsyncResourcePool
 from resilience.bulkhead_sync import SyncResourcePool
 from resilience.defaults import (
@@ -21,7 +21,8 @@ from resilience.defaults import (
     DEFAULT_BULKHEAD_MAX_QUEUE_SIZE,
     DEFAULT_BULKHEAD_TIMEOUT,
 )
-from resilience.errors import ParameterTypeError
+from resilience.errors import BulkheadFullError, ParameterTypeError
+from resilience.events import BulkheadRejected, Event, deliver
 
 T = TypeVar("T")
 
@@ -31,19 +32,29 @@ class Bulkhead:
 
     Can use either SyncResourcePool or AsyncResourcePool depending on use case.
     Its events (acquired, completed, failed, released) are DEBUG records of
-    the "resilience" logger.
+    the "resilience" logger; `on_event` is told each `BulkheadRejected`
+    (`resilience.events`). A full bulkhead raises `BulkheadFullError`, a
+    `RuntimeError` with the original's message.
     """
 
-    __slots__ = ("name", "pool")
+    __slots__ = ("name", "on_event", "pool")
 
-    def __init__(self, *, name: str, pool: SyncResourcePool | AsyncResourcePool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        pool: SyncResourcePool | AsyncResourcePool | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
         if pool is not None and not isinstance(pool, (SyncResourcePool, AsyncResourcePool)):
             raise ParameterTypeError(
                 f"pool must be a SyncResourcePool or an AsyncResourcePool, got {type(pool).__name__}",
                 kind="wrong_type",
                 parameter="pool",
             )
+        _core.require_optional_callable("on_event", on_event)
         self.name = name
+        self.on_event = on_event
         self.pool: SyncResourcePool | AsyncResourcePool = SyncResourcePool() if pool is None else pool
 
     def __repr__(self) -> str:
@@ -53,14 +64,34 @@ class Bulkhead:
         """Execute function with bulkhead protection (sync).
 
         Raises:
-            RuntimeError: If resource cannot be acquired
+            BulkheadFullError: If resource cannot be acquired (a RuntimeError)
             Exception: Any exception from the protected function
         """
+        return self._execute(None, func, args, kwargs)
+
+    def _rejected(self, pipeline_event: Callable[[Event], None] | None) -> BulkheadFullError:
+        for listener in (self.on_event, pipeline_event):
+            if listener is not None:
+                deliver(listener, BulkheadRejected())
+        return BulkheadFullError(f"Bulkhead '{self.name}' is at capacity")
+
+    def _execute(
+        self,
+        pipeline_event: Callable[[Event], None] | None,
+        func: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
         pool = self.pool
         if not isinstance(pool, SyncResourcePool):
             raise TypeError("Sync execution requires SyncResourcePool")
-        if not pool.acquire():
-            raise RuntimeError(f"Bulkhead '{self.name}' is at capacity")
+        try:
+            acquired = pool.acquire()
+        except BulkheadFullError:
+            self._rejected(pipeline_event)
+            raise
+        if not acquired:
+            raise self._rejected(pipeline_event)
         try:
             self._emit_event("acquired")
             start_time = time.time()
@@ -79,14 +110,28 @@ class Bulkhead:
         """Execute async function with bulkhead protection.
 
         Raises:
-            RuntimeError: If resource cannot be acquired
+            BulkheadFullError: If resource cannot be acquired (a RuntimeError)
             Exception: Any exception from the protected function
         """
+        return await self._execute_async(None, func, args, kwargs)
+
+    async def _execute_async(
+        self,
+        pipeline_event: Callable[[Event], None] | None,
+        func: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
         pool = self.pool
         if not isinstance(pool, AsyncResourcePool):
             raise TypeError("Async execution requires AsyncResourcePool")
-        if not await pool.acquire():
-            raise RuntimeError(f"Bulkhead '{self.name}' is at capacity")
+        try:
+            acquired = await pool.acquire()
+        except BulkheadFullError:
+            self._rejected(pipeline_event)
+            raise
+        if not acquired:
+            raise self._rejected(pipeline_event)
         try:
             self._emit_event("acquired")
             start_time = time.time()

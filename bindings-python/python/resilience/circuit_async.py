@@ -3,7 +3,7 @@ permit tokens (the same tokens and checks as the C API's permits)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import json
 from typing import Any
 
@@ -15,6 +15,7 @@ from resilience.defaults import (
     DEFAULT_CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
 )
 from resilience.errors import CircuitBreakerOpenError
+from resilience.events import Event
 from resilience.types import BackoffStrategy
 
 
@@ -52,6 +53,8 @@ class AsyncCircuitBreaker:
         initial_state: Mapping[str, Any] | str | None = None,
         store: _fleet.FleetStore | None = None,
         name: str | None = None,
+        failure_on_result: Callable[[Any], bool] | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         """Initialize the asynchronous circuit breaker.
 
@@ -63,9 +66,10 @@ class AsyncCircuitBreaker:
                         Defaults to a monotonic clock.
             half_open_max_calls: Trial calls admitted at a time while half-open
 
-        The keyword-only failure-rate, slow-call, break-backoff and
-        `initial_state` options are those of `SyncCircuitBreaker`, and so
-        are `store` and `name` (shared across processes).
+        The keyword-only failure-rate, slow-call, break-backoff,
+        `initial_state`, `failure_on_result` and `on_event` options are those
+        of `SyncCircuitBreaker`, and so are `store` and `name` (shared across
+        processes).
         """
         self._core = _core.BreakerCore(
             failure_threshold,
@@ -84,6 +88,8 @@ class AsyncCircuitBreaker:
             max_recovery_timeout=max_recovery_timeout,
             initial_state=snapshot_document(initial_state),
             fleet=_fleet.fleet_config(store, name),
+            failure_on_result=failure_on_result,
+            on_event=on_event,
         )
         _fleet.join(store, name, self, "_core")
         # Bound once: the hot path makes two native calls and no lookups.
@@ -93,6 +99,8 @@ class AsyncCircuitBreaker:
         self._failure_threshold = failure_threshold
         self._recovery_timeout = recovery_timeout
         self._expected_exception = expected_exception
+        self._failure_on_result = failure_on_result
+        self._on_event = on_event
 
     @property
     def failure_threshold(self) -> int:
@@ -105,6 +113,14 @@ class AsyncCircuitBreaker:
     @property
     def expected_exception(self) -> type[Exception] | tuple[type[Exception], ...]:
         return self._expected_exception
+
+    @property
+    def failure_on_result(self) -> Callable[[Any], bool] | None:
+        return self._failure_on_result
+
+    @property
+    def on_event(self) -> Callable[[Event], None] | None:
+        return self._on_event
 
     @property
     def half_open_max_calls(self) -> int:
@@ -147,7 +163,20 @@ class AsyncCircuitBreaker:
             # a cancellation just gives the permit back.
             self._error(token, error)
             raise
-        self._success(token)
+        # A value failure_on_result calls a failure counts, and is returned.
+        self._success(token, result)
+        return result
+
+    async def _call_layer(self, pipeline_event: Any, func: Callable[[], Awaitable[Any]]) -> Any:
+        """`call` as a pipeline's breaker: the library's own errors are
+        judged by rule `library_errors`; `pipeline_event` hears the events."""
+        token = self._acquire(pipeline_event)
+        try:
+            result = await func()
+        except BaseException as error:
+            self._error(token, error, pipeline_event, True)
+            raise
+        self._success(token, result, pipeline_event)
         return result
 
     async def reset(self) -> None:

@@ -9,7 +9,8 @@ trial calls at a time.
 Beyond the original (keyword-only, all off by default): a failure-rate trip
 rule over a time or count window, slow calls, a break that grows with a
 backoff, manual `isolate()` / `close()`, `metrics()` and `snapshot()` /
-`initial_state=`.
+`initial_state=`; a result predicate (`failure_on_result=`) and a typed
+event listener (`on_event=`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from resilience.defaults import (
     DEFAULT_CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
 )
 from resilience.errors import CircuitBreakerOpenError, SnapshotError
+from resilience.events import Event
 from resilience.types import BackoffStrategy
 
 
@@ -121,6 +123,8 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
         initial_state: Mapping[str, Any] | str | None = None,
         store: _fleet.FleetStore | None = None,
         name: str | None = None,
+        failure_on_result: Callable[[Any], bool] | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         """Initialize the synchronous circuit breaker.
 
@@ -140,8 +144,9 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
             sampling_duration: A time window of this many seconds (default
                 30 s) — the default window
             sampling_buckets: ... split into this many buckets (default 10)
-            window_size: A count window of the last N calls instead (if a
-                sampling_* keyword is given too, the time window is used)
+            window_size: A count window of the last N calls instead (not
+                with sampling_duration/sampling_buckets: a ParameterValueError
+                of kind conflicts_with)
             slow_call_duration: Calls slower than this many seconds are slow
                 (with `slow_call_ratio`; needs `failure_ratio`)
             slow_call_ratio: The slow share of the window that opens the breaker
@@ -155,6 +160,11 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
                 (`resilience.redis.RedisStore`); calls are still decided
                 here, the store syncs in the background
             name: The name the breaker is shared under (with `store`)
+            failure_on_result: A predicate on a returned value: a value it
+                calls a failure counts as a breaker failure (and is still
+                returned); a predicate that raises counts it too
+            on_event: A listener told each `BreakerTransition` and
+                `BreakerRejected` (`resilience.events`) of a call
 
         Raises:
             ParameterTypeError: A value of the wrong type (a TypeError naming it)
@@ -178,6 +188,8 @@ class SyncCircuitBreaker(SyncCircuitBreakerBase):
             max_recovery_timeout=max_recovery_timeout,
             initial_state=snapshot_document(initial_state),
             fleet=_fleet.fleet_config(store, name),
+            failure_on_result=failure_on_result,
+            on_event=on_event,
         )
         _fleet.join(store, name, self)
 

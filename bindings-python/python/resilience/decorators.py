@@ -21,7 +21,8 @@ from resilience.defaults import (
 )
 from resilience.errors import ConfigurationError, ParameterTypeError
 from resilience._specialize import async_breaker_wrapper, async_retry_wrapper
-from resilience.retry import _SYSTEM_SLEEP, BackoffStrategy, RetryExecutor, RetryPolicy, _require_policy
+from resilience.events import Event
+from resilience.retry import _SYSTEM_SLEEP, BackoffStrategy, RetryExecutor, RetryPolicy, _plain, _require_policy
 
 # Circuit breaker registry dimensions (as in the original)
 CIRCUIT_BREAKER_DIMENSION = "circuit_breaker"
@@ -148,6 +149,7 @@ def _create_retry_wrapper(
     time_source: Callable[[], float] | None = None,
     sleep_func: Callable[[float], None] | None = None,
     async_sleep_func: Callable[[float], Any] | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> F:
     """Create the retry wrapper for a function."""
     if not callable(func):
@@ -160,7 +162,18 @@ def _create_retry_wrapper(
             time_source=time_source,
             sleep_func=sleep_func,
             async_sleep_func=async_sleep_func,
+            on_event=on_event,
         )
+        if not _plain(policy):
+            # A deadline, a budget, a result predicate or an attempt timeout
+            # act before or around the first attempt: the whole loop runs.
+            run_async = executor._run_async
+
+            @functools.wraps(func)
+            async def full_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await run_async(func, args, kwargs)
+
+            return full_wrapper  # type: ignore[return-value]
         retry_async = executor._retry_async
         specialized = async_retry_wrapper(func, retry_async)
         if specialized is not None:
@@ -183,6 +196,8 @@ def _create_retry_wrapper(
         policy.retryable_errors,
         on_retry,
         _sleep_or_native(sleep_func),
+        on_event=on_event,
+        time_source=time_source,
     )
     functools.update_wrapper(wrapper, func)
     return wrapper  # type: ignore[return-value]
@@ -200,6 +215,7 @@ def retry(
     time_source: Callable[[], float] | None = None,
     sleep_func: Callable[[float], None] | None = None,
     async_sleep_func: Callable[[float], Any] | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> Callable[[F], F]:
     """Decorator for retrying operations on errors.
 
@@ -220,6 +236,7 @@ def retry(
         ("time_source", time_source),
         ("sleep_func", sleep_func),
         ("async_sleep_func", async_sleep_func),
+        ("on_event", on_event),
     ):
         _core.require_optional_callable(name, value)
     _validate_retry_parameters(policy, max_attempts, base_delay, backoff, max_delay, jitter)
@@ -235,6 +252,7 @@ def retry(
             time_source=time_source,
             sleep_func=sleep_func,
             async_sleep_func=async_sleep_func,
+            on_event=on_event,
         )
 
     return decorator
@@ -269,6 +287,8 @@ def circuit_breaker(
     initial_state: Mapping[str, Any] | str | None = None,
     store: _fleet.FleetStore | None = None,
     name: str | None = None,
+    failure_on_result: Callable[[Any], bool] | None = None,
+    on_event: Callable[[Event], None] | None = None,
 ) -> Callable[[F], F]:
     """Create a circuit breaker decorator (60 s recovery timeout by default).
 
@@ -302,6 +322,8 @@ def circuit_breaker(
         "initial_state": initial_state,
         "store": store,
         "name": name,
+        "failure_on_result": failure_on_result,
+        "on_event": on_event,
     }
     expected_exception_tuple: tuple[type[Exception], ...]
     if not isinstance(expected_exception, tuple):

@@ -3,7 +3,9 @@
 `ConfigurationError` (conflicting configuration), `ParameterTypeError` /
 `ParameterValueError` (a value the core's rules reject), `SnapshotError` (a
 breaker snapshot that cannot be restored) and `CircuitBreakerOpenError` (a
-call rejected by an open breaker) are the library's own errors.
+call rejected by an open breaker), `BulkheadFullError`, `RateLimitedError`
+and `ThrottledError` are the library's own errors (a timeout raises the
+builtin `TimeoutError`).
 `RetryPolicy` and `retry_on_error` still resolve here for code written
 before the resilience module existed, with a `DeprecationWarning` naming
 the new import.
@@ -188,6 +190,40 @@ _MOVED: dict[str, tuple[str, str, str]] = {
 }
 
 
+class BulkheadFullError(RuntimeError):
+    """A bulkhead had no free slot (and no room in its queue): the
+    original's `RuntimeError("Bulkhead '<name>' is at capacity")`, as a
+    subclass so a pipeline can tell it from the user's own errors."""
+
+
+class RateLimitedError(RuntimeError):
+    """A rate limiter refused a call: its cells conform only after
+    `retry_after` seconds (exactly, if nobody else takes them first)."""
+
+    def __init__(self, message: str = "rate limited", retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (*self.args, self.retry_after), self.__dict__ or None)
+
+
+class ThrottledError(RuntimeError):
+    """An adaptive throttle shed the request locally (it was not sent).
+
+    `retry_after` is a suggested wait in seconds (until the window's oldest
+    tenth leaves it); `probability` the rejection probability it was drawn
+    against."""
+
+    def __init__(self, message: str = "request throttled locally", retry_after: float = 0.0, probability: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.probability = probability
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (*self.args, self.retry_after, self.probability), self.__dict__ or None)
+
+
 def __getattr__(name: str) -> Any:
     """Resolves a moved name with a DeprecationWarning (PEP 562)."""
     moved = _MOVED.get(name)
@@ -201,9 +237,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BulkheadFullError",
     "CircuitBreakerOpenError",
     "ConfigurationError",
     "ParameterTypeError",
     "ParameterValueError",
+    "RateLimitedError",
     "SnapshotError",
+    "ThrottledError",
 ]

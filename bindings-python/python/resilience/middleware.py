@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from resilience import _core
-from resilience.retry import BackoffStrategy, RetryExecutor, RetryPolicy, _require_policy, _RetriedResult
+from resilience.retry import BackoffStrategy, RetryExecutor, RetryPolicy, _require_policy
 
 
 class TransportError(Exception):
@@ -120,23 +120,23 @@ class RetryMiddleware(Middleware):
             time_source=self.time_source,
             async_sleep_func=self.async_sleep_func,
         )
-        return await executor._execute_async_judging(self._judge(request), execute_func, request)
-
-    def _judge(self, request: Any) -> Callable[[Any], _RetriedResult | None]:
-        """The executor's verdict on a response: accepted, or retried with the
-        server's Retry-After hint. The error standing for it in the log
-        records is the original's synthetic one, so the records read the same
-        ("Retry 1/3 after 0.50s", error "Retryable HTTP status: 503")."""
         policy = self.policy
+        own = policy.retry_on_result
 
-        def judge(response: Any) -> _RetriedResult | None:
+        def retry_on_result(response: Any) -> bool:
             # attempt=1, as in the original: the executor counts attempts.
-            if not policy.should_retry_response(response, attempt=1):
-                return None
-            cause = TransportError(f"Retryable HTTP status: {response.status}", request=request)
-            return _RetriedResult(response, cause, self._retry_after(response))
+            return policy.should_retry_response(response, attempt=1) or (own is not None and bool(own(response)))
 
-        return judge
+        def cause_of(response: Any) -> TransportError:
+            # The original's synthetic error stands for the response in the
+            # log records ("Retry 1/3 after 0.50s", "Retryable HTTP status: 503").
+            return TransportError(f"Retryable HTTP status: {getattr(response, 'status', None)}", request=request)
+
+        # One loop for errors and statuses: a retry_on_result predicate, with
+        # the server's Retry-After as the value's hint.
+        return await executor._run_async(
+            execute_func, (request,), {}, predicate=retry_on_result, hint=self._retry_after, cause_of=cause_of
+        )
 
     def _retry_after(self, response: Any) -> float | None:
         """The server's Retry-After hint in seconds (capped by the core)."""

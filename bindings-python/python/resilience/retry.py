@@ -2,10 +2,11 @@
 
 `RetryPolicy` keeps the user's values (for `repr`, equality, hashing) and a
 native core policy that takes every decision: delays, jitter, retry or give
-up. `RetryExecutor.execute_sync` runs its whole loop natively;
-`execute_async` is an `async def` driver over the same decisions. That one
-async loop also retries returned values a private judge rejects, which is
-how `RetryMiddleware` retries statuses (no second loop).
+up, the deadline (`max_elapsed`), the retry budget. `RetryExecutor.execute_sync`
+runs its whole loop natively; `execute_async` is an `async def` driver over
+the same decisions, which also cancels an attempt after `attempt_timeout`.
+Both retry returned values `retry_on_result` calls failures; that is also how
+`RetryMiddleware` retries statuses (no second loop).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any, TypeVar, cast
 
 from resilience import _core, _logging
 from resilience._compat import is_coroutine_function
+from resilience._timeouts import attempt_with_timeout, on_loop_timer
+from resilience.budget import RetryBudget
+from resilience.events import Event, GaveUp, RetryScheduled, deliver
 from resilience.defaults import (
     DEFAULT_RETRY_BASE_DELAY,
     DEFAULT_RETRY_JITTER,
@@ -52,6 +56,21 @@ _FIELDS = (
     "retryable_status_codes",
 )
 
+# Beyond the original's fields (keyword-only, None by default).
+_EXTRA = ("seed", "max_elapsed", "attempt_timeout", "retry_on_result", "budget")
+
+
+def _budget_core(budget: object) -> _core.RetryBudgetCore | None:
+    """The native budget of a `RetryBudget`; anything else is a TypeError naming `budget`."""
+    if budget is None:
+        return None
+    if not isinstance(budget, RetryBudget):
+        raise ParameterTypeError(
+            f"budget must be a RetryBudget, got {type(budget).__name__}", kind="wrong_type", parameter="budget"
+        )
+    return budget._core
+
+
 class FrozenInstanceError(AttributeError):
     """Raised when assigning to a field of a frozen `RetryPolicy` (as attrs does)."""
 
@@ -74,9 +93,23 @@ class RetryPolicy:
         retryable_status_codes: Set of HTTP status codes to retry (for middleware);
             integers in 100..=599
         seed: Seeds the jitter generator for reproducible delays (None: from the OS)
+        max_elapsed: A deadline in seconds for the whole sequence, counted from
+            the start of the first attempt: a wait is never slept past it, and a
+            failure once it is reached gives up (reason "deadline"). None: none
+        attempt_timeout: Seconds one attempt may take where Python can cancel
+            it (`execute_async`: the attempt is cancelled and counts as a
+            retryable failure, raising the builtin TimeoutError if it was the
+            last). A blocking call cannot be pre-empted: `execute_sync` does
+            not apply it (the deadline still applies between its attempts)
+        retry_on_result: A predicate on a returned value: a value it calls a
+            failure is retried like an error, and when retries run out the last
+            value is returned (a predicate that raises accepts the value)
+        budget: A `RetryBudget` shared with other policies: each sequence
+            deposits, each retry withdraws, a denied retry gives up (reason
+            "budget")
     """
 
-    __slots__ = (*_FIELDS, "seed", "_core")
+    __slots__ = (*_FIELDS, "seed", "max_elapsed", "attempt_timeout", "retry_on_result", "budget", "_core")
 
     max_attempts: int
     backoff: BackoffStrategy
@@ -86,6 +119,10 @@ class RetryPolicy:
     retryable_errors: tuple[type[Exception], ...] | None
     retryable_status_codes: set[int] | None
     seed: int | None
+    max_elapsed: float | None
+    attempt_timeout: float | None
+    retry_on_result: Callable[[Any], bool] | None
+    budget: RetryBudget | None
     _core: _core.RetryPolicyCore
 
     def __init__(
@@ -99,6 +136,10 @@ class RetryPolicy:
         retryable_errors: tuple[type[Exception], ...] | None = DEFAULT_RETRY_RETRYABLE_ERRORS,
         retryable_status_codes: set[int] | None = DEFAULT_RETRY_RETRYABLE_STATUS_CODES,
         seed: int | None = None,
+        max_elapsed: float | None = None,
+        attempt_timeout: float | None = None,
+        retry_on_result: Callable[[Any], bool] | None = None,
+        budget: RetryBudget | None = None,
     ) -> None:
         # Every value is judged by the core's rules (in the original's order:
         # max_attempts, base_delay, max_delay, then the rest), which raise
@@ -111,7 +152,12 @@ class RetryPolicy:
             jitter,
             retryable_status_codes,
             seed,
+            max_elapsed=max_elapsed,
+            attempt_timeout=attempt_timeout,
+            budget=_budget_core(budget),
+            retry_on_result=retry_on_result,
         )
+        _core.require_optional_callable("retry_on_result", retry_on_result)
         if retryable_errors is not None:
             # Here, not at the first failure, where `isinstance` would raise
             # a TypeError in place of the user's error.
@@ -125,6 +171,10 @@ class RetryPolicy:
         setattr_(self, "retryable_errors", retryable_errors)
         setattr_(self, "retryable_status_codes", retryable_status_codes)
         setattr_(self, "seed", seed)
+        setattr_(self, "max_elapsed", max_elapsed)
+        setattr_(self, "attempt_timeout", attempt_timeout)
+        setattr_(self, "retry_on_result", retry_on_result)
+        setattr_(self, "budget", budget)
         setattr_(self, "_core", core)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -134,7 +184,7 @@ class RetryPolicy:
         raise FrozenInstanceError
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in _FIELDS) + (self.seed,)
+        return tuple(getattr(self, f) for f in (*_FIELDS, *_EXTRA))
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -159,13 +209,18 @@ class RetryPolicy:
                 tuple(errors) if errors is not None else None,
                 frozenset(codes) if codes is not None else None,
                 self.seed,
+                self.max_elapsed,
+                self.attempt_timeout,
+                self.retry_on_result,
+                self.budget,
             ),
         )
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS)
-        seed = "" if self.seed is None else f", seed={self.seed!r}"
-        return f"RetryPolicy({fields}{seed})"
+        # Beyond the original's fields: shown only when set.
+        extra = "".join(f", {f}={getattr(self, f)!r}" for f in _EXTRA if getattr(self, f) is not None)
+        return f"RetryPolicy({fields}{extra})"
 
     def __str__(self) -> str:
         """Human-readable string representation."""
@@ -175,8 +230,7 @@ class RetryPolicy:
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {f: getattr(self, f) for f in _FIELDS}
-        kwargs["seed"] = self.seed
+        kwargs = {f: getattr(self, f) for f in (*_FIELDS, *_EXTRA)}
         return (_rebuild_policy, (kwargs,))
 
     def calculate_delay(self, attempt: int) -> float:
@@ -228,28 +282,30 @@ def _rebuild_policy(kwargs: dict[str, Any]) -> RetryPolicy:
     return RetryPolicy(**kwargs)
 
 
-class _RetriedResult:
-    """A value an attempt returned that the executor is asked to retry.
-
-    Returned by a result judge (see `RetryExecutor._execute_async_judging`)
-    instead of `None` ("accept it"). `cause` stands where an error would:
-    it is what the retry and give-up log records (and `on_retry`) report.
-    `retry_after` is a server's hint in seconds; the core honours it, capped
-    at `max_delay` (jitter never shortens it). When retries run out, the
-    last such value is returned, not raised.
-    """
-
-    __slots__ = ("cause", "result", "retry_after")
-
-    def __init__(self, result: Any, cause: Exception, retry_after: float | None = None) -> None:
-        self.result = result
-        self.cause = cause
-        self.retry_after = retry_after
+def _plain(policy: RetryPolicy) -> bool:
+    """Whether a sequence needs nothing before its first attempt fails (no
+    deadline, budget, result predicate or attempt timeout)."""
+    core = policy._core
+    return (
+        core.max_elapsed is None
+        and core.attempt_timeout is None
+        and policy.retry_on_result is None
+        and not core.has_budget
+    )
 
 
-# Judges a returned value: None accepts it, a _RetriedResult retries it.
-# Private for now; a public `retry_on_result=` predicate will wrap into one.
-_ResultJudge = Callable[[Any], "_RetriedResult | None"]
+def _plain_but_timeout(policy: RetryPolicy) -> bool:
+    """No deadline, budget or result predicate (an attempt timeout may be set)."""
+    core = policy._core
+    return core.max_elapsed is None and policy.retry_on_result is None and not core.has_budget
+
+
+def _no_hint(value: Any) -> float | None:
+    return None
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class RetryExecutor:
@@ -266,18 +322,25 @@ class RetryExecutor:
         time_source: Callable[[], float] | None = None,
         sleep_func: Callable[[float], None] | None = None,
         async_sleep_func: Callable[[float], Awaitable[None]] | None = None,
+        *,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         """Initialize retry executor.
 
         Args:
             policy: Retry policy configuration
-            on_retry: Optional callback for retry events (attempt, error)
+            on_retry: Optional callback for retry events (attempt, error); for a
+                value `retry_on_result` rejected, the value stands for the error
             time_source: Optional callable that returns current time (for testing).
-                        Defaults to time.time() for production use.
+                        The policy's deadline (`max_elapsed`) is read from it;
+                        without one, from `time.monotonic`.
             sleep_func: Optional synchronous sleep function (for testing).
                        Defaults to time.sleep() for production use.
             async_sleep_func: Optional asynchronous sleep function (for testing).
-                             Defaults to asyncio.sleep() for production use.
+                             Defaults to asyncio.sleep() for production use; the
+                             attempt timeout waits on it too when given.
+            on_event: Optional listener told each `RetryScheduled` and `GaveUp`
+                (and each attempt's `TimedOut`), see `resilience.events`.
         """
         _require_policy(policy)
         for name, value in (
@@ -285,19 +348,30 @@ class RetryExecutor:
             ("time_source", time_source),
             ("sleep_func", sleep_func),
             ("async_sleep_func", async_sleep_func),
+            ("on_event", on_event),
         ):
             _core.require_optional_callable(name, value)
         self.policy = policy
         self.on_retry = on_retry
+        self.on_event = on_event
         self._time_source = time_source or time.time
+        # The deadline needs a clock that never jumps: the user's, else monotonic.
+        self._clock = time_source or time.monotonic
         self._sleep = sleep_func or time.sleep
         self._async_sleep = async_sleep_func or asyncio.sleep
+        # The attempt timeout races the injected sleep; else the loop's own timer.
+        self._timer_sleep = async_sleep_func
+        self._plain_cache: tuple[RetryPolicy, bool] = (policy, _plain(policy))
 
     def execute_sync(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Execute synchronous function with retry logic.
 
+        The policy's deadline applies between attempts; its attempt timeout
+        does not (a blocking call cannot be pre-empted).
+
         Returns:
-            Result from successful execution
+            Result from successful execution (or, when retries on a value run
+            out, that value)
 
         Raises:
             TypeError: At once, if func is not callable (never retried).
@@ -306,6 +380,13 @@ class RetryExecutor:
         """
         policy = self.policy
         sleep = self._sleep
+        time_source = self._time_source
+        if self.on_event is None and time_source is time.time:
+            # Positional only: keyword parsing would cost the success path.
+            return _core.retry_call(  # type: ignore[no-any-return]
+                policy._core, policy.retryable_errors, self.on_retry, None if sleep is _SYSTEM_SLEEP else sleep,
+                func, args, kwargs,
+            )
         return _core.retry_call(  # type: ignore[no-any-return]
             policy._core,
             policy.retryable_errors,
@@ -314,88 +395,137 @@ class RetryExecutor:
             func,
             args,
             kwargs,
+            on_event=self.on_event,
+            time_source=None if time_source is time.time else time_source,
         )
 
     async def execute_async(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Execute asynchronous function with retry logic.
 
         Returns:
-            Result from successful execution
+            Result from successful execution (or, when retries on a value run
+            out, that value)
 
         Raises:
             TypeError: At once, if func is not callable (never retried).
+            TimeoutError: The last attempt timed out (`attempt_timeout`).
             Exception: The last exception raised by func, once the policy gives up.
         """
         if not callable(func):
             raise _core.not_callable("func", func)
+        policy = self.policy
+        cache = self._plain_cache
+        if cache[0] is not policy:
+            # `policy` is a public attribute: judged again when it is replaced.
+            cache = self._plain_cache = (policy, _plain(policy))
+        if cache[1]:
+            try:
+                return await func(*args, **kwargs)
+            except Exception as error:
+                first = error
+            return await self._retry_async(first, func, args, kwargs)
+        timeout = policy._core.attempt_timeout
+        if timeout is None or not _plain_but_timeout(policy) or self._timer_sleep is not None or self.on_event:
+            return cast(T, await self._run_async(func, args, kwargs))
+        # Only an attempt timeout: the first attempt on the loop's timer, inline.
         try:
-            return await func(*args, **kwargs)
+            return cast(T, await on_loop_timer(func(*args, **kwargs), timeout, "attempt_timeout", ()))
         except Exception as error:
-            first = error
-        return await self._retry_async(first, func, args, kwargs)
-
-    async def _execute_async_judging(
-        self,
-        judge: _ResultJudge,
-        func: Callable[..., Awaitable[T]],
-        *args: Any,
-        **kwargs: Any,
-    ) -> T:
-        """`execute_async` that also retries returned values `judge` rejects.
-
-        Errors are handled as by `execute_async`; a value for which
-        `judge(value)` answers a `_RetriedResult` counts as a failed attempt
-        that passes the filter (with its `retry_after` hint). When retries
-        run out on a value, that value is returned. (RetryMiddleware's
-        retryable statuses go through here: one loop for errors and results;
-        the middleware has checked that `func` is callable.)
-        """
-        failure: Exception | _RetriedResult
-        try:
-            result = await func(*args, **kwargs)
-        except Exception as error:
-            # Retried outside this block, so later errors are not chained to it.
-            failure = error
-        else:
-            verdict = judge(result)
-            if verdict is None:
-                return result
-            failure = verdict
-        return await self._retry_async(failure, func, args, kwargs, judge)
+            timed_out = error
+        return cast(T, await self._run_async(func, args, kwargs, first=timed_out))
 
     async def _retry_async(
         self,
-        failure: Exception | _RetriedResult,
+        failure: Exception,
         func: Callable[..., Awaitable[T]],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        judge: _ResultJudge | None = None,
     ) -> T:
-        """The retry loop after a first failed attempt (the success path never
-        gets here): an error it raised, or a value `judge` asked to retry."""
+        """The retry loop of a plain policy after a first failed attempt (the
+        success path never gets here)."""
+        return cast(T, await self._run_async(func, args, kwargs, first=failure))
+
+    async def _run_async(
+        self,
+        func: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        first: Exception | None = None,
+        pipeline_event: Callable[[Event], None] | None = None,
+        library: bool = False,
+        predicate: Callable[[Any], bool] | None = None,
+        hint: Callable[[Any], float | None] = _no_hint,
+        cause_of: Callable[[Any], Any] = _same,
+    ) -> Any:
+        """The one async retry loop. `first`: the first attempt already failed
+        with it (a plain policy's fast path). Inside a pipeline, `library`
+        judges the library's own errors by core's rule and `pipeline_event`
+        hears the events too. `predicate` (default: the policy's
+        `retry_on_result`) judges returned values, `hint` gives a value's
+        Retry-After in seconds, `cause_of` what stands for a rejected value
+        in the log records and `on_retry` (RetryMiddleware's synthetic error)."""
         policy = self.policy
+        core = policy._core
         errors = policy.retryable_errors
-        state = policy._core.start()
+        if predicate is None:
+            predicate = policy.retry_on_result
+        clock = self._clock if core.max_elapsed is not None else None
+        timeout = core.attempt_timeout
+        listeners = [listener for listener in (self.on_event, pipeline_event) if listener is not None]
+        state = core.start(None if clock is None else clock())
+        failed_value = False
+        result: Any = None
+        error: BaseException | None = first
         while True:
-            retried: _RetriedResult | None
-            if isinstance(failure, _RetriedResult):
-                retried, cause = failure, failure.cause
-                delay = state.on_failure(True, failure.retry_after)
+            if error is None:
+                try:
+                    if timeout is None:
+                        result = await func(*args, **kwargs)
+                    else:
+                        result = await attempt_with_timeout(
+                            func, args, kwargs, timeout, "attempt_timeout", self._timer_sleep, listeners
+                        )
+                except Exception as raised:
+                    error = raised
+            now = None if clock is None else clock()
+            if error is not None:
+                failed_value = False
+                cause: Any = error
+                if timeout is not None and getattr(error, "strategy", None) == "attempt_timeout":
+                    # Rule `attempt_timeout_retryable`: the filter is not asked.
+                    delay = state.on_timeout(now)
+                else:
+                    delay = state.on_error(error, errors, None, now, library)
             else:
-                retried, cause = None, failure
-                # The filter is asked only if an attempt is left; one that
-                # raises means "not retryable" (the core's rules).
-                delay = state.on_error(failure, errors)
+                if predicate is None:
+                    return result
+                delay = state.on_result(result, predicate, hint(result), now)
+                if delay is None and state.reason is None:
+                    return result  # accepted
+                failed_value = True
+                cause = cause_of(result)
+            reason = state.reason
             if delay is None:
-                if state.reason == "exhausted" and _logging.enabled(logging.ERROR):
+                if reason == "exhausted" and _logging.enabled(logging.ERROR):
                     _logging.retry_exhausted(policy.max_attempts, cause)
-                if retried is None:
-                    raise cause
-                # Out of retries on a value: the last one is the answer.
-                return cast(T, retried.result)
-            attempt = state.attempt - 1
+                if listeners:
+                    gave_up = GaveUp(state.failed_attempt, cast(str, reason))
+                    for listener in listeners:
+                        deliver(listener, gave_up)
+                if failed_value:
+                    # Out of retries on a value: the last one is the answer.
+                    return result
+                raise cast(BaseException, error)
+            attempt = state.failed_attempt
             if _logging.enabled(logging.INFO):
                 _logging.retry_attempt(attempt, policy.max_attempts, delay, cause)
+            if listeners:
+                scheduled = (
+                    RetryScheduled(attempt, delay, None, result) if failed_value else RetryScheduled(attempt, delay, error)
+                )
+                for listener in listeners:
+                    deliver(listener, scheduled)
             on_retry = self.on_retry
             if on_retry:
                 try:
@@ -407,12 +537,5 @@ class RetryExecutor:
                     if _logging.enabled(logging.WARNING):
                         _logging.retry_callback_failed(callback_error)
             await self._async_sleep(delay)
-            try:
-                result = await func(*args, **kwargs)
-            except Exception as next_error:
-                failure = next_error
-                continue
-            verdict = None if judge is None else judge(result)
-            if verdict is None:
-                return result
-            failure = verdict
+            # Retried outside the except block, so errors are not chained.
+            error = None

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{ExceedsBurst, RateLimitError, RateLimited, RateLimiter};
+use super::{RateLimited, RateLimiter};
 use crate::breaker::FleetConfig;
 use crate::error::ConfigError;
 use crate::lease::{Lease, LeaseGrant, LeaseKind, LeaseRequest, LeaseStatus, Leased};
@@ -39,28 +39,24 @@ impl<C: Clock> RateLimiter<C> {
         Ok(self)
     }
 
-    /// Rules `lease_pool` and `lease_fallback` for `n` cells (`1..`).
-    pub(super) fn shared_acquire(&self, lease: &Lease, n: u32) -> Result<(), RateLimitError> {
-        let burst = self.config.burst();
-        if n > burst {
-            return Err(RateLimitError::ExceedsBurst(ExceedsBurst { requested: n, burst }));
-        }
+    /// Rules `lease_pool` and `lease_fallback` for `n` cells (`1..=burst`).
+    pub(super) fn shared_cells(&self, lease: &Lease, n: u32) -> Result<(), RateLimited> {
         let now = nanos_u64(self.clock.now());
         if lease.live(now) {
             if lease.take(n) {
                 return Ok(());
             }
             lease.short(n, now);
-            return Err(RateLimitError::Limited(RateLimited {
+            return Err(RateLimited {
                 retry_after: lease.hint(now, self.config.emission_interval()),
-            }));
+            });
         }
         // The fleet's rate shared among the processes last seen: each takes
         // rate ÷ k, a burst of burst ÷ k (rounded up, and at least the n
         // cells asked for, which the whole fleet could grant).
         let k = lease.fleet_size();
         let t = self.config.interval_ns().saturating_mul(u64::from(k));
-        let share = burst.div_ceil(k).max(n);
+        let share = self.config.burst().div_ceil(k).max(n);
         self.gcra_n(now, n, t, share)
     }
 

@@ -157,25 +157,27 @@ impl<C: Clock> RateLimiter<C> {
     /// [`RateLimitError::Limited`] with the exact wait.
     #[inline]
     pub fn try_acquire(&self) -> Result<(), RateLimitError> {
-        if let Some(lease) = &self.lease {
-            return self.shared_acquire(lease, 1);
-        }
-        self.try_acquire_one()
+        self.try_acquire_one().map_err(RateLimitError::Limited)
     }
 
     /// One cell: conforms when `TAT <= now + T·(burst − 1)` — the general
     /// rule for `n = 1`, in 64-bit arithmetic (saturating at 584 years).
+    /// One cell never exceeds a burst (at least 1), so the only refusal is
+    /// a wait.
     #[inline]
-    fn try_acquire_one(&self) -> Result<(), RateLimitError> {
+    pub(crate) fn try_acquire_one(&self) -> Result<(), RateLimited> {
+        if let Some(lease) = &self.lease {
+            return self.shared_cells(lease, 1);
+        }
         let now = nanos_u64(self.clock.now());
         let latest = now.saturating_add(self.config.tolerance_ns());
         let t = self.config.interval_ns();
         let mut tat = self.tat.load(Ordering::Acquire);
         loop {
             if tat > latest {
-                return Err(RateLimitError::Limited(RateLimited {
+                return Err(RateLimited {
                     retry_after: Duration::from_nanos(tat.saturating_sub(latest)),
-                }));
+                });
             }
             let next = tat.max(now).saturating_add(t);
             match self
@@ -200,23 +202,24 @@ impl<C: Clock> RateLimiter<C> {
         if n == 0 {
             return Ok(());
         }
-        if let Some(lease) = &self.lease {
-            return self.shared_acquire(lease, n);
-        }
         if n == 1 {
-            return self.try_acquire_one();
+            return self.try_acquire_one().map_err(RateLimitError::Limited);
         }
         let burst = self.config.burst();
         if n > burst {
             return Err(RateLimitError::ExceedsBurst(ExceedsBurst { requested: n, burst }));
         }
+        if let Some(lease) = &self.lease {
+            return self.shared_cells(lease, n).map_err(RateLimitError::Limited);
+        }
         let now = nanos_u64(self.clock.now());
         self.gcra_n(now, n, self.config.interval_ns(), burst)
+            .map_err(RateLimitError::Limited)
     }
 
     /// `n` cells at `now` under emission interval `t` and `burst` (the
     /// configured ones, or a shared limiter's fallback share).
-    fn gcra_n(&self, now: u64, n: u32, t: u64, burst: u32) -> Result<(), RateLimitError> {
+    fn gcra_n(&self, now: u64, n: u32, t: u64, burst: u32) -> Result<(), RateLimited> {
         // burst·T fits u64 (rule `burst_refill`), so n·T does too; a
         // fallback share saturates (and then never conforms sooner).
         let weight = t.saturating_mul(u64::from(n));
@@ -228,9 +231,9 @@ impl<C: Clock> RateLimiter<C> {
             let limit = u128::from(now).saturating_add(u128::from(capacity));
             if next > limit {
                 let wait = u64::try_from(next.saturating_sub(limit)).unwrap_or(u64::MAX);
-                return Err(RateLimitError::Limited(RateLimited {
+                return Err(RateLimited {
                     retry_after: Duration::from_nanos(wait),
-                }));
+                });
             }
             // Beyond 584 years the TAT saturates (the clock cannot read further).
             let stored = u64::try_from(next).unwrap_or(u64::MAX);

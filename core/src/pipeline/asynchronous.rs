@@ -13,14 +13,18 @@ use std::ops::Deref;
 
 use super::blocking::{retry_or_give_up, sealed};
 use super::error::PipelineError;
-use super::layers::{BreakerLayer, BulkheadLayer, FallbackLayer, HedgingLayer, RetryLayer, TimeoutLayer};
+use super::layers::{
+    BreakerLayer, BulkheadLayer, FallbackLayer, HedgingLayer, RateLimiterLayer, RetryLayer, ThrottleLayer, TimeoutLayer,
+};
 use super::Env;
 use crate::breaker::CircuitBreaker;
 use crate::bulkhead::Bulkhead;
 use crate::events::{Cause, Event, Listener};
 use crate::fallback::{FallbackState, FallbackStep};
 use crate::hedging::driver;
+use crate::limiter::RateLimiter;
 use crate::predicates::{ErrorFilter, ValueFilter};
+use crate::throttle::AdaptiveThrottle;
 use crate::time::{AsyncSleeper, Clock};
 use crate::timeout::timeout;
 
@@ -284,6 +288,65 @@ impl<T, E, B: Deref<Target = Bulkhead>> AsyncLayer<T, E> for BulkheadLayer<B> {
             };
             // The slot is held until the attempt ends or is dropped.
             inner().await
+        }
+    }
+}
+
+impl<T, E, LC: Clock, B: Deref<Target = RateLimiter<LC>>> AsyncLayer<T, E> for RateLimiterLayer<B> {
+    fn call_async<'a, C, S, L, F, Fut>(
+        &'a self,
+        env: &'a Env<C, S, L>,
+        inner: &'a F,
+    ) -> impl Future<Output = Result<T, PipelineError<E>>> + 'a
+    where
+        C: Clock,
+        S: AsyncSleeper,
+        L: Listener<T, PipelineError<E>>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, PipelineError<E>>> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        async move {
+            if let Err(limited) = self.admit() {
+                env.listener.on_event(&Event::RateLimited(limited));
+                return Err(PipelineError::RateLimited(limited));
+            }
+            inner().await
+        }
+    }
+}
+
+impl<T, E, TC, B, P, R> AsyncLayer<T, E> for ThrottleLayer<B, P, R>
+where
+    TC: Clock,
+    B: Deref<Target = AdaptiveThrottle<TC>>,
+    P: ErrorFilter<E>,
+    R: ValueFilter<T>,
+{
+    fn call_async<'a, C, S, L, F, Fut>(
+        &'a self,
+        env: &'a Env<C, S, L>,
+        inner: &'a F,
+    ) -> impl Future<Output = Result<T, PipelineError<E>>> + 'a
+    where
+        C: Clock,
+        S: AsyncSleeper,
+        L: Listener<T, PipelineError<E>>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, PipelineError<E>>> + 'a,
+        T: 'a,
+        E: 'a,
+    {
+        async move {
+            if let Err(throttled) = self.admit() {
+                env.listener.on_event(&Event::Throttled(throttled));
+                return Err(PipelineError::Throttled(throttled));
+            }
+            // A call cancelled here records nothing: its answer never came.
+            let outcome = inner().await;
+            self.record(&outcome);
+            outcome
         }
     }
 }

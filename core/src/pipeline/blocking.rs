@@ -1,18 +1,20 @@
 //! The blocking half of a pipeline: strategies that need no cancellation
-//! (fallback, retry, breaker, bulkhead) nested by type, so the composed
+//! (fallback, retry, breaker, rate limiter, bulkhead, throttle) nested by type, so the composed
 //! call compiles to the same code as the strategies nested by hand.
 
 use std::ops::Deref;
 
 use super::error::PipelineError;
-use super::layers::{BreakerLayer, BulkheadLayer, FallbackLayer, RetryLayer};
+use super::layers::{BreakerLayer, BulkheadLayer, FallbackLayer, RateLimiterLayer, RetryLayer, ThrottleLayer};
 use super::Env;
 use crate::breaker::CircuitBreaker;
 use crate::bulkhead::Bulkhead;
 use crate::events::{Cause, Event, Listener};
 use crate::fallback::{FallbackState, FallbackStep};
+use crate::limiter::RateLimiter;
 use crate::predicates::{ErrorFilter, ValueFilter};
 use crate::retry_state::RetryDecision;
+use crate::throttle::AdaptiveThrottle;
 use crate::time::{Clock, Sleeper};
 
 pub(super) mod sealed {
@@ -194,5 +196,49 @@ impl<T, E, B: Deref<Target = Bulkhead>> Layer<T, E> for BulkheadLayer<B> {
             return Err(PipelineError::BulkheadFull);
         };
         inner()
+    }
+}
+
+impl<B> sealed::Sealed for RateLimiterLayer<B> {}
+
+impl<T, E, LC: Clock, B: Deref<Target = RateLimiter<LC>>> Layer<T, E> for RateLimiterLayer<B> {
+    fn call<C, S, L, F>(&self, env: &Env<C, S, L>, inner: &mut F) -> Result<T, PipelineError<E>>
+    where
+        C: Clock,
+        S: Sleeper,
+        L: Listener<T, PipelineError<E>>,
+        F: FnMut() -> Result<T, PipelineError<E>>,
+    {
+        if let Err(limited) = self.admit() {
+            env.listener.on_event(&Event::RateLimited(limited));
+            return Err(PipelineError::RateLimited(limited));
+        }
+        inner()
+    }
+}
+
+impl<B, P, R> sealed::Sealed for ThrottleLayer<B, P, R> {}
+
+impl<T, E, TC, B, P, R> Layer<T, E> for ThrottleLayer<B, P, R>
+where
+    TC: Clock,
+    B: Deref<Target = AdaptiveThrottle<TC>>,
+    P: ErrorFilter<E>,
+    R: ValueFilter<T>,
+{
+    fn call<C, S, L, F>(&self, env: &Env<C, S, L>, inner: &mut F) -> Result<T, PipelineError<E>>
+    where
+        C: Clock,
+        S: Sleeper,
+        L: Listener<T, PipelineError<E>>,
+        F: FnMut() -> Result<T, PipelineError<E>>,
+    {
+        if let Err(throttled) = self.admit() {
+            env.listener.on_event(&Event::Throttled(throttled));
+            return Err(PipelineError::Throttled(throttled));
+        }
+        let outcome = inner();
+        self.record(&outcome);
+        outcome
     }
 }

@@ -5,12 +5,14 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::breaker::Rejected;
+use crate::limiter::RateLimited;
+use crate::throttle::Throttled;
 use crate::timeout::TimedOut;
 
 /// Why a pipeline call failed: the operation's own error, unchanged, or an
 /// error a strategy created.
 #[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PipelineError<E> {
     /// The operation's own error (or a fallback's), unchanged.
     Inner(E),
@@ -21,6 +23,10 @@ pub enum PipelineError<E> {
     TimedOut(TimedOut),
     /// The bulkhead had no free slot.
     BulkheadFull,
+    /// The rate limiter had no cell to give now.
+    RateLimited(RateLimited),
+    /// The adaptive throttle shed the request locally.
+    Throttled(Throttled),
 }
 
 impl<E> PipelineError<E> {
@@ -39,14 +45,19 @@ impl<E> PipelineError<E> {
             Self::BreakerOpen(_) => Some(LibraryError::BreakerOpen),
             Self::TimedOut(_) => Some(LibraryError::TimedOut),
             Self::BulkheadFull => Some(LibraryError::BulkheadFull),
+            Self::RateLimited(_) => Some(LibraryError::RateLimited),
+            Self::Throttled(_) => Some(LibraryError::Throttled),
         }
     }
 
     /// The wait a retry honours after this error (rule `rejection_hint`):
-    /// a breaker's remaining open time.
+    /// a breaker's remaining open time, or the time until the rate
+    /// limiter's cell conforms. (A throttle's suggestion is not one: the
+    /// next draw may admit the request, so the retry's own backoff paces it.)
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::BreakerOpen(r) if !r.retry_after.is_zero() => Some(r.retry_after),
+            Self::RateLimited(r) if !r.retry_after.is_zero() => Some(r.retry_after),
             _ => None,
         }
     }
@@ -59,6 +70,8 @@ impl<E: fmt::Display> fmt::Display for PipelineError<E> {
             Self::BreakerOpen(r) => r.fmt(f),
             Self::TimedOut(t) => t.fmt(f),
             Self::BulkheadFull => f.write_str("bulkhead full"),
+            Self::RateLimited(r) => r.fmt(f),
+            Self::Throttled(t) => t.fmt(f),
         }
     }
 }
@@ -70,6 +83,8 @@ impl<E: std::error::Error + 'static> std::error::Error for PipelineError<E> {
             Self::BreakerOpen(r) => Some(r),
             Self::TimedOut(t) => Some(t),
             Self::BulkheadFull => None,
+            Self::RateLimited(r) => Some(r),
+            Self::Throttled(t) => Some(t),
         }
     }
 }
@@ -86,29 +101,45 @@ pub enum LibraryError {
     TimedOut,
     /// A bulkhead had no free slot.
     BulkheadFull,
+    /// A rate limiter had no cell to give now.
+    RateLimited,
+    /// An adaptive throttle shed the request.
+    Throttled,
 }
 
 impl LibraryError {
-    /// `"breaker_open"`, `"timed_out"` or `"bulkhead_full"`.
+    /// Every library error, in declaration order.
+    pub const ALL: [LibraryError; 5] = [
+        Self::BreakerOpen,
+        Self::TimedOut,
+        Self::BulkheadFull,
+        Self::RateLimited,
+        Self::Throttled,
+    ];
+
+    /// `"breaker_open"`, `"timed_out"`, `"bulkhead_full"`, `"rate_limited"`
+    /// or `"throttled"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BreakerOpen => "breaker_open",
             Self::TimedOut => "timed_out",
             Self::BulkheadFull => "bulkhead_full",
+            Self::RateLimited => "rate_limited",
+            Self::Throttled => "throttled",
         }
     }
 
     /// A retry retries each of them (Polly's default predicate does too):
-    /// an open breaker with its remaining open time as the hint
-    /// ([`PipelineError::retry_after`]), so a retry waits the breaker out
-    /// or, past its deadline, gives up at once.
+    /// an open breaker and a rate limiter with their wait as the hint
+    /// ([`PipelineError::retry_after`]), so a retry waits them out or, past
+    /// its deadline, gives up at once.
     pub fn retryable(self) -> bool {
         true
     }
 
     /// A breaker counts a timed-out attempt as a failure of the
-    /// dependency; a bulkhead rejection is local load, not the
-    /// dependency's failure, and counts as neither.
+    /// dependency; a bulkhead, rate limiter or throttle rejection is local
+    /// load, not the dependency's failure, and counts as neither.
     pub fn counts_as_breaker_failure(self) -> bool {
         matches!(self, Self::TimedOut)
     }

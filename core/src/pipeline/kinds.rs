@@ -14,9 +14,11 @@ use crate::value::Value;
 /// sequence; each retry attempt goes through the breaker (so an open
 /// breaker fails fast and its remaining open time paces the retry); the
 /// attempt timeout bounds one attempt, hedged copies included; each
-/// hedged copy takes its own bulkhead slot. (The limiter, budget and
-/// throttle of their own issue join this enum, and the order, when they
-/// land.)
+/// hedged copy asks the rate limiter for its own cell (a limited call takes
+/// no bulkhead slot) and takes its own bulkhead slot; the adaptive throttle
+/// sits right around the operation, so it counts exactly the requests the
+/// backend sees. (A retry budget is not a layer: it belongs to the retry's
+/// policy.)
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StrategyKind {
@@ -32,31 +34,39 @@ pub enum StrategyKind {
     AttemptTimeout,
     /// `hedging`: starts extra copies of a slow attempt.
     Hedging,
+    /// `rate_limiter`: bounds the rate of calls (fails fast when limited).
+    RateLimiter,
     /// `bulkhead`: bounds concurrent calls.
     Bulkhead,
+    /// `throttle`: sheds requests locally while the backend rejects many.
+    Throttle,
 }
 
 impl StrategyKind {
     /// Every strategy, outer to inner: the only order a pipeline accepts.
-    pub const ORDER: [StrategyKind; 7] = [
+    pub const ORDER: [StrategyKind; 9] = [
         Self::Fallback,
         Self::TotalTimeout,
         Self::Retry,
         Self::Breaker,
         Self::AttemptTimeout,
         Self::Hedging,
+        Self::RateLimiter,
         Self::Bulkhead,
+        Self::Throttle,
     ];
 
     /// The names of [`ORDER`](Self::ORDER), as vectors and bindings spell them.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 9] = [
         "fallback",
         "total_timeout",
         "retry",
         "breaker",
         "attempt_timeout",
         "hedging",
+        "rate_limiter",
         "bulkhead",
+        "throttle",
     ];
 
     /// The stable snake_case name.
@@ -68,7 +78,9 @@ impl StrategyKind {
             Self::Breaker => "breaker",
             Self::AttemptTimeout => "attempt_timeout",
             Self::Hedging => "hedging",
+            Self::RateLimiter => "rate_limiter",
             Self::Bulkhead => "bulkhead",
+            Self::Throttle => "throttle",
         }
     }
 

@@ -10,7 +10,9 @@ pub use asynchronous::AsyncLayer;
 pub use blocking::Layer;
 pub use error::{LibraryError, PipelineError};
 pub use kinds::StrategyKind;
-pub use layers::{BreakerLayer, BulkheadLayer, FallbackLayer, HedgingLayer, RetryLayer, TimeoutLayer};
+pub use layers::{
+    BreakerLayer, BulkheadLayer, FallbackLayer, HedgingLayer, RateLimiterLayer, RetryLayer, ThrottleLayer, TimeoutLayer,
+};
 
 use std::fmt;
 use std::future::Future;
@@ -44,7 +46,8 @@ impl<C: fmt::Debug, S, L> fmt::Debug for Env<C, S, L> {
 /// A pipeline holds each strategy at most once, in the one order of
 /// [`StrategyKind::ORDER`] (rule `pipeline_order`, which every binding's
 /// pipeline runs too): fallback → total timeout → retry → breaker →
-/// attempt timeout → hedging → bulkhead, outer to inner. The builder takes
+/// attempt timeout → hedging → rate limiter → bulkhead → throttle, outer
+/// to inner. The builder takes
 /// strategies outer to inner; [`PipelineBuilder::build`] checks the order
 /// and [`Pipeline::strategies`] gives it back as data.
 ///
@@ -55,7 +58,8 @@ impl<C: fmt::Debug, S, L> fmt::Debug for Env<C, S, L> {
 /// ([`Pipeline::call_async`]) — a compile-time error, not a surprise.
 ///
 /// Errors are one type, [`PipelineError`]: the operation's own error
-/// unchanged, or the library's (breaker open, timed out, bulkhead full),
+/// unchanged, or the library's (breaker open, timed out, bulkhead full,
+/// rate limited, throttled),
 /// which every strategy treats by rule `library_errors`
 /// ([`LibraryError`]). One listener sees every strategy's [`Event`]s.
 ///
@@ -214,9 +218,19 @@ impl<St, C, S, L> PipelineBuilder<St, C, S, L> {
         self.push(StrategyKind::Hedging, layer)
     }
 
+    /// Adds a rate limiter.
+    pub fn rate_limiter<B>(self, layer: RateLimiterLayer<B>) -> Next<St, RateLimiterLayer<B>, C, S, L> {
+        self.push(StrategyKind::RateLimiter, layer)
+    }
+
     /// Adds a bulkhead.
     pub fn bulkhead<B>(self, layer: BulkheadLayer<B>) -> Next<St, BulkheadLayer<B>, C, S, L> {
         self.push(StrategyKind::Bulkhead, layer)
+    }
+
+    /// Adds an adaptive throttle.
+    pub fn throttle<B, P, R>(self, layer: ThrottleLayer<B, P, R>) -> Next<St, ThrottleLayer<B, P, R>, C, S, L> {
+        self.push(StrategyKind::Throttle, layer)
     }
 
     /// Tells `listener` every event of every strategy.

@@ -1,0 +1,326 @@
+//! Load control (issue 11) over core: `RetryBudgetCore`, `ThrottleCore`
+//! and `LimiterCore` behind `resilience.RetryBudget`,
+//! `resilience.AdaptiveThrottle` and `resilience.RateLimiter`. Every value
+//! goes through core's `*Config::from_values`; every decision (a deposit, a
+//! withdrawal, a shed request, a conforming cell) is core's. The clock is a
+//! `PyClock` read by the binding just before each core call (a Python clock
+//! is never called from inside core).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::gc::{PyTraverseError, PyVisit};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+use resilience_core::rules::{self, Unit};
+use resilience_core::{
+    AdaptiveThrottle, AdaptiveThrottleConfig, RateLimitError, RateLimiter, RateLimiterConfig, RetryBudget,
+    RetryBudgetConfig, Value,
+};
+
+use crate::checks::require_optional_callable;
+use crate::clock::PyClock;
+use crate::errors::{config_error, config_error_given, parameter_error};
+use crate::sleep::sleep_released;
+use crate::value::value_of;
+
+static RATE_LIMITED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static THROTTLED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A clock shared by a strategy and the binding that refreshes it.
+fn shared_clock(time_source: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<PyClock>> {
+    let source = time_source.filter(|t| !t.is_none());
+    if let Some(source) = source {
+        require_optional_callable("time_source", source)?;
+    }
+    Ok(Arc::new(PyClock::new(source.map(|s| s.clone().unbind()))))
+}
+
+fn traverse_clock(clock: &PyClock, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+    visit.call(clock.user_source())
+}
+
+/// A Python value for a `from_values` parameter: always given (so `None`
+/// is judged by the rule, as the vectors' `null` is).
+fn given(obj: &Bound<'_, PyAny>) -> Option<Value> {
+    Some(value_of(obj))
+}
+
+// ---- Retry budget ----------------------------------------------------------
+
+/// A retry budget shared by every policy built with it.
+#[pyclass(frozen, module = "resilience._core")]
+pub(crate) struct RetryBudgetCore {
+    pub(crate) budget: Arc<RetryBudget>,
+    pub(crate) clock: Arc<PyClock>,
+}
+
+#[pymethods]
+impl RetryBudgetCore {
+    #[new]
+    #[pyo3(signature = (ttl, min_retries_per_sec, retry_ratio, time_source=None))]
+    fn new(
+        ttl: &Bound<'_, PyAny>,
+        min_retries_per_sec: &Bound<'_, PyAny>,
+        retry_ratio: &Bound<'_, PyAny>,
+        time_source: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let py = ttl.py();
+        let config = RetryBudgetConfig::from_values(given(ttl), given(min_retries_per_sec), given(retry_ratio), Unit::Seconds)
+            .map_err(|e| config_error(py, &e))?;
+        let clock = shared_clock(time_source)?;
+        clock.refresh(py)?;
+        Ok(Self {
+            budget: Arc::new(RetryBudget::new(config, clock.clone())),
+            clock,
+        })
+    }
+
+    /// Counts a first attempt.
+    fn deposit(&self, py: Python<'_>) -> PyResult<()> {
+        self.clock.refresh(py)?;
+        self.budget.deposit();
+        Ok(())
+    }
+
+    /// Claims one retry if the budget allows it.
+    fn try_withdraw(&self, py: Python<'_>) -> PyResult<bool> {
+        self.clock.refresh(py)?;
+        Ok(self.budget.try_withdraw())
+    }
+
+    /// Retries the budget would grant now.
+    fn available(&self, py: Python<'_>) -> PyResult<u64> {
+        self.clock.refresh(py)?;
+        Ok(self.budget.available())
+    }
+
+    #[getter]
+    fn ttl(&self) -> f64 {
+        self.budget.config().ttl().as_secs_f64()
+    }
+
+    #[getter]
+    fn min_retries_per_sec(&self) -> u32 {
+        self.budget.config().min_retries_per_sec()
+    }
+
+    #[getter]
+    fn retry_ratio(&self) -> f64 {
+        self.budget.config().retry_ratio()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        traverse_clock(&self.clock, &visit)
+    }
+}
+
+// ---- Adaptive throttle -----------------------------------------------------
+
+/// `resilience.errors.ThrottledError(message, retry_after=, probability=)`.
+#[cold]
+fn throttled_error(py: Python<'_>, retry_after: Duration, probability: f64) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = THROTTLED.import(py, "resilience.errors", "ThrottledError")?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item(intern!(py, "retry_after"), retry_after.as_secs_f64())?;
+        kwargs.set_item(intern!(py, "probability"), probability)?;
+        Ok(PyErr::from_value(class.call(("request throttled locally",), Some(&kwargs))?))
+    };
+    build().unwrap_or_else(|failed| failed)
+}
+
+/// An adaptive client-side throttle.
+#[pyclass(frozen, module = "resilience._core")]
+pub(crate) struct ThrottleCore {
+    inner: AdaptiveThrottle<Arc<PyClock>>,
+}
+
+#[pymethods]
+impl ThrottleCore {
+    #[new]
+    #[pyo3(signature = (k, window, seed=None, time_source=None))]
+    fn new(
+        k: &Bound<'_, PyAny>,
+        window: &Bound<'_, PyAny>,
+        seed: Option<&Bound<'_, PyAny>>,
+        time_source: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let py = k.py();
+        // A seed of None is "from the OS" (rule `seed`'s absent value).
+        let seed = seed.filter(|s| !s.is_none()).map(value_of);
+        let config = AdaptiveThrottleConfig::from_values(given(k), given(window), seed, Unit::Seconds)
+            .map_err(|e| config_error(py, &e))?;
+        let clock = shared_clock(time_source)?;
+        clock.refresh(py)?;
+        Ok(Self {
+            inner: AdaptiveThrottle::new(config, clock),
+        })
+    }
+
+    /// Counts a request and decides: returns when admitted, raises
+    /// `ThrottledError` (with the suggested wait) when shed.
+    fn admit(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.clock().refresh(py)?;
+        self.inner
+            .try_admit()
+            .map_err(|t| throttled_error(py, t.retry_after, t.probability))
+    }
+
+    /// The backend answered an admitted request; `accepted` is the
+    /// caller's predicate's answer.
+    fn record(&self, py: Python<'_>, accepted: bool) -> PyResult<()> {
+        if accepted {
+            self.inner.clock().refresh(py)?;
+        }
+        self.inner.record(accepted);
+        Ok(())
+    }
+
+    /// `(requests, accepts, probability)` over the window now.
+    fn stats(&self, py: Python<'_>) -> PyResult<(u64, u64, f64)> {
+        self.inner.clock().refresh(py)?;
+        let s = self.inner.stats();
+        Ok((s.requests, s.accepts, s.probability))
+    }
+
+    #[getter]
+    fn k(&self) -> f64 {
+        self.inner.config().k()
+    }
+
+    #[getter]
+    fn window(&self) -> f64 {
+        self.inner.config().window().as_secs_f64()
+    }
+
+    #[getter]
+    fn seed(&self) -> Option<u64> {
+        self.inner.config().seed()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        traverse_clock(self.inner.clock(), &visit)
+    }
+}
+
+// ---- Rate limiter ----------------------------------------------------------
+
+/// `resilience.errors.RateLimitedError(message, retry_after=)`.
+#[cold]
+fn rate_limited_error(py: Python<'_>, retry_after: Duration) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = RATE_LIMITED.import(py, "resilience.errors", "RateLimitedError")?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item(intern!(py, "retry_after"), retry_after.as_secs_f64())?;
+        Ok(PyErr::from_value(class.call(("rate limited",), Some(&kwargs))?))
+    };
+    build().unwrap_or_else(|failed| failed)
+}
+
+/// A GCRA rate limiter.
+#[pyclass(frozen, module = "resilience._core")]
+pub(crate) struct LimiterCore {
+    inner: RateLimiter<Arc<PyClock>>,
+}
+
+impl LimiterCore {
+    /// Rule `cells` on `n` (`None` is the wrong type, as the vectors' `null`).
+    fn cells(n: &Bound<'_, PyAny>) -> PyResult<u32> {
+        rules::cells(value_of(n)).map_err(|e| config_error_given(n.py(), &e, Some(n)))
+    }
+
+    /// `None` when the cells were taken, else the exact wait; an `n` above
+    /// the burst is a `ParameterValueError` of kind `exceeds_burst`.
+    fn take(&self, py: Python<'_>, n: u32) -> PyResult<Option<Duration>> {
+        self.inner.clock().refresh(py)?;
+        match self.inner.try_acquire_n(n) {
+            Ok(()) => Ok(None),
+            Err(RateLimitError::Limited(limited)) => Ok(Some(limited.retry_after)),
+            Err(RateLimitError::ExceedsBurst(e)) => Err(parameter_error(py, false, e.to_string(), "exceeds_burst", "n")),
+            // A refusal this release does not know: a wait of zero asks again.
+            Err(_) => Ok(Some(Duration::ZERO)),
+        }
+    }
+}
+
+#[pymethods]
+impl LimiterCore {
+    #[new]
+    #[pyo3(signature = (rate, per, burst, time_source=None))]
+    fn new(
+        rate: &Bound<'_, PyAny>,
+        per: &Bound<'_, PyAny>,
+        burst: &Bound<'_, PyAny>,
+        time_source: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let py = rate.py();
+        let config = RateLimiterConfig::from_values(given(rate), given(per), given(burst), Unit::Seconds)
+            .map_err(|e| config_error(py, &e))?;
+        let clock = shared_clock(time_source)?;
+        clock.refresh(py)?;
+        Ok(Self {
+            inner: RateLimiter::new(config, clock),
+        })
+    }
+
+    /// Takes one cell if it conforms now (the hot path; `n` cells go
+    /// through `wait_time`).
+    fn try_acquire(&self, py: Python<'_>) -> PyResult<bool> {
+        self.inner.clock().refresh(py)?;
+        Ok(self.inner.try_acquire().is_ok())
+    }
+
+    /// Takes `n` cells, or raises `RateLimitedError` carrying the exact wait.
+    fn check(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
+        match self.take(py, Self::cells(n)?)? {
+            None => Ok(()),
+            Some(wait) => Err(rate_limited_error(py, wait)),
+        }
+    }
+
+    /// Takes `n` cells, or answers the wait in seconds until they conform
+    /// (for the `async def` waiting loop).
+    fn wait_time(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+        Ok(self.take(py, Self::cells(n)?)?.map(|d| d.as_secs_f64()))
+    }
+
+    /// Takes `n` cells, sleeping as long as the limiter says between
+    /// tries: natively with the GIL released (`sleep=None`), or through
+    /// `sleep(seconds)`.
+    #[pyo3(signature = (n, sleep=None))]
+    fn acquire(&self, py: Python<'_>, n: &Bound<'_, PyAny>, sleep: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let n = Self::cells(n)?;
+        let sleep = sleep.filter(|s| !s.is_none());
+        while let Some(wait) = self.take(py, n)? {
+            match sleep {
+                Some(sleep) => {
+                    sleep.call1((wait.as_secs_f64(),))?;
+                }
+                None => sleep_released(py, wait)?,
+            }
+        }
+        Ok(())
+    }
+
+    #[getter]
+    fn rate(&self) -> u32 {
+        self.inner.config().rate()
+    }
+
+    #[getter]
+    fn per(&self) -> f64 {
+        self.inner.config().per().as_secs_f64()
+    }
+
+    #[getter]
+    fn burst(&self) -> u32 {
+        self.inner.config().burst()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        traverse_clock(self.inner.clock(), &visit)
+    }
+}
