@@ -79,6 +79,8 @@ export interface LeaseStatus {
   readonly granted: number;
   /** Milliseconds since the last successful sync (undefined before the first). */
   readonly sinceSyncMs: number | undefined;
+  /** Early leases asked for (a call found the pool short): each costs at most one script call beyond the one per interval. */
+  readonly earlyLeases: number;
 }
 
 /**

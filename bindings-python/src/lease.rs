@@ -158,7 +158,7 @@ impl LeaseSync {
     }
 
     /// The fleet as last seen: a dict with `live`, `pool`, `lease_size`,
-    /// `fleet_size`, `available`, `leases`, `granted` and `since_sync`
+    /// `fleet_size`, `available`, `leases`, `granted`, `early_leases` and `since_sync`
     /// (seconds, `None` before the first sync).
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.now(py)?;
@@ -171,6 +171,7 @@ impl LeaseSync {
             d.set_item("available", s.available)?;
             d.set_item("leases", s.leases)?;
             d.set_item("granted", s.granted)?;
+            d.set_item("early_leases", s.early_leases)?;
             d.set_item("since_sync", s.since_sync.map(|d| d.as_secs_f64()))?;
         }
         Ok(d)

@@ -237,7 +237,7 @@ export function defineRedisStore(wasm, loadRedis) {
     /**
      * The fleet as this store's limiter or budget named `name` last saw
      * it: `{ live, pool, leaseSize, fleetSize, available, leases, granted,
-     * sinceSyncMs }`, or undefined when this store shares none of that name.
+     * sinceSyncMs, earlyLeases }`, or undefined when this store shares none of that name.
      */
     leaseStatus(name) {
       for (const entry of this.#liveEntries()) {
@@ -252,6 +252,7 @@ export function defineRedisStore(wasm, loadRedis) {
           leases: v[5],
           granted: v[6],
           sinceSyncMs: Number.isNaN(v[7]) ? undefined : v[7],
+          earlyLeases: v[8],
         });
       }
       return undefined;

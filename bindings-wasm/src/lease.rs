@@ -142,7 +142,8 @@ impl LeaseSyncCore {
     }
 
     /// `[live (0/1), pool, lease_size, fleet_size, available, leases,
-    /// granted, since_sync_ms (NaN before the first sync)]` at `now_ms`.
+    /// granted, since_sync_ms (NaN before the first sync), early_leases]`
+    /// at `now_ms`.
     pub fn status(&self, now_ms: f64) -> Vec<f64> {
         self.clock.set_ms(now_ms);
         let Some(s) = self.member.lease_status() else {
@@ -157,6 +158,7 @@ impl LeaseSyncCore {
             s.leases as f64,
             s.granted as f64,
             s.since_sync.map_or(f64::NAN, to_millis),
+            s.early_leases as f64,
         ]
     }
 

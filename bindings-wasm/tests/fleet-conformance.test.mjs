@@ -189,7 +189,7 @@ function runLease(c) {
   let wakes = 0;
   assert.ok(sync.set_waker(() => { wakes += 1; }) >= 0);
   const sent = new Map();
-  const STATUS = ['live', 'pool', 'lease_size', 'fleet_size', 'available', 'leases', 'granted', 'since_sync_ms'];
+  const STATUS = ['live', 'pool', 'lease_size', 'fleet_size', 'available', 'leases', 'granted', 'since_sync_ms', 'early_leases'];
   for (const step of c.steps) {
     const at = `${c.name}: ${JSON.stringify(step)}`;
     switch (step.op) {

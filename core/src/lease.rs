@@ -28,9 +28,11 @@
 //!   emission interval); it never waits for the store;
 //! - `lease_request`: the driver asks for `max(lease_size, largest refused
 //!   n) − pool`, never more;
-//! - `lease_early`: a call refused by an empty pool wakes the driver once
-//!   per lease; after a partial grant, not before the fleet has refilled a
-//!   lease's worth (a limiter) or the next sync (a budget);
+//! - `lease_early`: a call that leaves the pool below a quarter of its
+//!   target (`lease_size / 4`, rounded down), or is refused by it, wakes the
+//!   driver for an early lease, once per lease; after a partial grant, not
+//!   before the fleet has refilled a lease's worth (a limiter) or the next
+//!   sync (a budget);
 //! - `lease_fallback`: not live (no sync yet, a failed one, or none within
 //!   `stale_after`), the local decision.
 //!
@@ -95,6 +97,10 @@ pub struct LeaseStatus {
     pub leases: u64,
     /// Tokens granted in total.
     pub granted: u64,
+    /// Early leases asked for (rule `lease_early`: a call found the pool
+    /// short): each costs the driver at most one script call beyond the
+    /// one per sync interval.
+    pub early_leases: u64,
     /// Time since the last successful sync (`None` before the first).
     pub since_sync: Option<Duration>,
 }
@@ -178,6 +184,8 @@ pub(crate) struct Lease {
     config: FleetConfig,
     stale_ns: u64,
     size: u32,
+    /// Below this many tokens left, ask for an early lease.
+    low_water: u64,
     /// Tokens leased and not yet used.
     pool: Line,
     /// Deposits not yet taken (a budget).
@@ -196,6 +204,7 @@ pub(crate) struct Lease {
     available: AtomicU64,
     leases: AtomicU64,
     granted: AtomicU64,
+    early: AtomicU64,
     waker: OnceLock<Waker>,
 }
 
@@ -205,6 +214,7 @@ impl Lease {
             config,
             stale_ns: nanos_u64(config.stale_after()),
             size,
+            low_water: u64::from(size / 4),
             pool: Line::default(),
             pending: Line::default(),
             demand: AtomicU32::new(0),
@@ -217,6 +227,7 @@ impl Lease {
             available: AtomicU64::new(0),
             leases: AtomicU64::new(0),
             granted: AtomicU64::new(0),
+            early: AtomicU64::new(0),
             waker: OnceLock::new(),
         }
     }
@@ -232,21 +243,38 @@ impl Lease {
             && now_ns.saturating_sub(self.synced_at.load(Ordering::Acquire)) <= self.stale_ns
     }
 
-    /// Rule `lease_pool`: takes `n` tokens if the pool holds them.
+    /// Rule `lease_pool`: takes `n` tokens at `now_ns` if the pool holds
+    /// them (rule `lease_early` when that leaves it low).
     #[inline]
-    pub(crate) fn take(&self, n: u32) -> bool {
+    pub(crate) fn take(&self, n: u32, now_ns: u64) -> bool {
         let n = u64::from(n);
-        self.pool
+        match self
+            .pool
             .0
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |pool| pool.checked_sub(n))
-            .is_ok()
+        {
+            Ok(before) => {
+                if before.saturating_sub(n) < self.low_water {
+                    self.early(now_ns);
+                }
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Rule `lease_early`: a call found the pool short of `n` at `now_ns`.
     #[cold]
     pub(crate) fn short(&self, n: u32, now_ns: u64) {
         self.demand.fetch_max(n, Ordering::AcqRel);
+        self.early(now_ns);
+    }
+
+    /// Rule `lease_early`: wakes the driver, once per lease, when allowed.
+    #[cold]
+    fn early(&self, now_ns: u64) {
         if now_ns >= self.early_at.load(Ordering::Acquire) && !self.woken.swap(true, Ordering::AcqRel) {
+            self.early.fetch_add(1, Ordering::Relaxed);
             if let Some(waker) = self.waker.get() {
                 waker();
             }
@@ -327,6 +355,7 @@ impl Lease {
             available: self.available.load(Ordering::Acquire),
             leases: self.leases.load(Ordering::Relaxed),
             granted: self.granted.load(Ordering::Relaxed),
+            early_leases: self.early.load(Ordering::Relaxed),
             since_sync: has_view
                 .then(|| Duration::from_nanos(now_ns.saturating_sub(self.synced_at.load(Ordering::Acquire)))),
         }

@@ -134,6 +134,8 @@ class LeaseStatus:
         available: What the fleet could still grant, as of the last sync
         leases: Syncs that granted at least one token
         granted: Tokens granted in total
+        early_leases: Early leases asked for (a call found the pool short): each
+            costs at most one script call beyond the one per interval
         since_sync: Seconds since the last successful sync (None before the first)
     """
 
@@ -144,6 +146,7 @@ class LeaseStatus:
     available: int
     leases: int
     granted: int
+    early_leases: int
     since_sync: float | None
 
 

@@ -47,7 +47,7 @@ impl RetryBudget {
         if !lease.live(now) {
             return None;
         }
-        if lease.take(1) {
+        if lease.take(1, now) {
             return Some(true);
         }
         lease.short(1, now);

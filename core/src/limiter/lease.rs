@@ -43,7 +43,7 @@ impl<C: Clock> RateLimiter<C> {
     pub(super) fn shared_cells(&self, lease: &Lease, n: u32) -> Result<(), RateLimited> {
         let now = nanos_u64(self.clock.now());
         if lease.live(now) {
-            if lease.take(n) {
+            if lease.take(n, now) {
                 return Ok(());
             }
             lease.short(n, now);

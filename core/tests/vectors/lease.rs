@@ -110,6 +110,7 @@ pub(crate) fn run_lease(case: &Value, name: &str) {
                 let got = serde_json::json!({
                     "live": s.live, "pool": s.pool, "lease_size": s.lease_size, "fleet_size": s.fleet_size,
                     "available": s.available, "leases": s.leases, "granted": s.granted,
+                    "early_leases": s.early_leases,
                     "since_sync_ms": s.since_sync.map(|d| u64::try_from(d.as_millis()).expect("fits")),
                 });
                 for (key, w) in step["expect"].as_object().expect("fields") {
