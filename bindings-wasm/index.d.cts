@@ -352,7 +352,7 @@ export interface CircuitBreakerOptions {
   name?: string;
 }
 
-/** A store breakers can be shared through: `RedisStore` of `resilience-wasm/redis`. */
+/** A store breakers, rate limiters and retry budgets can be shared through: `RedisStore` of `resilience-wasm/redis`. */
 export interface SharedStore {
   readonly prefix: string;
 }
@@ -534,6 +534,16 @@ export interface RetryBudgetOptions {
   retryRatio?: number;
   /** Monotonic ms (default performance.now). */
   clock?: Clock;
+  /**
+   * Share it across processes through this store (a `RedisStore` of
+   * `resilience-wasm/redis`, Node only), under `name`. Calls are still
+   * decided here, from tokens leased from the fleet in the background.
+   */
+  store?: SharedStore;
+  /** The name it is shared under (with `store`; 1..=200 bytes, no control characters). */
+  name?: string;
+  /** Retries leased from the fleet at a time (with `store`): an integer >= 1 (default: a quarter of `minRetriesPerSec`, rounded up, at least 1). */
+  leaseSize?: number;
 }
 
 /** A retry budget shared by many RetryPolicy objects (one per downstream). */
@@ -605,6 +615,16 @@ export interface RateLimiterOptions {
   sleep?: Sleep;
   /** Told each refusal. */
   onEvent?: EventListener;
+  /**
+   * Share it across processes through this store (a `RedisStore` of
+   * `resilience-wasm/redis`, Node only), under `name`. Calls are still
+   * decided here, from tokens leased from the fleet in the background.
+   */
+  store?: SharedStore;
+  /** The name it is shared under (with `store`; 1..=200 bytes, no control characters). */
+  name?: string;
+  /** Cells leased from the fleet at a time (with `store`): an integer in 1..=burst (default: a quarter of the burst, rounded up). */
+  leaseSize?: number;
 }
 
 /** A GCRA rate limiter: `rate` cells per `perMs`, up to `burst` at once. */

@@ -1,5 +1,5 @@
-// Type declarations of resilience-wasm/redis for `require` (CommonJS) (Node only): breakers shared
-// across processes through Redis, off the per-call path. ioredis is an
+// Type declarations of resilience-wasm/redis for `require` (CommonJS) (Node only): breakers, rate
+// limiters and retry budgets shared across processes through Redis, off the per-call path. ioredis is an
 // optional peer dependency (npm install ioredis).
 import type { SharedStore } from './index.cjs';
 
@@ -61,9 +61,32 @@ export interface FleetStatus {
   readonly sinceSyncMs: number | undefined;
 }
 
+/** A shared rate limiter's or retry budget's view of its fleet, as of its last sync. */
+export interface LeaseStatus {
+  /** Decisions use the leased pool (a sync succeeded recently and none failed since). */
+  readonly live: boolean;
+  /** Tokens (cells, retries) leased and not yet used. */
+  readonly pool: number;
+  /** The pool's target. */
+  readonly leaseSize: number;
+  /** Processes sharing this name that Redis saw recently (at least 1). */
+  readonly fleetSize: number;
+  /** What the fleet could still grant, as of the last sync. */
+  readonly available: number;
+  /** Syncs that granted at least one token. */
+  readonly leases: number;
+  /** Tokens granted in total. */
+  readonly granted: number;
+  /** Milliseconds since the last successful sync (undefined before the first). */
+  readonly sinceSyncMs: number | undefined;
+  /** Early leases asked for (a call found the pool short): each costs at most one script call beyond the one per interval. */
+  readonly earlyLeases: number;
+}
+
 /**
- * Shares breakers across processes through one Redis: pass it as
- * `new CircuitBreaker({ …, store, name })`. Every call is still decided
+ * Shares breakers, rate limiters and retry budgets across processes through
+ * one Redis: pass it as `new CircuitBreaker({ …, store, name })`,
+ * `new RateLimiter({ …, store, name })` or `new RetryBudget({ …, store, name })`. Every call is still decided
  * locally; the store syncs in the background (timers and sockets unref()ed).
  */
 export class RedisStore implements SharedStore {
@@ -77,6 +100,8 @@ export class RedisStore implements SharedStore {
   metrics(): StoreMetrics;
   /** The fleet as this store's breaker named `name` last saw it (undefined: no such breaker). */
   fleetStatus(name: string): FleetStatus | undefined;
+  /** The fleet as this store's rate limiter or retry budget named `name` last saw it (undefined: no such object). */
+  leaseStatus(name: string): LeaseStatus | undefined;
   /** Syncs every shared breaker now instead of at its next interval. */
   syncNow(): void;
   /** Stops syncing (the breakers keep working, locally); resolves within about the sync timeout + 100 ms, even with Redis gone. */

@@ -1,5 +1,6 @@
-"""Per-call overhead of a breaker shared through Redis (`resilience.redis`)
-against the same breaker unshared, in one process, side by side.
+"""Per-call overhead of a breaker, a rate limiter and a retry budget shared
+through Redis (`resilience.redis`) against the same unshared, in one
+process, side by side.
 
 Interleaved: R rounds, each N calls through the local breaker then N
 through the shared one (its store's sync thread running at the default
@@ -20,7 +21,7 @@ import time
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings-python" / "tests-redis"))
 
 from redis_server import RedisServer  # noqa: E402
-from resilience import AsyncCircuitBreaker, SyncCircuitBreaker  # noqa: E402
+from resilience import AsyncCircuitBreaker, RateLimiter, RetryBudget, SyncCircuitBreaker  # noqa: E402
 from resilience.redis import RedisStore  # noqa: E402
 
 ROUNDS, N = 31, 20_000
@@ -49,6 +50,37 @@ async def per_call_async(breaker: AsyncCircuitBreaker) -> float:
     for _ in range(N):
         await call(aok)
     return (time.perf_counter_ns() - start) / N
+
+
+def per_call(fn: object) -> float:
+    call = fn
+    start = time.perf_counter_ns()
+    for _ in range(N):
+        call()  # type: ignore[operator]
+    return (time.perf_counter_ns() - start) / N
+
+
+def load_rows(store: RedisStore) -> None:
+    """A limiter no caller reaches (a lease of a whole burst: one early lease
+    per 250,000 cells) and a budget with a floor no caller spends."""
+    big = {"rate": 2**32 - 1, "burst": 1_000_000}
+    local_l = RateLimiter(**big)
+    shared_l = RateLimiter(**big, store=store, name="bench-limiter", lease_size=1_000_000)
+    floor = {"min_retries_per_sec": 2**32 - 1}
+    local_b = RetryBudget(**floor)
+    shared_b = RetryBudget(**floor, store=store, name="bench-budget", lease_size=1_000_000)
+    while not (store.lease_status(shared_l).live and store.lease_status(shared_b).live):
+        time.sleep(0.01)
+    for name, local, shared in (
+        ("RateLimiter.try_acquire", local_l.try_acquire, shared_l.try_acquire),
+        ("RetryBudget.deposit", local_b.deposit, shared_b.deposit),
+        ("RetryBudget.try_withdraw", local_b.try_withdraw, shared_b.try_withdraw),
+    ):
+        l_ns, s_ns = [], []
+        for _ in range(ROUNDS):
+            l_ns.append(per_call(local))
+            s_ns.append(per_call(shared))
+        print(row(name, l_ns, s_ns))
 
 
 def row(name: str, local: list[float], shared: list[float]) -> str:
@@ -87,6 +119,7 @@ def main() -> None:
 
             al, ash = asyncio.run(run_async())
             print(row(f"AsyncCircuitBreaker.call, {label}", al, ash))
+        load_rows(store)
         m = store.metrics()
         print(f"\nstore: {m.syncs} syncs, {m.failed_syncs} failed, degraded={m.degraded}")
     finally:

@@ -85,7 +85,7 @@ fn shared_core<'a>(breaker: &'a Bound<'_, PyAny>) -> PyResult<&'a CircuitBreaker
 }
 
 /// The fleet parameters of a breaker's `fleet=` argument (`None`: unshared).
-pub(super) fn fleet_config_of(fleet: Option<&Bound<'_, PyAny>>) -> PyResult<Option<FleetConfig>> {
+pub(crate) fn fleet_config_of(fleet: Option<&Bound<'_, PyAny>>) -> PyResult<Option<FleetConfig>> {
     match fleet {
         None => Ok(None),
         Some(f) if f.is_none() => Ok(None),
@@ -195,17 +195,13 @@ pub(crate) fn connect_timeout(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyRes
         .map_err(|e| config_error_given(py, &e, Some(value)))
 }
 
-/// The `store=` / `name=` pair of a breaker: both or neither (rule
-/// `requires_other`); the name through rule `key_part`. Returns the name
-/// (`None` when unshared).
+/// The `store=` / `name=` pair of a breaker, limiter or budget: both or
+/// neither (core's `rules::shared_name`: rule `requires_other`, the name
+/// through rule `key_part`). Returns the name (`None` when unshared).
 #[pyfunction]
 pub(crate) fn shared_name(py: Python<'_>, store_given: bool, name: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-    match (store_given, name.is_none()) {
-        (false, true) => Ok(None),
-        (true, true) => Err(crate::errors::config_error(py, &rules::requires("store", "name"))),
-        (false, false) => Err(crate::errors::config_error(py, &rules::requires("name", "store"))),
-        (true, false) => key_part(py, "name", name).map(Some),
-    }
+    let given = (!name.is_none()).then(|| value_of(name));
+    rules::shared_name(store_given, given).map_err(|e| config_error_given(py, &e, (!name.is_none()).then_some(name)))
 }
 
 /// What `fleet_report()` returned: give it back to `apply(view, sent)`.

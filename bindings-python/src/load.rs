@@ -16,10 +16,11 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    AdaptiveThrottle, AdaptiveThrottleConfig, RateLimitError, RateLimiter, RateLimiterConfig, RetryBudget,
-    RetryBudgetConfig, Value,
+    AdaptiveThrottle, AdaptiveThrottleConfig, ConfigError, FleetConfig, RateLimitError, RateLimiter, RateLimiterConfig,
+    RetryBudget, RetryBudgetConfig, Value,
 };
 
+use crate::breaker::fleet::fleet_config_of;
 use crate::checks::require_optional_callable;
 use crate::clock::PyClock;
 use crate::errors::{config_error, config_error_given, parameter_error};
@@ -48,6 +49,24 @@ fn given(obj: &Bound<'_, PyAny>) -> Option<Value> {
     Some(value_of(obj))
 }
 
+/// Rule `lease_size` (with `requires_other`: only with a store) for a
+/// limiter or budget; `None` when not shared.
+fn lease_size_of(
+    py: Python<'_>,
+    fleet: Option<FleetConfig>,
+    lease_size: Option<&Bound<'_, PyAny>>,
+    size: impl FnOnce(Option<Value>) -> Result<u32, ConfigError>,
+) -> PyResult<Option<(FleetConfig, u32)>> {
+    let given = lease_size.filter(|v| !v.is_none());
+    let checked =
+        rules::lease_size_needs_store(given.is_some(), fleet.is_some()).and_then(|()| size(given.map(value_of)));
+    match (checked, fleet) {
+        (Ok(size), Some(fleet)) => Ok(Some((fleet, size))),
+        (Ok(_), None) => Ok(None),
+        (Err(e), _) => Err(config_error_given(py, &e, given)),
+    }
+}
+
 // ---- Retry budget ----------------------------------------------------------
 
 /// A retry budget shared by every policy built with it.
@@ -59,21 +78,36 @@ pub(crate) struct RetryBudgetCore {
 
 #[pymethods]
 impl RetryBudgetCore {
+    /// With `fleet` (a store's `FleetConfigCore`) the budget is shared,
+    /// leasing `lease_size` retries at a time (rule `lease_size`; `None`:
+    /// core's default); `lease_size` without `fleet` is rule `requires_other`.
     #[new]
-    #[pyo3(signature = (ttl, min_retries_per_sec, retry_ratio, time_source=None))]
+    #[pyo3(signature = (ttl, min_retries_per_sec, retry_ratio, time_source=None, fleet=None, lease_size=None))]
     fn new(
         ttl: &Bound<'_, PyAny>,
         min_retries_per_sec: &Bound<'_, PyAny>,
         retry_ratio: &Bound<'_, PyAny>,
         time_source: Option<&Bound<'_, PyAny>>,
+        fleet: Option<&Bound<'_, PyAny>>,
+        lease_size: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = ttl.py();
-        let config = RetryBudgetConfig::from_values(given(ttl), given(min_retries_per_sec), given(retry_ratio), Unit::Seconds)
-            .map_err(|e| config_error(py, &e))?;
+        let config = RetryBudgetConfig::from_values(
+            given(ttl),
+            given(min_retries_per_sec),
+            given(retry_ratio),
+            Unit::Seconds,
+        )
+        .map_err(|e| config_error(py, &e))?;
+        let shared = lease_size_of(py, fleet_config_of(fleet)?, lease_size, |v| config.lease_size(v))?;
         let clock = shared_clock(time_source)?;
         clock.refresh(py)?;
+        let mut budget = RetryBudget::new(config, clock.clone());
+        if let Some((fleet, size)) = shared {
+            budget = budget.in_fleet(fleet, Some(size)).map_err(|e| config_error(py, &e))?;
+        }
         Ok(Self {
-            budget: Arc::new(RetryBudget::new(config, clock.clone())),
+            budget: Arc::new(budget),
             clock,
         })
     }
@@ -127,7 +161,9 @@ fn throttled_error(py: Python<'_>, retry_after: Duration, probability: f64) -> P
         let kwargs = PyDict::new(py);
         kwargs.set_item(intern!(py, "retry_after"), retry_after.as_secs_f64())?;
         kwargs.set_item(intern!(py, "probability"), probability)?;
-        Ok(PyErr::from_value(class.call(("request throttled locally",), Some(&kwargs))?))
+        Ok(PyErr::from_value(
+            class.call(("request throttled locally",), Some(&kwargs))?,
+        ))
     };
     build().unwrap_or_else(|failed| failed)
 }
@@ -223,7 +259,7 @@ fn rate_limited_error(py: Python<'_>, retry_after: Duration) -> PyErr {
 /// A GCRA rate limiter.
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct LimiterCore {
-    inner: RateLimiter<Arc<PyClock>>,
+    pub(crate) inner: Arc<RateLimiter<Arc<PyClock>>>,
 }
 
 impl LimiterCore {
@@ -239,7 +275,9 @@ impl LimiterCore {
         match self.inner.try_acquire_n(n) {
             Ok(()) => Ok(None),
             Err(RateLimitError::Limited(limited)) => Ok(Some(limited.retry_after)),
-            Err(RateLimitError::ExceedsBurst(e)) => Err(parameter_error(py, false, e.to_string(), "exceeds_burst", "n")),
+            Err(RateLimitError::ExceedsBurst(e)) => {
+                Err(parameter_error(py, false, e.to_string(), "exceeds_burst", "n"))
+            }
             // A refusal this release does not know: a wait of zero asks again.
             Err(_) => Ok(Some(Duration::ZERO)),
         }
@@ -248,21 +286,32 @@ impl LimiterCore {
 
 #[pymethods]
 impl LimiterCore {
+    /// With `fleet` (a store's `FleetConfigCore`) the limiter is shared,
+    /// leasing `lease_size` cells at a time (rule `lease_size`: up to the
+    /// burst; `None`: core's default); `lease_size` without `fleet` is rule
+    /// `requires_other`.
     #[new]
-    #[pyo3(signature = (rate, per, burst, time_source=None))]
+    #[pyo3(signature = (rate, per, burst, time_source=None, fleet=None, lease_size=None))]
     fn new(
         rate: &Bound<'_, PyAny>,
         per: &Bound<'_, PyAny>,
         burst: &Bound<'_, PyAny>,
         time_source: Option<&Bound<'_, PyAny>>,
+        fleet: Option<&Bound<'_, PyAny>>,
+        lease_size: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = rate.py();
         let config = RateLimiterConfig::from_values(given(rate), given(per), given(burst), Unit::Seconds)
             .map_err(|e| config_error(py, &e))?;
+        let shared = lease_size_of(py, fleet_config_of(fleet)?, lease_size, |v| config.lease_size(v))?;
         let clock = shared_clock(time_source)?;
         clock.refresh(py)?;
+        let mut limiter = RateLimiter::new(config, clock);
+        if let Some((fleet, size)) = shared {
+            limiter = limiter.in_fleet(fleet, Some(size)).map_err(|e| config_error(py, &e))?;
+        }
         Ok(Self {
-            inner: RateLimiter::new(config, clock),
+            inner: Arc::new(limiter),
         })
     }
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from resilience import CircuitBreakerOpenError, SyncCircuitBreaker, _core
+from resilience import CircuitBreakerOpenError, RateLimiter, RetryBudget, SyncCircuitBreaker, _core
 from resilience.errors import ParameterTypeError, ParameterValueError
 
 FLEET = Path(__file__).resolve().parents[2] / "tests" / "conformance" / "fleet"
@@ -21,7 +21,7 @@ FILES = sorted(FLEET.glob("*.json"))
 
 
 def test_fleet_vectors_are_present() -> None:
-    assert len(FILES) >= 2, f"expected the fleet vectors in {FLEET}"
+    assert len(FILES) >= 3, f"expected the fleet vectors in {FLEET}"
 
 
 def _cases() -> list[Any]:
@@ -241,9 +241,123 @@ def run_fleet(case: dict[str, Any], make: type[TokenBreaker] | type[SyncBreaker]
             raise AssertionError(f"unknown fleet op {op!r}")
 
 
+class LeaseStore:
+    """A store-shaped object: the limiter or budget built with it is shared
+    (its native core is captured for the hooks a driver uses)."""
+
+    def __init__(self, fleet: Any) -> None:
+        self._fleet_config = fleet
+        self.core: Any = None
+
+    def _share(self, owner: Any, name: str, attribute: str | None) -> None:
+        raise AssertionError("not a breaker")
+
+    def _share_lease(self, owner: Any, core: Any, name: str) -> None:
+        self.core = core
+
+
+def lease_object(component: str, config: dict[str, Any], store: Any, clock: Any, **shared: Any) -> Any:
+    """The Python face of a vector's limiter or budget (`store=`, `name=`, `lease_size=`)."""
+    if component == "limiter":
+        for key in config:
+            assert key in ("rate", "per_ms", "burst"), f"unknown limiter key {key!r}"
+        kwargs = {k: value(v) for k, v in config.items() if k != "per_ms"}
+        if "per_ms" in config:
+            kwargs["per"] = value(config["per_ms"]) / 1000
+        return RateLimiter(**kwargs, time_source=clock, store=store, **shared)
+    assert component == "budget", f"unknown component {component!r}"
+    for key in config:
+        assert key in ("ttl_ms", "min_retries_per_sec", "retry_ratio"), f"unknown budget key {key!r}"
+    kwargs = {k: value(v) for k, v in config.items() if k != "ttl_ms"}
+    if "ttl_ms" in config:
+        kwargs["ttl"] = value(config["ttl_ms"]) / 1000
+    return RetryBudget(**kwargs, time_source=clock, store=store, **shared)
+
+
+def lease_sync(component: str, core: Any) -> Any:
+    make = _core.LeaseSync.for_limiter if component == "limiter" else _core.LeaseSync.for_budget
+    return make("v", "v", "i", core)
+
+
+def run_lease(case: dict[str, Any]) -> None:
+    clock = VirtualClock()
+    component = "limiter" if "limiter" in case else "budget"
+    store = LeaseStore(fleet_config(case["fleet"]))
+    shared = {"name": "v"}
+    if "lease_size" in case:
+        shared["lease_size"] = case["lease_size"]
+    obj = lease_object(component, case[component], store, clock, **shared)
+    sync = lease_sync(component, store.core)
+    wakes = [0]
+
+    def wake() -> None:
+        wakes[0] += 1
+
+    assert sync.set_waker(wake)
+    sent: dict[str, int] = {}
+    for step in case["steps"]:
+        at = f"{case['name']}: {step}"
+        op = step["op"]
+        if op == "advance":
+            clock.ms += step["ms"]
+        elif op == "acquire":
+            try:
+                wait = obj._core.wait_time(step["n"])
+                got: Any = "ok" if wait is None else {"wait_ns": round(wait * 1e9)}
+            except ParameterValueError as error:
+                assert error.kind == "exceeds_burst", at
+                got = "exceeds_burst"
+            assert got == step["expect"], at
+        elif op == "deposit":
+            for _ in range(step.get("times", 1)):
+                obj.deposit()
+        elif op == "withdraw":
+            assert [obj.try_withdraw() for _ in step["expect"]] == step["expect"], at
+        elif op == "check":
+            assert obj.available() == step["available"], at
+        elif op == "request":
+            want, deposits = sync.request()
+            for key, w in step.get("expect", {}).items():
+                assert {"want": want, "deposits": deposits}[key] == w, (at, key)
+            if "id" in step:
+                sent[step["id"]] = want
+        elif op == "apply":
+            g = step["grant"]
+            wait_ms = g.get("wait_ms")
+            sync.apply(
+                g.get("granted", 0),
+                None if wait_ms is None else wait_ms / 1000,
+                g.get("available", 0),
+                g.get("fleet_size", 0),
+                sent[step["sent"]],
+            )
+        elif op == "lost":
+            sync.lost()
+        elif op == "wakes":
+            assert wakes[0] == step["expect"], at
+        elif op == "status":
+            status = sync.status()
+            for key, w in step["expect"].items():
+                if key == "since_sync_ms":
+                    assert round(status["since_sync"] * 1000) == w, at
+                else:
+                    assert status[key] == w, (at, key, status)
+        else:
+            raise AssertionError(f"unknown lease op {op!r}")
+
+
 def run_fleet_rules(case: dict[str, Any]) -> None:
     try:
-        if case["rule"] == "fleet_config":
+        if case["rule"] == "lease_size":
+            store = None if case.get("store") is False else LeaseStore(_core.FleetConfigCore(None, None))
+            shared: dict[str, Any] = {} if store is None else {"name": "v"}
+            if "value" in case:
+                shared["lease_size"] = value(case["value"])
+            obj = lease_object(case["component"], case["config"], store, VirtualClock(), **shared)
+            got: Any = lease_sync(case["component"], obj._core).status()["lease_size"]
+        elif case["rule"] == "shared_name":
+            got = _core.shared_name(case["store"], value(case.get("value")))
+        elif case["rule"] == "fleet_config":
             c = fleet_config(case["config"])
             interval, timeout, stale, lease = (_ms(n) for n in c.nanos())
             got: Any = {
@@ -278,6 +392,8 @@ def test_fleet_vector(kind: str, case: dict[str, Any]) -> None:
             run_fleet(case, SyncBreaker)
     elif kind == "fleet_rules":
         run_fleet_rules(case)
+    elif kind == "lease":
+        run_lease(case)
     else:
         raise AssertionError(f"unknown kind {kind!r}")
 

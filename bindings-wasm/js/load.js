@@ -6,6 +6,7 @@
 
 import { RateLimitedError, ThrottledError } from './errors.js';
 import { eventTypes, listenerOption } from './events.js';
+import { fleetOptions } from './fleet.js';
 import { native } from './native.js';
 import { rejectOperation, requireOperation } from './operations.js';
 import { optionalFunction, optionalSignal, wrongType } from './options.js';
@@ -19,18 +20,37 @@ let budgetParts;
 let acquired;
 
 /**
+ * Shares a new limiter's or budget's core through `fleet.store` (from
+ * `{ store, name }`), reading `clock` for its syncs.
+ */
+function share(fleet, owner, core, clock) {
+  if (fleet !== undefined) fleet.store._shareLease(owner, core, fleet.name, clock);
+}
+
+/**
  * A retry budget (Finagle's RetryBudget, tower's TpsBudget): over the last
  * `ttlMs`, retries may be at most `retryRatio` × first attempts plus
  * `minRetriesPerSec` × the ttl. Share one per downstream: pass it as the
- * `budget` of every RetryPolicy that calls it.
+ * `budget` of every RetryPolicy that calls it. With `{ store, name }` (a
+ * `RedisStore` of `resilience-wasm/redis`) it is shared by every process
+ * with a budget of that name: first attempts are counted for the fleet and
+ * retries come from retries leased `leaseSize` at a time (redis/README.md).
  */
 export class RetryBudget {
   #core;
   #clock;
 
   constructor(options = {}) {
-    this.#core = new native.BudgetCore(options.ttlMs, options.minRetriesPerSec, options.retryRatio);
+    const fleet = fleetOptions(options, true);
+    this.#core = new native.BudgetCore(
+      options.ttlMs,
+      options.minRetriesPerSec,
+      options.retryRatio,
+      fleet?.config,
+      options.leaseSize,
+    );
     this.#clock = optionalFunction(options, 'clock') ?? performanceNow;
+    share(fleet, this, this.#core, this.#clock);
   }
 
   static {
@@ -173,7 +193,10 @@ export class AdaptiveThrottle {
 /**
  * A rate limiter (GCRA, as governor and redis-cell): `rate` cells per
  * `perMs`, up to `burst` at once. Core keeps one word (the theoretical
- * arrival time) and answers "taken" or exactly how long to wait.
+ * arrival time) and answers "taken" or exactly how long to wait. With
+ * `{ store, name }` (a `RedisStore` of `resilience-wasm/redis`) every
+ * process's limiter of that name shares one GCRA in Redis: cells come from
+ * cells leased `leaseSize` at a time (redis/README.md).
  */
 export class RateLimiter {
   #core;
@@ -182,10 +205,12 @@ export class RateLimiter {
   #emit;
 
   constructor(options = {}) {
-    this.#core = new native.LimiterCore(options.rate, options.perMs, options.burst);
+    const fleet = fleetOptions(options, true);
+    this.#core = new native.LimiterCore(options.rate, options.perMs, options.burst, fleet?.config, options.leaseSize);
     this.#clock = optionalFunction(options, 'clock') ?? performanceNow;
     this.#sleep = optionalFunction(options, 'sleep');
     this.#emit = listenerOption(options);
+    share(fleet, this, this.#core, this.#clock);
   }
 
   /** Cells per `perMs`. */

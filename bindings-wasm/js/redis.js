@@ -1,11 +1,15 @@
-// resilience-wasm/redis: breakers shared across processes through Redis,
-// off the per-call path (Node only; ioredis, an optional peer dependency).
+// resilience-wasm/redis: breakers, rate limiters and retry budgets shared
+// across processes through Redis, off the per-call path (Node only;
+// ioredis, an optional peer dependency).
 //
-// Every call is decided locally by the breaker, exactly as an unshared one
-// decides it. A background loop on unref()ed timers runs one call of the Lua
-// script redis/scripts/breaker_sync.lua per shared breaker and sync interval
-// (sooner after a transition): it publishes this process's transitions and
-// counts, and reads the fleet's. The script text, its keys and arguments,
+// Every call is decided locally, exactly as an unshared object decides it
+// (a shared limiter or budget takes from tokens leased from the fleet). A
+// background loop on unref()ed timers runs one call of a Lua script per
+// shared object and sync interval (sooner after a breaker's transition, or
+// when a limiter's or budget's pool runs dry): redis/scripts/breaker_sync.lua
+// publishes a breaker's transitions and counts and reads the fleet's;
+// limiter_lease.lua and budget_lease.lua lease tokens. The script texts,
+// their keys and arguments,
 // and every decision come from the wasm module (the same Rust sources as
 // the Rust driver resilience-redis); this file only does the I/O: timers,
 // the connection, EVALSHA (EVAL on NOSCRIPT), events, reconnects with
@@ -73,10 +77,17 @@ export function loadIoredis(require) {
  */
 export function defineRedisStore(wasm, loadRedis) {
   const SCRIPT = wasm.breaker_sync_script();
+  /** Every script a store runs, by name (`redis/scripts/<name>.lua`). */
+  const SCRIPTS = new Map([
+    ['breaker_sync', SCRIPT],
+    ['limiter_lease', wasm.limiter_lease_script()],
+    ['budget_lease', wasm.budget_lease_script()],
+  ]);
 
   /** One shared breaker of a store. */
   class Entry {
     constructor(core, sync) {
+      this.lease = false;
       this.ref = new WeakRef(core);
       this.sync = sync;
       this.name = sync.name;
@@ -92,6 +103,34 @@ export function defineRedisStore(wasm, loadRedis) {
       const due = this.dueNow || this.dueAt <= now;
       this.dueNow = false;
       return due;
+    }
+
+    /** Decisions are local (a failed sync, or the store closed). */
+    lost() {
+      this.ref.deref()?.fleet_lost();
+    }
+
+    /** Forgets its waker and frees what the wasm module holds for it. */
+    drop() {
+      wasm.forget_fleet_waker(this.wakerId);
+    }
+  }
+
+  /** One shared rate limiter or retry budget of a store. */
+  class LeaseEntry extends Entry {
+    constructor(owner, sync, clock) {
+      super(owner, sync);
+      this.lease = true;
+      this.clock = clock;
+    }
+
+    lost() {
+      this.sync.lost();
+    }
+
+    drop() {
+      wasm.forget_fleet_waker(this.wakerId);
+      this.sync.free();
     }
   }
 
@@ -116,7 +155,7 @@ export function defineRedisStore(wasm, loadRedis) {
     #running = undefined;
     #wakePending = false;
     #client = undefined;
-    #sha = undefined;
+    #shas = new Map();
     #failures = 0;
     #retryAt = 0;
     #sub = undefined;
@@ -187,6 +226,51 @@ export function defineRedisStore(wasm, loadRedis) {
       return this.#fleet.copy();
     }
 
+    /**
+     * @internal Starts syncing a shared limiter's or budget's core under
+     * `name`: `owner` is the RateLimiter or RetryBudget (a weak reference:
+     * one that goes away stops syncing), `clock` its clock.
+     */
+    _shareLease(owner, core, name, clock) {
+      if (this.#stopped) throw new Error('RedisStore: the store is closed');
+      const instance = instanceId();
+      const sync =
+        core instanceof wasm.LimiterCore
+          ? wasm.LeaseSyncCore.for_limiter(this.#prefix, name, instance, core)
+          : wasm.LeaseSyncCore.for_budget(this.#prefix, name, instance, core);
+      const entry = new LeaseEntry(owner, sync, clock);
+      entry.wakerId = sync.set_waker(() => {
+        entry.dueNow = true;
+        this.#wake();
+      });
+      this.#entries.push(entry);
+      this.#wake();
+    }
+
+    /**
+     * The fleet as this store's limiter or budget named `name` last saw
+     * it: `{ live, pool, leaseSize, fleetSize, available, leases, granted,
+     * sinceSyncMs, earlyLeases }`, or undefined when this store shares none of that name.
+     */
+    leaseStatus(name) {
+      for (const entry of this.#liveEntries()) {
+        if (!entry.lease || entry.name !== name) continue;
+        const v = entry.sync.status(entry.clock());
+        return Object.freeze({
+          live: v[0] === 1,
+          pool: v[1],
+          leaseSize: v[2],
+          fleetSize: v[3],
+          available: v[4],
+          leases: v[5],
+          granted: v[6],
+          sinceSyncMs: Number.isNaN(v[7]) ? undefined : v[7],
+          earlyLeases: v[8],
+        });
+      }
+      return undefined;
+    }
+
     /** @internal Starts syncing a breaker's core under `name` (a weak reference). */
     _share(core, name) {
       if (this.#stopped) throw new Error('RedisStore: the store is closed');
@@ -211,7 +295,7 @@ export function defineRedisStore(wasm, loadRedis) {
      */
     fleetStatus(name) {
       for (const entry of this.#liveEntries()) {
-        if (entry.name !== name) continue;
+        if (entry.lease || entry.name !== name) continue;
         const v = entry.ref.deref().fleet_status();
         return Object.freeze({
           live: v[0] === 1,
@@ -256,8 +340,8 @@ export function defineRedisStore(wasm, loadRedis) {
       this.#sub = undefined;
       sub?.disconnect();
       for (const entry of this.#entries) {
-        wasm.forget_fleet_waker(entry.wakerId);
-        entry.ref.deref()?.fleet_lost();
+        entry.lost();
+        entry.drop();
       }
       this.#entries = [];
       this.#m.connected = false;
@@ -286,7 +370,7 @@ export function defineRedisStore(wasm, loadRedis) {
     #liveEntries() {
       this.#entries = this.#entries.filter((entry) => {
         if (entry.ref.deref() !== undefined) return true;
-        wasm.forget_fleet_waker(entry.wakerId);
+        entry.drop();
         return false;
       });
       return this.#entries;
@@ -316,7 +400,7 @@ export function defineRedisStore(wasm, loadRedis) {
     #dropClient() {
       const client = this.#client;
       this.#client = undefined;
-      this.#sha = undefined;
+      this.#shas.clear();
       client?.disconnect();
     }
 
@@ -329,7 +413,7 @@ export function defineRedisStore(wasm, loadRedis) {
       this.#note(error);
       for (const entry of entries) {
         entry.failing = true;
-        entry.ref.deref()?.fleet_lost();
+        entry.lost();
       }
     }
 
@@ -339,7 +423,7 @@ export function defineRedisStore(wasm, loadRedis) {
         await client.connect();
         client.stream?.unref?.();
         this.#m.commands += 1;
-        this.#sha = await client.script('LOAD', SCRIPT);
+        this.#shas.set('breaker_sync', await client.script('LOAD', SCRIPT));
       } catch (error) {
         client.disconnect();
         throw error;
@@ -347,23 +431,58 @@ export function defineRedisStore(wasm, loadRedis) {
       this.#client = client;
     }
 
-    async #script(keys, args) {
+    async #script(keys, args, name = 'breaker_sync') {
+      const client = this.#client;
+      let sha = this.#shas.get(name);
+      if (sha === undefined) {
+        // First use of this script on this connection.
+        this.#m.commands += 1;
+        sha = await client.script('LOAD', SCRIPTS.get(name));
+        this.#shas.set(name, sha);
+      }
       let reply;
       try {
-        reply = await this.#client.evalsha(this.#sha, keys.length, ...keys, ...args);
+        reply = await client.evalsha(sha, keys.length, ...keys, ...args);
       } catch (error) {
         if (!String(error?.message).startsWith('NOSCRIPT')) throw error;
         // The server lost its script cache (a restart, SCRIPT FLUSH).
         this.#m.commands += 1;
-        reply = await this.#client.eval(SCRIPT, keys.length, ...keys, ...args);
+        reply = await client.eval(SCRIPTS.get(name), keys.length, ...keys, ...args);
       }
       this.#m.commands += 1;
       this.#m.syncs += 1;
       return reply;
     }
 
+    /** One lease: count the deposits, lease, let the limiter or budget take the grant. */
+    async #syncLease(entry) {
+      const sync = entry.sync;
+      let args;
+      try {
+        args = sync.prepare(entry.clock());
+      } catch (error) {
+        // The object's own clock threw: this one stays local.
+        sync.failed();
+        throw new AnswerError(describe(error));
+      }
+      let reply;
+      try {
+        reply = await this.#script(sync.keys(), args, sync.script_name());
+      } catch (error) {
+        sync.failed();
+        if (error?.name === 'ReplyError') throw new AnswerError(error.message);
+        throw error;
+      }
+      try {
+        sync.answer(reply, !this.#stopped, entry.clock());
+      } catch (error) {
+        throw new AnswerError(describe(error));
+      }
+    }
+
     async #sync(entry) {
       entry.dueAt = performance.now() + this.#fleet.sync_interval_ms;
+      if (entry.lease) return this.#syncLease(entry);
       const sync = entry.sync;
       // A second call only to seed a store that restarted.
       for (let i = 0; i < 2; i += 1) {
@@ -492,7 +611,7 @@ export function defineRedisStore(wasm, loadRedis) {
       const [instance, name] = parsed;
       let hit = false;
       for (const entry of this.#entries) {
-        if (entry.name === name && entry.instance !== instance) {
+        if (!entry.lease && entry.name === name && entry.instance !== instance) {
           entry.dueNow = true;
           hit = true;
         }

@@ -73,20 +73,16 @@ pub fn key_part(parameter: &str, value: JsValue) -> Result<String, JsValue> {
     rules::key_part(parameter, value_of(&value)).map_err(|e| error(&e, &value))
 }
 
-/// The `store` / `name` options of a breaker: both or neither (rule
-/// `requires_other`); the name through rule `key_part`. Returns the name
-/// (`undefined` when unshared).
+/// The `store` / `name` options of a breaker, limiter or budget: both or
+/// neither (core's `rules::shared_name`: rule `requires_other`, the name
+/// through rule `key_part`). Returns the name (`undefined` when unshared).
 ///
 /// # Errors
 /// The package's `ConfigError`.
 #[wasm_bindgen]
 pub fn shared_name(store_given: bool, name: JsValue) -> Result<Option<String>, JsValue> {
-    match (store_given, name.is_undefined() || name.is_null()) {
-        (false, true) => Ok(None),
-        (true, true) => Err(error(&rules::requires("store", "name"), &JsValue::UNDEFINED)),
-        (false, false) => Err(error(&rules::requires("name", "store"), &name)),
-        (true, false) => key_part("name", name).map(Some),
-    }
+    let given = (!name.is_undefined() && !name.is_null()).then(|| value_of(&name));
+    rules::shared_name(store_given, given).map_err(|e| error(&e, &name))
 }
 
 /// Rule `fleet_duration` on a store's `connectTimeoutMs` (at least 1 ms).
@@ -222,7 +218,16 @@ thread_local! {
     static WAKERS: RefCell<Vec<Option<Function>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn wake(id: usize) {
+/// Registers a driver's wake function; returns its id.
+pub(crate) fn register_waker(wake_fn: Function) -> usize {
+    WAKERS.with(|w| {
+        let mut w = w.borrow_mut();
+        w.push(Some(wake_fn));
+        w.len() - 1
+    })
+}
+
+pub(crate) fn wake(id: usize) {
     // Cloned out first: the function may register or forget wakers.
     let f = WAKERS.with(|w| w.borrow().get(id).cloned().flatten());
     if let Some(f) = f {
@@ -341,11 +346,7 @@ impl BreakerCore {
     /// sync). Returns its id for `forget_fleet_waker`, or -1 when the
     /// breaker is not shared or already has one.
     pub fn fleet_set_waker(&self, wake_fn: Function) -> f64 {
-        let id = WAKERS.with(|w| {
-            let mut w = w.borrow_mut();
-            w.push(Some(wake_fn));
-            w.len() - 1
-        });
+        let id = register_waker(wake_fn);
         if self.breaker.set_fleet_waker(move || wake(id)) {
             id as f64
         } else {

@@ -23,6 +23,7 @@ mod fallback;
 #[cfg(feature = "futures-bench")]
 mod futures_path;
 mod held;
+mod lease;
 mod load;
 mod pipeline;
 mod policy;
@@ -43,6 +44,7 @@ pub use breaker::fleet::{
 pub use bulkhead::BulkheadCore;
 pub use config::install_error_classes;
 pub use fallback::fallback_step;
+pub use lease::{budget_lease_script, limiter_lease_script, LeaseSyncCore};
 pub use load::{BudgetCore, LimiterCore, ThrottleCore};
 pub use pipeline::{event_names, library_error_rules, pipeline_check, strategy_names};
 pub use policy::{default_retryable_status_codes, retry_after_ms, RetryPolicyCore};

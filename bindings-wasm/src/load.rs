@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    AdaptiveThrottle, AdaptiveThrottleConfig, RateLimitError, RateLimiter, RateLimiterConfig, RetryBudget,
-    RetryBudgetConfig,
+    AdaptiveThrottle, AdaptiveThrottleConfig, ConfigError, Leased, RateLimitError, RateLimiter, RateLimiterConfig,
+    RetryBudget, RetryBudgetConfig,
 };
 use wasm_bindgen::prelude::*;
 
 use crate::answers::{LimiterAnswer, ThrottleAnswer};
+use crate::breaker::fleet::FleetConfigCore;
 use crate::config::{config_error, flat_names, to_millis};
 use crate::held::HeldClock;
 use crate::value::{given, real_of, value_of};
@@ -24,6 +25,22 @@ fn got(options: &[(&str, &JsValue)], parameter: &str) -> JsValue {
         .iter()
         .find(|(name, _)| *name == parameter)
         .map_or(JsValue::UNDEFINED, |(_, v)| (*v).clone())
+}
+
+/// Rule `lease_size` (with `requires_other`: only with a store) for a
+/// limiter or budget `config`, as core's `lease_size` reads it.
+fn lease_size(
+    fleet: Option<&FleetConfigCore>,
+    lease_size: &JsValue,
+    size: impl FnOnce(Option<resilience_core::Value>) -> Result<u32, ConfigError>,
+) -> Result<Option<u32>, JsValue> {
+    let checked = rules::lease_size_needs_store(!lease_size.is_undefined(), fleet.is_some())
+        .and_then(|()| size(given(lease_size)));
+    match (checked, fleet) {
+        (Ok(size), Some(_)) => Ok(Some(size)),
+        (Ok(_), None) => Ok(None),
+        (Err(e), _) => Err(config_error(&e, flat_names, lease_size)),
+    }
 }
 
 /// A retry budget on its clock, shared by every policy built with it.
@@ -44,9 +61,17 @@ pub struct BudgetCore {
 #[wasm_bindgen]
 impl BudgetCore {
     /// Validates with core's rules (`RetryBudgetConfig::from_values`);
-    /// `undefined` options take core's defaults.
+    /// `undefined` options take core's defaults. With `fleet` (a store's
+    /// parameters) the budget is shared, leasing `lease_size` retries at a
+    /// time (rule `lease_size`; `undefined`: core's default).
     #[wasm_bindgen(constructor)]
-    pub fn new(ttl_ms: JsValue, min_retries_per_sec: JsValue, retry_ratio: JsValue) -> Result<BudgetCore, JsValue> {
+    pub fn new(
+        ttl_ms: JsValue,
+        min_retries_per_sec: JsValue,
+        retry_ratio: JsValue,
+        fleet: Option<FleetConfigCore>,
+        lease_size_given: JsValue,
+    ) -> Result<BudgetCore, JsValue> {
         let config = RetryBudgetConfig::from_values(
             given(&ttl_ms),
             given(&min_retries_per_sec),
@@ -61,10 +86,17 @@ impl BudgetCore {
             ];
             config_error(&e, flat_names, &got(&options, e.parameter()))
         })?;
+        let size = lease_size(fleet.as_ref(), &lease_size_given, |v| config.lease_size(v))?;
         let clock = HeldClock::default();
+        let mut budget = RetryBudget::new(config, clock.clone());
+        if let (Some(fleet), Some(size)) = (&fleet, size) {
+            budget = budget
+                .in_fleet(fleet.config(), Some(size))
+                .map_err(|e| config_error(&e, flat_names, &lease_size_given))?;
+        }
         Ok(Self {
             inner: Rc::new(Budget {
-                budget: Arc::new(RetryBudget::new(config, clock.clone())),
+                budget: Arc::new(budget),
                 clock,
             }),
         })
@@ -118,6 +150,11 @@ impl BudgetCore {
     /// The budget's clock, which a policy sets before each decision.
     pub(crate) fn clock(&self) -> HeldClock {
         self.inner.clock.clone()
+    }
+
+    /// The shared budget's lease hooks and clock, for its store's sync.
+    pub(crate) fn leased(&self) -> (Arc<dyn Leased>, HeldClock) {
+        (self.budget() as Arc<dyn Leased>, self.clock())
     }
 }
 
@@ -198,23 +235,43 @@ impl ThrottleCore {
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct LimiterCore {
-    limiter: RateLimiter<HeldClock>,
+    limiter: Arc<RateLimiter<HeldClock>>,
 }
 
 #[wasm_bindgen]
 impl LimiterCore {
     /// Validates with core's rules (`RateLimiterConfig::from_values`);
-    /// `undefined` options take core's defaults.
+    /// `undefined` options take core's defaults. With `fleet` (a store's
+    /// parameters) the limiter is shared, leasing `lease_size` cells at a
+    /// time (rule `lease_size`: up to the burst; `undefined`: core's default).
     #[wasm_bindgen(constructor)]
-    pub fn new(rate: JsValue, per_ms: JsValue, burst: JsValue) -> Result<LimiterCore, JsValue> {
+    pub fn new(
+        rate: JsValue,
+        per_ms: JsValue,
+        burst: JsValue,
+        fleet: Option<FleetConfigCore>,
+        lease_size_given: JsValue,
+    ) -> Result<LimiterCore, JsValue> {
         let config = RateLimiterConfig::from_values(given(&rate), given(&per_ms), given(&burst), Unit::Milliseconds)
             .map_err(|e| {
                 let options = [("rate", &rate), ("per", &per_ms), ("burst", &burst)];
                 config_error(&e, flat_names, &got(&options, e.parameter()))
             })?;
+        let size = lease_size(fleet.as_ref(), &lease_size_given, |v| config.lease_size(v))?;
+        let mut limiter = RateLimiter::new(config, HeldClock::default());
+        if let (Some(fleet), Some(size)) = (&fleet, size) {
+            limiter = limiter
+                .in_fleet(fleet.config(), Some(size))
+                .map_err(|e| config_error(&e, flat_names, &lease_size_given))?;
+        }
         Ok(Self {
-            limiter: RateLimiter::new(config, HeldClock::default()),
+            limiter: Arc::new(limiter),
         })
+    }
+
+    /// Whether the limiter is shared (created with a store).
+    pub fn shared(&self) -> bool {
+        self.limiter.lease_config().is_some()
     }
 
     /// Cells per `per`.
@@ -246,6 +303,16 @@ impl LimiterCore {
         let cells = rules::cells(value_of(&n)).map_err(|e| config_error(&e, flat_names, &n))?;
         self.limiter.clock().set_ms(now_ms);
         Ok(answer(self.limiter.try_acquire_n(cells)))
+    }
+}
+
+impl LimiterCore {
+    /// The shared limiter's lease hooks and clock, for its store's sync.
+    pub(crate) fn leased(&self) -> (Arc<dyn Leased>, HeldClock) {
+        (
+            Arc::clone(&self.limiter) as Arc<dyn Leased>,
+            self.limiter.clock().clone(),
+        )
     }
 }
 

@@ -161,10 +161,102 @@ function runFleet(c) {
   }
 }
 
+/** The limiter's or budget's core of a vector, shared with `fleet` (undefined: not shared). */
+function leaseCore(component, config, fleet, leaseSize) {
+  if (component === 'limiter') {
+    for (const key of Object.keys(config)) assert.ok(['rate', 'per_ms', 'burst'].includes(key), `unknown limiter key ${key}`);
+    const core = new raw.LimiterCore(value(config.rate), value(config.per_ms), value(config.burst), fleet, leaseSize);
+    return [core, fleet && raw.LeaseSyncCore.for_limiter('v', 'v', 'i', core)];
+  }
+  assert.equal(component, 'budget', `unknown component ${component}`);
+  for (const key of Object.keys(config)) {
+    assert.ok(['ttl_ms', 'min_retries_per_sec', 'retry_ratio'].includes(key), `unknown budget key ${key}`);
+  }
+  const core = new raw.BudgetCore(
+    value(config.ttl_ms),
+    value(config.min_retries_per_sec),
+    value(config.retry_ratio),
+    fleet,
+    leaseSize,
+  );
+  return [core, fleet && raw.LeaseSyncCore.for_budget('v', 'v', 'i', core)];
+}
+
+function runLease(c) {
+  let now = 0;
+  const component = 'limiter' in c ? 'limiter' : 'budget';
+  const [core, sync] = leaseCore(component, c[component], fleetConfig(c.fleet), c.lease_size);
+  let wakes = 0;
+  assert.ok(sync.set_waker(() => { wakes += 1; }) >= 0);
+  const sent = new Map();
+  const STATUS = ['live', 'pool', 'lease_size', 'fleet_size', 'available', 'leases', 'granted', 'since_sync_ms', 'early_leases'];
+  for (const step of c.steps) {
+    const at = `${c.name}: ${JSON.stringify(step)}`;
+    switch (step.op) {
+      case 'advance':
+        now += step.ms;
+        break;
+      case 'acquire': {
+        const answer = core.try_acquire_n(step.n, now);
+        const got =
+          answer === raw.LimiterAnswer.Acquired ? 'ok'
+            : answer === raw.LimiterAnswer.ExceedsBurst ? 'exceeds_burst'
+              : { wait_ns: Math.round(answer * 1e6) };
+        assert.deepEqual(got, step.expect, at);
+        break;
+      }
+      case 'deposit':
+        for (let i = 0; i < (step.times ?? 1); i += 1) core.deposit(now);
+        break;
+      case 'withdraw':
+        assert.deepEqual(step.expect.map(() => core.try_withdraw(now)), step.expect, at);
+        break;
+      case 'check':
+        assert.equal(core.available(now), step.available, at);
+        break;
+      case 'request': {
+        const [want, deposits] = sync.request(now);
+        for (const [key, w] of Object.entries(step.expect ?? {})) assert.equal({ want, deposits }[key], w, `${at}: ${key}`);
+        if (step.id !== undefined) sent.set(step.id, want);
+        break;
+      }
+      case 'apply': {
+        const g = step.grant;
+        assert.ok(sent.has(step.sent), `${at}: unknown request`);
+        sync.apply(g.granted ?? 0, g.wait_ms ?? Number.NaN, g.available ?? 0, g.fleet_size ?? 0, sent.get(step.sent), now);
+        break;
+      }
+      case 'lost':
+        sync.lost();
+        break;
+      case 'wakes':
+        assert.equal(wakes, step.expect, at);
+        break;
+      case 'status': {
+        const v = sync.status(now);
+        const got = Object.fromEntries(STATUS.map((k, i) => [k, k === 'live' ? v[i] === 1 : v[i]]));
+        for (const [key, w] of Object.entries(step.expect)) {
+          assert.ok(STATUS.includes(key), `${at}: unknown status key ${key}`);
+          assert.equal(key === 'since_sync_ms' ? ms(got[key]) : got[key], w, `${at}: ${key}`);
+        }
+        break;
+      }
+      default:
+        throw new Error(`unknown lease op ${step.op}`);
+    }
+  }
+}
+
 function runFleetRules(c) {
   let got;
   try {
-    if (c.rule === 'fleet_config') {
+    if (c.rule === 'lease_size') {
+      const fleet = c.store === false ? undefined : new raw.FleetConfigCore(undefined, undefined);
+      const [, sync] = leaseCore(c.component, c.config, fleet, value(c.value));
+      got = sync.status(0)[2];
+    } else if (c.rule === 'shared_name') {
+      got = raw.shared_name(c.store, value(c.value)) ?? null;
+    } else if (c.rule === 'fleet_config') {
       const f = fleetConfig(c.config);
       got = {
         sync_interval_ms: f.sync_interval_ms,
@@ -184,7 +276,7 @@ function runFleetRules(c) {
     return;
   }
   assert.ok('expect' in c, `${c.name}: got ${JSON.stringify(got)}`);
-  if (typeof c.expect === 'object') {
+  if (c.expect !== null && typeof c.expect === 'object') {
     for (const [key, want] of Object.entries(c.expect)) assert.equal(got[key], want, `${c.name}: ${key}`);
   } else assert.equal(got, c.expect, c.name);
 }
@@ -192,7 +284,7 @@ function runFleetRules(c) {
 const files = readdirSync(FLEET).filter((f) => f.endsWith('.json')).sort();
 
 test('the fleet vectors are present', () => {
-  assert.ok(files.length >= 2, `expected the fleet vectors in ${FLEET}`);
+  assert.ok(files.length >= 3, `expected the fleet vectors in ${FLEET}`);
 });
 
 for (const file of files) {
@@ -201,6 +293,7 @@ for (const file of files) {
     test(`fleet/${file}: ${c.name}`, () => {
       if (doc.kind === 'fleet') runFleet(c);
       else if (doc.kind === 'fleet_rules') runFleetRules(c);
+      else if (doc.kind === 'lease') runLease(c);
       else throw new Error(`unknown kind ${doc.kind}`);
     });
   }

@@ -62,6 +62,7 @@ mod fallback;
 mod handle_tag;
 mod hedging;
 mod json;
+mod lease;
 mod limiter;
 mod pipeline;
 mod policy;
@@ -103,6 +104,7 @@ pub use hedging::{
     Hedge, HedgeOutcome, HedgeStep, HedgingConfig, HedgingConfigBuilder, HedgingState, DEFAULT_HEDGE_DELAY,
     DEFAULT_MAX_HEDGED_ATTEMPTS, MAX_HEDGED_ATTEMPTS,
 };
+pub use lease::{LeaseGrant, LeaseKind, LeaseRequest, LeaseStatus, Leased};
 pub use limiter::{
     ExceedsBurst, RateLimitError, RateLimited, RateLimiter, RateLimiterConfig, RateLimiterConfigBuilder, DEFAULT_BURST,
     DEFAULT_PER, DEFAULT_RATE,

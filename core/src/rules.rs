@@ -417,6 +417,59 @@ pub fn key_part(parameter: &'static str, value: Value) -> Result<String, ConfigE
     }
 }
 
+/// Rule `lease_size`: how many tokens (a rate limiter's cells, a retry
+/// budget's retries) a shared limiter or budget leases from its store at
+/// once — an integer in `1..=max`: a limiter's `max` is its `burst` (the
+/// store never grants more at once), a budget's 4294967295. The tokens a
+/// process holds are the fleet's error bound (`redis/README.md`).
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::lease_size(Value::Int(5), 10), Ok(5));
+/// assert_eq!(rules::lease_size(Value::Int(11), 10).unwrap_err().kind(), ConfigErrorKind::TooLarge);
+/// assert_eq!(rules::lease_size(Value::Int(0), 10).unwrap_err().parameter(), "lease_size");
+/// ```
+pub fn lease_size(value: Value, max: u32) -> Result<u32, ConfigError> {
+    count_in("lease_size", value, 1, max.max(1))
+}
+
+/// Rule `requires_other` for shared state, with rule `key_part`: a
+/// `store` and a `name` go together (a breaker, limiter or budget is
+/// shared under a name through a store, or not at all). `name` is `None`
+/// when not given. Returns the name, `None` when unshared.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind, Value};
+/// assert_eq!(rules::shared_name(true, Some(Value::Text("search".into()))), Ok(Some("search".to_owned())));
+/// assert_eq!(rules::shared_name(false, None), Ok(None));
+/// let err = rules::shared_name(true, None).unwrap_err();
+/// assert_eq!((err.parameter(), err.kind()), ("store", ConfigErrorKind::RequiresOther));
+/// assert_eq!(rules::shared_name(false, Some(Value::Text("search".into()))).unwrap_err().parameter(), "name");
+/// ```
+pub fn shared_name(store_given: bool, name: Option<Value>) -> Result<Option<String>, ConfigError> {
+    match (store_given, name) {
+        (false, None) => Ok(None),
+        (true, None) => Err(requires("store", "name")),
+        (false, Some(_)) => Err(requires("name", "store")),
+        (true, Some(name)) => key_part("name", name).map(Some),
+    }
+}
+
+/// Rule `requires_other` for a shared limiter's or budget's `lease_size`:
+/// it is given only with a `store`.
+///
+/// ```
+/// use resilience_core::{rules, ConfigErrorKind};
+/// assert!(rules::lease_size_needs_store(true, true).is_ok());
+/// assert_eq!(rules::lease_size_needs_store(true, false).unwrap_err().kind(), ConfigErrorKind::RequiresOther);
+/// ```
+pub fn lease_size_needs_store(lease_size_given: bool, store_given: bool) -> Result<(), ConfigError> {
+    if lease_size_given && !store_given {
+        return Err(requires("lease_size", "store"));
+    }
+    Ok(())
+}
+
 /// The text of a value, for an error (control characters made visible).
 fn short(value: &Value) -> String {
     match value {

@@ -64,7 +64,7 @@ fn every_vector_file_passes() {
 #[test]
 fn every_fleet_vector_passes() {
     let files = load_from("fleet");
-    assert!(files.len() >= 2, "expected the fleet vectors, found {}", files.len());
+    assert!(files.len() >= 3, "expected the fleet vectors, found {}", files.len());
     for (path, file) in files {
         let kind = str_of(&file, "kind");
         let cases = file["cases"].as_array().unwrap_or_else(|| panic!("{path}: no cases"));
@@ -74,6 +74,7 @@ fn every_fleet_vector_passes() {
             match kind {
                 "fleet" => run_fleet(case, &name),
                 "fleet_rules" => run_fleet_rules(case, &name),
+                "lease" => vectors::lease::run_lease(case, &name),
                 other => panic!("{path}: unknown kind {other}"),
             }
         }
@@ -204,6 +205,7 @@ fn run_fleet_rules(case: &Value, name: &str) {
             };
             rules::key_part(parameter, value).map(Value::String)
         }
+        "lease_size" | "shared_name" => vectors::lease::lease_rule(case, name),
         other => panic!("{name}: unknown rule {other}"),
     };
     match (result, case.get("expect")) {

@@ -32,6 +32,8 @@
 #![warn(unreachable_pub)]
 
 mod breaker;
+mod lease;
+mod lease_script;
 mod link;
 mod script;
 mod subscriber;
@@ -48,10 +50,14 @@ use std::time::{Duration, Instant};
 
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    BreakerConfig, CircuitBreaker, Clock, ConfigError, FleetConfig, FleetStatus, JitterRng, RetryPolicy, Value,
+    BreakerConfig, CircuitBreaker, Clock, ConfigError, FleetConfig, FleetStatus, JitterRng, LeaseStatus, Leased,
+    RateLimiter, RateLimiterConfig, RetryBudget, RetryBudgetConfig, RetryPolicy, Value,
 };
 
 use breaker::{BreakerUnit, Member};
+use lease::LeaseUnit;
+use lease_script::LeaseSync;
+pub use lease_script::{BUDGET_LEASE, LIMITER_LEASE};
 use script::Keys;
 pub use script::BREAKER_SYNC;
 use sync::{Entry, Shared};
@@ -72,8 +78,10 @@ pub enum Error {
     /// The URL is not one the `redis` crate accepts (or `rediss://`
     /// without the `tls` feature).
     Url(String),
-    /// The breaker is not in shared mode: build it with
-    /// `.in_fleet(store.fleet_config())`, or use [`RedisStore::breaker`].
+    /// The breaker (limiter, budget) is not in shared mode: build it with
+    /// `.in_fleet(store.fleet_config())` (`…, lease_size)?` for a limiter
+    /// or budget), or use [`RedisStore::breaker`] ([`RedisStore::limiter`],
+    /// [`RedisStore::budget`]).
     NotShared,
     /// The breaker's fleet parameters are not the store's.
     FleetConfigMismatch {
@@ -82,7 +90,7 @@ pub enum Error {
         /// The breaker's.
         breaker: FleetConfig,
     },
-    /// This breaker is already shared (a breaker joins one store once).
+    /// This breaker (limiter, budget) is already shared: it joins one store once.
     AlreadyShared,
     /// The store is closed.
     Closed,
@@ -93,12 +101,12 @@ impl fmt::Display for Error {
         match self {
             Self::Config(e) => e.fmt(f),
             Self::Url(e) => write!(f, "invalid Redis URL: {e}"),
-            Self::NotShared => f.write_str("the breaker is not in shared mode (CircuitBreaker::in_fleet)"),
+            Self::NotShared => f.write_str("not in shared mode (in_fleet(store.fleet_config(), …))"),
             Self::FleetConfigMismatch { store, breaker } => write!(
                 f,
                 "the breaker's fleet parameters ({breaker:?}) are not the store's ({store:?})"
             ),
-            Self::AlreadyShared => f.write_str("the breaker is already shared"),
+            Self::AlreadyShared => f.write_str("already shared"),
             Self::Closed => f.write_str("the store is closed"),
         }
     }
@@ -331,6 +339,108 @@ impl RedisStore {
     ) -> Result<SharedBreaker<C>, Error> {
         let name = rules::key_part("name", Value::Text(name.to_owned()))?;
         let fleet = breaker.fleet_config().ok_or(Error::NotShared)?;
+        self.check_fleet(fleet)?;
+        let keys = Keys::new(&self.shared.prefix, &name, breaker.config().half_open_max_calls());
+        let member: Arc<dyn Member> = Arc::clone(&breaker) as Arc<dyn Member>;
+        let unit = BreakerUnit::new(name.clone(), keys, fleet, member);
+        let entry = Arc::new(Entry::new(name, instance_id(), Box::new(unit)));
+        if !breaker.set_fleet_waker(self.waker(&entry)) {
+            return Err(Error::AlreadyShared);
+        }
+        self.register(&entry);
+        Ok(SharedBreaker {
+            breaker,
+            entry,
+            shared: Arc::downgrade(&self.shared),
+        })
+    }
+
+    /// A new rate limiter shared under `name`: every process's limiter of
+    /// that name takes its cells from one GCRA in Redis, leasing them in
+    /// batches of the default lease size (a quarter of the burst). For
+    /// another lease size, build it with
+    /// `RateLimiter::new(config, clock).in_fleet(store.fleet_config(), Some(n))?`
+    /// and [`share_limiter`](Self::share_limiter).
+    ///
+    /// # Errors
+    /// As [`RedisStore::share_limiter`].
+    pub fn limiter<C: Clock + Send + Sync + 'static>(
+        &self,
+        name: &str,
+        config: RateLimiterConfig,
+        clock: C,
+    ) -> Result<SharedLimiter<C>, Error> {
+        let limiter = RateLimiter::new(config, clock).in_fleet(self.shared.fleet, None)?;
+        self.share_limiter(Arc::new(limiter), name)
+    }
+
+    /// Shares `limiter` (built with `.in_fleet(store.fleet_config(), …)`)
+    /// under `name` with every process that shares a limiter of that name
+    /// through the same Redis and prefix. Limiters of one name must have
+    /// the same rate and burst (a mismatch is reported in the metrics and
+    /// leaves that limiter local). Syncing starts at once, in the background.
+    ///
+    /// # Errors
+    /// As [`RedisStore::share`].
+    pub fn share_limiter<C: Clock + Send + Sync + 'static>(
+        &self,
+        limiter: Arc<RateLimiter<C>>,
+        name: &str,
+    ) -> Result<SharedLimiter<C>, Error> {
+        self.share_leased(limiter, name)
+    }
+
+    /// A new retry budget shared under `name`: every process's budget of
+    /// that name counts its first attempts into one budget in Redis and
+    /// draws its retries from it, leased in batches of the default lease
+    /// size (a quarter of `min_retries_per_sec`). For another lease size,
+    /// build it with `RetryBudget::new(config, clock).in_fleet(store.fleet_config(), Some(n))?`
+    /// and [`share_budget`](Self::share_budget).
+    ///
+    /// # Errors
+    /// As [`RedisStore::share_budget`].
+    pub fn budget<C: Clock + Send + Sync + 'static>(
+        &self,
+        name: &str,
+        config: RetryBudgetConfig,
+        clock: C,
+    ) -> Result<SharedBudget, Error> {
+        let budget = RetryBudget::new(config, clock).in_fleet(self.shared.fleet, None)?;
+        self.share_budget(Arc::new(budget), name)
+    }
+
+    /// Shares `budget` (built with `.in_fleet(store.fleet_config(), …)`;
+    /// hand the returned handle's [`SharedLease::shared`] to
+    /// `RetryPolicy::builder().budget(…)`) under `name`. Budgets of one
+    /// name must have the same ttl, ratio and floor.
+    ///
+    /// # Errors
+    /// As [`RedisStore::share`].
+    pub fn share_budget(&self, budget: Arc<RetryBudget>, name: &str) -> Result<SharedBudget, Error> {
+        self.share_leased(budget, name)
+    }
+
+    fn share_leased<T: Leased + 'static>(&self, member: Arc<T>, name: &str) -> Result<SharedLease<T>, Error> {
+        let name = rules::key_part("name", Value::Text(name.to_owned()))?;
+        let (fleet, _) = member.lease_config().ok_or(Error::NotShared)?;
+        self.check_fleet(fleet)?;
+        let instance = instance_id();
+        let sync = LeaseSync::new(&self.shared.prefix, &name, &instance, member.as_ref());
+        let unit = LeaseUnit::new(Arc::clone(&member) as Arc<dyn Leased>, sync);
+        let entry = Arc::new(Entry::new(name, instance, Box::new(unit)));
+        if !member.set_lease_waker(Box::new(self.waker(&entry))) {
+            return Err(Error::AlreadyShared);
+        }
+        self.register(&entry);
+        Ok(SharedLease {
+            member,
+            entry,
+            shared: Arc::downgrade(&self.shared),
+        })
+    }
+
+    /// The fleet parameters of a breaker, limiter or budget must be the store's.
+    fn check_fleet(&self, fleet: FleetConfig) -> Result<(), Error> {
         if fleet != self.shared.fleet {
             return Err(Error::FleetConfigMismatch {
                 store: self.shared.fleet,
@@ -340,36 +450,32 @@ impl RedisStore {
         if self.shared.stop.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let keys = Keys::new(&self.shared.prefix, &name, breaker.config().half_open_max_calls());
-        let member: Arc<dyn Member> = Arc::clone(&breaker) as Arc<dyn Member>;
-        let unit = BreakerUnit::new(name.clone(), keys, fleet, member);
-        let entry = Arc::new(Entry::new(name, instance_id(), Box::new(unit)));
-        // The waker holds weak references: the breaker must not keep its
-        // own registration (or the store) alive.
+        Ok(())
+    }
+
+    /// What a shared object calls when it wants to sync now: marks its
+    /// entry due and wakes the sync thread. Weak references only: the
+    /// object must not keep its own registration (or the store) alive.
+    fn waker(&self, entry: &Arc<Entry>) -> impl Fn() + Send + Sync + 'static {
         let (weak_entry, weak_shared): (Weak<Entry>, Weak<Shared>) =
-            (Arc::downgrade(&entry), Arc::downgrade(&self.shared));
-        let registered = breaker.set_fleet_waker(move || {
+            (Arc::downgrade(entry), Arc::downgrade(&self.shared));
+        move || {
             if let Some(entry) = weak_entry.upgrade() {
                 entry.due_now.store(true, Ordering::Release);
             }
             if let Some(shared) = weak_shared.upgrade() {
                 shared.wake();
             }
-        });
-        if !registered {
-            return Err(Error::AlreadyShared);
         }
+    }
+
+    fn register(&self, entry: &Arc<Entry>) {
         self.shared
             .entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::clone(&entry));
+            .push(Arc::clone(entry));
         self.shared.wake();
-        Ok(SharedBreaker {
-            breaker,
-            entry,
-            shared: Arc::downgrade(&self.shared),
-        })
     }
 
     /// What the store is doing.
@@ -513,6 +619,74 @@ impl<C: Clock> Drop for SharedBreaker<C> {
     fn drop(&mut self) {
         self.entry.removed.store(true, Ordering::Release);
         self.breaker.fleet_lost();
+        if let Some(shared) = self.shared.upgrade() {
+            shared.wake();
+        }
+    }
+}
+
+/// A rate limiter or retry budget shared through a [`RedisStore`]: use it
+/// as the limiter or budget (`Deref`); dropping it stops syncing it (the
+/// object then decides locally).
+pub struct SharedLease<T: Leased> {
+    member: Arc<T>,
+    entry: Arc<Entry>,
+    shared: Weak<Shared>,
+}
+
+/// A rate limiter shared through a [`RedisStore`] ([`RedisStore::limiter`]).
+pub type SharedLimiter<C> = SharedLease<RateLimiter<C>>;
+
+/// A retry budget shared through a [`RedisStore`] ([`RedisStore::budget`]).
+pub type SharedBudget = SharedLease<RetryBudget>;
+
+impl<T: Leased + fmt::Debug> fmt::Debug for SharedLease<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedLease")
+            .field("name", &self.entry.name)
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Leased> SharedLease<T> {
+    /// The name it is shared under.
+    pub fn name(&self) -> &str {
+        &self.entry.name
+    }
+
+    /// The limiter or budget, to hand to other threads (or to
+    /// `RetryPolicy::builder().budget(…)`).
+    pub fn shared(&self) -> &Arc<T> {
+        &self.member
+    }
+
+    /// The fleet as last seen: the pool, the fleet size, whether decisions
+    /// use the pool (`live`).
+    pub fn lease_status(&self) -> Option<LeaseStatus> {
+        self.member.lease_status()
+    }
+
+    /// Syncs (leases) now instead of at the next interval.
+    pub fn sync_now(&self) {
+        self.entry.due_now.store(true, Ordering::Release);
+        if let Some(shared) = self.shared.upgrade() {
+            shared.wake();
+        }
+    }
+}
+
+impl<T: Leased> Deref for SharedLease<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.member
+    }
+}
+
+impl<T: Leased> Drop for SharedLease<T> {
+    fn drop(&mut self) {
+        self.entry.removed.store(true, Ordering::Release);
+        self.member.lease_lost();
         if let Some(shared) = self.shared.upgrade() {
             shared.wake();
         }

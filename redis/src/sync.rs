@@ -18,16 +18,21 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One kind of shared state, synced by the store's thread: a breaker today
-/// ([`crate::breaker::BreakerUnit`]); a rate limiter and a retry budget
-/// slot in as other units, each with its own script in `redis/scripts/`.
-/// The loop, the connection, reconnects, metrics, events and `close()`
-/// are the same for every kind.
+/// One kind of shared state, synced by the store's thread: a breaker
+/// ([`crate::breaker::BreakerUnit`]), a rate limiter or a retry budget
+/// ([`crate::lease::LeaseUnit`]), each with its own script in
+/// `redis/scripts/`. The loop, the connection, reconnects, metrics, events
+/// and `close()` are the same for every kind.
 pub(crate) trait Unit: Send + Sync {
     /// One sync over `link` (one script call, two when re-seeding).
     fn sync(&self, link: &mut Link, shared: &Shared, instance: &str) -> Result<(), SyncError>;
     /// The sync failed or the store closed: decisions are local.
     fn lost(&self);
+    /// Whether an opening or closing published under its name makes it
+    /// sync at once (breakers; leases do not listen).
+    fn hears_events(&self) -> bool {
+        true
+    }
 }
 
 /// One registered unit of a store.
@@ -191,7 +196,7 @@ impl Shared {
     pub(crate) fn poke(&self, name: &str, publisher: &str) {
         let mut any = false;
         for e in lock(&self.entries).iter() {
-            if e.name == name && e.instance != publisher {
+            if e.name == name && e.instance != publisher && e.unit.hears_events() {
                 e.due_now.store(true, Ordering::Release);
                 any = true;
             }

@@ -1,4 +1,5 @@
-"""The `store=` / `name=` keywords of the breakers (shared mode, issue 12).
+"""The `store=` / `name=` keywords of the breakers, rate limiters and retry
+budgets (shared mode, issue 12).
 
 Kept apart from `resilience.redis` so the breaker classes never import
 redis-py: a store is any object with this module's `FleetStore` shape
@@ -13,13 +14,15 @@ from resilience import _core
 
 
 class FleetStore(Protocol):
-    """What a breaker's `store=` must be (`resilience.redis.RedisStore`,
-    `resilience.redis.AsyncRedisStore`)."""
+    """What a breaker's, limiter's or budget's `store=` must be
+    (`resilience.redis.RedisStore`, `resilience.redis.AsyncRedisStore`)."""
 
     @property
     def _fleet_config(self) -> Any: ...
 
     def _share(self, owner: Any, name: str, attribute: str | None) -> None: ...
+
+    def _share_lease(self, owner: Any, core: Any, name: str) -> None: ...
 
 
 def fleet_config(store: FleetStore | None, name: str | None) -> Any:
@@ -36,3 +39,11 @@ def join(store: FleetStore | None, name: str | None, owner: Any, attribute: str 
     weak reference: a breaker that goes away stops syncing."""
     if store is not None and name is not None:
         store._share(owner, name, attribute)
+
+
+def join_lease(store: FleetStore | None, name: str | None, owner: Any, core: Any) -> None:
+    """Starts syncing a shared rate limiter's or retry budget's native `core`
+    under `name` (`owner`, the `RateLimiter` or `RetryBudget`, is held
+    weakly: one that goes away stops syncing)."""
+    if store is not None and name is not None:
+        store._share_lease(owner, core, name)

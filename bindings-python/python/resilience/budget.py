@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from resilience import _core
+from resilience import _core, _fleet
 
 __all__ = ["RetryBudget"]
 
@@ -23,9 +23,17 @@ class RetryBudget:
             (default 10; 0: only the ratio)
         retry_ratio: Retries allowed per first attempt, in (0, 1] (default 0.2)
         time_source: A monotonic clock in seconds (default `time.monotonic`)
+        store: Share it across processes through this store
+            (`resilience.redis.RedisStore` or `AsyncRedisStore`), with `name`:
+            every process's budget of that name counts its first attempts
+            into one budget in Redis and draws its retries from it, leased in
+            batches; a retry never waits on Redis
+        name: The name it is shared under (with `store`; 1..=200 bytes)
+        lease_size: Retries leased at a time (with `store`; from 1; default a
+            quarter of `min_retries_per_sec`, rounded up, at least 1)
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ("__weakref__", "_core")
 
     def __init__(
         self,
@@ -34,8 +42,13 @@ class RetryBudget:
         retry_ratio: float = _core.DEFAULT_RETRY_RATIO,
         *,
         time_source: Callable[[], float] | None = None,
+        store: _fleet.FleetStore | None = None,
+        name: str | None = None,
+        lease_size: int | None = None,
     ) -> None:
-        self._core = _core.RetryBudgetCore(ttl, min_retries_per_sec, retry_ratio, time_source)
+        fleet = _fleet.fleet_config(store, name)
+        self._core = _core.RetryBudgetCore(ttl, min_retries_per_sec, retry_ratio, time_source, fleet, lease_size)
+        _fleet.join_lease(store, name, self, self._core)
 
     @property
     def ttl(self) -> float:

@@ -13,7 +13,7 @@ import functools
 import time
 from typing import Any, TypeVar
 
-from resilience import _core
+from resilience import _core, _fleet
 from resilience._compat import is_coroutine_function
 
 __all__ = ["RateLimiter", "rate_limited"]
@@ -39,13 +39,21 @@ class RateLimiter:
         sleep_func: The blocking sleep of `acquire()` (default: a native
             sleep with the GIL released)
         async_sleep_func: The sleep of `acquire_async()` (default `asyncio.sleep`)
+        store: Share it across processes through this store
+            (`resilience.redis.RedisStore` or `AsyncRedisStore`), with `name`:
+            every process's limiter of that name takes its cells from one
+            GCRA in Redis, leased in batches; calls never wait on Redis
+        name: The name it is shared under (with `store`; 1..=200 bytes)
+        lease_size: Cells leased at a time (with `store`; 1..=burst; default
+            a quarter of the burst, rounded up). The fleet admits at most
+            `burst + rate × t / per + processes × lease_size` in any `t`
 
     `n` (cells, default 1) is an integer from 0; more than `burst` at once
     can never conform: a `ParameterValueError` of kind "exceeds_burst",
     never a wait.
     """
 
-    __slots__ = ("_async_sleep", "_core", "_sleep")
+    __slots__ = ("__weakref__", "_async_sleep", "_core", "_sleep")
 
     def __init__(
         self,
@@ -56,10 +64,15 @@ class RateLimiter:
         time_source: Callable[[], float] | None = None,
         sleep_func: Callable[[float], None] | None = None,
         async_sleep_func: Callable[[float], Awaitable[None]] | None = None,
+        store: _fleet.FleetStore | None = None,
+        name: str | None = None,
+        lease_size: int | None = None,
     ) -> None:
         _core.require_optional_callable("sleep_func", sleep_func)
         _core.require_optional_callable("async_sleep_func", async_sleep_func)
-        self._core = _core.LimiterCore(rate, per, burst, time_source)
+        fleet = _fleet.fleet_config(store, name)
+        self._core = _core.LimiterCore(rate, per, burst, time_source, fleet, lease_size)
+        _fleet.join_lease(store, name, self, self._core)
         self._sleep = None if sleep_func is None or sleep_func is _SYSTEM_SLEEP else sleep_func
         self._async_sleep = async_sleep_func or asyncio.sleep
 

@@ -1,4 +1,5 @@
-"""Breakers shared across processes through Redis, off the per-call path.
+"""Breakers, rate limiters and retry budgets shared across processes through
+Redis, off the per-call path.
 
 Install the extra: ``pip install 'resilience-rs[redis]'`` (redis-py 8).
 
@@ -6,10 +7,14 @@ Install the extra: ``pip install 'resilience-rs[redis]'`` (redis-py 8).
     payments = SyncCircuitBreaker(failure_ratio=0.5, minimum_throughput=20, sampling_duration=30,
                                   store=store, name="payments")
     ...
+    search = RateLimiter(rate=100, burst=20, store=store, name="search")
+    payments_budget = RetryBudget(store=store, name="payments")
+    ...
     store.close()
 
 Every call is decided locally by the breaker, exactly as an unshared one
-decides it. A background sync — a daemon thread (`RedisStore`) or an
+decides it; a shared limiter or budget takes from tokens leased from the
+fleet in batches (`redis/scripts/limiter_lease.lua`, `budget_lease.lua`). A background sync — a daemon thread (`RedisStore`) or an
 asyncio task (`AsyncRedisStore`) — runs one call of the Lua script
 `redis/scripts/breaker_sync.lua` per shared breaker and sync interval
 (sooner after a transition): it publishes this process's transitions and
@@ -21,7 +26,7 @@ core's backoff. What is shared, the error bounds and the fault behaviour:
 ``redis/README.md``.
 
 Both stores take both breaker kinds (`SyncCircuitBreaker`,
-`AsyncCircuitBreaker`, `@circuit_breaker`).
+`AsyncCircuitBreaker`, `@circuit_breaker`), `RateLimiter` and `RetryBudget`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ from resilience import _core
 
 #: The breaker sync script, as every driver loads it (`redis/scripts/breaker_sync.lua`).
 BREAKER_SYNC: str = _core.BREAKER_SYNC
+#: The rate limiter lease script (`redis/scripts/limiter_lease.lua`).
+LIMITER_LEASE: str = _core.LIMITER_LEASE
+#: The retry budget lease script (`redis/scripts/budget_lease.lua`).
+BUDGET_LEASE: str = _core.BUDGET_LEASE
 #: The default key prefix.
 DEFAULT_PREFIX = "resilience"
 #: The default connect timeout, in seconds (connecting happens in the background).
@@ -113,6 +122,34 @@ class FleetStatus:
     since_sync: float | None
 
 
+@dataclass(frozen=True)
+class LeaseStatus:
+    """A shared rate limiter's or retry budget's view of its fleet, as of its last sync.
+
+    Attributes:
+        live: Decisions use the leased pool (a sync succeeded recently and none failed since)
+        pool: Tokens (cells, retries) leased and not yet used
+        lease_size: The pool's target
+        fleet_size: Processes sharing this name that Redis saw recently (at least 1)
+        available: What the fleet could still grant, as of the last sync
+        leases: Syncs that granted at least one token
+        granted: Tokens granted in total
+        early_leases: Early leases asked for (a call found the pool short): each
+            costs at most one script call beyond the one per interval
+        since_sync: Seconds since the last successful sync (None before the first)
+    """
+
+    live: bool
+    pool: int
+    lease_size: int
+    fleet_size: int
+    available: int
+    leases: int
+    granted: int
+    early_leases: int
+    since_sync: float | None
+
+
 class _AnswerError(Exception):
     """Redis answered, but not with a count (e.g. a window mismatch): the
     connection is fine, that breaker stays local."""
@@ -137,6 +174,8 @@ class _Entry:
     """One shared breaker of a store."""
 
     __slots__ = ("__weakref__", "attribute", "due_at", "due_now", "failing", "owner", "removed", "sync")
+    #: A limiter or budget (`_LeaseEntry`), not a breaker.
+    lease = False
 
     def __init__(self, owner: Any, attribute: str | None, sync: Any) -> None:
         self.owner = weakref.ref(owner)
@@ -158,6 +197,23 @@ class _Entry:
     def due(self, now: float) -> bool:
         due, self.due_now = self.due_now or self.due_at <= now, False
         return due
+
+    def lose(self) -> None:
+        """Decisions are local (a failed sync, or the store closed)."""
+        native = self.native()
+        if native is not None:
+            self.sync.lost(native)
+
+
+class _LeaseEntry(_Entry):
+    """One shared rate limiter or retry budget of a store: `sync` is its
+    native `LeaseSync` (which holds the core), `owner` the Python object."""
+
+    __slots__ = ()
+    lease = True
+
+    def lose(self) -> None:
+        self.sync.lost()
 
 
 class _Waker:
@@ -255,6 +311,26 @@ class _Store:
             self._entries.append(entry)
         self._wake()
 
+    def _share_lease(self, owner: Any, core: Any, name: str) -> None:
+        """Syncs a shared limiter's or budget's native `core` under `name`."""
+        if self._stop:
+            raise RuntimeError("the store is closed")
+        make = _core.LeaseSync.for_limiter if isinstance(core, _core.LimiterCore) else _core.LeaseSync.for_budget
+        sync = make(self._prefix, name, _instance_id(), core)
+        entry = _LeaseEntry(owner, None, sync)
+        sync.set_waker(_Waker(entry, self))
+        with self._lock:
+            self._entries.append(entry)
+        self._wake()
+
+    def lease_status(self, shared: Any) -> LeaseStatus:
+        """The fleet as a `RateLimiter` or `RetryBudget` shared through this
+        store last saw it (`ValueError` when this store does not share it)."""
+        for entry in self._live_entries():
+            if entry.lease and entry.owner() is shared:
+                return LeaseStatus(**entry.sync.status())
+        raise ValueError("this store does not share that object (create it with store= and name=)")
+
     def metrics(self) -> StoreMetrics:
         """What the store is doing now."""
         return StoreMetrics(
@@ -300,7 +376,7 @@ class _Store:
         instance, name = parsed
         hit = False
         for entry in self._live_entries():
-            if entry.sync.name == name and entry.sync.instance != instance:
+            if not entry.lease and entry.sync.name == name and entry.sync.instance != instance:
                 entry.due_now = True
                 hit = True
         if hit:
@@ -315,9 +391,7 @@ class _Store:
         self._note_error(error)
         for entry in entries:
             entry.failing = True
-            native = entry.native()
-            if native is not None:
-                entry.sync.lost(native)
+            entry.lose()
 
     def _script_done(self, commands: int) -> None:
         self._commands += commands
@@ -342,6 +416,18 @@ class _Store:
         if isinstance(error, ResponseError):
             raise _AnswerError(str(error)) from None
 
+    def _lease_answered(self, entry: _Entry, reply: Any) -> None:
+        """Hands a lease reply to the limiter or budget."""
+        try:
+            entry.sync.answer(reply, not self._stop)
+        except ValueError as error:
+            raise _AnswerError(str(error)) from None
+
+    def _lease_failed(self, entry: _Entry, error: BaseException) -> None:
+        entry.sync.failed()
+        if isinstance(error, ResponseError):
+            raise _AnswerError(str(error)) from None
+
     def _synced(self, entries: list[_Entry]) -> float:
         """After a pass without a broken link: the degraded flag and the next wake-up."""
         self._degraded = any(e.failing for e in entries)
@@ -356,14 +442,20 @@ class _Store:
         with self._lock:
             entries = list(self._entries)
         for entry in entries:
-            native = entry.native()
-            if native is not None:
-                entry.sync.lost(native)
+            entry.lose()
         self._connected = False
         self._degraded = True
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(prefix={self._prefix!r}, sync_interval={self.sync_interval!r})"
+
+
+# A sync connection: the client and the SHA of each script loaded on it.
+_Link = tuple[Any, dict[str, str]]
+
+
+def _text(sha: Any) -> str:
+    return sha if isinstance(sha, str) else bytes(sha).decode()
 
 
 # Errors after which the connection is dropped (a timeout leaves a reply
@@ -471,7 +563,7 @@ class RedisStore(_Store):
 
     # -- the sync thread ------------------------------------------------------
 
-    def _connect(self) -> tuple[Any, str]:
+    def _connect(self) -> _Link:
         client = self._client_factory()
         try:
             self._commands += 1
@@ -479,21 +571,41 @@ class RedisStore(_Store):
         except BaseException:
             client.close()
             raise
-        return client, sha if isinstance(sha, str) else sha.decode()
+        return client, {"breaker_sync": _text(sha)}
 
-    def _script(self, link: tuple[Any, str], keys: list[str], args: list[str]) -> Any:
-        client, sha = link
+    def _script(
+        self, link: _Link, keys: list[str], args: list[str], name: str = "breaker_sync", text: str = BREAKER_SYNC
+    ) -> Any:
+        client, shas = link
+        sha = shas.get(name)
+        if sha is None:
+            # First use of this script on this connection.
+            self._commands += 1
+            sha = shas[name] = _text(client.script_load(text))
         try:
             reply = client.evalsha(sha, len(keys), *keys, *args)
         except NoScriptError:
             # The server lost its script cache (a restart, SCRIPT FLUSH).
             self._commands += 1
-            reply = client.eval(BREAKER_SYNC, len(keys), *keys, *args)
+            reply = client.eval(text, len(keys), *keys, *args)
         self._script_done(1)
         return reply
 
-    def _sync(self, link: tuple[Any, str], entry: _Entry) -> None:
+    def _sync_lease(self, link: _Link, entry: _Entry) -> None:
+        sync = entry.sync
+        args = sync.prepare()
+        try:
+            reply = self._script(link, sync.keys, args, sync.script_name, sync.script)
+        except BaseException as error:
+            self._lease_failed(entry, error)
+            raise
+        self._lease_answered(entry, reply)
+
+    def _sync(self, link: _Link, entry: _Entry) -> None:
         entry.due_at = time.monotonic() + self.sync_interval
+        if entry.lease:
+            self._sync_lease(link, entry)
+            return
         native = entry.native()
         if native is None:
             return
@@ -509,7 +621,7 @@ class RedisStore(_Store):
                 return
 
     def _run(self) -> None:
-        link: tuple[Any, str] | None = None
+        link: _Link | None = None
         failures = 0
         retry_at = time.monotonic()
         interval = self.sync_interval
@@ -702,7 +814,7 @@ class AsyncRedisStore(_Store):
 
     # -- the sync task -------------------------------------------------------------
 
-    async def _connect(self) -> tuple[Any, str]:
+    async def _connect(self) -> _Link:
         client = self._client_factory()
         try:
             self._commands += 1
@@ -710,20 +822,39 @@ class AsyncRedisStore(_Store):
         except BaseException:
             await client.aclose()
             raise
-        return client, sha if isinstance(sha, str) else sha.decode()
+        return client, {"breaker_sync": _text(sha)}
 
-    async def _script(self, link: tuple[Any, str], keys: list[str], args: list[str]) -> Any:
-        client, sha = link
+    async def _script(
+        self, link: _Link, keys: list[str], args: list[str], name: str = "breaker_sync", text: str = BREAKER_SYNC
+    ) -> Any:
+        client, shas = link
+        sha = shas.get(name)
+        if sha is None:
+            self._commands += 1
+            sha = shas[name] = _text(await client.script_load(text))
         try:
             reply = await client.evalsha(sha, len(keys), *keys, *args)
         except NoScriptError:
             self._commands += 1
-            reply = await client.eval(BREAKER_SYNC, len(keys), *keys, *args)
+            reply = await client.eval(text, len(keys), *keys, *args)
         self._script_done(1)
         return reply
 
-    async def _sync(self, link: tuple[Any, str], entry: _Entry) -> None:
+    async def _sync_lease(self, link: _Link, entry: _Entry) -> None:
+        sync = entry.sync
+        args = sync.prepare()
+        try:
+            reply = await self._script(link, sync.keys, args, sync.script_name, sync.script)
+        except BaseException as error:
+            self._lease_failed(entry, error)
+            raise
+        self._lease_answered(entry, reply)
+
+    async def _sync(self, link: _Link, entry: _Entry) -> None:
         entry.due_at = time.monotonic() + self.sync_interval
+        if entry.lease:
+            await self._sync_lease(link, entry)
+            return
         native = entry.native()
         if native is None:
             return
@@ -740,7 +871,7 @@ class AsyncRedisStore(_Store):
 
     async def _run(self) -> None:
         assert self._event is not None
-        link: tuple[Any, str] | None = None
+        link: _Link | None = None
         failures = 0
         retry_at = time.monotonic()
         interval = self.sync_interval
@@ -832,6 +963,9 @@ class AsyncRedisStore(_Store):
 
 __all__ = [
     "BREAKER_SYNC",
+    "BUDGET_LEASE",
+    "LIMITER_LEASE",
+    "LeaseStatus",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_PREFIX",
     "AsyncRedisStore",

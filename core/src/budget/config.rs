@@ -87,6 +87,20 @@ impl RetryBudgetConfig {
     pub fn retry_ratio(&self) -> f64 {
         self.retry_ratio
     }
+    /// The lease size of a shared budget when none is given: a quarter of
+    /// `min_retries_per_sec`, rounded up, at least 1 (the default floor
+    /// of 10: 3), so four processes with full pools hold one second's floor.
+    pub fn default_lease_size(&self) -> u32 {
+        crate::lease::quarter(self.min_retries_per_sec)
+    }
+    /// Rule `lease_size` for this budget: an integer in `1..=4294967295`;
+    /// `None` is [`default_lease_size`](Self::default_lease_size).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `lease_size`.
+    pub fn lease_size(&self, value: Option<Value>) -> Result<u32, ConfigError> {
+        value.map_or(Ok(self.default_lease_size()), |v| rules::lease_size(v, u32::MAX))
+    }
 }
 
 fn ttl_rule(v: Value, unit: Unit) -> Result<Duration, ConfigError> {

@@ -18,6 +18,7 @@
 //! withdrawal may not yet see a deposit made at the same moment.
 
 mod config;
+mod lease;
 
 pub use config::{
     RetryBudgetConfig, RetryBudgetConfigBuilder, BUDGET_TTL_RANGE, DEFAULT_BUDGET_TTL, DEFAULT_MIN_RETRIES_PER_SEC,
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::buckets::{pack, unpack, Buckets, Epochs, Late, COUNT_MAX};
+use crate::lease::Lease;
 use crate::time::Clock;
 
 /// Tenths of `ttl` in the window.
@@ -74,6 +76,8 @@ pub struct RetryBudget {
     closed: Buckets,
     /// The newest tenth and its retry count.
     head: AtomicU64,
+    /// Shared mode: the leased pool of retries.
+    lease: Option<Box<Lease>>,
 }
 
 impl fmt::Debug for RetryBudget {
@@ -106,6 +110,7 @@ impl RetryBudget {
             deposits: Buckets::new(BUCKETS),
             closed: Buckets::new(BUCKETS),
             head: AtomicU64::new(pack(0, 0)),
+            lease: None,
         }
     }
 
@@ -114,18 +119,34 @@ impl RetryBudget {
         &self.config
     }
 
-    /// Counts a first attempt.
+    /// Counts a first attempt (shared: for the fleet too).
     pub fn deposit(&self) {
         self.deposit_at(self.clock.now());
+        if let Some(lease) = &self.lease {
+            lease.deposit();
+        }
     }
 
     /// Claims one retry if the budget allows it (`false`: don't retry).
+    /// Shared and synced, from the retries leased from the fleet.
     pub fn try_withdraw(&self) -> bool {
-        self.withdraw_at(self.clock.now()).is_some()
+        let now = self.clock.now();
+        if let Some(decided) = self
+            .lease
+            .as_deref()
+            .and_then(|lease| Self::shared_withdraw(lease, now))
+        {
+            return decided;
+        }
+        self.withdraw_at(now).is_some()
     }
 
-    /// How many retries the budget would allow now.
+    /// How many retries the budget would allow now (shared and synced:
+    /// the retries leased and not yet used).
     pub fn available(&self) -> u64 {
+        if let Some(pool) = self.lease.as_deref().and_then(|lease| self.shared_available(lease)) {
+            return pool;
+        }
         let (he, hc) = unpack(self.head.load(Ordering::Acquire));
         let e = self.epochs.of(self.clock.now()).max(he);
         let current = if e == he { hc } else { 0 };

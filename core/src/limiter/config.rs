@@ -109,6 +109,20 @@ impl RateLimiterConfig {
     pub fn emission_interval(&self) -> Duration {
         Duration::from_nanos(self.interval_ns)
     }
+    /// The lease size of a shared limiter when none is given: a quarter of
+    /// the burst, rounded up (burst 10: 3), so four processes with full
+    /// pools hold one burst.
+    pub fn default_lease_size(&self) -> u32 {
+        crate::lease::quarter(self.burst)
+    }
+    /// Rule `lease_size` for this limiter: an integer in `1..=burst`;
+    /// `None` is [`default_lease_size`](Self::default_lease_size).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `lease_size`.
+    pub fn lease_size(&self, value: Option<Value>) -> Result<u32, ConfigError> {
+        value.map_or(Ok(self.default_lease_size()), |v| rules::lease_size(v, self.burst))
+    }
     pub(crate) fn interval_ns(&self) -> u64 {
         self.interval_ns
     }

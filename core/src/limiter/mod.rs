@@ -10,6 +10,7 @@
 //! conform.
 
 mod config;
+mod lease;
 mod wait;
 
 pub use config::{RateLimiterConfig, RateLimiterConfigBuilder, DEFAULT_BURST, DEFAULT_PER, DEFAULT_RATE};
@@ -18,6 +19,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::lease::Lease;
 use crate::time::{nanos_u64, Clock};
 
 /// Not yet: the cells conform after `retry_after`.
@@ -89,6 +91,10 @@ impl std::error::Error for RateLimitError {
 
 /// A GCRA rate limiter over an injected [`Clock`]; `Send + Sync`, lock-free.
 ///
+/// Shared across processes ([`in_fleet`](Self::in_fleet)), it takes its
+/// cells from tokens leased from the fleet's limiter in a store (see the
+/// [`Leased`](crate::Leased) hooks); the call path stays lock-free.
+///
 /// ```
 /// use std::time::Duration;
 /// use resilience_core::{ManualClock, RateLimitError, RateLimiter, RateLimiterConfig};
@@ -110,6 +116,8 @@ pub struct RateLimiter<C> {
     clock: C,
     /// The theoretical arrival time, in clock nanoseconds.
     tat: AtomicU64,
+    /// Shared mode: the leased pool.
+    lease: Option<Box<Lease>>,
 }
 
 impl<C: fmt::Debug> fmt::Debug for RateLimiter<C> {
@@ -129,6 +137,7 @@ impl<C: Clock> RateLimiter<C> {
             config,
             clock,
             tat: AtomicU64::new(0),
+            lease: None,
         }
     }
 
@@ -157,6 +166,9 @@ impl<C: Clock> RateLimiter<C> {
     /// a wait.
     #[inline]
     pub(crate) fn try_acquire_one(&self) -> Result<(), RateLimited> {
+        if let Some(lease) = &self.lease {
+            return self.shared_cells(lease, 1);
+        }
         let now = nanos_u64(self.clock.now());
         let latest = now.saturating_add(self.config.tolerance_ns());
         let t = self.config.interval_ns();
@@ -197,9 +209,19 @@ impl<C: Clock> RateLimiter<C> {
         if n > burst {
             return Err(RateLimitError::ExceedsBurst(ExceedsBurst { requested: n, burst }));
         }
+        if let Some(lease) = &self.lease {
+            return self.shared_cells(lease, n).map_err(RateLimitError::Limited);
+        }
         let now = nanos_u64(self.clock.now());
-        let t = self.config.interval_ns();
-        // burst·T fits u64 (rule `burst_refill`), so n·T does too.
+        self.gcra_n(now, n, self.config.interval_ns(), burst)
+            .map_err(RateLimitError::Limited)
+    }
+
+    /// `n` cells at `now` under emission interval `t` and `burst` (the
+    /// configured ones, or a shared limiter's fallback share).
+    fn gcra_n(&self, now: u64, n: u32, t: u64, burst: u32) -> Result<(), RateLimited> {
+        // burst·T fits u64 (rule `burst_refill`), so n·T does too; a
+        // fallback share saturates (and then never conforms sooner).
         let weight = t.saturating_mul(u64::from(n));
         let capacity = t.saturating_mul(u64::from(burst));
         let mut tat = self.tat.load(Ordering::Acquire);
@@ -209,9 +231,9 @@ impl<C: Clock> RateLimiter<C> {
             let limit = u128::from(now).saturating_add(u128::from(capacity));
             if next > limit {
                 let wait = u64::try_from(next.saturating_sub(limit)).unwrap_or(u64::MAX);
-                return Err(RateLimitError::Limited(RateLimited {
+                return Err(RateLimited {
                     retry_after: Duration::from_nanos(wait),
-                }));
+                });
             }
             // Beyond 584 years the TAT saturates (the clock cannot read further).
             let stored = u64::try_from(next).unwrap_or(u64::MAX);

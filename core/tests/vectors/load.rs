@@ -176,7 +176,7 @@ pub(crate) fn run_throttle(case: &Value, name: &str) {
 }
 
 /// A limiter's answer as the vectors spell it.
-fn answer(result: Result<(), RateLimitError>) -> Value {
+pub(crate) fn answer(result: Result<(), RateLimitError>) -> Value {
     match result {
         Ok(()) => Value::from("ok"),
         Err(RateLimitError::Limited(l)) => {

@@ -11,6 +11,7 @@ use resilience_core::{
 };
 use serde_json::Value;
 
+pub(crate) mod lease;
 pub(crate) mod load;
 
 pub(crate) fn load_all() -> Vec<(String, Value)> {
