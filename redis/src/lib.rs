@@ -41,6 +41,11 @@ mod sync;
 #[cfg(feature = "test-server")]
 pub mod testing;
 
+/// The README's Rust examples, compiled as doctests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
