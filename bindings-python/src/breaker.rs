@@ -140,7 +140,10 @@ impl BreakerInner {
         let config: BreakerConfig = breaker_config(py, ft, rt, args.half_open_max_calls, &args.options)?;
         require_exception_types("expected_exception", args.expected_exception)?;
         require_optional_callable("time_source", args.time_source)?;
-        for (name, value) in [("failure_on_result", args.failure_on_result), ("on_event", args.on_event)] {
+        for (name, value) in [
+            ("failure_on_result", args.failure_on_result),
+            ("on_event", args.on_event),
+        ] {
             if let Some(value) = given(value) {
                 require_callable(name, value)?;
             }

@@ -5,9 +5,7 @@
 
 use pyo3::prelude::*;
 use resilience_core::rules;
-use resilience_core::{
-    BreakerConfig, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION,
-};
+use resilience_core::{BreakerConfig, DEFAULT_MINIMUM_THROUGHPUT, DEFAULT_SAMPLING_BUCKETS, DEFAULT_SAMPLING_DURATION};
 
 use crate::errors::{config_error, config_error_given};
 use crate::value::{self, value_of};

@@ -64,12 +64,21 @@ fn add_defaults(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SNAPSHOT_VERSION", resilience_core::SNAPSHOT_VERSION)?;
     m.add("DEFAULT_TIMEOUT", secs(resilience_core::DEFAULT_TIMEOUT))?;
     m.add("DEFAULT_HEDGE_DELAY", secs(resilience_core::DEFAULT_HEDGE_DELAY))?;
-    m.add("DEFAULT_MAX_HEDGED_ATTEMPTS", resilience_core::DEFAULT_MAX_HEDGED_ATTEMPTS)?;
+    m.add(
+        "DEFAULT_MAX_HEDGED_ATTEMPTS",
+        resilience_core::DEFAULT_MAX_HEDGED_ATTEMPTS,
+    )?;
     m.add("DEFAULT_BUDGET_TTL", secs(resilience_core::DEFAULT_BUDGET_TTL))?;
-    m.add("DEFAULT_MIN_RETRIES_PER_SEC", resilience_core::DEFAULT_MIN_RETRIES_PER_SEC)?;
+    m.add(
+        "DEFAULT_MIN_RETRIES_PER_SEC",
+        resilience_core::DEFAULT_MIN_RETRIES_PER_SEC,
+    )?;
     m.add("DEFAULT_RETRY_RATIO", resilience_core::DEFAULT_RETRY_RATIO)?;
     m.add("DEFAULT_THROTTLE_K", resilience_core::DEFAULT_THROTTLE_K)?;
-    m.add("DEFAULT_THROTTLE_WINDOW", secs(resilience_core::DEFAULT_THROTTLE_WINDOW))?;
+    m.add(
+        "DEFAULT_THROTTLE_WINDOW",
+        secs(resilience_core::DEFAULT_THROTTLE_WINDOW),
+    )?;
     m.add("DEFAULT_RATE", resilience_core::DEFAULT_RATE)?;
     m.add("DEFAULT_PER", secs(resilience_core::DEFAULT_PER))?;
     m.add("DEFAULT_BURST", resilience_core::DEFAULT_BURST)?;

@@ -68,8 +68,13 @@ impl RetryBudgetCore {
         time_source: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = ttl.py();
-        let config = RetryBudgetConfig::from_values(given(ttl), given(min_retries_per_sec), given(retry_ratio), Unit::Seconds)
-            .map_err(|e| config_error(py, &e))?;
+        let config = RetryBudgetConfig::from_values(
+            given(ttl),
+            given(min_retries_per_sec),
+            given(retry_ratio),
+            Unit::Seconds,
+        )
+        .map_err(|e| config_error(py, &e))?;
         let clock = shared_clock(time_source)?;
         clock.refresh(py)?;
         Ok(Self {
@@ -127,7 +132,9 @@ fn throttled_error(py: Python<'_>, retry_after: Duration, probability: f64) -> P
         let kwargs = PyDict::new(py);
         kwargs.set_item(intern!(py, "retry_after"), retry_after.as_secs_f64())?;
         kwargs.set_item(intern!(py, "probability"), probability)?;
-        Ok(PyErr::from_value(class.call(("request throttled locally",), Some(&kwargs))?))
+        Ok(PyErr::from_value(
+            class.call(("request throttled locally",), Some(&kwargs))?,
+        ))
     };
     build().unwrap_or_else(|failed| failed)
 }
@@ -239,7 +246,9 @@ impl LimiterCore {
         match self.inner.try_acquire_n(n) {
             Ok(()) => Ok(None),
             Err(RateLimitError::Limited(limited)) => Ok(Some(limited.retry_after)),
-            Err(RateLimitError::ExceedsBurst(e)) => Err(parameter_error(py, false, e.to_string(), "exceeds_burst", "n")),
+            Err(RateLimitError::ExceedsBurst(e)) => {
+                Err(parameter_error(py, false, e.to_string(), "exceeds_burst", "n"))
+            }
             // A refusal this release does not know: a wait of zero asks again.
             Err(_) => Ok(Some(Duration::ZERO)),
         }

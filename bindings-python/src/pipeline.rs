@@ -91,8 +91,12 @@ impl SyncPipelineCore {
             return attempt();
         };
         let bind = |v: &Option<Py<PyAny>>| v.as_ref().map(|v| v.bind(py).clone());
-        let (retryable, on_retry, sleep, on_event) =
-            (bind(&retry.retryable), bind(&retry.on_retry), bind(&retry.sleep), bind(&retry.on_event));
+        let (retryable, on_retry, sleep, on_event) = (
+            bind(&retry.retryable),
+            bind(&retry.on_retry),
+            bind(&retry.sleep),
+            bind(&retry.on_event),
+        );
         let spec = Spec {
             core: retry.policy.get(),
             retryable: retryable.as_ref(),

@@ -183,7 +183,10 @@ impl RetryPolicyCore {
     #[pyo3(signature = (now=None))]
     fn start(slf: &Bound<'_, Self>, now: Option<&Bound<'_, PyAny>>) -> PyResult<RetryStateCore> {
         let py = slf.py();
-        let now = now.filter(|n| !n.is_none()).map(|n| value::reading_secs(n)).transpose()?;
+        let now = now
+            .filter(|n| !n.is_none())
+            .map(|n| value::reading_secs(n))
+            .transpose()?;
         let policy = slf.get();
         policy.refresh_budget(py)?;
         let state = match now {

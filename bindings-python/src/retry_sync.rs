@@ -153,7 +153,11 @@ fn retry_after_failure<'py>(
                     return Err(error.clone_ref(py));
                 }
                 let now = spec.now(py);
-                let library = if spec.library { library_of(error.value(py))? } else { None };
+                let library = if spec.library {
+                    library_of(error.value(py))?
+                } else {
+                    None
+                };
                 match library {
                     Some(kind) => {
                         let hint = library_hint(error.value(py));
@@ -188,7 +192,11 @@ fn retry_after_failure<'py>(
             }
         };
         let (cause, error, result) = match &outcome {
-            Outcome::Error(e) => (e.value(py).clone().into_any(), Some(e.value(py).clone().into_any()), None),
+            Outcome::Error(e) => (
+                e.value(py).clone().into_any(),
+                Some(e.value(py).clone().into_any()),
+                None,
+            ),
             Outcome::Value(v) => (v.clone(), None, Some(v.clone())),
         };
         match decision {

@@ -33,7 +33,8 @@ pub(crate) fn timeout_seconds(parameter: &str, seconds: &Bound<'_, PyAny>) -> Py
         "total_timeout" => "total_timeout",
         _ => "timeout",
     };
-    let d = rules::timeout(name, value_of(seconds), Unit::Seconds).map_err(|e| config_error_given(py, &e, Some(seconds)))?;
+    let d = rules::timeout(name, value_of(seconds), Unit::Seconds)
+        .map_err(|e| config_error_given(py, &e, Some(seconds)))?;
     let timeout = Timeout::new(d).map_err(|e| config_error(py, &e))?;
     Ok(timeout.duration().as_secs_f64())
 }
