@@ -35,9 +35,10 @@ export function limiterLayer(limiter, env) {
  * Package-internal: an adaptive throttle as a pipeline layer. Each run is
  * shed with a ThrottledError (its suggested wait is no hint unless core
  * says so: the retry's own backoff paces it) or admitted, and the answer
- * is recorded as `isAccepted` judges it. A run whose signal was aborted
- * before it settled (a timeout, a lost hedge) records nothing: its answer
- * never came.
+ * is recorded as `isAccepted` judges it. A run that failed once its
+ * signal was aborted (a timeout, a lost hedge) records nothing: that error
+ * is the cancellation's, the backend's answer never came (a value that
+ * still arrives is the backend's answer, and is recorded).
  */
 export function throttleLayer(throttle, env) {
   const { core, emit: own, admit, report } = throttleInternals(throttle);
@@ -47,7 +48,7 @@ export function throttleLayer(throttle, env) {
     if (shed !== undefined) return hinted(shed, core.rejection_hint_ms());
     return inner(signal, op).then(
       (value) => {
-        if (!signal?.aborted) report(true, value);
+        report(true, value);
         return value;
       },
       (error) => {
