@@ -105,7 +105,8 @@ c-tests: c-lib | $(C_OUT)
 	  echo '{"kind":"limiter","cases":[{"name":"x","config":{"rate":10,"burst":1},"steps":[{"op":"acquire","n":1,"expect":"ok"},{"op":"acquire","n":1,"expect":{"wait_ns":1}}]}]}' > wrong-wait.json && \
 	  echo '{"kind":"budget_retry","cases":[{"name":"x","policy":{"teleport_ms":1},"budget":{},"steps":[]}]}' > unknown-policy-key.json && \
 	  echo '{"kind":"retry_timeline","cases":[{"name":"x","policy":{},"start_ms":0,"steps":[{"at_ms":1,"failure":"teleport","expect":{"accept":true}}]}]}' > unknown-failure.json && \
-	  echo '{"kind":"events","cases":[{"name":"x","pipeline":[{"strategy":"retry","policy":{"jitter":"none"}}],"calls":[{"outcomes":["error","ok"],"expected":{"result":"ok","events":[{"type":"retry_scheduled","attempt":1,"delay_ns":1000000000,"cause":"error","teleport":1}]}}]}]}' > unknown-event-field.json
+	  echo '{"kind":"events","cases":[{"name":"x","pipeline":[{"strategy":"retry","policy":{"jitter":"none"}}],"calls":[{"outcomes":["error","ok"],"expected":{"result":"ok","events":[{"type":"retry_scheduled","attempt":1,"delay_ns":1000000000,"cause":"error","teleport":1}]}}]}]}' > unknown-event-field.json && \
+	  echo '{"kind":"events","cases":[{"name":"x","pipeline":[{"strategy":"retry","policy":{}},{"strategy":"rate_limiter","config":{},"borrowed":1}],"calls":[]}]}' > unknown-strategy-key.json
 	for f in $(C_OUT)/runner-refuses/*.json; do \
 	  rm -rf $(C_OUT)/runner-one && mkdir -p $(C_OUT)/runner-one && cp $$f $(C_OUT)/runner-one/; \
 	  if $(C_OUT)/test_conformance $(C_OUT)/runner-one >/dev/null 2>&1; then echo "runner accepted $$f" >&2; exit 1; fi; \

@@ -484,7 +484,16 @@ export function hedge<T>(
 ): Promise<T>;
 
 /** A strategy a pipeline can hold (each at most once). */
-export type PipelineStrategy = FallbackChain | Timeout | RetryPolicy | RetryExecutor | CircuitBreaker | Hedge | Bulkhead;
+export type PipelineStrategy =
+  | FallbackChain
+  | Timeout
+  | RetryPolicy
+  | RetryExecutor
+  | CircuitBreaker
+  | Hedge
+  | RateLimiter
+  | Bulkhead
+  | AdaptiveThrottle;
 
 /** The names core gives a pipeline's strategies, outer to inner. */
 export type StrategyName =
@@ -494,7 +503,9 @@ export type StrategyName =
   | 'breaker'
   | 'attempt_timeout'
   | 'hedging'
-  | 'bulkhead';
+  | 'rate_limiter'
+  | 'bulkhead'
+  | 'throttle';
 
 export interface PipelineOptions {
   /** Told every event of every strategy of the pipeline (the strategies' own listeners hear theirs too). */
@@ -512,14 +523,17 @@ export class Pipeline {
   /**
    * Runs `fn(signal)` through every strategy; `signal` is the attempt's (aborted by a timeout, a lost
    * hedge, or the `signal` option). Rejects with the operation's error unchanged, or the library's
-   * (BrokenCircuitError, TimeoutError, BulkheadRejectedError).
+   * (BrokenCircuitError, TimeoutError, BulkheadRejectedError, RateLimitedError, ThrottledError).
    */
   execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
 /**
  * Composes strategies outer to inner, in core's order (fallback → total timeout → retry → breaker →
- * attempt timeout → hedging → bulkhead), each at most once; options last.
+ * attempt timeout → hedging → rate limiter → bulkhead → throttle), each at most once; options last.
+ * A RateLimiter takes one cell per attempt (per hedged copy) or fails fast with RateLimitedError,
+ * which a retry outside waits out exactly; an AdaptiveThrottle sheds with ThrottledError (paced by
+ * the retry's own backoff) or records whether the backend accepted the attempt.
  * @throws ConfigError for strategies out of order, twice, or not strategies.
  */
 export function pipeline(...strategies: PipelineStrategy[]): Pipeline;
@@ -573,9 +587,9 @@ export interface AdaptiveThrottleOptions {
   seed?: number | bigint | null;
   /** Whether the backend accepted a call (default: it did not throw). A throwing predicate means "not accepted". */
   isAccepted?: (outcome: ThrottleOutcome) => boolean;
-  /** Monotonic ms (default performance.now). */
+  /** Monotonic ms (default performance.now; in a pipeline too: the throttle keeps its own clock). */
   clock?: Clock;
-  /** Told each request shed. */
+  /** Told each request shed (a `throttled` event), in a pipeline too. */
   onEvent?: EventListener;
 }
 
@@ -609,11 +623,11 @@ export interface RateLimiterOptions {
   perMs?: number;
   /** Cells that may be taken at once: an integer >= 1 (default 10). */
   burst?: number;
-  /** Monotonic ms (default performance.now). */
+  /** Monotonic ms (default performance.now; in a pipeline too: the limiter keeps its own clock). */
   clock?: Clock;
   /** Replaces setTimeout for `acquire`'s waits. */
   sleep?: Sleep;
-  /** Told each refusal. */
+  /** Told each refusal not waited out (`tryAcquire`, `execute`, a pipeline's attempt; a `rate_limited` event). */
   onEvent?: EventListener;
   /**
    * Share it across processes through this store (a `RedisStore` of

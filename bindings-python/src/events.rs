@@ -7,7 +7,9 @@
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use resilience_core::{EventKind, GiveUpReason, Rejected, Transition};
+use std::time::Duration;
+
+use resilience_core::{EventKind, GiveUpReason, Rejected, Throttled, Transition};
 
 use crate::logs::{self, WARNING};
 
@@ -78,6 +80,16 @@ pub(crate) fn transition(py: Python<'_>, t: Transition) -> PyResult<Bound<'_, Py
 /// `BreakerRejected(retry_after, reason)`.
 pub(crate) fn rejected<'py>(py: Python<'py>, r: Rejected, reason: &str) -> PyResult<Bound<'py, PyAny>> {
     class(py, "BreakerRejected")?.call1((r.retry_after.as_secs_f64(), reason))
+}
+
+/// `RateLimited(retry_after)`: the limiter's exact wait in seconds.
+pub(crate) fn rate_limited(py: Python<'_>, retry_after: Duration) -> PyResult<Bound<'_, PyAny>> {
+    class(py, "RateLimited")?.call1((retry_after.as_secs_f64(),))
+}
+
+/// `Throttled(retry_after, probability)`.
+pub(crate) fn throttled(py: Python<'_>, t: Throttled) -> PyResult<Bound<'_, PyAny>> {
+    class(py, "Throttled")?.call1((t.retry_after.as_secs_f64(), t.probability))
 }
 
 /// Core's event names, in core's order (the `type` of each dataclass).

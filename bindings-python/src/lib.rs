@@ -112,6 +112,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<timing::DeadlineCore>()?;
     m.add_class::<timing::HedgingCore>()?;
     m.add_class::<timing::HedgingStateCore>()?;
+    m.add_function(wrap_pyfunction!(timing::hedge_accepts, m)?)?;
     m.add_function(wrap_pyfunction!(timing::pipeline_order, m)?)?;
     m.add_function(wrap_pyfunction!(timing::needs_cancellation, m)?)?;
     m.add_function(wrap_pyfunction!(timing::library_error, m)?)?;

@@ -17,13 +17,15 @@ use pyo3::types::{PyDict, PyType};
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
     AdaptiveThrottle, AdaptiveThrottleConfig, ConfigError, FleetConfig, RateLimitError, RateLimiter, RateLimiterConfig,
-    RetryBudget, RetryBudgetConfig, Value,
+    RetryBudget, RetryBudgetConfig, Throttled, Value,
 };
 
 use crate::breaker::fleet::fleet_config_of;
 use crate::checks::require_optional_callable;
 use crate::clock::PyClock;
 use crate::errors::{config_error, config_error_given, parameter_error};
+use crate::events::{self, Listeners};
+use crate::retry_state::judge_answer;
 use crate::sleep::sleep_released;
 use crate::value::value_of;
 
@@ -65,6 +67,28 @@ fn lease_size_of(
         (Ok(_), None) => Ok(None),
         (Err(e), _) => Err(config_error_given(py, &e, given)),
     }
+}
+
+/// A strategy's own `on_event` listener, checked (`None`: none).
+fn own_listener(on_event: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    let Some(listener) = on_event.filter(|l| !l.is_none()) else {
+        return Ok(None);
+    };
+    require_optional_callable("on_event", listener)?;
+    Ok(Some(listener.clone().unbind()))
+}
+
+/// Tells a refusal's event to the strategy's own listener and to the
+/// pipeline's (`pipeline`), building it only when someone listens. A
+/// listener's `Exception` is logged and ignored; anything else propagates.
+fn tell<'py>(
+    py: Python<'py>,
+    own: Option<&Py<PyAny>>,
+    pipeline: Option<&Bound<'py, PyAny>>,
+    event: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<()> {
+    let own = own.map(|l| l.bind(py));
+    Listeners { own, pipeline }.deliver(py, event)
 }
 
 // ---- Retry budget ----------------------------------------------------------
@@ -172,17 +196,30 @@ fn throttled_error(py: Python<'_>, retry_after: Duration, probability: f64) -> P
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct ThrottleCore {
     inner: AdaptiveThrottle<Arc<PyClock>>,
+    on_event: Option<Py<PyAny>>,
+}
+
+impl ThrottleCore {
+    /// A shed request: its event told, then its error.
+    #[cold]
+    fn shed(&self, py: Python<'_>, t: Throttled, pipeline: Option<&Bound<'_, PyAny>>) -> PyErr {
+        match tell(py, self.on_event.as_ref(), pipeline, || events::throttled(py, t)) {
+            Ok(()) => throttled_error(py, t.retry_after, t.probability),
+            Err(interrupt) => interrupt,
+        }
+    }
 }
 
 #[pymethods]
 impl ThrottleCore {
     #[new]
-    #[pyo3(signature = (k, window, seed=None, time_source=None))]
+    #[pyo3(signature = (k, window, seed=None, time_source=None, on_event=None))]
     fn new(
         k: &Bound<'_, PyAny>,
         window: &Bound<'_, PyAny>,
         seed: Option<&Bound<'_, PyAny>>,
         time_source: Option<&Bound<'_, PyAny>>,
+        on_event: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = k.py();
         // A seed of None is "from the OS" (rule `seed`'s absent value).
@@ -190,19 +227,22 @@ impl ThrottleCore {
         let config = AdaptiveThrottleConfig::from_values(given(k), given(window), seed, Unit::Seconds)
             .map_err(|e| config_error(py, &e))?;
         let clock = shared_clock(time_source)?;
+        let on_event = own_listener(on_event)?;
         clock.refresh(py)?;
         Ok(Self {
             inner: AdaptiveThrottle::new(config, clock),
+            on_event,
         })
     }
 
-    /// Counts a request and decides: returns when admitted, raises
-    /// `ThrottledError` (with the suggested wait) when shed.
-    fn admit(&self, py: Python<'_>) -> PyResult<()> {
+    /// Counts a request and decides: returns when admitted; when shed,
+    /// tells `Throttled` to the throttle's listener and the pipeline's
+    /// (`pipeline_event`) and raises `ThrottledError` (with the suggested
+    /// wait).
+    #[pyo3(signature = (pipeline_event=None))]
+    fn admit(&self, py: Python<'_>, pipeline_event: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.inner.clock().refresh(py)?;
-        self.inner
-            .try_admit()
-            .map_err(|t| throttled_error(py, t.retry_after, t.probability))
+        self.inner.try_admit().map_err(|t| self.shed(py, t, pipeline_event))
     }
 
     /// The backend answered an admitted request; `accepted` is the
@@ -213,6 +253,22 @@ impl ThrottleCore {
         }
         self.inner.record(accepted);
         Ok(())
+    }
+
+    /// The backend answered an admitted request with `result` or `error`:
+    /// records whether `accepted(result, error)` says it accepted it. A
+    /// predicate that raises an `Exception` counts the request as not
+    /// accepted (core's rule `failing_predicate`; reported to
+    /// `sys.unraisablehook`); anything else it raises propagates.
+    fn report(
+        &self,
+        py: Python<'_>,
+        accepted: &Bound<'_, PyAny>,
+        result: &Bound<'_, PyAny>,
+        error: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let judged = judge_answer(accepted, accepted.call1((result, error)))?;
+        self.record(py, judged.accepted())
     }
 
     /// `(requests, accepts, probability)` over the window now.
@@ -238,7 +294,8 @@ impl ThrottleCore {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        traverse_clock(self.inner.clock(), &visit)
+        traverse_clock(self.inner.clock(), &visit)?;
+        visit.call(&self.on_event)
     }
 }
 
@@ -260,9 +317,27 @@ fn rate_limited_error(py: Python<'_>, retry_after: Duration) -> PyErr {
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct LimiterCore {
     pub(crate) inner: Arc<RateLimiter<Arc<PyClock>>>,
+    on_event: Option<Py<PyAny>>,
 }
 
 impl LimiterCore {
+    /// A refusal the caller does not wait out: its event told (to the
+    /// limiter's listener and the pipeline's), then its error.
+    #[cold]
+    fn limited(&self, py: Python<'_>, wait: Duration, pipeline: Option<&Bound<'_, PyAny>>) -> PyErr {
+        match tell(py, self.on_event.as_ref(), pipeline, || events::rate_limited(py, wait)) {
+            Ok(()) => rate_limited_error(py, wait),
+            Err(interrupt) => interrupt,
+        }
+    }
+
+    /// `try_acquire`'s refusal: its event told, then `false`.
+    #[cold]
+    fn refused(&self, py: Python<'_>, wait: Duration) -> PyResult<bool> {
+        tell(py, self.on_event.as_ref(), None, || events::rate_limited(py, wait))?;
+        Ok(false)
+    }
+
     /// Rule `cells` on `n` (`None` is the wrong type, as the vectors' `null`).
     fn cells(n: &Bound<'_, PyAny>) -> PyResult<u32> {
         rules::cells(value_of(n)).map_err(|e| config_error_given(n.py(), &e, Some(n)))
@@ -291,7 +366,7 @@ impl LimiterCore {
     /// burst; `None`: core's default); `lease_size` without `fleet` is rule
     /// `requires_other`.
     #[new]
-    #[pyo3(signature = (rate, per, burst, time_source=None, fleet=None, lease_size=None))]
+    #[pyo3(signature = (rate, per, burst, time_source=None, fleet=None, lease_size=None, on_event=None))]
     fn new(
         rate: &Bound<'_, PyAny>,
         per: &Bound<'_, PyAny>,
@@ -299,12 +374,14 @@ impl LimiterCore {
         time_source: Option<&Bound<'_, PyAny>>,
         fleet: Option<&Bound<'_, PyAny>>,
         lease_size: Option<&Bound<'_, PyAny>>,
+        on_event: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = rate.py();
         let config = RateLimiterConfig::from_values(given(rate), given(per), given(burst), Unit::Seconds)
             .map_err(|e| config_error(py, &e))?;
         let shared = lease_size_of(py, fleet_config_of(fleet)?, lease_size, |v| config.lease_size(v))?;
         let clock = shared_clock(time_source)?;
+        let on_event = own_listener(on_event)?;
         clock.refresh(py)?;
         let mut limiter = RateLimiter::new(config, clock);
         if let Some((fleet, size)) = shared {
@@ -312,21 +389,51 @@ impl LimiterCore {
         }
         Ok(Self {
             inner: Arc::new(limiter),
+            on_event,
         })
     }
 
-    /// Takes one cell if it conforms now (the hot path; `n` cells go
-    /// through `wait_time`).
+    /// Takes one cell if it conforms now (the hot path); a refusal is told
+    /// to the listener as `RateLimited`.
     fn try_acquire(&self, py: Python<'_>) -> PyResult<bool> {
         self.inner.clock().refresh(py)?;
-        Ok(self.inner.try_acquire().is_ok())
+        match self.inner.try_acquire() {
+            Ok(()) => Ok(true),
+            Err(RateLimitError::Limited(limited)) => self.refused(py, limited.retry_after),
+            // One cell never exceeds a burst; a refusal this release does not know.
+            Err(_) => Ok(false),
+        }
     }
 
-    /// Takes `n` cells, or raises `RateLimitedError` carrying the exact wait.
+    /// Takes `n` cells if they conform now; a refusal is told to the
+    /// listener as `RateLimited`.
+    fn try_acquire_n(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match self.take(py, Self::cells(n)?)? {
+            None => Ok(true),
+            Some(wait) => self.refused(py, wait),
+        }
+    }
+
+    /// Takes `n` cells, or raises `RateLimitedError` carrying the exact wait
+    /// (told to the listener as `RateLimited`).
     fn check(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
         match self.take(py, Self::cells(n)?)? {
             None => Ok(()),
-            Some(wait) => Err(rate_limited_error(py, wait)),
+            Some(wait) => Err(self.limited(py, wait, None)),
+        }
+    }
+
+    /// One cell for a pipeline's attempt, or `RateLimitedError` carrying the
+    /// exact wait (rule `rejection_hint`: the retry around waits it),
+    /// told to the limiter's listener and the pipeline's (`pipeline_event`).
+    #[pyo3(signature = (pipeline_event=None))]
+    fn admit(&self, py: Python<'_>, pipeline_event: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        self.inner.clock().refresh(py)?;
+        match self.inner.try_acquire() {
+            Ok(()) => Ok(()),
+            Err(RateLimitError::Limited(limited)) => Err(self.limited(py, limited.retry_after, pipeline_event)),
+            // One cell never exceeds a burst; a refusal this release does not know: a wait of zero.
+            Err(_) => Err(self.limited(py, Duration::ZERO, pipeline_event)),
         }
     }
 
@@ -370,6 +477,7 @@ impl LimiterCore {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        traverse_clock(self.inner.clock(), &visit)
+        traverse_clock(self.inner.clock(), &visit)?;
+        visit.call(&self.on_event)
     }
 }

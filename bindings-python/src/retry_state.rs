@@ -8,7 +8,7 @@ use std::time::Duration;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use resilience_core::rules::{self, PredicateOutcome, Unit};
-use resilience_core::{GiveUpReason, RetryDecision, RetryState};
+use resilience_core::{GiveUpReason, LibraryError, RetryDecision, RetryState};
 
 use crate::filters::classify;
 use crate::policy::RetryPolicyCore;
@@ -20,8 +20,19 @@ use crate::value;
 /// to `sys.unraisablehook` with the predicate as the object; what a failed
 /// predicate means is core's rule). Anything else it raises propagates.
 pub(crate) fn judge_value(predicate: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<PredicateOutcome> {
+    judge_answer(predicate, predicate.call1((value,)))
+}
+
+/// What a predicate's `answer` (the result of calling it) says: its truth,
+/// or `Failed` when it raised an `Exception` (reported to
+/// `sys.unraisablehook` with the predicate as the object). Anything else it
+/// raised propagates.
+pub(crate) fn judge_answer(
+    predicate: &Bound<'_, PyAny>,
+    answer: PyResult<Bound<'_, PyAny>>,
+) -> PyResult<PredicateOutcome> {
     let py = predicate.py();
-    match predicate.call1((value,)).and_then(|answer| answer.is_truthy()) {
+    match answer.and_then(|answer| answer.is_truthy()) {
         Ok(yes) => Ok(PredicateOutcome::from_bool(yes)),
         Err(failure) if failure.is_instance_of::<PyException>(py) => {
             failure.write_unraisable(py, Some(predicate));
@@ -31,12 +42,14 @@ pub(crate) fn judge_value(predicate: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>
     }
 }
 
-/// The wait an error of the library asks for (rule `rejection_hint`): an
-/// open breaker's `retry_after`. A zero hint changes no wait.
-pub(crate) fn library_hint(error: &Bound<'_, PyAny>) -> Option<Duration> {
+/// The wait an error of the library asks for: its `retry_after` when core's
+/// rule `rejection_hint` makes it a hint for that `kind` (an open breaker's
+/// remaining open time, a rate limiter's exact wait; never a throttle's
+/// suggestion, never zero).
+pub(crate) fn library_hint(error: &Bound<'_, PyAny>, kind: LibraryError) -> Option<Duration> {
     let seconds = error.getattr(pyo3::intern!(error.py(), "retry_after")).ok()?;
     let seconds = value::reading_secs(&seconds).ok()?;
-    Some(rules::clock_reading(seconds, Unit::Seconds))
+    kind.retry_hint(rules::clock_reading(seconds, Unit::Seconds))
 }
 
 /// One retry sequence: after every failed attempt ask `on_error` (an
@@ -122,9 +135,10 @@ impl RetryStateCore {
     }
 
     /// The current attempt raised `error`. An error of the library (an
-    /// open breaker, a timeout, a full bulkhead) is judged by rule
-    /// `library_errors` when `library` is true (inside a pipeline), with an
-    /// open breaker's remaining time as the hint. Otherwise the filter
+    /// open breaker, a timeout, a full bulkhead, a rate limiter's refusal, a
+    /// shed request) is judged by rule `library_errors` when `library` is
+    /// true (inside a pipeline), with the hint rule `rejection_hint` gives
+    /// it (an open breaker's remaining time, a limiter's exact wait). Otherwise the filter
     /// `retryable_errors` (`None`: every error) is asked only if an attempt
     /// is left (rule `predicate_on_last_attempt`); a filter that raises
     /// means "not retryable" (rule `failing_predicate`; reported to
@@ -145,7 +159,7 @@ impl RetryStateCore {
         policy.refresh_budget(py)?;
         if library {
             if let Some(kind) = library_of(error)? {
-                hint = hint.or_else(|| library_hint(error));
+                hint = hint.or_else(|| library_hint(error, kind));
                 let decision = match now {
                     Some(now) => self.state.on_failure_at(&policy.inner, kind.retryable(), hint, now),
                     None => self.state.on_failure_with_hint(&policy.inner, kind.retryable(), hint),

@@ -160,7 +160,7 @@ fn retry_after_failure<'py>(
                 };
                 match library {
                     Some(kind) => {
-                        let hint = library_hint(error.value(py));
+                        let hint = library_hint(error.value(py), kind);
                         match now {
                             Some(now) => state.on_failure_at(policy, kind.retryable(), hint, now),
                             None => state.on_failure_with_hint(policy, kind.retryable(), hint),

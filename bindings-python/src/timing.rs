@@ -16,6 +16,7 @@ use resilience_core::{
 };
 
 use crate::errors::{config_error, config_error_given};
+use crate::retry_state::judge_value;
 use crate::value::{self, value_of};
 
 /// A clock reading in seconds through rule `clock_reading`.
@@ -180,6 +181,15 @@ impl HedgingStateCore {
     }
 }
 
+/// Whether a hedged copy's returned `value` is an answer: asks
+/// `failure_on_result(value)`; a predicate that raises an `Exception`
+/// accepts the value (core's rule `failing_predicate`; reported to
+/// `sys.unraisablehook`); anything else it raises propagates.
+#[pyfunction]
+pub(crate) fn hedge_accepts(failure_on_result: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(!judge_value(failure_on_result, value)?.hedge_failed())
+}
+
 // ---- The pipeline's rules ----------------------------------------------------
 
 /// Rule `pipeline_order` on strategy names, outer to inner: the names back
@@ -207,9 +217,12 @@ pub(crate) fn needs_cancellation(py: Python<'_>, name: &str) -> PyResult<bool> {
 
 static OPEN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static FULL_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static LIMITED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static THROTTLED_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Which error of the library `error` is, if any: an open breaker's
-/// rejection, a timeout of this package, a full bulkhead.
+/// rejection, a timeout of this package, a full bulkhead, a rate limiter's
+/// refusal, a shed request.
 pub(crate) fn library_of(error: &Bound<'_, PyAny>) -> PyResult<Option<LibraryError>> {
     let py = error.py();
     if !error.is_instance_of::<PyException>() {
@@ -225,6 +238,14 @@ pub(crate) fn library_of(error: &Bound<'_, PyAny>) -> PyResult<Option<LibraryErr
     let full = FULL_ERROR.import(py, "resilience.errors", "BulkheadFullError")?;
     if error.is_instance(full)? {
         return Ok(Some(LibraryError::BulkheadFull));
+    }
+    let limited = LIMITED_ERROR.import(py, "resilience.errors", "RateLimitedError")?;
+    if error.is_instance(limited)? {
+        return Ok(Some(LibraryError::RateLimited));
+    }
+    let throttled = THROTTLED_ERROR.import(py, "resilience.errors", "ThrottledError")?;
+    if error.is_instance(throttled)? {
+        return Ok(Some(LibraryError::Throttled));
     }
     Ok(None)
 }

@@ -26,6 +26,7 @@ from resilience import (
     FallbackChain,
     Hedging,
     Pipeline,
+    RateLimitedError,
     RateLimiter,
     RetryBudget,
     RetryExecutor,
@@ -838,7 +839,9 @@ def pipeline_of(names: list[Any]) -> Pipeline:
         "breaker": lambda: builder.breaker(SyncCircuitBreaker()),
         "attempt_timeout": lambda: builder.attempt_timeout(1.0),
         "hedging": lambda: builder.hedging(Hedging()),
+        "rate_limiter": lambda: builder.rate_limiter(RateLimiter()),
         "bulkhead": lambda: builder.bulkhead(Bulkhead(name="b")),
+        "throttle": lambda: builder.throttle(AdaptiveThrottle()),
     }
     for name in names:
         if name not in adders:
@@ -1020,6 +1023,10 @@ def name_of(thing: Any) -> str:
         return "bulkhead_full"
     if isinstance(thing, TimeoutError):
         return "timed_out"
+    if isinstance(thing, RateLimitedError):
+        return "rate_limited"
+    if isinstance(thing, ThrottledError):
+        return "throttled"
     raise AssertionError(f"unknown outcome {thing!r}")
 
 
@@ -1041,12 +1048,37 @@ def event_record(event: Any) -> dict[str, Any]:
         record.update(attempt=event.attempt)
     elif isinstance(event, ev.FallbackUsed):
         record.update(index=event.index)
+    elif isinstance(event, ev.RateLimited):
+        record.update(retry_after_ns=_ns(event.retry_after))
+    elif isinstance(event, ev.Throttled):
+        record.update(retry_after_ns=_ns(event.retry_after), probability=event.probability)
     else:
         assert isinstance(event, ev.BulkheadRejected), f"unknown event {event!r}"
     return record
 
 
 STATE_NAMES = {CircuitState.CLOSED: "closed", CircuitState.OPEN: "open", CircuitState.HALF_OPEN: "half_open"}
+
+
+# The keys a strategy of an `events` pipeline may have.
+STRATEGY_KEYS = {"strategy", "policy", "config", "fallbacks", "occupied", "taken", "history"}
+
+
+def throttle_history(throttle: AdaptiveThrottle, history: dict[str, int] | None) -> None:
+    """`accepts` requests admitted and reported accepted, then the rest asked
+    for and not reported (admitted or shed): the window holds exactly these."""
+    if history is None:
+        return
+    requests, accepts = history["requests"], history["accepts"]
+    for i in range(requests):
+        try:
+            throttle.admit()
+        except ThrottledError:
+            continue
+        if i < accepts:
+            throttle.record(True)
+    stats = throttle.stats()
+    assert (stats.requests, stats.accepts) == (requests, accepts), "history"
 
 
 def run_events_mode(case: dict[str, Any], asynchronous: bool) -> None:
@@ -1066,6 +1098,8 @@ def run_events_mode(case: dict[str, Any], asynchronous: bool) -> None:
     breaker: Any = None
     held: list[Any] = []
     for layer in case["pipeline"]:
+        unknown = set(layer) - STRATEGY_KEYS
+        assert not unknown, f"unknown strategy key {unknown}"
         strategy = layer["strategy"]
         if strategy == "fallback":
             outcomes = layer["fallbacks"]
@@ -1104,6 +1138,16 @@ def run_events_mode(case: dict[str, Any], asynchronous: bool) -> None:
                     assert pool.acquire()
                 held.append(pool)
             builder.bulkhead(Bulkhead(name="b", pool=pool))
+        elif strategy == "rate_limiter":
+            kwargs = renamed(layer["config"], {"rate": "rate", "per_ms": "per", "burst": "burst"})
+            limiter = RateLimiter(time_source=clock, **kwargs)
+            assert limiter.try_acquire(layer.get("taken", 0)), "taken"
+            builder.rate_limiter(limiter)
+        elif strategy == "throttle":
+            kwargs = renamed(layer["config"], {"k": "k", "window_ms": "window", "seed": "seed"})
+            throttle = AdaptiveThrottle(time_source=clock, **kwargs)
+            throttle_history(throttle, layer.get("history"))
+            builder.throttle(throttle)
         else:
             raise AssertionError(f"unknown strategy {strategy!r}")
     pipeline = builder.build()
@@ -1365,6 +1409,8 @@ def test_an_unknown_op_key_or_outcome_of_the_new_kinds_fails_the_run() -> None:
         run_retry_timeline({"policy": {}, "start_ms": None, "steps": [{"failure": "value", "judged": "x", "expect": {}}]})
     with pytest.raises(AssertionError, match="unknown strategy"):
         run_events({"pipeline": [{"strategy": "cache"}], "calls": []})
+    with pytest.raises(AssertionError, match="unknown strategy key"):
+        run_events({"pipeline": [{"strategy": "rate_limiter", "config": {}, "borrowed": 1}], "calls": []})
     with pytest.raises(AssertionError, match="unknown outcome"):
         run_events({"pipeline": [], "calls": [{"outcomes": ["x"], "expected": {"result": "ok", "events": []}}]})
     with pytest.raises(AssertionError, match="unknown outcome"):

@@ -298,3 +298,56 @@ def test_issue_10_and_11_native_paths() -> None:
         throttle.record(True)
 
     measure(run, arg, result, work, pipeline, breaker, policy, budget, limiter, throttle)
+
+
+def test_load_control_in_a_pipeline() -> None:
+    """A retry around a rate limiter and a throttle, with listeners: each
+    call is limited once (its event, its error, the retry's exact wait),
+    then admitted by the throttle and recorded; and a throttle that sheds
+    (its event, its error). Nothing leaks on either path."""
+    from resilience import AdaptiveThrottle, Pipeline, RateLimiter, ThrottledError
+
+    arg, result = Payload(), Payload()
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    seen: list[Any] = []
+
+    def listen(event: Any) -> None:
+        seen.append(event)
+        seen.clear()
+
+    limiter = RateLimiter(rate=1000, per=1.0, burst=1, time_source=clock, on_event=listen)
+    throttle = AdaptiveThrottle(time_source=clock, seed=1, on_event=listen, accepted=lambda r, e: r is result)
+    policy = RetryPolicy(max_attempts=2, jitter=False, base_delay=0.0)
+    pipeline = (
+        Pipeline.builder(time_source=clock, sleep_func=sleep)
+        .retry(policy)
+        .rate_limiter(limiter)
+        .throttle(throttle)
+        .on_event(listen)
+        .build()
+    )
+    shedding = AdaptiveThrottle(time_source=clock, seed=2, on_event=listen)
+
+    def work(a: Any) -> Any:
+        return result
+
+    def down() -> None:
+        raise ConnectionError
+
+    def run() -> None:
+        sleep(0.001)
+        assert limiter.try_acquire()  # the cell the pipeline's first attempt wanted
+        assert pipeline.execute_sync(work, arg) is result
+        try:
+            shedding.call(down)
+        except (ConnectionError, ThrottledError):
+            pass
+
+    measure(run, arg, result, work, pipeline, policy, limiter, throttle, shedding)

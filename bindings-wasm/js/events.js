@@ -8,27 +8,17 @@ import { optionalFunction } from './options.js';
 
 let names;
 
-/** Core's event names: { retryScheduled: 'retry_scheduled', … }. */
+/**
+ * Core's event names keyed by their camelCase (`retry_scheduled` as
+ * `retryScheduled`): every kind core's EventKind lists, read from core.
+ */
 export function eventTypes() {
-  if (names === undefined) {
-    const [retryScheduled, gaveUp, breakerTransition, breakerRejected, timeout, hedgeStarted, fallbackUsed, bulkheadRejected] =
-      native.event_names();
-    names = Object.freeze({
-      retryScheduled,
-      gaveUp,
-      breakerTransition,
-      breakerRejected,
-      timeout,
-      hedgeStarted,
-      fallbackUsed,
-      bulkheadRejected,
-      // Core has no event kind for these two yet (its EventKind lists the
-      // eight above): the names core would give them, kept here until it does.
-      rateLimited: 'rate_limited',
-      throttled: 'throttled',
-    });
-  }
+  names ??= Object.freeze(Object.fromEntries(native.event_names().map((n) => [camel(n), n])));
   return names;
+}
+
+function camel(name) {
+  return name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 }
 
 /** The `onEvent` option as a listener that never throws, or undefined. */

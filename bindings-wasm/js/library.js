@@ -2,7 +2,7 @@
 // strategy of a pipeline treats them (core's LibraryError, read once). The
 // user's filters judge the user's own errors only.
 
-import { BrokenCircuitError, BulkheadRejectedError, TimeoutError } from './errors.js';
+import { BrokenCircuitError, BulkheadRejectedError, RateLimitedError, ThrottledError, TimeoutError } from './errors.js';
 import { native } from './native.js';
 
 /** Bits of core's answer per library error (src/pipeline.rs). */
@@ -10,22 +10,39 @@ export const RETRIED = 1;
 export const COUNTED = 2;
 export const FALLS_BACK = 4;
 
+/** Each error class of the library by core's name of the error it is (LibraryError::as_str). */
+const CLASSES = Object.freeze({
+  breaker_open: BrokenCircuitError,
+  timed_out: TimeoutError,
+  bulkhead_full: BulkheadRejectedError,
+  rate_limited: RateLimitedError,
+  throttled: ThrottledError,
+});
+
+/** [class, bits] per library error, in core's order. */
 let rules;
+
+function readRules() {
+  const bits = native.library_error_rules();
+  return native.library_error_names().map((name, i) => {
+    const cls = CLASSES[name];
+    // A library error core has and this glue cannot create: a build of mismatched halves.
+    if (cls === undefined) throw new Error(`resilience-wasm: no error class for core's library error ${name}`);
+    return [cls, bits[i]];
+  });
+}
 
 /** Whether rule `library_errors` says `bit` for `error`; undefined when it is not a library error. */
 export function libraryRule(error, bit) {
-  let index;
-  if (error instanceof BrokenCircuitError) index = 0;
-  else if (error instanceof TimeoutError) index = 1;
-  else if (error instanceof BulkheadRejectedError) index = 2;
-  else return undefined;
-  rules ??= native.library_error_rules();
-  return (rules[index] & bit) !== 0;
+  rules ??= readRules();
+  for (const [cls, bits] of rules) if (error instanceof cls) return (bits & bit) !== 0;
+  return undefined;
 }
 
 /**
- * Rule `rejection_hint`: the wait a retry honours after a breaker's
- * rejection (its remaining open time), recorded by the breaker of a
- * pipeline for the retry around it.
+ * Rule `rejection_hint`: the wait a retry honours after a library error (a
+ * breaker's remaining open time, a rate limiter's exact wait), recorded by
+ * the strategy of a pipeline that rejected, from core's answer, for the
+ * retry around it.
  */
 export const rejectionHints = new WeakMap();

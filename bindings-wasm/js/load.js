@@ -16,6 +16,8 @@ import { defaultSleep, raceAbort } from './timers.js';
 const performanceNow = () => performance.now();
 
 let budgetParts;
+let throttleParts;
+let limiterParts;
 /** LimiterAnswer.Acquired, read on first use (the wasm module is installed after this module loads). */
 let acquired;
 
@@ -89,6 +91,30 @@ export function budgetInternals(budget) {
 }
 
 /**
+ * Package-internal: what a pipeline layer needs of a throttle: its core, its
+ * listener, `admit(emit)` (undefined or the ThrottledError, told to `emit`)
+ * and `report(ok, outcome)` (the answer judged by `isAccepted`, recorded).
+ */
+export function throttleInternals(throttle) {
+  return throttleParts(throttle);
+}
+
+/**
+ * Package-internal: what a pipeline layer needs of a limiter: its core, its
+ * listener, `ask()` (core's answer for one cell now) and `refused(answer,
+ * emit)` (the RateLimitedError, told to `emit`).
+ */
+export function limiterInternals(limiter) {
+  return limiterParts(limiter);
+}
+
+/** Package-internal: whether core's limiter answer took the cells (its code, read once from the module). */
+export function limiterAcquired(answer) {
+  acquired ??= native.LimiterAnswer.Acquired;
+  return answer === acquired;
+}
+
+/**
  * Adaptive client-side throttling (Google SRE book, "Handling Overload"):
  * sheds requests locally with probability max(0, (requests − k·accepts) /
  * (requests + 1)) over the last `windowMs`, so a struggling backend gets
@@ -123,16 +149,25 @@ export class AdaptiveThrottle {
     return Object.freeze({ requests, accepts, probability });
   }
 
+  static {
+    throttleParts = (t) => ({
+      core: t.#core,
+      emit: t.#emit,
+      admit: (emit) => t.#admit(emit),
+      report: (ok, outcome) => t.record(t.#accepted(ok, outcome)),
+    });
+  }
+
   /**
    * Counts a request about to be sent and decides: undefined when it may
    * be sent (then `record` the backend's answer), else the ThrottledError
-   * saying why not.
+   * saying why not, told to `emit`.
    */
-  #admit() {
+  #admit(emit = this.#emit) {
     const answer = this.#core.try_admit(this.#clock());
     if (answer === native.ThrottleAnswer.Admitted) return undefined;
     const error = new ThrottledError(answer, this.#core.last_probability());
-    this.#emit?.({ type: eventTypes().throttled, retryAfterMs: error.retryAfterMs, probability: error.probability });
+    emit?.({ type: eventTypes().throttled, retryAfterMs: error.retryAfterMs, probability: error.probability });
     return error;
   }
 
@@ -177,16 +212,16 @@ export class AdaptiveThrottle {
     const isAccepted = this.#isAccepted;
     if (isAccepted === undefined) return ok;
     const { Yes, No, Failed } = native.FilterVerdict;
-    let failed;
+    let verdict;
     try {
-      // "Not accepted" is the backend's failure: core's breaker rule for a
-      // predicate that throws (counted as a failure) decides.
-      failed = isAccepted(ok ? { ok, value: outcome } : { ok, error: outcome }) ? No : Yes;
+      verdict = isAccepted(ok ? { ok, value: outcome } : { ok, error: outcome }) ? Yes : No;
     } catch (e) {
-      console.warn('resilience-wasm: isAccepted threw; the call counts as not accepted', e);
-      failed = Failed;
+      verdict = Failed;
+      // What a predicate that throws means is core's rule `failing_predicate`.
+      const said = native.accepted(Failed) ? 'accepted' : 'not accepted';
+      console.warn(`resilience-wasm: isAccepted threw; the call counts as ${said}`, e);
     }
-    return !native.counts_as_failure(failed);
+    return native.accepted(verdict);
   }
 }
 
@@ -213,6 +248,10 @@ export class RateLimiter {
     share(fleet, this, this.#core, this.#clock);
   }
 
+  static {
+    limiterParts = (l) => ({ core: l.#core, emit: l.#emit, ask: () => l.#ask(undefined), refused: (a, emit) => l.#refused(a, emit) });
+  }
+
   /** Cells per `perMs`. */
   get rate() {
     return this.#core.rate();
@@ -231,18 +270,13 @@ export class RateLimiter {
     return n === undefined ? this.#core.try_acquire(this.#clock()) : this.#core.try_acquire_n(n, this.#clock());
   }
 
-  /** Whether core's answer took the cells (its code, read once from the module). */
-  static #acquired(answer) {
-    acquired ??= native.LimiterAnswer.Acquired;
-    return answer === acquired;
-  }
-
-  #refused(answer) {
+  /** The RateLimitedError of core's refusal `answer`, told to `emit`. */
+  #refused(answer, emit = this.#emit) {
     const error =
       answer === native.LimiterAnswer.ExceedsBurst
         ? new RateLimitedError(Number.POSITIVE_INFINITY, 'exceeds_burst')
         : new RateLimitedError(answer);
-    this.#emit?.({ type: eventTypes().rateLimited, retryAfterMs: error.retryAfterMs, reason: error.reason });
+    emit?.({ type: eventTypes().rateLimited, retryAfterMs: error.retryAfterMs, reason: error.reason });
     return error;
   }
 
@@ -253,7 +287,7 @@ export class RateLimiter {
    */
   tryAcquire(n) {
     const answer = this.#ask(n);
-    if (RateLimiter.#acquired(answer)) return true;
+    if (limiterAcquired(answer)) return true;
     if (this.#emit !== undefined) this.#refused(answer);
     return false;
   }
@@ -282,7 +316,7 @@ export class RateLimiter {
   execute(fn) {
     if (typeof fn !== 'function') return rejectOperation('RateLimiter.execute', 'fn', fn);
     const answer = this.#ask(undefined);
-    if (!RateLimiter.#acquired(answer)) return Promise.reject(this.#refused(answer));
+    if (!limiterAcquired(answer)) return Promise.reject(this.#refused(answer));
     try {
       return Promise.resolve(fn());
     } catch (error) {

@@ -1,9 +1,10 @@
 // pipeline(...): strategies composed in one declared order, outer to inner
 // (cockatiel's `wrap`, Polly's ResiliencePipelineBuilder). Which orders are
 // valid is core's rule `pipeline_order` (fallback → total timeout → retry →
-// breaker → attempt timeout → hedging → bulkhead); how each strategy treats
-// the errors the library creates is core's rule `library_errors`. Each
-// strategy runs its own core decisions; one listener hears them all.
+// breaker → attempt timeout → hedging → rate limiter → bulkhead → throttle);
+// how each strategy treats the errors the library creates is core's rule
+// `library_errors`. Each strategy runs its own core decisions; one listener
+// hears them all.
 
 import { breakerLayer, CircuitBreaker } from './breaker.js';
 import { bulkheadLayer, Bulkhead } from './bulkhead.js';
@@ -11,6 +12,8 @@ import { listenerOption } from './events.js';
 import { RetryExecutor, runWith } from './executor.js';
 import { fallbackLayer, FallbackChain } from './fallback.js';
 import { Hedge, hedgeLayer } from './hedging.js';
+import { AdaptiveThrottle, RateLimiter } from './load.js';
+import { limiterLayer, throttleLayer } from './load-layers.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction, optionalSignal } from './options.js';
@@ -25,7 +28,9 @@ function kindOf(strategy) {
   if (strategy instanceof RetryPolicy || strategy instanceof RetryExecutor) return 'retry';
   if (strategy instanceof CircuitBreaker) return 'breaker';
   if (strategy instanceof Hedge) return 'hedging';
+  if (strategy instanceof RateLimiter) return 'rate_limiter';
   if (strategy instanceof Bulkhead) return 'bulkhead';
+  if (strategy instanceof AdaptiveThrottle) return 'throttle';
   return undefined;
 }
 
@@ -46,7 +51,9 @@ function layerOf(strategy, env) {
   if (strategy instanceof Timeout) return timeoutLayer(strategy, env);
   if (strategy instanceof CircuitBreaker) return breakerLayer(strategy, env);
   if (strategy instanceof Hedge) return hedgeLayer(strategy, env);
+  if (strategy instanceof RateLimiter) return limiterLayer(strategy, env);
   if (strategy instanceof Bulkhead) return bulkheadLayer(strategy, env);
+  if (strategy instanceof AdaptiveThrottle) return throttleLayer(strategy, env);
   // A retry: a policy runs on the pipeline's sleep and clock; an executor on its own.
   const executor =
     strategy instanceof RetryExecutor ? strategy : new RetryExecutor(strategy, { sleep: env.sleep, clock: env.clock });
@@ -104,7 +111,7 @@ export class Pipeline {
    * (aborted by a timeout, a hedge that lost, or the `signal` option).
    * Settles with the first answer the strategies let through, or rejects
    * with the operation's error unchanged or the library's (BrokenCircuitError,
-   * TimeoutError, BulkheadRejectedError).
+   * TimeoutError, BulkheadRejectedError, RateLimitedError, ThrottledError).
    */
   execute(fn, options) {
     if (typeof fn !== 'function') return rejectOperation('Pipeline.execute', 'fn', fn);
@@ -125,10 +132,11 @@ function callOperation(signal, fn) {
 
 /**
  * Composes strategies outer to inner: `pipeline(fallbackChain, timeout,
- * retryPolicy, breaker, bulkhead, { onEvent, sleep, clock })` (the options
- * last, optional). Strategies: FallbackChain, Timeout (`scope` total or
- * attempt), RetryPolicy or RetryExecutor, CircuitBreaker, Hedge, Bulkhead —
- * each at most once, in core's order; anything else is a ConfigError.
+ * retryPolicy, breaker, limiter, bulkhead, throttle, { onEvent, sleep,
+ * clock })` (the options last, optional). Strategies: FallbackChain, Timeout
+ * (`scope` total or attempt), RetryPolicy or RetryExecutor, CircuitBreaker,
+ * Hedge, RateLimiter, Bulkhead, AdaptiveThrottle — each at most once, in
+ * core's order; anything else is a ConfigError.
  */
 export function pipeline(...args) {
   const options = args.length > 0 && isOptions(args.at(-1)) ? args.pop() : {};

@@ -3,7 +3,8 @@
 // strategy is built. A filter's answer is a FilterVerdict — yes, no, or
 // failed (it threw) — and what each verdict means per filter is core's rule
 // `failing_predicate`: the glue asks core (native.retryable,
-// native.counts_as_failure, native.falls_back), never decides.
+// native.counts_as_failure, native.falls_back, native.hedge_failed), never
+// decides.
 
 import { native } from './native.js';
 import { wrongType } from './options.js';
@@ -82,7 +83,7 @@ const VALUE_ROLES = Object.freeze({
     yes: 'the value counts as a failure',
     no: 'the value does not count',
   },
-  hedgeFailureResult: { answer: (v) => native.retryable(v), yes: 'the value is not an answer', no: 'the value is an answer' },
+  hedgeFailureResult: { answer: (v) => native.hedge_failed(v), yes: 'the value is not an answer', no: 'the value is an answer' },
 });
 
 /**

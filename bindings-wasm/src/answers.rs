@@ -176,7 +176,8 @@ impl BreakerRejection {
 /// How a user's error filter answered (`retryableErrors`, `isFailure`,
 /// `isExpected`): core's `PredicateOutcome`. What each answer means per
 /// filter — a filter that threw included — is core's rule
-/// ([`retryable`], [`counts_as_failure`], [`falls_back`]).
+/// ([`retryable`], [`counts_as_failure`], [`falls_back`], [`hedge_failed`],
+/// [`accepted`]).
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FilterVerdict {
@@ -217,6 +218,22 @@ pub fn counts_as_failure(verdict: FilterVerdict) -> bool {
 #[wasm_bindgen]
 pub fn falls_back(verdict: FilterVerdict) -> bool {
     verdict.outcome().falls_back()
+}
+
+/// Rule `failing_predicate` (hedging): whether a hedge's value predicate's
+/// answer makes the copy's value no answer (a predicate that threw accepts
+/// the value).
+#[wasm_bindgen]
+pub fn hedge_failed(verdict: FilterVerdict) -> bool {
+    verdict.outcome().hedge_failed()
+}
+
+/// Rule `failing_predicate` (throttle): whether an accept predicate's
+/// answer counts the request as accepted by the backend (a predicate that
+/// threw: not accepted).
+#[wasm_bindgen]
+pub fn accepted(verdict: FilterVerdict) -> bool {
+    verdict.outcome().accepted()
 }
 
 /// The code of an answer as the number the entry points return.
@@ -294,5 +311,8 @@ mod tests {
         assert!(!retryable(FilterVerdict::Failed));
         assert!(counts_as_failure(FilterVerdict::Failed));
         assert!(!falls_back(FilterVerdict::Failed));
+        assert!(!hedge_failed(FilterVerdict::Failed));
+        assert!(!accepted(FilterVerdict::Failed));
+        assert!(hedge_failed(FilterVerdict::Yes) && accepted(FilterVerdict::Yes));
     }
 }

@@ -31,9 +31,9 @@ mod timing;
 mod value;
 
 pub use answers::{
-    counts_as_failure, falls_back, retryable, BreakerAdmission, BreakerRejection, BreakerReport, BulkheadAdmission,
-    BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, HedgeVerdict, HedgeWait, LimiterAnswer,
-    RetryAnswer, ThrottleAnswer,
+    accepted, counts_as_failure, falls_back, hedge_failed, retryable, BreakerAdmission, BreakerRejection,
+    BreakerReport, BulkheadAdmission, BulkheadCancel, BulkheadHandover, FallbackAnswer, FilterVerdict, HedgeVerdict,
+    HedgeWait, LimiterAnswer, RetryAnswer, ThrottleAnswer,
 };
 pub use breaker::{breaker_metric_names, breaker_state_names, BreakerCore};
 // resilience-wasm/redis (issue 12).
@@ -46,7 +46,7 @@ pub use config::install_error_classes;
 pub use fallback::fallback_step;
 pub use lease::{budget_lease_script, limiter_lease_script, LeaseSyncCore};
 pub use load::{BudgetCore, LimiterCore, ThrottleCore};
-pub use pipeline::{event_names, library_error_rules, pipeline_check, strategy_names};
+pub use pipeline::{event_names, library_error_names, library_error_rules, pipeline_check, strategy_names};
 pub use policy::{default_retryable_status_codes, retry_after_ms, RetryPolicyCore};
 pub use timing::{HedgingCore, TimeoutCore};
 

@@ -3,13 +3,14 @@
 //! (`*Config::from_values`: core's rules, core's defaults), runs on a
 //! [`HeldClock`] the glue sets with each call, and answers with plain numbers.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use resilience_core::rules::{self, Unit};
 use resilience_core::{
-    AdaptiveThrottle, AdaptiveThrottleConfig, ConfigError, Leased, RateLimitError, RateLimiter, RateLimiterConfig,
-    RetryBudget, RetryBudgetConfig,
+    AdaptiveThrottle, AdaptiveThrottleConfig, ConfigError, Leased, PipelineError, RateLimitError, RateLimited,
+    RateLimiter, RateLimiterConfig, RetryBudget, RetryBudgetConfig, Throttled,
 };
 use wasm_bindgen::prelude::*;
 
@@ -163,7 +164,7 @@ impl BudgetCore {
 #[derive(Debug)]
 pub struct ThrottleCore {
     throttle: AdaptiveThrottle<HeldClock>,
-    last_probability: std::cell::Cell<f64>,
+    last: Cell<Option<Throttled>>,
 }
 
 #[wasm_bindgen]
@@ -184,7 +185,7 @@ impl ThrottleCore {
         })?;
         Ok(Self {
             throttle: AdaptiveThrottle::new(config, HeldClock::default()),
-            last_probability: std::cell::Cell::new(0.0),
+            last: Cell::new(None),
         })
     }
 
@@ -206,7 +207,7 @@ impl ThrottleCore {
         match self.throttle.try_admit() {
             Ok(()) => ThrottleAnswer::Admitted.as_f64(),
             Err(throttled) => {
-                self.last_probability.set(throttled.probability);
+                self.last.set(Some(throttled));
                 to_millis(throttled.retry_after)
             }
         }
@@ -214,7 +215,14 @@ impl ThrottleCore {
 
     /// The rejection probability of the last shed request.
     pub fn last_probability(&self) -> f64 {
-        self.last_probability.get()
+        self.last.get().map_or(0.0, |t| t.probability)
+    }
+
+    /// Rule `rejection_hint`: the wait in ms a retry honours after the last
+    /// shed request, or NaN for none (a throttle's suggestion is never one:
+    /// the retry's own backoff paces a shed request).
+    pub fn rejection_hint_ms(&self) -> f64 {
+        hint_ms(self.last.get().map(PipelineError::<()>::Throttled))
     }
 
     /// The backend answered an admitted request at `now_ms`.
@@ -236,6 +244,7 @@ impl ThrottleCore {
 #[derive(Debug)]
 pub struct LimiterCore {
     limiter: Arc<RateLimiter<HeldClock>>,
+    last: Cell<Option<RateLimited>>,
 }
 
 #[wasm_bindgen]
@@ -266,6 +275,7 @@ impl LimiterCore {
         }
         Ok(Self {
             limiter: Arc::new(limiter),
+            last: Cell::new(None),
         })
     }
 
@@ -293,7 +303,17 @@ impl LimiterCore {
     /// ms until it conforms.
     pub fn try_acquire(&self, now_ms: f64) -> f64 {
         self.limiter.clock().set_ms(now_ms);
-        answer(self.limiter.try_acquire())
+        let result = self.limiter.try_acquire();
+        if let Err(RateLimitError::Limited(limited)) = result {
+            self.last.set(Some(limited));
+        }
+        answer(result)
+    }
+
+    /// Rule `rejection_hint`: the wait in ms a retry honours after the last
+    /// refusal of one cell (the limiter's exact wait), or NaN for none.
+    pub fn rejection_hint_ms(&self) -> f64 {
+        hint_ms(self.last.get().map(PipelineError::<()>::RateLimited))
     }
 
     /// `n` cells at `now_ms` (`n` through core's rule `cells`: a count from
@@ -314,6 +334,11 @@ impl LimiterCore {
             self.limiter.clock().clone(),
         )
     }
+}
+
+/// Rule `rejection_hint` on a library error, in ms (NaN: no hint).
+fn hint_ms(error: Option<PipelineError<()>>) -> f64 {
+    error.and_then(|e| e.retry_after()).map_or(f64::NAN, to_millis)
 }
 
 fn answer(result: Result<(), RateLimitError>) -> f64 {

@@ -33,20 +33,20 @@ pub fn strategy_names() -> Vec<String> {
     StrategyKind::NAMES.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// The library's errors, in the order `library_error_rules` lists them.
-const LIBRARY_ERRORS: [LibraryError; 3] = [
-    LibraryError::BreakerOpen,
-    LibraryError::TimedOut,
-    LibraryError::BulkheadFull,
-];
+/// Core's names of the library's errors (`LibraryError::ALL`, in order):
+/// the glue maps each of its error classes to one, never to a position.
+#[wasm_bindgen]
+pub fn library_error_names() -> Vec<String> {
+    LibraryError::ALL.iter().map(|l| l.as_str().to_owned()).collect()
+}
 
-/// Rule `library_errors`, per library error (`breaker_open`, `timed_out`,
-/// `bulkhead_full`, in that order): bit 0 a retry retries it, bit 1 a
-/// breaker counts it as a failure, bit 2 a fallback answers for it, bit 3
-/// a hedged copy that ended with it has failed.
+/// Rule `library_errors`, per library error in the order of
+/// `library_error_names`: bit 0 a retry retries it, bit 1 a breaker counts
+/// it as a failure, bit 2 a fallback answers for it, bit 3 a hedged copy
+/// that ended with it has failed.
 #[wasm_bindgen]
 pub fn library_error_rules() -> Vec<u8> {
-    LIBRARY_ERRORS
+    LibraryError::ALL
         .iter()
         .map(|l| {
             u8::from(l.retryable())

@@ -135,6 +135,22 @@ function loadOptions(component, c = {}, extra = {}) {
   return o;
 }
 
+/**
+ * An `events` throttle's `history` (tests/README.md): `accepts` requests
+ * admitted and reported accepted, then the rest asked for and not reported;
+ * the window then holds exactly these counts.
+ */
+function seedHistory(throttle, history) {
+  onlyKnownKeys(history, ['requests', 'accepts'], 'throttle history');
+  for (let i = 0; i < history.accepts; i += 1) {
+    assert.equal(throttle.tryAdmit(), true, 'an accepted request of the history is admitted');
+    throttle.record(true);
+  }
+  for (let i = history.accepts; i < history.requests; i += 1) throttle.tryAdmit();
+  const { requests, accepts } = throttle.stats;
+  assert.deepEqual({ requests, accepts }, history, 'the throttle holds the history');
+}
+
 /** A virtual clock (ms) for load control: `advance` and `set_clock` steps. */
 function clockStep(clock, s) {
   if (s.op === 'advance') clock.ms += s.ms;
@@ -1072,7 +1088,7 @@ const RUNNERS = {
     const held = [];
     let breaker;
     const strategies = c.pipeline.map((s) => {
-      onlyKnownKeys(s, ['strategy', 'policy', 'config', 'fallbacks', 'occupied'], 'strategy');
+      onlyKnownKeys(s, ['strategy', 'policy', 'config', 'fallbacks', 'occupied', 'taken', 'history'], 'strategy');
       switch (s.strategy) {
         case 'retry':
           return new RetryPolicy({
@@ -1100,6 +1116,17 @@ const RUNNERS = {
           }
           return bulkhead;
         }
+        case 'rate_limiter': {
+          // The limiter and the throttle run on the pipeline's clock.
+          const limiter = new RateLimiter(loadOptions('limiter', s.config, { clock: () => clock.ms }));
+          if (s.taken !== undefined) assert.equal(limiter.tryAcquire(s.taken), true, 'others took their cells at clock 0');
+          return limiter;
+        }
+        case 'throttle': {
+          const throttle = new AdaptiveThrottle(loadOptions('throttle', s.config, { clock: () => clock.ms }));
+          if (s.history !== undefined) seedHistory(throttle, s.history);
+          return throttle;
+        }
         default:
           throw new Error(`the runner has no strategy ${s.strategy}`);
       }
@@ -1113,6 +1140,8 @@ const RUNNERS = {
       if (x instanceof BrokenCircuitError) return 'breaker_open';
       if (x instanceof TimeoutError) return 'timed_out';
       if (x instanceof BulkheadRejectedError) return 'bulkhead_full';
+      if (x instanceof RateLimitedError) return 'rate_limited';
+      if (x instanceof ThrottledError) return 'throttled';
       throw new Error(`unexpected ${x}`);
     };
     const record = (e) => {
@@ -1133,6 +1162,10 @@ const RUNNERS = {
           return { type: e.type, index: e.index };
         case 'bulkhead_rejected':
           return { type: e.type };
+        case 'rate_limited':
+          return { type: e.type, retry_after_ns: nsOf(e.retryAfterMs) };
+        case 'throttled':
+          return { type: e.type, retry_after_ns: nsOf(e.retryAfterMs), probability: e.probability };
         default:
           throw new Error(`unknown event ${e.type}`);
       }
@@ -1334,7 +1367,9 @@ const STRATEGIES = {
   breaker: () => new CircuitBreaker(),
   attempt_timeout: () => new Timeout({ timeoutMs: 1000, scope: 'attempt' }),
   hedging: () => new Hedge(),
+  rate_limiter: () => new RateLimiter(),
   bulkhead: () => new Bulkhead(),
+  throttle: () => new AdaptiveThrottle(),
 };
 
 const BUILDERS = {

@@ -1,8 +1,9 @@
 // Nothing leaks on the wasm side: retry sequences are freed on success, give
 // up, abort, a deadline, a judged value and a timed-out attempt; hedges are
 // freed when one copy wins; breakers (windows, metrics, snapshots, isolation
-// included), fallbacks, bulkheads, pipelines, budgets, throttles and
-// limiters allocate nothing that stays, per call.
+// included), fallbacks, bulkheads, pipelines (a limiter and a throttle in
+// them included), budgets, throttles and limiters allocate nothing that
+// stays, per call.
 // Linear memory only grows in 64 KiB pages, and a leaked retry sequence
 // alone would need 10 000 x 32 bytes: 5 pages.
 import assert from 'node:assert/strict';
@@ -63,6 +64,20 @@ const piped = pipeline(
 );
 const throttle = new AdaptiveThrottle({ seed: 1, clock: () => now });
 const limiter = new RateLimiter({ rate: 1e9, perMs: 1000, burst: 1000, clock: () => now });
+// Load control in pipelines: one that admits and records every attempt, one
+// whose limiter refuses every attempt (a fallback answers after the retry).
+const loadPiped = pipeline(
+  new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0 }),
+  new RateLimiter({ rate: 1e9, perMs: 1000, burst: 1000, clock: () => now }),
+  new AdaptiveThrottle({ seed: 2, clock: () => now, isAccepted: (o) => o.ok }),
+  { sleep: instantSleep, onEvent: () => {} },
+);
+const limitedPiped = pipeline(
+  new FallbackChain([async () => 'fb']),
+  new RetryPolicy({ maxAttempts: 2, baseDelayMs: 0 }),
+  new RateLimiter({ rate: 1, perMs: 1e12, burst: 1, clock: () => now }),
+  { sleep: instantSleep, onEvent: () => {} },
+);
 const hang = (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
 async function workload(n) {
   for (let i = 0; i < n; i += 1) {
@@ -98,6 +113,8 @@ async function workload(n) {
     await piped.execute(() => Promise.reject(new Error('down')));
     await throttle.execute(async () => 1);
     limiter.tryAcquire();
+    await loadPiped.execute(async () => i);
+    await limitedPiped.execute(async () => i);
   }
 }
 

@@ -93,6 +93,16 @@ test('isAccepted decides what the backend accepted; one that throws counts as no
   assert.equal(await buggy.execute(() => 'sync'), 'sync');
   assert.equal(buggy.stats.accepts, 0);
   assert.match(String(warned.mock.calls[0].arguments[0]), /isAccepted threw; the call counts as not accepted/);
+  // An operation that throws at once is a call the backend never accepted; its error surfaces unchanged.
+  const thrown = new Error('sync');
+  const strict = new AdaptiveThrottle({ clock: () => 0 });
+  await assert.rejects(
+    strict.execute(() => {
+      throw thrown;
+    }),
+    (e) => e === thrown,
+  );
+  assert.deepEqual([strict.stats.requests, strict.stats.accepts], [1, 0]);
   const manual = new AdaptiveThrottle({ clock: () => 0 });
   assert.equal(manual.tryAdmit(), true);
   manual.record(true);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  AdaptiveThrottle,
   BrokenCircuitError,
   Bulkhead,
   BulkheadRejectedError,
@@ -13,6 +14,7 @@ import {
   Hedge,
   pipeline,
   RateLimiter,
+  RetryBudget,
   RetryExecutor,
   RetryPolicy,
   Timeout,
@@ -28,8 +30,12 @@ test('the order is core rule: out of order, twice, or not a strategy is a Config
     [[new RetryPolicy(), new RetryPolicy()], 'strategies', 'duplicate'],
     [[new RetryPolicy(), 'cache'], 'strategy', 'unknown_name'],
     [[new RetryPolicy(), 3], 'strategy', 'wrong_type'],
-    // A limiter is no pipeline strategy (core's order has no place for it yet).
-    [[new RetryPolicy(), new RateLimiter()], 'strategy', 'wrong_type'],
+    // Load control has its places: the limiter outside the bulkhead, the throttle innermost.
+    [[new Bulkhead(), new RateLimiter()], 'strategies', 'out_of_order'],
+    [[new AdaptiveThrottle(), new Bulkhead()], 'strategies', 'out_of_order'],
+    [[new AdaptiveThrottle(), new AdaptiveThrottle()], 'strategies', 'duplicate'],
+    // A budget is a retry policy's part, not a strategy.
+    [[new RetryPolicy(), new RetryBudget()], 'strategy', 'wrong_type'],
     // A policy's attempt timeout and an attempt-scoped Timeout are one strategy twice.
     [[new RetryPolicy({ attemptTimeoutMs: 10 }), new Timeout({ timeoutMs: 5, scope: 'attempt' })], 'strategies', 'duplicate'],
   ];

@@ -313,6 +313,17 @@ fn library_errors_are_listed_with_their_rules() {
 }
 
 #[test]
+fn a_binding_asks_which_library_errors_carry_a_hint() {
+    // Rule `rejection_hint` by kind: the breaker's open time and the
+    // limiter's exact wait are hints; nothing else is, and zero never is.
+    for e in LibraryError::ALL {
+        let hinted = matches!(e, LibraryError::BreakerOpen | LibraryError::RateLimited);
+        assert_eq!(e.retry_hint(ms(250)), hinted.then_some(ms(250)), "{e}");
+        assert_eq!(e.retry_hint(Duration::ZERO), None, "{e}");
+    }
+}
+
+#[test]
 fn an_async_pipeline_sheds_without_running_and_says_why() {
     let vt = VirtualTime::new();
     let t = throttle(vt.clone());

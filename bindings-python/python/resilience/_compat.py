@@ -34,20 +34,4 @@ def is_coroutine_function(func: Any) -> bool:
     return marker is not None and getattr(func, "_is_coroutine", None) is marker
 
 
-class _Unraisable:
-    """What `sys.unraisablehook` receives (the shape CPython passes)."""
-
-    def __init__(self, obj: Any, message: str) -> None:
-        info: tuple[Any, Any, Any] = sys.exc_info()
-        self.exc_type, self.exc_value, self.exc_traceback = info
-        self.err_msg = message
-        self.object = obj
-
-
-def report_unraisable(obj: Any, message: str) -> None:
-    """Reports the exception being handled to `sys.unraisablehook` (a user's
-    predicate that raised: its error never replaces the user's outcome)."""
-    sys.unraisablehook(_Unraisable(obj, message))  # type: ignore[arg-type]
-
-
-__all__ = ["StrEnum", "is_coroutine_function", "report_unraisable"]
+__all__ = ["StrEnum", "is_coroutine_function"]

@@ -1,8 +1,8 @@
 """Typed events: what a strategy or a pipeline did, told to one listener.
 
 Give `on_event=` a callable to any strategy (`RetryExecutor`, the
-breakers, `FallbackChain`, `Bulkhead`, `timeout`, `hedge`) or to a
-`Pipeline`; it receives one frozen dataclass per event, built from the core's
+breakers, `FallbackChain`, `Bulkhead`, `timeout`, `hedge`, `RateLimiter`,
+`AdaptiveThrottle`) or to a `Pipeline`; it receives one frozen dataclass per event, built from the core's
 decisions, so every language reports the same sequence for the same run.
 Without a listener nothing is built (no cost on the success path). A
 listener that raises an `Exception` is logged (WARNING, logger

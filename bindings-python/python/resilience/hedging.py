@@ -17,7 +17,7 @@ import functools
 from typing import Any, TypeVar
 
 from resilience import _core
-from resilience._compat import is_coroutine_function, report_unraisable
+from resilience._compat import is_coroutine_function
 from resilience._timeouts import cancel_and_wait
 from resilience.events import Event, HedgeStarted, deliver
 
@@ -108,12 +108,8 @@ class Hedging:
         predicate = self.failure_on_result
         if predicate is None:
             return True
-        try:
-            return not predicate(task.result())
-        except Exception:
-            # A predicate that raises accepts the value (as a retry's does).
-            report_unraisable(predicate, "Exception ignored in a hedge's failure_on_result")
-            return True
+        # What a predicate that raises means is core's rule `failing_predicate`.
+        return _core.hedge_accepts(predicate, task.result())
 
     async def _run(
         self,

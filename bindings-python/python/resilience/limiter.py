@@ -3,7 +3,9 @@ seconds with bursts of up to `burst`, in one atomic word. `try_acquire()`
 answers at once; `acquire()` waits (the GIL released while sleeping) and
 `await acquire_async()` waits on the event loop; `@rate_limited(limiter)`
 rejects with `RateLimitedError` (carrying the exact wait) or, with
-`wait=True`, waits. Every rule is the core's."""
+`wait=True`, waits. In a `Pipeline` (`.rate_limiter(limiter)`) each attempt
+takes one cell or fails fast; a retry outside waits the exact wait. Every
+rule is the core's."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 
 from resilience import _core, _fleet
 from resilience._compat import is_coroutine_function
+from resilience.events import Event
 
 __all__ = ["RateLimiter", "rate_limited"]
 
@@ -47,6 +50,9 @@ class RateLimiter:
         lease_size: Cells leased at a time (with `store`; 1..=burst; default
             a quarter of the burst, rounded up). The fleet admits at most
             `burst + rate × t / per + processes × lease_size` in any `t`
+        on_event: A listener told each refusal that is not waited out
+            (`try_acquire`, `check`, a pipeline's attempt) as a
+            `resilience.events.RateLimited`
 
     `n` (cells, default 1) is an integer from 0; more than `burst` at once
     can never conform: a `ParameterValueError` of kind "exceeds_burst",
@@ -67,11 +73,12 @@ class RateLimiter:
         store: _fleet.FleetStore | None = None,
         name: str | None = None,
         lease_size: int | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         _core.require_optional_callable("sleep_func", sleep_func)
         _core.require_optional_callable("async_sleep_func", async_sleep_func)
         fleet = _fleet.fleet_config(store, name)
-        self._core = _core.LimiterCore(rate, per, burst, time_source, fleet, lease_size)
+        self._core = _core.LimiterCore(rate, per, burst, time_source, fleet, lease_size, on_event)
         _fleet.join_lease(store, name, self, self._core)
         self._sleep = None if sleep_func is None or sleep_func is _SYSTEM_SLEEP else sleep_func
         self._async_sleep = async_sleep_func or asyncio.sleep
@@ -95,7 +102,7 @@ class RateLimiter:
         """Takes `n` cells (default one) if they conform now."""
         if n is _ONE:
             return self._core.try_acquire()
-        return self._core.wait_time(n) is None
+        return self._core.try_acquire_n(n)
 
     def check(self, n: int = 1) -> None:
         """Takes `n` cells, or raises `RateLimitedError` with the exact wait."""

@@ -10,14 +10,18 @@
 
 Strategies are declared outer to inner, each at most once, in the core's
 one order (rule `pipeline_order`): fallback → total_timeout → retry →
-breaker → attempt_timeout → hedging → bulkhead; anything else is a
-`ParameterValueError` naming `strategies`. Inside a pipeline the library's
+breaker → attempt_timeout → hedging → rate_limiter → bulkhead → throttle;
+anything else is a `ParameterValueError` naming `strategies`. Each hedged
+copy asks the rate limiter for its own cell (a limited call takes no
+bulkhead slot); the throttle sits right around the operation, so it counts
+exactly the requests the backend sees. Inside a pipeline the library's
 own errors are judged by the core's rule `library_errors`, never by your
 filters: a retry retries an open breaker (after its remaining open time),
-a timeout and a full bulkhead; a breaker counts a timeout as a failure and
-a full bulkhead as nothing; a fallback answers for all of them. One
-listener (`on_event`) hears every strategy's events, as do the strategies'
-own listeners.
+a rate limiter's refusal (after its exact wait), a timeout, a full
+bulkhead and a shed request (after its own backoff); a breaker counts a
+timeout as a failure and the load-control rejections as nothing; a
+fallback answers for all of them. One listener (`on_event`) hears every
+strategy's events, as do the strategies' own listeners.
 
 Timeouts and hedging need a runtime that can cancel a call: a pipeline
 holding them runs only with `execute_async` (`execute_sync` raises
@@ -41,7 +45,9 @@ from resilience.errors import ParameterTypeError
 from resilience.events import Event
 from resilience.fallback import FallbackChain, _chain_async, _chain_sync
 from resilience.hedging import Hedging
+from resilience.limiter import RateLimiter
 from resilience.retry import _SYSTEM_SLEEP, RetryExecutor, RetryPolicy, _plain
+from resilience.throttle import AdaptiveThrottle
 
 __all__ = ["Pipeline", "PipelineBuilder"]
 
@@ -127,11 +133,27 @@ class PipelineBuilder:
             raise _wrong_type("hedging", "a Hedging (resilience.hedge(...))", hedging)
         return self._add("hedging", hedging)
 
+    def rate_limiter(self, limiter: RateLimiter) -> PipelineBuilder:
+        """A rate limiter: each attempt (each hedged copy) takes one cell or
+        fails fast with `RateLimitedError`; a retry outside waits its exact
+        `retry_after`."""
+        if not isinstance(limiter, RateLimiter):
+            raise _wrong_type("limiter", "a RateLimiter", limiter)
+        return self._add("rate_limiter", limiter)
+
     def bulkhead(self, bulkhead: Bulkhead) -> PipelineBuilder:
         """A bulkhead (its pool sync or async, as the pipeline is run)."""
         if not isinstance(bulkhead, Bulkhead):
             raise _wrong_type("bulkhead", "a Bulkhead", bulkhead)
         return self._add("bulkhead", bulkhead)
+
+    def throttle(self, throttle: AdaptiveThrottle) -> PipelineBuilder:
+        """An adaptive throttle around the operation: sheds requests with
+        `ThrottledError` and records whether the backend accepted each one
+        it let through (the throttle's `accepted` predicate)."""
+        if not isinstance(throttle, AdaptiveThrottle):
+            raise _wrong_type("throttle", "an AdaptiveThrottle", throttle)
+        return self._add("throttle", throttle)
 
     def on_event(self, listener: Callable[[Event], None]) -> PipelineBuilder:
         """One listener for every strategy's events (`resilience.events`)."""
@@ -236,6 +258,10 @@ class Pipeline:
                 call = _sync_retry(layer, listener, call)
             elif name == "bulkhead":
                 call = _sync_bulkhead(layer, listener, call)
+            elif name == "rate_limiter":
+                call = _sync_limiter(layer, listener, call)
+            elif name == "throttle":
+                call = _sync_throttle(layer, listener, call)
             else:  # timeouts and hedging: execute_sync refuses them first
                 call = _call_thunk
         return call
@@ -255,6 +281,10 @@ class Pipeline:
                 call = _async_retry(layer, listener, call)
             elif name == "bulkhead":
                 call = _async_bulkhead(layer, listener, call)
+            elif name == "rate_limiter":
+                call = _async_limiter(layer, listener, call)
+            elif name == "throttle":
+                call = _async_throttle(layer, listener, call)
             elif name == "hedging":
                 call = _async_hedging(layer, listener, call)
             else:  # attempt_timeout, total_timeout
@@ -362,6 +392,33 @@ def _sync_bulkhead(bulkhead: Bulkhead, listener: Any, inner: Callable[..., Any])
     return lambda thunk: execute(listener, _attempt(inner, thunk), (), {})
 
 
+def _sync_limiter(limiter: RateLimiter, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    admit = limiter._core.admit
+
+    def limiter_layer(thunk: Callable[[], Any]) -> Any:
+        admit(listener)
+        return inner(thunk)
+
+    return limiter_layer
+
+
+def _sync_throttle(throttle: AdaptiveThrottle, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    core = throttle._core
+    admit, report = core.admit, core.report
+
+    def throttle_layer(thunk: Callable[[], Any]) -> Any:
+        admit(listener)
+        try:
+            result = inner(thunk)
+        except Exception as error:
+            report(throttle.accepted, None, error)
+            raise
+        report(throttle.accepted, result, None)
+        return result
+
+    return throttle_layer
+
+
 def _async_breaker(breaker: Any, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
     if not isinstance(breaker, AsyncCircuitBreaker):
 
@@ -429,6 +486,34 @@ def _async_retry(executor: RetryExecutor, listener: Any, inner: Callable[..., An
 def _async_bulkhead(bulkhead: Bulkhead, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
     execute = bulkhead._execute_async
     return lambda thunk: execute(listener, _attempt(inner, thunk), (), {})
+
+
+def _async_limiter(limiter: RateLimiter, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    admit = limiter._core.admit
+
+    async def limiter_layer(thunk: Callable[[], Awaitable[Any]]) -> Any:
+        admit(listener)
+        return await inner(thunk)
+
+    return limiter_layer
+
+
+def _async_throttle(throttle: AdaptiveThrottle, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    core = throttle._core
+    admit, report = core.admit, core.report
+
+    async def throttle_layer(thunk: Callable[[], Awaitable[Any]]) -> Any:
+        admit(listener)
+        try:
+            result = await inner(thunk)
+        except Exception as error:
+            # A cancelled call (not an Exception) records nothing: its answer never came.
+            report(throttle.accepted, None, error)
+            raise
+        report(throttle.accepted, result, None)
+        return result
+
+    return throttle_layer
 
 
 def _async_hedging(hedging: Hedging, listener: Any, inner: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,7 +3,8 @@ over a window (default 120 s, in tenths), a request is shed locally with
 probability max(0, (requests − k·accepts) / (requests + 1)). What counts as
 "accepted by the backend" is a predicate. The draws come from a seedable
 generator, so a seeded run sheds the same requests in every language; every
-rule is the core's."""
+rule is the core's. In a `Pipeline` (`.throttle(throttle)`) it sits right
+around the operation, so it counts exactly the requests the backend sees."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import functools
 from typing import Any, TypeVar
 
 from resilience import _core
-from resilience._compat import is_coroutine_function, report_unraisable
+from resilience._compat import is_coroutine_function
+from resilience.events import Event
 
 __all__ = ["AdaptiveThrottle", "ThrottleStats"]
 
@@ -46,6 +48,8 @@ class AdaptiveThrottle:
             `sys.unraisablehook`); the caller's own outcome is unchanged
         seed: Seeds the generator for reproducible runs (default: from the OS)
         time_source: A monotonic clock in seconds (default `time.monotonic`)
+        on_event: A listener told each shed request as a
+            `resilience.events.Throttled`
 
     `call(func, ...)`, `await call_async(func, ...)` and the decorator form
     raise `ThrottledError` (with `retry_after` and `probability`) when a
@@ -62,9 +66,10 @@ class AdaptiveThrottle:
         accepted: Callable[[Any, BaseException | None], bool] | None = None,
         seed: int | None = None,
         time_source: Callable[[], float] | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         _core.require_optional_callable("accepted", accepted)
-        self._core = _core.ThrottleCore(k, window, seed, time_source)
+        self._core = _core.ThrottleCore(k, window, seed, time_source, on_event)
         self.accepted = _no_error if accepted is None else accepted
 
     @property
@@ -91,37 +96,32 @@ class AdaptiveThrottle:
         """The backend answered an admitted request."""
         self._core.record(bool(accepted))
 
-    def _judge(self, result: Any, error: BaseException | None) -> bool:
-        try:
-            return bool(self.accepted(result, error))
-        except Exception:
-            report_unraisable(self.accepted, "Exception ignored in the throttle's accepted predicate")
-            return False
-
     def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs `func(*args, **kwargs)` unless the request is shed."""
         if not callable(func):
             raise _core.not_callable("func", func)
-        self._core.admit()
+        core = self._core
+        core.admit()
         try:
             result = func(*args, **kwargs)
         except Exception as error:
-            self._core.record(self._judge(None, error))
+            core.report(self.accepted, None, error)
             raise
-        self._core.record(self._judge(result, None))
+        core.report(self.accepted, result, None)
         return result
 
     async def call_async(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Awaits `func(*args, **kwargs)` unless the request is shed."""
         if not callable(func):
             raise _core.not_callable("func", func)
-        self._core.admit()
+        core = self._core
+        core.admit()
         try:
             result = await func(*args, **kwargs)
         except Exception as error:
-            self._core.record(self._judge(None, error))
+            core.report(self.accepted, None, error)
             raise
-        self._core.record(self._judge(result, None))
+        core.report(self.accepted, result, None)
         return result
 
     def __call__(self, func: F) -> F:

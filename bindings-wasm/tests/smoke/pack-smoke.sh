@@ -10,8 +10,9 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Size budgets the README states (bytes): the optimised .wasm, each copy,
 # and the packed tarball. Raise them only together with the README.
-# Measured with issues 10, 11 and the Redis fleet hooks of issue 12: .wasm
-# 294,892 bytes, tarball 378,756 bytes; the budgets leave ~5 % headroom.
+# Measured with issues 10, 11, the Redis fleet hooks of issue 12 and the
+# limiter and throttle as pipeline strategies: .wasm 296,695 bytes, tarball
+# 382,903 bytes; the budgets leave ~4-5 % headroom.
 WASM_BUDGET=$((304 * 1024))
 TARBALL_BUDGET=$((390 * 1024))
 

@@ -69,5 +69,9 @@ export async function usage(signal: AbortSignal): Promise<void> {
   // @ts-expect-error: a slow-call rule has a duration and a ratio
   new CircuitBreaker({ slowCall: { durationMs: 10 } });
 
-  void [n, state, len, queued, resilientFetch, sum, id, one, same, windowCalls];
+  // The load-control strategies through `require`'s declarations too.
+  const loaded = resilience.pipeline(policy, new resilience.RateLimiter({ onEvent: () => {} }), new resilience.AdaptiveThrottle(), {});
+  const names: readonly resilience.StrategyName[] = loaded.strategies;
+
+  void [n, state, len, queued, resilientFetch, sum, id, one, same, windowCalls, names];
 }

@@ -185,5 +185,19 @@ export async function issues10and11(signal: AbortSignal): Promise<void> {
     if (e instanceof ThrottledError) seen.push(`${e.probability}`);
     if (e instanceof TimeoutError) seen.push(`${e.timeoutMs}`);
   }
-  void [status, t, h, names, body, ok, paced, shed, seen, budget.available];
+  // The limiter and the throttle are pipeline strategies, with listeners of their own.
+  const limited = new RateLimiter({ rate: 10, perMs: 1000, burst: 1, onEvent });
+  const shedding = new AdaptiveThrottle({ seed: 1, isAccepted: (o) => o.ok && o.value !== 503, onEvent });
+  const loaded = pipeline(policy, limited, new Bulkhead(), shedding, { onEvent });
+  const order: readonly StrategyName[] = loaded.strategies;
+  const reply: number = await loaded.execute(async () => 200);
+  const onLoad = (e: ResilienceEvent): void => {
+    if (e.type === 'rate_limited') seen.push(`${e.retryAfterMs} ${e.reason satisfies 'limited' | 'exceeds_burst'}`);
+    else if (e.type === 'throttled') seen.push(`${e.retryAfterMs} ${e.probability}`);
+    // @ts-expect-error a bulkhead_rejected event has no probability
+    else if (e.type === 'bulkhead_rejected') seen.push(`${e.probability}`);
+  };
+  // @ts-expect-error 'limiter' is not core's name of a strategy
+  const wrongName: StrategyName = 'limiter';
+  void [status, t, h, names, body, ok, paced, shed, seen, budget.available, order, reply, onLoad, wrongName];
 }

@@ -55,11 +55,13 @@ impl<E> PipelineError<E> {
     /// limiter's cell conforms. (A throttle's suggestion is not one: the
     /// next draw may admit the request, so the retry's own backoff paces it.)
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::BreakerOpen(r) if !r.retry_after.is_zero() => Some(r.retry_after),
-            Self::RateLimited(r) if !r.retry_after.is_zero() => Some(r.retry_after),
-            _ => None,
-        }
+        let (kind, wait) = match self {
+            Self::BreakerOpen(r) => (LibraryError::BreakerOpen, r.retry_after),
+            Self::RateLimited(r) => (LibraryError::RateLimited, r.retry_after),
+            Self::Throttled(t) => (LibraryError::Throttled, t.retry_after),
+            _ => return None,
+        };
+        kind.retry_hint(wait)
     }
 }
 
@@ -142,6 +144,31 @@ impl LibraryError {
     /// load, not the dependency's failure, and counts as neither.
     pub fn counts_as_breaker_failure(self) -> bool {
         matches!(self, Self::TimedOut)
+    }
+
+    /// Rule `rejection_hint` for a binding that carries the library's
+    /// error as its own type (an exception with a `retry_after`): the wait a
+    /// retry honours after this error when the strategy suggested `wait`.
+    /// An open breaker's remaining open time and a rate limiter's exact wait
+    /// are hints; a throttle's suggestion is not (the next draw may admit
+    /// the request, so the retry's own backoff paces it); a zero wait is no
+    /// hint. [`PipelineError::retry_after`] is this rule on core's own
+    /// errors.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::LibraryError;
+    ///
+    /// let wait = Duration::from_millis(100);
+    /// assert_eq!(LibraryError::RateLimited.retry_hint(wait), Some(wait));
+    /// assert_eq!(LibraryError::Throttled.retry_hint(wait), None);
+    /// assert_eq!(LibraryError::BreakerOpen.retry_hint(Duration::ZERO), None);
+    /// ```
+    pub fn retry_hint(self, wait: Duration) -> Option<Duration> {
+        match self {
+            Self::BreakerOpen | Self::RateLimited if !wait.is_zero() => Some(wait),
+            _ => None,
+        }
     }
 
     /// A fallback answers for each of them (Polly's default too).

@@ -6,12 +6,25 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use resilience_core::{
-    Admission, BreakerLayer, Bulkhead, BulkheadLayer, Cause, CircuitBreaker, Event, FallbackLayer, Layer, ManualClock,
-    Pipeline, PipelineError, RetryLayer,
+    AdaptiveThrottle, Admission, BreakerLayer, Bulkhead, BulkheadLayer, Cause, CircuitBreaker, Event, FallbackLayer,
+    Layer, ManualClock, Pipeline, PipelineError, RateLimiter, RateLimiterLayer, RetryLayer, ThrottleLayer,
 };
 use serde_json::{json, Value};
 
+use super::load::{limiter_config, throttle_config};
 use super::{breaker_config, bulkhead_config, policy_from, str_of, u64_of};
+
+/// The keys a strategy of an `events` pipeline may have (an unknown one
+/// fails the run, so a new key can never be skipped silently).
+const STRATEGY_KEYS: [&str; 7] = [
+    "strategy",
+    "policy",
+    "config",
+    "fallbacks",
+    "occupied",
+    "taken",
+    "history",
+];
 
 type Ev<'a> = Event<'a, String, PipelineError<String>>;
 
@@ -48,6 +61,10 @@ pub(crate) fn record(e: &Ev<'_>) -> Value {
         Event::HedgeStarted { attempt } => json!({"type": kind, "attempt": attempt}),
         Event::FallbackUsed { index } => json!({"type": kind, "index": index}),
         Event::BulkheadRejected => json!({"type": kind}),
+        Event::RateLimited(r) => json!({"type": kind, "retry_after_ns": ns(r.retry_after)}),
+        Event::Throttled(t) => {
+            json!({"type": kind, "retry_after_ns": ns(t.retry_after), "probability": t.probability})
+        }
         other => panic!("unknown event {other:?}"),
     }
 }
@@ -67,7 +84,15 @@ pub(crate) fn run_events(case: &Value, name: &str) {
         .as_array()
         .expect("pipeline")
         .iter()
-        .map(|s| str_of(s, "strategy"))
+        .map(|s| {
+            for key in s.as_object().expect("a strategy object").keys() {
+                assert!(
+                    STRATEGY_KEYS.contains(&key.as_str()),
+                    "{name}: unknown strategy key {key}"
+                );
+            }
+            str_of(s, "strategy")
+        })
         .collect();
     let policy = strategy(case, "retry").map(|s| policy_from(&s["policy"]).unwrap_or_else(|e| panic!("{name}: {e}")));
     let breaker = strategy(case, "breaker").map(|s| {
@@ -80,6 +105,28 @@ pub(crate) fn run_events(case: &Value, name: &str) {
             assert!(matches!(b.try_acquire(), Admission::Acquired(_)), "{name}: occupied");
         }
         b
+    });
+    let limiter = strategy(case, "rate_limiter").map(|s| {
+        let l = RateLimiter::new(
+            limiter_config(&s["config"]).unwrap_or_else(|e| panic!("{name}: {e}")),
+            clock.clone(),
+        );
+        // Cells others took at the start.
+        let taken = s
+            .get("taken")
+            .map_or(0, |n| u32::try_from(n.as_u64().expect("taken")).expect("taken"));
+        assert!(l.try_acquire_n(taken).is_ok(), "{name}: taken");
+        l
+    });
+    let throttle = strategy(case, "throttle").map(|s| {
+        let t = AdaptiveThrottle::new(
+            throttle_config(&s["config"]).unwrap_or_else(|e| panic!("{name}: {e}")),
+            clock.clone(),
+        );
+        if let Some(h) = s.get("history") {
+            history(&t, u64_of(h, "requests"), u64_of(h, "accepts"), name);
+        }
+        t
     });
     let fallbacks: Vec<String> = strategy(case, "fallback")
         .map(|s| {
@@ -111,6 +158,9 @@ pub(crate) fn run_events(case: &Value, name: &str) {
         })
     };
     let bulkhead_layer = || BulkheadLayer::new(bulkhead.as_ref().expect("a bulkhead"));
+    let limiter_layer = || RateLimiterLayer::new(limiter.as_ref().expect("a rate limiter"));
+    // The throttle's accept predicate is the default: an error is not accepted, a value is.
+    let throttle_layer = || ThrottleLayer::new(throttle.as_ref().expect("a throttle"));
     let log = RefCell::new(Vec::new());
     let listener = |e: &Ev<'_>| log.borrow_mut().push(record(e));
     let b = || Pipeline::builder(clock.clone(), clock.clone());
@@ -155,8 +205,50 @@ pub(crate) fn run_events(case: &Value, name: &str) {
                 .build()
                 .expect("valid"),
         ),
+        ["retry", "rate_limiter"] => run.calls(
+            &b().retry(retry())
+                .rate_limiter(limiter_layer())
+                .on_event(listener)
+                .build()
+                .expect("valid"),
+        ),
+        ["retry", "throttle"] => run.calls(
+            &b().retry(retry())
+                .throttle(throttle_layer())
+                .on_event(listener)
+                .build()
+                .expect("valid"),
+        ),
+        ["retry", "breaker", "rate_limiter"] => run.calls(
+            &b().retry(retry())
+                .breaker(breaker_layer())
+                .rate_limiter(limiter_layer())
+                .on_event(listener)
+                .build()
+                .expect("valid"),
+        ),
+        ["fallback", "rate_limiter"] => run.calls(
+            &b().fallback(fallback())
+                .rate_limiter(limiter_layer())
+                .on_event(listener)
+                .build()
+                .expect("valid"),
+        ),
         other => panic!("{name}: the runner has no pipeline {other:?}"),
     }
+}
+
+/// A throttle's `history`: `accepts` requests admitted and reported
+/// accepted, then the rest asked for and not reported (admitted or shed:
+/// both count as requests), so the window holds exactly these counts.
+fn history(t: &AdaptiveThrottle<ManualClock>, requests: u64, accepts: u64, name: &str) {
+    for i in 0..requests {
+        if t.try_admit().is_ok() && i < accepts {
+            t.record(true);
+        }
+    }
+    let stats = t.stats();
+    assert_eq!((stats.requests, stats.accepts), (requests, accepts), "{name}: history");
 }
 
 struct Run<'a> {
