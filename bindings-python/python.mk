@@ -10,7 +10,7 @@ PY_DIR       := $(ROOT)/bindings-python
 PY_WHEELS    := $(ROOT)/target/wheels-python
 # Bump the suffix when the pinned tools change, so existing venvs pick them up.
 PY_TOOLS     := $(PY_VENV)/.resilience-tools-2
-PY_BENCH     := $(PY_VENV)/.resilience-bench-1
+PY_BENCH     := $(PY_VENV)/.resilience-bench-2
 PY_INSTALLED := $(PY_VENV)/.resilience-installed
 PY_COVERAGE  := $(PY_VENV)/.resilience-coverage-1
 PY_SOURCES   := $(shell find $(PY_DIR)/src $(PY_DIR)/python $(ROOT)/core/src -type f 2>/dev/null) \

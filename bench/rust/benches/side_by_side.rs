@@ -14,8 +14,8 @@ use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{criterion_group, criterion_main, Criterion};
 use resilience_bench::{block_on, work, TwoFailuresThenOk, WorkError};
 use resilience_core::{
-    run_fallback, BreakerConfig, BreakerLayer, CircuitBreaker, Clock, Jitter, ManualClock, Pipeline, RateLimiter,
-    RateLimiterConfig, Retry, RetryBudget, RetryBudgetConfig, RetryLayer, RetryPolicy, SystemClock,
+    run_fallback, BreakerConfig, BreakerLayer, CachedClock, CircuitBreaker, Clock, Jitter, ManualClock, Pipeline,
+    RateLimiter, RateLimiterConfig, Retry, RetryBudget, RetryBudgetConfig, RetryLayer, RetryPolicy, SystemClock,
 };
 
 fn policy(jitter: Jitter) -> RetryPolicy {
@@ -105,12 +105,22 @@ fn s4_breaker_open(c: &mut Criterion) {
         .failure_threshold(1)
         .recovery_timeout(Duration::from_secs(3600))
         .build();
-    let ours = CircuitBreaker::new(config.expect("valid"), SystemClock::new());
+    let config = config.expect("valid");
+    let ours = CircuitBreaker::new(config, SystemClock::new());
     let _ = ours.call(|| Err::<(), _>(()));
+    // The opt-in coarse clock (issue 13): a background thread ticks it every
+    // millisecond, the open path reads one atomic instead of the OS clock.
+    let cached = Arc::new(CachedClock::new(SystemClock::new()));
+    let _ticker = CachedClock::start_ticking(&cached, Duration::from_millis(1));
+    let ours_cached = CircuitBreaker::new(config, cached);
+    let _ = ours_cached.call(|| Err::<(), _>(()));
     let theirs = failsafe_breaker(1);
     let _ = failsafe::CircuitBreaker::call(&theirs, || Err::<(), _>(()));
     g.bench_function("bare call", |b| b.iter(|| work(black_box(1))));
     g.bench_function("resilience", |b| b.iter(|| ours.call(|| work(black_box(1))).is_err()));
+    g.bench_function("resilience (cached clock)", |b| {
+        b.iter(|| ours_cached.call(|| work(black_box(1))).is_err())
+    });
     g.bench_function("failsafe", |b| {
         b.iter(|| failsafe::CircuitBreaker::call(&theirs, || work(black_box(1))).is_err())
     });
@@ -154,6 +164,16 @@ fn s6_async(c: &mut Criterion) {
                     .retry(ExponentialBuilder::default())
                     .sleep(|_| async {}),
             )
+        })
+    });
+    g.bench_function("tokio-retry retry", |b| {
+        // Three attempts with jitter, as ours: the strategy is built per call,
+        // as a caller of `Retry::spawn` builds it.
+        b.iter(|| {
+            let strategy = tokio_retry::strategy::ExponentialBackoff::from_millis(100)
+                .map(tokio_retry::strategy::jitter)
+                .take(2);
+            block_on(tokio_retry::Retry::spawn(strategy, || async { work(black_box(1)) }))
         })
     });
     g.bench_function("resilience breaker", |b| {

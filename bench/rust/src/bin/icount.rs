@@ -106,6 +106,13 @@ fn main() {
                     .sleep(|_| async {}),
             )
         }),
+        "tokio-retry-async" => repeat(n, || {
+            let strategy = tokio_retry::strategy::ExponentialBackoff::from_millis(100)
+                .map(tokio_retry::strategy::jitter)
+                .take(2);
+            block_on(tokio_retry::Retry::spawn(strategy, || async { work(black_box(1)) }))
+        }),
+        "bare-async" => repeat(n, || block_on(async { work(black_box(1)) })),
         "open-system" => repeat(n, || open_system.call(|| work(black_box(1))).map_err(|_| 0)),
         "open-cached" => repeat(n, || open_cached.call(|| work(black_box(1))).map_err(|_| 0)),
         "failsafe-open" => repeat(n, || {
