@@ -168,12 +168,12 @@ fn s6_async(c: &mut Criterion) {
     });
     g.bench_function("tokio-retry retry", |b| {
         // Three attempts with jitter, as ours: the strategy is built per call,
-        // as a caller of `Retry::spawn` builds it.
+        // as a caller of `Retry::start` builds it.
         b.iter(|| {
             let strategy = tokio_retry::strategy::ExponentialBackoff::from_millis(100)
                 .map(tokio_retry::strategy::jitter)
                 .take(2);
-            block_on(tokio_retry::Retry::spawn(strategy, || async { work(black_box(1)) }))
+            block_on(tokio_retry::Retry::start(strategy, || async { work(black_box(1)) }))
         })
     });
     g.bench_function("resilience breaker", |b| {

@@ -110,7 +110,7 @@ fn main() {
             let strategy = tokio_retry::strategy::ExponentialBackoff::from_millis(100)
                 .map(tokio_retry::strategy::jitter)
                 .take(2);
-            block_on(tokio_retry::Retry::spawn(strategy, || async { work(black_box(1)) }))
+            block_on(tokio_retry::Retry::start(strategy, || async { work(black_box(1)) }))
         }),
         "bare-async" => repeat(n, || block_on(async { work(black_box(1)) })),
         "open-system" => repeat(n, || open_system.call(|| work(black_box(1))).map_err(|_| 0)),
