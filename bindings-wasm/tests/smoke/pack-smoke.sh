@@ -10,11 +10,12 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Size budgets the README states (bytes): the optimised .wasm, each copy,
 # and the packed tarball. Raise them only together with the README.
-# Measured with issues 10, 11, the Redis fleet hooks of issue 12 and the
-# limiter and throttle as pipeline strategies: .wasm 296,695 bytes, tarball
-# 382,903 bytes; the budgets leave ~4-5 % headroom.
-WASM_BUDGET=$((304 * 1024))
-TARBALL_BUDGET=$((390 * 1024))
+# Measured with issues 10, 11, the Redis fleet hooks of issue 12 (breakers,
+# then the leases of shared limiters and budgets) and the limiter and
+# throttle as pipeline strategies: .wasm 334,233 bytes, tarball 415,944
+# bytes; the budgets leave ~2-4 % headroom.
+WASM_BUDGET=$((336 * 1024))
+TARBALL_BUDGET=$((424 * 1024))
 
 cd "$PKG"
 TARBALL="$(npm pack --pack-destination "$WORK" --silent | tail -1)"
