@@ -15,7 +15,8 @@ PY_INSTALLED := $(PY_VENV)/.resilience-installed
 PY_COVERAGE  := $(PY_VENV)/.resilience-coverage-1
 PY_SOURCES   := $(shell find $(PY_DIR)/src $(PY_DIR)/python $(ROOT)/core/src -type f 2>/dev/null) \
                 $(PY_DIR)/Cargo.toml $(PY_DIR)/pyproject.toml $(ROOT)/core/Cargo.toml $(ROOT)/Cargo.lock \
-                $(ROOT)/redis/src/script.rs $(ROOT)/redis/src/lease_script.rs $(wildcard $(ROOT)/redis/scripts/*.lua)
+                $(ROOT)/redis/src/script.rs $(ROOT)/redis/src/breaker_sync.rs $(ROOT)/redis/src/lease_script.rs \
+                $(wildcard $(ROOT)/redis/scripts/*.lua)
 
 .PHONY: test-python test-python-versions demo-python bench-python python-install coverage-python
 

@@ -9,7 +9,9 @@
 //! - [`BreakerSync`]: one shared breaker's sync bookkeeping without I/O —
 //!   what to send next (`prepare`: the seed, or the unacknowledged batch, or
 //!   a new delta, with the report), and what to do with the answer
-//!   (`answer`: the breaker's `apply_fleet`) or a failure (`failed`);
+//!   (`answer`: the breaker's `apply_fleet`) or a failure (`failed`): the
+//!   Rust driver's own `redis/src/breaker_sync.rs`, compiled in here, with
+//!   Python at its edges;
 //! - the script text and its key and argument layout: the Rust driver's own
 //!   `redis/src/script.rs`, compiled in here (`BREAKER_SYNC` is
 //!   `include_str!` of `redis/scripts/breaker_sync.lua`: one copy);
@@ -28,9 +30,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use resilience_core::rules::{self, Unit};
-use resilience_core::{
-    CircuitBreaker, FleetConfig, FleetCounts, FleetReport, FleetSeed, FleetView, RetryPolicy, Value,
-};
+use resilience_core::{CircuitBreaker, FleetConfig, FleetCounts, FleetReport, FleetView, RetryPolicy, Value};
 
 use super::{BreakerCore, BreakerInner, SyncCircuitBreaker};
 use crate::clock::PyClock;
@@ -43,7 +43,14 @@ use crate::value::value_of;
 #[allow(dead_code, unreachable_pub, clippy::all)]
 mod script;
 
-use script::{answer as script_answer, Batch, Call, Keys, Reply, Status};
+/// The Rust driver's breaker sync bookkeeping (it names `script` as its
+/// sibling), compiled into this crate too (one bookkeeping for every driver).
+#[path = "../../redis/src/breaker_sync.rs"]
+#[allow(dead_code, unreachable_pub, clippy::all)]
+mod breaker_sync;
+
+use breaker_sync::{AnswerError, BreakerSync as Bookkeeping, NOT_IN_FLIGHT};
+use script::Reply;
 
 /// The breaker sync script (`redis/scripts/breaker_sync.lua`).
 pub(crate) const BREAKER_SYNC: &str = script::BREAKER_SYNC;
@@ -375,25 +382,6 @@ impl FleetHooks {
     }
 }
 
-/// A script call in flight: what it published and counted.
-struct Inflight {
-    report: FleetReport,
-    batch: Option<Batch>,
-    seeding: bool,
-}
-
-/// The sync bookkeeping of one shared breaker (as the Rust driver's
-/// `BreakerUnit` keeps it).
-#[derive(Default)]
-struct SyncState {
-    /// The store generation this breaker's counts are in (`None`: seed next).
-    generation: Option<String>,
-    seq: u64,
-    /// A batch sent without an answer: sent again (same seq) until counted.
-    unacked: Option<Batch>,
-    inflight: Option<Inflight>,
-}
-
 /// One shared breaker's sync, without I/O: `prepare(breaker)` gives the
 /// script's ARGV for the next call (`keys` are its KEYS), the driver runs
 /// it (`EVALSHA`, `EVAL` on `NOSCRIPT`) and hands the reply to
@@ -401,20 +389,8 @@ struct SyncState {
 /// failed or timed out (the batch is sent again, counted once).
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct BreakerSync {
-    name: String,
-    instance: String,
-    keys: Keys,
-    lease_ttl: Duration,
-    state: Mutex<SyncState>,
+    sync: Mutex<Bookkeeping>,
 }
-
-/// `answer`'s status: counted (or already counted).
-const COUNTED: u8 = 0;
-/// `answer`'s status: this breaker's window seeded the store.
-const SEEDED: u8 = 2;
-/// `answer`'s status: the store has a generation this breaker has not
-/// seen (a restart): nothing was done; `prepare` again (it seeds).
-const RESEED: u8 = 3;
 
 fn text_of(item: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(b) = item.cast::<PyBytes>() {
@@ -458,43 +434,37 @@ impl BreakerSync {
     /// for this process's `instance` id.
     #[new]
     fn new(prefix: &str, name: &str, instance: &str, breaker: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let core = shared_core(breaker)?;
-        let fleet = core.fleet_config().ok_or_else(|| PyValueError::new_err("not shared"))?;
-        Ok(Self {
-            name: name.to_owned(),
-            instance: instance.to_owned(),
-            keys: Keys::new(prefix, name, core.config().half_open_max_calls()),
-            lease_ttl: fleet.lease_ttl(),
-            state: Mutex::new(SyncState::default()),
-        })
+        let sync = Bookkeeping::new(prefix, name, instance, shared_core(breaker)?)
+            .ok_or_else(|| PyValueError::new_err("not shared"))?;
+        Ok(Self { sync: Mutex::new(sync) })
     }
 
     /// KEYS of every call.
     #[getter]
     fn keys(&self) -> Vec<String> {
-        self.keys.all.clone()
+        lock(&self.sync).keys().to_vec()
     }
 
     /// The store's event channel (`<prefix>:cb:events`).
     #[getter]
-    fn channel(&self) -> &str {
-        &self.keys.channel
+    fn channel(&self) -> String {
+        lock(&self.sync).channel().to_owned()
     }
 
     #[getter]
-    fn name(&self) -> &str {
-        &self.name
+    fn name(&self) -> String {
+        lock(&self.sync).name().to_owned()
     }
 
     #[getter]
-    fn instance(&self) -> &str {
-        &self.instance
+    fn instance(&self) -> String {
+        lock(&self.sync).instance().to_owned()
     }
 
     /// Whether the next `prepare` seeds (no store generation known yet).
     #[getter]
     fn seeding(&self) -> bool {
-        lock(&self.state).generation.is_none()
+        lock(&self.sync).seeding()
     }
 
     /// ARGV of the next script call: the whole window when the store's
@@ -502,63 +472,7 @@ impl BreakerSync {
     /// the calls counted since the last take; with the report to publish.
     fn prepare(&self, breaker: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         let core = shared_core(breaker)?;
-        let mut st = lock(&self.state);
-        let report = core.fleet_report();
-        let window = core.fleet_window();
-        let key_ttl = core.fleet_key_ttl();
-        let call = |generation: &str, batch: Option<(Batch, Duration)>, seed: Option<(u64, &FleetSeed)>| {
-            Call {
-                instance: &self.instance,
-                name: &self.name,
-                channel: &self.keys.channel,
-                generation,
-                window,
-                key_ttl,
-                lease_ttl: self.lease_ttl,
-                batch,
-                report: &report,
-                seed,
-            }
-            .args()
-        };
-        let (args, inflight) = match st.generation.clone() {
-            None => {
-                st.unacked = None;
-                let seed = core.fleet_seed();
-                st.seq = st.seq.saturating_add(1);
-                let args = call("", None, Some((st.seq, &seed)));
-                (
-                    args,
-                    Inflight {
-                        report,
-                        batch: None,
-                        seeding: true,
-                    },
-                )
-            }
-            Some(generation) => {
-                let batch = st.unacked.take().or_else(|| {
-                    let delta = core.take_delta();
-                    (!delta.counts.is_zero()).then(|| {
-                        st.seq = st.seq.saturating_add(1);
-                        Batch { seq: st.seq, delta }
-                    })
-                });
-                let now = resilience_core::Clock::now(core.clock());
-                let aged = batch.map(|b| (b, now.saturating_sub(b.delta.taken_at)));
-                let args = call(&generation, aged, None);
-                (
-                    args,
-                    Inflight {
-                        report,
-                        batch,
-                        seeding: false,
-                    },
-                )
-            }
-        };
-        st.inflight = Some(inflight);
-        Ok(args)
+        Ok(lock(&self.sync).prepare(core, core.fleet_report()))
     }
 
     /// The script's reply to the call `prepare` gave: `(status, published)`,
@@ -569,38 +483,16 @@ impl BreakerSync {
     #[pyo3(signature = (breaker, reply, apply=true))]
     fn answer(&self, breaker: &Bound<'_, PyAny>, reply: &Bound<'_, PyAny>, apply: bool) -> PyResult<(u8, bool)> {
         let core = shared_core(breaker)?;
-        let mut st = lock(&self.state);
-        let inflight = st
-            .inflight
-            .take()
-            .ok_or_else(|| PyRuntimeError::new_err("no sync in flight: call prepare() first"))?;
-        let parsed = reply_of(reply).and_then(|r| script_answer(r).map_err(PyValueError::new_err));
-        let a = match parsed {
-            Ok(a) => a,
-            Err(e) => {
-                if !inflight.seeding {
-                    st.unacked = inflight.batch;
-                }
-                return Err(e);
-            }
-        };
-        match a.status {
-            Status::Reseed => {
-                // The store lost this breaker's counts: the next call seeds
-                // the whole window, which holds the batch too.
-                st.generation = None;
-                st.unacked = None;
-                return Ok((RESEED, false));
-            }
-            Status::Counted | Status::Seeded => {}
-        }
-        st.generation = Some(a.generation);
-        drop(st);
+        let answered = lock(&self.sync).answer(reply_of(reply)).map_err(|e| match e {
+            AnswerError::NotInFlight => PyRuntimeError::new_err(NOT_IN_FLIGHT),
+            AnswerError::Reply(e) => e,
+            AnswerError::Script(message) => PyValueError::new_err(message),
+        })?;
+        // The lock is released: a listener called by `apply_fleet` may sync.
         if apply {
-            core.apply_fleet(&a.view, &inflight.report);
+            answered.apply(core);
         }
-        let status = if a.status == Status::Seeded { SEEDED } else { COUNTED };
-        Ok((status, a.published))
+        Ok((answered.status.code(), answered.published))
     }
 
     /// The call `prepare` gave failed or timed out: its batch is sent again
@@ -608,13 +500,7 @@ impl BreakerSync {
     /// until a sync succeeds.
     fn failed(&self, breaker: &Bound<'_, PyAny>) -> PyResult<()> {
         let core = shared_core(breaker)?;
-        let mut st = lock(&self.state);
-        if let Some(inflight) = st.inflight.take() {
-            if !inflight.seeding {
-                st.unacked = inflight.batch;
-            }
-        }
-        drop(st);
+        lock(&self.sync).failed();
         core.fleet_lost();
         Ok(())
     }

@@ -8,7 +8,8 @@
 //!   `fleet_duration`) and its reconnect backoff (core's `RetryPolicy`);
 //! - [`BreakerSync`]: one shared breaker's sync bookkeeping without I/O
 //!   (`prepare` the next call's arguments, take its `answer`, or note it
-//!   `failed`);
+//!   `failed`): the Rust driver's own `redis/src/breaker_sync.rs`, compiled
+//!   in, with JS at its edges;
 //! - the script text and its key and argument layout: the Rust driver's own
 //!   `redis/src/script.rs`, compiled in (`breaker_sync_script()` is
 //!   `include_str!` of `redis/scripts/breaker_sync.lua`: one copy);
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use js_sys::{Array, Function};
 use resilience_core::rules::{self, Unit};
-use resilience_core::{Clock, FleetConfig, FleetCounts, FleetReport, FleetSeed, FleetView, RetryPolicy};
+use resilience_core::{FleetConfig, FleetCounts, FleetReport, FleetView, RetryPolicy};
 use wasm_bindgen::prelude::*;
 
 use super::BreakerCore;
@@ -37,7 +38,14 @@ use crate::value::{given, value_of};
 #[allow(dead_code, unreachable_pub, clippy::all)]
 mod script;
 
-use script::{answer as script_answer, Batch, Call, Keys, Reply, Status};
+/// The Rust driver's breaker sync bookkeeping (it names `script` as its
+/// sibling), compiled in too (one bookkeeping for every driver).
+#[path = "../../redis/src/breaker_sync.rs"]
+#[allow(dead_code, unreachable_pub, clippy::all)]
+mod breaker_sync;
+
+use breaker_sync::{AnswerError, BreakerSync as Bookkeeping, NOT_IN_FLIGHT};
+use script::{Reply, Status};
 
 fn error(e: &resilience_core::ConfigError, got: &JsValue) -> JsValue {
     config_error(e, flat_names, got)
@@ -356,24 +364,6 @@ impl BreakerCore {
     }
 }
 
-/// A script call in flight: what it published and counted.
-#[derive(Debug)]
-struct Inflight {
-    report: FleetReport,
-    batch: Option<Batch>,
-    seeding: bool,
-}
-
-/// The sync bookkeeping of one shared breaker (as the Rust driver's
-/// `BreakerUnit` keeps it).
-#[derive(Debug, Default)]
-struct SyncState {
-    generation: Option<String>,
-    seq: u64,
-    unacked: Option<Batch>,
-    inflight: Option<Inflight>,
-}
-
 /// One shared breaker's sync, without I/O: `prepare(core)` gives the
 /// script's ARGV for the next call (`keys()` its KEYS); the driver runs it
 /// and hands the reply to `answer`, or calls `failed` when the call failed
@@ -381,11 +371,7 @@ struct SyncState {
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct BreakerSync {
-    name: String,
-    instance: String,
-    keys: Keys,
-    lease_ttl: Duration,
-    state: RefCell<SyncState>,
+    sync: RefCell<Bookkeeping>,
 }
 
 /// The script's reply (an array as ioredis gives it) as the Rust driver reads it.
@@ -427,63 +413,34 @@ impl BreakerSync {
     /// When the breaker is not shared.
     #[wasm_bindgen(constructor)]
     pub fn new(prefix: &str, name: &str, instance: &str, core: &BreakerCore) -> Result<BreakerSync, JsValue> {
-        let fleet = core
-            .breaker
-            .fleet_config()
+        let sync = Bookkeeping::new(prefix, name, instance, &core.breaker)
             .ok_or_else(|| JsValue::from(js_sys::TypeError::new("the breaker is not shared")))?;
         Ok(Self {
-            name: name.to_owned(),
-            instance: instance.to_owned(),
-            keys: Keys::new(prefix, name, core.breaker.config().half_open_max_calls()),
-            lease_ttl: fleet.lease_ttl(),
-            state: RefCell::new(SyncState::default()),
+            sync: RefCell::new(sync),
         })
     }
 
     /// KEYS of every call.
     pub fn keys(&self) -> Vec<String> {
-        self.keys.all.clone()
+        self.sync.borrow().keys().to_vec()
     }
 
     /// The store's event channel (`<prefix>:cb:events`).
     #[wasm_bindgen(getter)]
     pub fn channel(&self) -> String {
-        self.keys.channel.clone()
+        self.sync.borrow().channel().to_owned()
     }
 
     /// The name the breaker is shared under.
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> String {
-        self.name.clone()
+        self.sync.borrow().name().to_owned()
     }
 
     /// This registration's instance id.
     #[wasm_bindgen(getter)]
     pub fn instance(&self) -> String {
-        self.instance.clone()
-    }
-
-    fn args(
-        &self,
-        core: &BreakerCore,
-        generation: &str,
-        report: &FleetReport,
-        batch: Option<(Batch, Duration)>,
-        seed: Option<(u64, &FleetSeed)>,
-    ) -> Vec<String> {
-        Call {
-            instance: &self.instance,
-            name: &self.name,
-            channel: &self.keys.channel,
-            generation,
-            window: core.breaker.fleet_window(),
-            key_ttl: core.breaker.fleet_key_ttl(),
-            lease_ttl: self.lease_ttl,
-            batch,
-            report,
-            seed,
-        }
-        .args()
+        self.sync.borrow().instance().to_owned()
     }
 
     /// ARGV of the next script call: the whole window when the store's
@@ -494,46 +451,7 @@ impl BreakerSync {
     /// The user clock's error.
     pub fn prepare(&self, core: &BreakerCore) -> Result<Vec<String>, JsValue> {
         let b = &core.breaker;
-        let mut st = self.state.borrow_mut();
-        let report = b.fleet_report();
-        let (args, inflight) = match st.generation.clone() {
-            None => {
-                st.unacked = None;
-                let seed = b.fleet_seed();
-                st.seq = st.seq.saturating_add(1);
-                let args = self.args(core, "", &report, None, Some((st.seq, &seed)));
-                (
-                    args,
-                    Inflight {
-                        report,
-                        batch: None,
-                        seeding: true,
-                    },
-                )
-            }
-            Some(generation) => {
-                let batch = st.unacked.take().or_else(|| {
-                    let delta = b.take_delta();
-                    (!delta.counts.is_zero()).then(|| {
-                        st.seq = st.seq.saturating_add(1);
-                        Batch { seq: st.seq, delta }
-                    })
-                });
-                let now = b.clock().now();
-                let aged = batch.map(|x| (x, now.saturating_sub(x.delta.taken_at)));
-                let args = self.args(core, &generation, &report, aged, None);
-                (
-                    args,
-                    Inflight {
-                        report,
-                        batch,
-                        seeding: false,
-                    },
-                )
-            }
-        };
-        st.inflight = Some(inflight);
-        drop(st);
+        let args = self.sync.borrow_mut().prepare(b, b.fleet_report());
         core.fleet_checked(args)
     }
 
@@ -546,46 +464,28 @@ impl BreakerSync {
     /// A `TypeError` for a reply that is not the script's (as a failed
     /// call), or the user clock's error.
     pub fn answer(&self, core: &BreakerCore, reply: JsValue, apply: bool) -> Result<Vec<f64>, JsValue> {
-        let mut st = self.state.borrow_mut();
-        let Some(inflight) = st.inflight.take() else {
-            return Err(js_sys::Error::new("no sync in flight: call prepare() first").into());
-        };
-        let a = match reply_of(&reply).and_then(script_answer) {
-            Ok(a) => a,
-            Err(message) => {
-                if !inflight.seeding {
-                    st.unacked = inflight.batch;
-                }
-                return Err(js_sys::TypeError::new(&message).into());
-            }
-        };
-        if a.status == Status::Reseed {
-            // The store lost this breaker's counts: the next call seeds the
-            // whole window, which holds the batch too.
-            st.generation = None;
-            st.unacked = None;
-            return Ok(vec![3.0, 0.0]);
+        // Not borrowed across `apply_fleet`: its listeners are JS.
+        let answered = self.sync.borrow_mut().answer(reply_of(&reply)).map_err(|e| match e {
+            AnswerError::NotInFlight => JsValue::from(js_sys::Error::new(NOT_IN_FLIGHT)),
+            AnswerError::Reply(message) | AnswerError::Script(message) => js_sys::TypeError::new(&message).into(),
+        })?;
+        if answered.status == Status::Reseed {
+            return Ok(vec![f64::from(answered.status.code()), 0.0]);
         }
-        st.generation = Some(a.generation.clone());
-        drop(st);
         if apply {
-            core.breaker.apply_fleet(&a.view, &inflight.report);
+            answered.apply(&core.breaker);
         }
-        let status = if a.status == Status::Seeded { 2.0 } else { 0.0 };
-        core.fleet_checked(vec![status, f64::from(u8::from(a.published))])
+        core.fleet_checked(vec![
+            f64::from(answered.status.code()),
+            f64::from(u8::from(answered.published)),
+        ])
     }
 
     /// The call `prepare` gave failed or timed out: its batch is sent again
     /// (counted once) by the next call; the breaker decides locally until a
     /// sync succeeds.
     pub fn failed(&self, core: &BreakerCore) {
-        let mut st = self.state.borrow_mut();
-        if let Some(inflight) = st.inflight.take() {
-            if !inflight.seeding {
-                st.unacked = inflight.batch;
-            }
-        }
-        drop(st);
+        self.sync.borrow_mut().failed();
         core.breaker.fleet_lost();
     }
 }

@@ -32,6 +32,7 @@
 #![warn(unreachable_pub)]
 
 mod breaker;
+mod breaker_sync;
 mod lease;
 mod lease_script;
 mod link;
@@ -59,11 +60,11 @@ use resilience_core::{
     RateLimiter, RateLimiterConfig, RetryBudget, RetryBudgetConfig, RetryPolicy, Value,
 };
 
-use breaker::{BreakerUnit, Member};
+use breaker::BreakerUnit;
+use breaker_sync::BreakerSync;
 use lease::LeaseUnit;
 use lease_script::LeaseSync;
 pub use lease_script::{BUDGET_LEASE, LIMITER_LEASE};
-use script::Keys;
 pub use script::BREAKER_SYNC;
 use sync::{Entry, Shared};
 
@@ -345,10 +346,10 @@ impl RedisStore {
         let name = rules::key_part("name", Value::Text(name.to_owned()))?;
         let fleet = breaker.fleet_config().ok_or(Error::NotShared)?;
         self.check_fleet(fleet)?;
-        let keys = Keys::new(&self.shared.prefix, &name, breaker.config().half_open_max_calls());
-        let member: Arc<dyn Member> = Arc::clone(&breaker) as Arc<dyn Member>;
-        let unit = BreakerUnit::new(name.clone(), keys, fleet, member);
-        let entry = Arc::new(Entry::new(name, instance_id(), Box::new(unit)));
+        let instance = instance_id();
+        let sync = BreakerSync::new(&self.shared.prefix, &name, &instance, breaker.as_ref()).ok_or(Error::NotShared)?;
+        let unit = BreakerUnit::new(Arc::clone(&breaker), sync);
+        let entry = Arc::new(Entry::new(name, instance, Box::new(unit)));
         if !breaker.set_fleet_waker(self.waker(&entry)) {
             return Err(Error::AlreadyShared);
         }

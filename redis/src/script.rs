@@ -148,6 +148,20 @@ pub(crate) enum Status {
     Reseed,
 }
 
+impl Status {
+    /// Its number in the script's answer (0, 2 or 3), as the Python and
+    /// Node drivers' `answer` gives it.
+    #[allow(dead_code)] // the Python and Node drivers read it
+    pub(crate) fn code(self) -> u8 {
+        let code = match self {
+            Self::Counted => COUNTED,
+            Self::Seeded => SEEDED,
+            Self::Reseed => RESEED,
+        };
+        code as u8
+    }
+}
+
 pub(crate) type Reply = (String, i64, u64, u64, u64, u64, u64, u32, i64);
 
 pub(crate) fn answer(reply: Reply) -> Result<Answer, String> {
