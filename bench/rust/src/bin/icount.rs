@@ -70,6 +70,7 @@ fn main() {
     let open_system = open(Arc::new(SystemClock::new()) as Arc<dyn resilience_core::Clock + Send + Sync>);
     let cached = Arc::new(CachedClock::new(SystemClock::new()));
     let open_cached = open(cached as Arc<dyn resilience_core::Clock + Send + Sync>);
+    let failsafe_closed = failsafe::Config::new().build();
     let failsafe_open = {
         let backoff = failsafe::backoff::constant(Duration::from_secs(3600));
         let b = failsafe::Config::new()
@@ -133,6 +134,15 @@ fn main() {
                 .map_err(|_| 0)
         }),
         "breaker" => repeat(n, || breaker.call(|| work(black_box(1))).map_err(|_| 0)),
+        "failsafe" => repeat(n, || {
+            failsafe::CircuitBreaker::call(&failsafe_closed, || work(black_box(1))).map_err(|_| 0)
+        }),
+        "backon" => repeat(n, || {
+            (|| work(black_box(1)))
+                .retry(ExponentialBuilder::default())
+                .sleep(|_| {})
+                .call()
+        }),
         "bare" => repeat(n, || work(black_box(1))),
         "retry" => repeat(n, || {
             Retry::new(&policy, |_| {})
@@ -159,8 +169,9 @@ fn main() {
         }),
         other => {
             eprintln!(
-                "unknown variant {other}: bare, retry, retry-clock, p-retry, breaker, p-breaker, nested, nested-clock, \
-                 pipeline, nested-async, pipeline-async"
+                "unknown variant {other}: bare, retry, backon, retry-clock, p-retry, breaker, failsafe, p-breaker, \
+                 nested, nested-clock, pipeline, nested-async, pipeline-async, bare-2fail, retry-2fail, backon-2fail, \
+                 bare-async, retry-async, backon-async, tokio-retry-async, open-system, open-cached, failsafe-open"
             );
             std::process::exit(2);
         }
