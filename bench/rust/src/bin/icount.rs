@@ -71,6 +71,22 @@ fn main() {
     let cached = Arc::new(CachedClock::new(SystemClock::new()));
     let open_cached = open(cached as Arc<dyn resilience_core::Clock + Send + Sync>);
     let failsafe_closed = failsafe::Config::new().build();
+    // W1: the failure-rate windows (issue 9), as bench/rust/benches/breaker_windows.rs builds them.
+    let window =
+        |builder: resilience_core::BreakerConfigBuilder| builder.failure_rate(0.5, 100).build().expect("valid config");
+    let timed = CircuitBreaker::new(
+        window(BreakerConfig::builder().time_window(Duration::from_secs(30), 10)),
+        SystemClock::new(),
+    );
+    let counted = CircuitBreaker::new(window(BreakerConfig::builder().count_window(100)), SystemClock::new());
+    let failsafe_window = failsafe::Config::new()
+        .failure_policy(failsafe::failure_policy::success_rate_over_time_window(
+            0.5,
+            100,
+            Duration::from_secs(30),
+            failsafe::backoff::constant(Duration::from_secs(30)),
+        ))
+        .build();
     let failsafe_open = {
         let backoff = failsafe::backoff::constant(Duration::from_secs(3600));
         let b = failsafe::Config::new()
@@ -134,6 +150,11 @@ fn main() {
                 .map_err(|_| 0)
         }),
         "breaker" => repeat(n, || breaker.call(|| work(black_box(1))).map_err(|_| 0)),
+        "window-time" => repeat(n, || timed.call(|| work(black_box(1))).map_err(|_| 0)),
+        "window-count" => repeat(n, || counted.call(|| work(black_box(1))).map_err(|_| 0)),
+        "failsafe-window" => repeat(n, || {
+            failsafe::CircuitBreaker::call(&failsafe_window, || work(black_box(1))).map_err(|_| 0)
+        }),
         "failsafe" => repeat(n, || {
             failsafe::CircuitBreaker::call(&failsafe_closed, || work(black_box(1))).map_err(|_| 0)
         }),
@@ -171,7 +192,8 @@ fn main() {
             eprintln!(
                 "unknown variant {other}: bare, retry, backon, retry-clock, p-retry, breaker, failsafe, p-breaker, \
                  nested, nested-clock, pipeline, nested-async, pipeline-async, bare-2fail, retry-2fail, backon-2fail, \
-                 bare-async, retry-async, backon-async, tokio-retry-async, open-system, open-cached, failsafe-open"
+                 bare-async, retry-async, backon-async, tokio-retry-async, open-system, open-cached, failsafe-open, \
+                 window-time, window-count, failsafe-window"
             );
             std::process::exit(2);
         }
