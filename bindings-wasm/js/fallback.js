@@ -1,6 +1,7 @@
 // FallbackChain: which fallback runs next, and whose error surfaces, is
 // core's decision (fallback_step); the glue calls and awaits.
 
+import { callCatching, callSettled } from './calls.js';
 import { both, eventTypes, listenerOption } from './events.js';
 import { FALLS_BACK, libraryRule } from './library.js';
 import { native } from './native.js';
@@ -29,7 +30,7 @@ export class FallbackChain {
     layerOf = (chain, env) => {
       const emit = both(chain.#emit, env.emit);
       return (inner) => (signal, op) =>
-        settle(inner, [signal, op]).then(undefined, (error) =>
+        callCatching(inner, [signal, op], (error) =>
           chain.#fallBack(error, [signal ?? neverAborted()], undefined, 0, emit, true),
         );
     };
@@ -47,14 +48,17 @@ export class FallbackChain {
    */
   execute(primary, ...args) {
     if (typeof primary !== 'function') return rejectOperation('FallbackChain.execute', 'primary', primary);
-    // Promise chains, not try/await: a failure reaches the next step as a
-    // rejection, without unwinding through an async frame (bench/js, S5).
-    return settle(primary, args).then(undefined, (error) => this.#fallBack(error, args, undefined, 0, this.#emit, false));
+    // Promise chains, not try/await: a failure reaches the next step without
+    // unwinding through an async frame, and a synchronous throw reaches it
+    // at once, without a rejected promise (calls.js; bench/js, S5).
+    return callCatching(primary, args, (error) => this.#fallBack(error, args, undefined, 0, this.#emit, false));
   }
 
   /**
    * `error` came from the primary (`expected` undefined) or from the
    * `failed`-th fallback; core's fallback_step says which fallback is next.
+   * Raising is a throw: inside a reaction it rejects the chain's promise
+   * directly, and callCatching turns it into the rejection otherwise.
    */
   #fallBack(error, args, expected, failed, emit, library) {
     if (expected === undefined) {
@@ -66,24 +70,20 @@ export class FallbackChain {
     }
     // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = native.fallback_step(this.#fallbacks.length, expected, failed);
-    if (next === native.FallbackAnswer.Raise) return Promise.reject(error);
+    if (next === native.FallbackAnswer.Raise) throw error;
     if (emit !== undefined) emit({ type: eventTypes().fallbackUsed, index: next });
-    return settle(this.#fallbacks[next], args).then(undefined, (e) =>
-      this.#fallBack(e, args, expected, failed + 1, emit, library),
-    );
+    const fallback = this.#fallbacks[next];
+    // When core says this one's failure raises its own error (the last
+    // fallback), its promise is the answer as it is: no handler, one
+    // promise hop fewer (bench/js, S5).
+    if (native.fallback_step(this.#fallbacks.length, expected, failed + 1) === native.FallbackAnswer.Raise) {
+      return callSettled(fallback, args);
+    }
+    return callCatching(fallback, args, (e) => this.#fallBack(e, args, expected, failed + 1, emit, library));
   }
 }
 
 /** Package-internal: a fallback chain as a pipeline layer (`env.emit`: the pipeline's listener). */
 export function fallbackLayer(chain, env) {
   return layerOf(chain, env);
-}
-
-/** `fn(...args)` as a promise; a synchronous throw becomes a rejection. */
-function settle(fn, args) {
-  try {
-    return Promise.resolve(args.length === 0 ? fn() : fn(...args));
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
