@@ -79,7 +79,9 @@ impl RetryRunner {
         let py = func.py();
         require_callable("func", func)?;
         let Some(policy) = &self.policy else {
-            return Err(pyo3::exceptions::PyReferenceError::new_err("the executor's runner was cleared"));
+            return Err(pyo3::exceptions::PyReferenceError::new_err(
+                "the executor's runner was cleared",
+            ));
         };
         let mut attempt = || func.call(args, kwargs);
         // The success path of a policy that needs nothing before the first
