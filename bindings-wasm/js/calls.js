@@ -20,7 +20,7 @@ export function callCatching(fn, args, onError) {
   try {
     result = args.length === 0 ? fn() : fn(...args);
   } catch (error) {
-    return recover(onError, error);
+    return settleNow(() => onError(error));
   }
   return Promise.resolve(result).then(undefined, onError);
 }
@@ -34,10 +34,10 @@ export function callSettled(fn, args) {
   }
 }
 
-/** `onError(error)` called here, outside a reaction: its throw becomes the promise's rejection. */
-function recover(onError, error) {
+/** `handle()` called here, outside a reaction, as a promise: its throw becomes the rejection. */
+export function settleNow(handle) {
   try {
-    return Promise.resolve(onError(error));
+    return Promise.resolve(handle());
   } catch (rethrown) {
     return rejectLater(rethrown);
   }

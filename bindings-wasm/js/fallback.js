@@ -1,7 +1,7 @@
 // FallbackChain: which fallback runs next, and whose error surfaces, is
 // core's decision (fallback_step); the glue calls and awaits.
 
-import { callCatching, callSettled } from './calls.js';
+import { callCatching, callSettled, settleNow } from './calls.js';
 import { both, eventTypes, listenerOption } from './events.js';
 import { FALLS_BACK, libraryRule } from './library.js';
 import { native } from './native.js';
@@ -16,6 +16,14 @@ export class FallbackChain {
   #fallbacks;
   #isExpected;
   #emit;
+  /**
+   * Core's fallback_step answers for this chain, asked once each: by
+   * `failed` (fallbacks failed so far), one list per verdict on the
+   * primary's error. The step is a pure function of the chain's length, the
+   * verdict and `failed`, and the chain never changes length, so a cached
+   * answer is core's answer, without a call into wasm per failure (bench/js, S5b).
+   */
+  #steps = [[], []];
 
   constructor(fallbacks = [], options = {}) {
     requireOperations('FallbackChain', 'fallbacks', fallbacks);
@@ -29,10 +37,18 @@ export class FallbackChain {
     // the library's errors are judged by core's rule `library_errors`.
     layerOf = (chain, env) => {
       const emit = both(chain.#emit, env.emit);
-      return (inner) => (signal, op) =>
-        callCatching(inner, [signal, op], (error) =>
+      return (inner) => (signal, op) => {
+        let result;
+        try {
+          result = inner(signal, op);
+        } catch (error) {
+          // The inner layers threw at once (calls.js): no rejected promise.
+          return settleNow(() => chain.#fallBack(error, [signal ?? neverAborted()], undefined, 0, emit, true));
+        }
+        return Promise.resolve(result).then(undefined, (error) =>
           chain.#fallBack(error, [signal ?? neverAborted()], undefined, 0, emit, true),
         );
+      };
     };
   }
 
@@ -50,8 +66,20 @@ export class FallbackChain {
     if (typeof primary !== 'function') return rejectOperation('FallbackChain.execute', 'primary', primary);
     // Promise chains, not try/await: a failure reaches the next step without
     // unwinding through an async frame, and a synchronous throw reaches it
-    // at once, without a rejected promise (calls.js; bench/js, S5).
-    return callCatching(primary, args, (error) => this.#fallBack(error, args, undefined, 0, this.#emit, false));
+    // at once, without a rejected promise (calls.js; bench/js, S5, S5b).
+    let result;
+    try {
+      result = args.length === 0 ? primary() : primary(...args);
+    } catch (error) {
+      return settleNow(() => this.#fallBack(error, args, undefined, 0, this.#emit, false));
+    }
+    return Promise.resolve(result).then(undefined, (error) => this.#fallBack(error, args, undefined, 0, this.#emit, false));
+  }
+
+  /** Core's fallback_step for this chain (see #steps). */
+  #step(expected, failed) {
+    const known = this.#steps[expected ? 1 : 0];
+    return (known[failed] ??= native.fallback_step(this.#fallbacks.length, expected, failed));
   }
 
   /**
@@ -69,14 +97,14 @@ export class FallbackChain {
         (isExpected === undefined || verdictAnswer('isExpected', isExpected(error)));
     }
     // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
-    const next = native.fallback_step(this.#fallbacks.length, expected, failed);
+    const next = this.#step(expected, failed);
     if (next === native.FallbackAnswer.Raise) throw error;
     if (emit !== undefined) emit({ type: eventTypes().fallbackUsed, index: next });
     const fallback = this.#fallbacks[next];
     // When core says this one's failure raises its own error (the last
     // fallback), its promise is the answer as it is: no handler, one
     // promise hop fewer (bench/js, S5).
-    if (native.fallback_step(this.#fallbacks.length, expected, failed + 1) === native.FallbackAnswer.Raise) {
+    if (this.#step(expected, failed + 1) === native.FallbackAnswer.Raise) {
       return callSettled(fallback, args);
     }
     return callCatching(fallback, args, (e) => this.#fallBack(e, args, expected, failed + 1, emit, library));

@@ -1,9 +1,10 @@
-"""RetryExecutor's bound fast paths (issue 13): `execute_sync` is a native
-call bound to the executor's settings and a plain policy's `execute_async` a
-closure. They must behave exactly as the methods did: settings assigned
-after construction apply, subclasses keep their overrides, copies and
-pickles work, misuse is still rejected at once and never retried, and the
-user's error comes back as the same object."""
+"""The bound fast paths of issue 13: a RetryExecutor's `execute_sync` is a
+native call bound to the executor's settings and a plain policy's
+`execute_async` a closure; a Pipeline of a retry and/or a breaker binds its
+native `execute_sync` likewise. They must behave exactly as the methods did:
+settings assigned after construction apply, subclasses keep their
+overrides, copies and pickles work, misuse is still rejected at once and
+never retried, and the user's error comes back as the same object."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from resilience import RetryExecutor, RetryPolicy
+from resilience import Pipeline, RetryExecutor, RetryPolicy, SyncCircuitBreaker
 from resilience.events import Event, RetryScheduled
 
 
@@ -177,3 +178,37 @@ def test_copies_and_pickles_run_with_their_own_settings(clone: Any) -> None:
     with pytest.raises(ConnectionError):
         ex.execute_sync(other)
     assert other.calls == 2
+
+
+def pipeline_of(*, fallback: bool = False) -> Pipeline:
+    builder = Pipeline.builder(sleep_func=no_sleep)
+    if fallback:
+        builder = builder.fallback(lambda *a, **k: "fell back")
+    return builder.retry(RetryPolicy(max_attempts=2, base_delay=0.0)).breaker(SyncCircuitBreaker()).build()
+
+
+def test_a_native_pipeline_retries_counts_and_rejects_misuse_as_before() -> None:
+    pipeline = pipeline_of()
+    op = Failing()
+    with pytest.raises(ConnectionError) as raised:
+        pipeline.execute_sync(op, 1, key="value")
+    assert op.calls == 2
+    assert raised.value is op.errors[-1]
+    with pytest.raises(TypeError, match="func must be callable"):
+        pipeline.execute_sync(42)  # type: ignore[arg-type]
+    assert pipeline_of(fallback=True).execute_sync(Failing(), 1) == "fell back"
+
+
+def test_a_pipeline_subclass_keeps_its_execute_sync() -> None:
+    class Counting(Pipeline):
+        calls = 0
+
+        def execute_sync(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+            Counting.calls += 1
+            return super().execute_sync(func, *args, **kwargs)
+
+    plain = pipeline_of()
+    # The builder's own layers (kept inner to outer), outer to inner again.
+    counting = Counting(plain.strategies, plain._layers[::-1], None, None)
+    assert counting.execute_sync(lambda: 5) == 5
+    assert Counting.calls == 1
