@@ -647,7 +647,13 @@ def verdict(met: bool) -> str:
     return "yes" if met else "**NO**"
 
 
-def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tuple[str, list[float]]], command: str, rounds: int) -> str:
+def render(
+    results: dict[str, list[tuple[str, float, float]]],
+    threads: list[tuple[str, list[float]]],
+    command: str,
+    rounds: int,
+    load: tuple[tuple[float, float, float], tuple[float, float, float]],
+) -> str:
     lines = [
         "# Python benchmarks",
         "",
@@ -663,6 +669,17 @@ def render(results: dict[str, list[tuple[str, float, float]]], threads: list[tup
         "measured in the same round. The machine is shared, so absolute numbers are noisy; "
         "compare rows within a scenario. Default logging configuration for every library "
         "(stderr to /dev/null); one extra row shows `resilience` with its logger filtered out.",
+        "",
+        "Load average (1, 5, 15 min) when the run started: "
+        + ", ".join(f"{x:.2f}" for x in load[0])
+        + "; when it ended: "
+        + ", ".join(f"{x:.2f}" for x in load[1])
+        + (
+            f". **The machine was loaded** (more runnable work than its {os.cpu_count()} CPUs), so absolute "
+            "figures are inflated: read the ratios within a scenario."
+            if max(load[0][0], load[1][0]) > (os.cpu_count() or 1)
+            else "."
+        ),
         "",
         "## Performance targets (overhead over the bare call, same run)",
         "",
@@ -756,12 +773,13 @@ def main() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(2)
     os.dup2(devnull, 2)  # the libraries' log output goes nowhere, at full cost
+    load_start = os.getloadavg()
     try:
         results = run_scenarios(args.rounds, args.budget_ms * 1e6)
         threads = s7([1, 2, 4], args.thread_calls)
     finally:
         os.dup2(saved, 2)
-    text = render(results, threads, command, args.rounds)
+    text = render(results, threads, command, args.rounds, (load_start, os.getloadavg()))
     print(text)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
