@@ -11,6 +11,9 @@ import { neverAborted } from './timers.js';
 
 let layerOf;
 
+/** Core's FallbackAnswer.Raise, read once (a wasm enum read is a getter call per use). */
+let RAISE;
+
 /** Primary first, then each fallback in order with the same arguments. */
 export class FallbackChain {
   #fallbacks;
@@ -27,6 +30,7 @@ export class FallbackChain {
 
   constructor(fallbacks = [], options = {}) {
     requireOperations('FallbackChain', 'fallbacks', fallbacks);
+    RAISE ??= native.FallbackAnswer.Raise;
     this.#fallbacks = [...fallbacks];
     this.#isExpected = errorFilter(options, 'isExpected');
     this.#emit = listenerOption(options);
@@ -98,13 +102,13 @@ export class FallbackChain {
     }
     // The index (>= 0) of the fallback to call, or FallbackAnswer.Raise.
     const next = this.#step(expected, failed);
-    if (next === native.FallbackAnswer.Raise) throw error;
+    if (next === RAISE) throw error;
     if (emit !== undefined) emit({ type: eventTypes().fallbackUsed, index: next });
     const fallback = this.#fallbacks[next];
     // When core says this one's failure raises its own error (the last
     // fallback), its promise is the answer as it is: no handler, one
     // promise hop fewer (bench/js, S5).
-    if (this.#step(expected, failed + 1) === native.FallbackAnswer.Raise) {
+    if (this.#step(expected, failed + 1) === RAISE) {
       return callSettled(fallback, args);
     }
     return callCatching(fallback, args, (e) => this.#fallBack(e, args, expected, failed + 1, emit, library));
