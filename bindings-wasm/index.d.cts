@@ -706,7 +706,7 @@ export function withRetry<A extends unknown[], R extends ResponseLike>(
 /** Why a breaker refused a call. */
 export type BrokenCircuitReason = 'open' | 'trials_taken' | 'isolated' | 'permits_exhausted';
 
-/** A circuit breaker refused the call. */
+/** A circuit breaker refused the call. Built without stack frames when a breaker rejects (README, "Size and speed"). */
 export class BrokenCircuitError extends Error {
   constructor(retryAfterMs: number, reason?: BrokenCircuitReason);
   readonly name: 'BrokenCircuitError';

@@ -21,6 +21,7 @@ mod load;
 mod logs;
 mod pipeline;
 mod policy;
+mod retry_runner;
 mod retry_state;
 mod retry_sync;
 mod sleep;
@@ -95,6 +96,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::RetryPolicyCore>()?;
     m.add_class::<retry_state::RetryStateCore>()?;
     m.add_class::<retry_sync::RetryingFunction>()?;
+    m.add_class::<retry_runner::RetryRunner>()?;
     m.add_function(wrap_pyfunction!(retry_sync::retry_call, m)?)?;
     m.add_class::<breaker::BreakerCore>()?;
     m.add_class::<breaker::SyncCircuitBreaker>()?;

@@ -68,9 +68,23 @@ impl SyncPipelineCore {
         }
     }
 
-    /// Runs `func(*args, **kwargs)` through the retry and the breaker.
+    /// `execute_sync`, called as the object itself.
     #[pyo3(signature = (func, *args, **kwargs))]
     fn __call__<'py>(
+        &self,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.execute_sync(func, args, kwargs)
+    }
+
+    /// Runs `func(*args, **kwargs)` through the retry and the breaker. A
+    /// method as well as `__call__`: the pipeline keeps this bound method as
+    /// its `execute_sync`, which Python calls with the fast (vectorcall)
+    /// convention (issue 13: no Python frame around the native call).
+    #[pyo3(signature = (func, *args, **kwargs))]
+    fn execute_sync<'py>(
         &self,
         func: &Bound<'py, PyAny>,
         args: &Bound<'py, PyTuple>,

@@ -110,7 +110,7 @@ pub(crate) fn run_with<'py>(
 
 /// The first attempt of a sequence that needed nothing before it raised.
 #[cold]
-fn after_first_error<'py>(
+pub(crate) fn after_first_error<'py>(
     spec: &Spec<'_, 'py>,
     py: Python<'py>,
     attempt: &mut dyn FnMut() -> PyResult<Bound<'py, PyAny>>,

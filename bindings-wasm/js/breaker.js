@@ -11,6 +11,7 @@ import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction } from './options.js';
 import { errorFilter, valuePredicate } from './predicates.js';
+import { rejectLater, withoutStack } from './rejections.js';
 
 /** Core's answer codes, read once the wasm module is installed. */
 let codes;
@@ -50,6 +51,16 @@ function notAReading() {
 
 function warnClock(clockError) {
   console.warn('resilience-wasm: the breaker clock threw while recording an outcome', clockError);
+}
+
+/**
+ * How a call that failed before any promise existed ends: in a pipeline
+ * (`library`) a synchronous throw the layer around catches at once; for
+ * `execute`'s caller a promise that rejects once its handler is attached.
+ */
+function fail(error, library) {
+  if (library) throw error;
+  return rejectLater(error);
 }
 
 /** Fails fast while a dependency is down, and probes it when it may be back. */
@@ -151,15 +162,19 @@ export class CircuitBreaker {
         token = core.acquire(CircuitBreaker.#reading(this.#clockToAdmit));
       } catch (clockError) {
         // No reading, no decision: the call does not run.
-        return Promise.reject(clockError);
+        return fail(clockError, library);
       }
     }
     // Tokens are >= 0; a negative answer is a BreakerAdmission.
     if (token < 0) {
-      // Promise.reject, not a throw in an async frame: rejecting is the open
-      // breaker's whole job, and unwinding costs ~1 µs (bench/js, S4).
-      if (token !== codes.rejected) return Promise.reject(core.take_clock_error());
-      const error = new BrokenCircuitError(core.retry_after_ms(), codes.reasons[core.reject_reason()]);
+      // Not a throw in an async frame: rejecting is the open breaker's whole
+      // job, and unwinding costs ~1 µs (bench/js, S4). In a pipeline the
+      // layer around catches a synchronous throw at once (calls.js);
+      // otherwise the promise rejects a microtask later (rejections.js).
+      if (token !== codes.rejected) return fail(core.take_clock_error(), library);
+      // No stack frames: an open breaker's rejection is identified by its
+      // class, reason and retryAfterMs (rejections.js, withoutStack).
+      const error = withoutStack(() => new BrokenCircuitError(core.retry_after_ms(), codes.reasons[core.reject_reason()]));
       if (library) {
         const hint = core.rejection_hint_ms();
         if (!Number.isNaN(hint)) rejectionHints.set(error, hint);
@@ -167,7 +182,7 @@ export class CircuitBreaker {
       if (emit !== undefined) {
         emit({ type: eventTypes().breakerRejected, retryAfterMs: error.retryAfterMs, reason: error.reason });
       }
-      return Promise.reject(error);
+      return fail(error, library);
     }
     if (emit !== undefined) this.#transitioned(emit);
     // `.then` rather than an async frame: the success path is the breaker's
@@ -177,8 +192,9 @@ export class CircuitBreaker {
       // A pipeline's inner layers take the call's signal and operation.
       result = library ? fn(signal, op) : fn();
     } catch (error) {
+      // The call threw at once: counted, then handed on as the same object.
       this.#recordError(token, error, emit, library);
-      return Promise.reject(error);
+      return fail(error, library);
     }
     return Promise.resolve(result).then(
       (value) => {

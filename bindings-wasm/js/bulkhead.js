@@ -7,6 +7,7 @@ import { both, eventTypes, listenerOption } from './events.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction } from './options.js';
+import { withoutStack } from './rejections.js';
 import { defaultSleep } from './timers.js';
 
 let layerOf;
@@ -81,7 +82,8 @@ export class Bulkhead {
 
   #rejected(emit, reason, detail) {
     if (emit !== undefined) emit({ type: eventTypes().bulkheadRejected, reason });
-    return new BulkheadRejectedError(reason, detail);
+    // No stack frames: a full bulkhead fails fast (rejections.js, withoutStack).
+    return withoutStack(() => new BulkheadRejectedError(reason, detail));
   }
 
   #release(slot) {

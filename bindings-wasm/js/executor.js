@@ -175,12 +175,16 @@ export class RetryExecutor {
     let timedOut;
     let call;
     if (timeoutMs === undefined) {
+      let result;
       try {
-        const result = fn(attempt, signal ?? neverAborted(), arg);
-        call = signal === undefined ? result : raceAbort(result, signal);
+        result = fn(attempt, signal ?? neverAborted(), arg);
       } catch (error) {
-        call = Promise.reject(error);
+        // A synchronous throw is the attempt's outcome at once, not a
+        // rejected promise awaited (calls.js: that costs Node a round trip).
+        if (signal?.aborted) throw signal.reason;
+        return { error };
       }
+      call = signal === undefined ? result : raceAbort(result, signal);
     } else {
       const expired = (error) => {
         timedOut = error;

@@ -46,7 +46,16 @@ export function throttleLayer(throttle, env) {
   return (inner) => (signal, op) => {
     const shed = admit(emit);
     if (shed !== undefined) return hinted(shed, core.rejection_hint_ms());
-    return inner(signal, op).then(
+    let result;
+    try {
+      result = inner(signal, op);
+    } catch (error) {
+      // The operation threw at once: recorded as a rejection is, and left to
+      // the layer around, which catches a synchronous throw (calls.js).
+      if (!signal?.aborted) report(false, error);
+      throw error;
+    }
+    return Promise.resolve(result).then(
       (value) => {
         report(true, value);
         return value;

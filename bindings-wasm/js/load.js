@@ -10,6 +10,7 @@ import { fleetOptions } from './fleet.js';
 import { native } from './native.js';
 import { rejectOperation, requireOperation } from './operations.js';
 import { optionalFunction, optionalSignal, wrongType } from './options.js';
+import { withoutStack } from './rejections.js';
 import { defaultSleep, raceAbort } from './timers.js';
 
 /** The default clock: monotonic milliseconds. */
@@ -166,7 +167,8 @@ export class AdaptiveThrottle {
   #admit(emit = this.#emit) {
     const answer = this.#core.try_admit(this.#clock());
     if (answer === native.ThrottleAnswer.Admitted) return undefined;
-    const error = new ThrottledError(answer, this.#core.last_probability());
+    // No stack frames: a shed request fails fast (rejections.js, withoutStack).
+    const error = withoutStack(() => new ThrottledError(answer, this.#core.last_probability()));
     emit?.({ type: eventTypes().throttled, retryAfterMs: error.retryAfterMs, probability: error.probability });
     return error;
   }
@@ -272,10 +274,12 @@ export class RateLimiter {
 
   /** The RateLimitedError of core's refusal `answer`, told to `emit`. */
   #refused(answer, emit = this.#emit) {
-    const error =
+    // No stack frames: a refusal fails fast (rejections.js, withoutStack).
+    const error = withoutStack(() =>
       answer === native.LimiterAnswer.ExceedsBurst
         ? new RateLimitedError(Number.POSITIVE_INFINITY, 'exceeds_burst')
-        : new RateLimitedError(answer);
+        : new RateLimitedError(answer),
+    );
     emit?.({ type: eventTypes().rateLimited, retryAfterMs: error.retryAfterMs, reason: error.reason });
     return error;
   }

@@ -18,6 +18,7 @@ import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction, optionalSignal } from './options.js';
 import { RetryPolicy } from './policy.js';
+import { rejectLater } from './rejections.js';
 import { Timeout, timeoutKind, timeoutLayer } from './timeout.js';
 import { neverAborted } from './timers.js';
 
@@ -117,17 +118,26 @@ export class Pipeline {
     if (typeof fn !== 'function') return rejectOperation('Pipeline.execute', 'fn', fn);
     const signal = options === undefined ? undefined : optionalSignal(options, 'signal');
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.#run(signal, fn);
+    let result;
+    try {
+      result = this.#run(signal, fn);
+    } catch (error) {
+      // The operation threw at once and no layer caught it (e.g. a rate
+      // limiter alone passes its inner call through).
+      return rejectLater(error);
+    }
+    return Promise.resolve(result);
   }
 }
 
-/** The innermost layer: the operation itself, a synchronous throw as a rejection. */
+/**
+ * The innermost layer: the operation itself. Its synchronous throw is left
+ * to the layer around it, which catches it at once (calls.js: no rejected
+ * promise waiting for a handler); Pipeline.execute turns what no layer
+ * caught into the rejection, and a plain value into a promise.
+ */
 function callOperation(signal, fn) {
-  try {
-    return Promise.resolve(fn(signal ?? neverAborted()));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return fn(signal ?? neverAborted());
 }
 
 /**

@@ -9,6 +9,7 @@ import { both, eventTypes, listenerOption } from './events.js';
 import { native } from './native.js';
 import { rejectOperation } from './operations.js';
 import { optionalFunction, optionalSignal, wrongType } from './options.js';
+import { rejectLater } from './rejections.js';
 import { childController, startTimer } from './timers.js';
 
 /** Timeout scopes and the strategy names core gives them. */
@@ -29,7 +30,8 @@ export function runTimed(call, outer, ms, sleep, expired) {
     result = call(controller.signal);
   } catch (error) {
     unlink();
-    return Promise.reject(error);
+    // Handled by the caller at once: no rejected promise waiting for a handler.
+    return rejectLater(error);
   }
   if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof result.then !== 'function') {
     unlink();

@@ -23,7 +23,9 @@ export function retry(fn, options = {}) {
 export function circuitBreaker(fn, options = {}) {
   requireOperation('circuitBreaker', 'fn', fn);
   const breaker = new CircuitBreaker(options);
-  const wrapped = (...args) => breaker.execute(() => fn(...args));
+  // Called without arguments, `fn` itself is the operation (the breaker
+  // calls it as `fn()`): no closure per call (bench/js, S3 wrapper).
+  const wrapped = (...args) => breaker.execute(args.length === 0 ? fn : () => fn(...args));
   return Object.defineProperty(wrapped, 'breaker', { value: breaker });
 }
 

@@ -53,6 +53,7 @@ __all__ = [
     "PermitMisuseError",
     "RetryPolicyCore",
     "RetryStateCore",
+    "RetryRunner",
     "RetryingFunction",
     "SNAPSHOT_VERSION",
     "SlotMisuseError",
@@ -184,6 +185,20 @@ class RetryingFunction:
     ) -> RetryingFunction: ...
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
     def __get__(self, instance: Any, owner: Any = None, /) -> Any: ...
+
+@final
+class RetryRunner:
+    def __new__(
+        cls,
+        policy: RetryPolicyCore,
+        retryable: Any = None,
+        on_retry: Callable[[int, Exception], Any] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        *,
+        on_event: Callable[[Any], Any] | None = None,
+        time_source: Callable[[], float] | None = None,
+    ) -> RetryRunner: ...
+    def execute_sync(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
 def retry_call(
     policy: RetryPolicyCore,
@@ -561,3 +576,4 @@ class SyncPipelineCore:
         time_source: Callable[[], float] | None = None,
     ) -> SyncPipelineCore: ...
     def __call__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+    def execute_sync(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...

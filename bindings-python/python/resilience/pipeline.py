@@ -179,6 +179,8 @@ class Pipeline:
     """
 
     __slots__ = (
+        # Holds the native `execute_sync` only (see `__init__`).
+        "__dict__",
         "_async",
         "_async_sleep",
         "_fallback",
@@ -208,6 +210,15 @@ class Pipeline:
         self._sync_native = self._native_sync(inner)
         self._sync = None if self._sync_native is not None else self._compose_sync()
         self._async = self._compose_async()
+        if (
+            self._sync_native is not None
+            and self._fallback is None
+            and type(self).execute_sync is Pipeline.execute_sync
+        ):
+            # A retry and/or a breaker alone: `execute_sync` is the native
+            # call itself, bound as an instance attribute shadowing the method
+            # (no Python frame, no repacking: issue 13), as the executor's is.
+            self.__dict__["execute_sync"] = self._sync_native.execute_sync
 
     @staticmethod
     def builder(
