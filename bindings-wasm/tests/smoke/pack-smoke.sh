@@ -12,7 +12,7 @@ trap 'rm -rf "$WORK"' EXIT
 # and the packed tarball. Raise them only together with the README.
 # Measured with issues 10, 11, the Redis fleet hooks of issue 12 (breakers,
 # then the leases of shared limiters and budgets) and the limiter and
-# throttle as pipeline strategies: .wasm 334,233 bytes, tarball 415,944
+# throttle as pipeline strategies: .wasm 335,228 bytes, tarball 420,207
 # bytes; the budgets leave ~2-4 % headroom.
 WASM_BUDGET=$((336 * 1024))
 TARBALL_BUDGET=$((424 * 1024))
