@@ -212,3 +212,40 @@ def test_a_pipeline_subclass_keeps_its_execute_sync() -> None:
     counting = Counting(plain.strategies, plain._layers[::-1], None, None)
     assert counting.execute_sync(lambda: 5) == 5
     assert Counting.calls == 1
+
+
+def test_super_reaches_each_branch_of_the_class_bodies_the_fast_paths_shadow() -> None:
+    """A subclass's `super()` runs `RetryExecutor`'s own bodies: with a
+    listener (the native loop told of it), a plain policy whose first async
+    attempt fails, and a func that is not callable."""
+    events: list[Any] = []
+
+    class Sub(RetryExecutor):
+        def execute_sync(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+            return super().execute_sync(func, *args, **kwargs)
+
+        async def execute_async(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+            return await super().execute_async(func, *args, **kwargs)
+
+    ex = Sub(RetryPolicy(max_attempts=2, base_delay=0.0), sleep_func=no_sleep, async_sleep_func=no_async_sleep,
+             on_event=events.append)
+    op = Failing()
+    with pytest.raises(ConnectionError):
+        ex.execute_sync(op)
+    assert op.calls == 2
+    assert [type(e).__name__ for e in events] == ["RetryScheduled", "GaveUp"]
+
+    attempts = [0]
+
+    async def flaky() -> str:
+        attempts[0] += 1
+        if attempts[0] == 1:
+            raise ConnectionError("once")
+        return "ok"
+
+    events.clear()
+    assert asyncio.run(ex.execute_async(flaky)) == "ok"
+    assert attempts[0] == 2
+    assert [type(e).__name__ for e in events] == ["RetryScheduled"]
+    with pytest.raises(TypeError, match="func must be callable"):
+        asyncio.run(ex.execute_async(42))

@@ -608,7 +608,7 @@ class RedisStore(_Store):
             return
         native = entry.native()
         if native is None:
-            return
+            return  # coverage: race — the breaker was collected between _live_entries() and its sync
         sync = entry.sync
         for _ in range(2):  # a second call only to seed a store that restarted
             args = sync.prepare(native)
@@ -644,7 +644,7 @@ class RedisStore(_Store):
                 broken: BaseException | None = None
                 for entry in entries:
                     if self._stop:
-                        break
+                        break  # coverage: race — close() set _stop while this pass synced an earlier entry
                     if not entry.due(time.monotonic()):
                         continue
                     try:
@@ -857,7 +857,7 @@ class AsyncRedisStore(_Store):
             return
         native = entry.native()
         if native is None:
-            return
+            return  # coverage: race — the breaker was collected between _live_entries() and its sync
         sync = entry.sync
         for _ in range(2):  # a second call only to seed a store that restarted
             args = sync.prepare(native)
@@ -895,7 +895,7 @@ class AsyncRedisStore(_Store):
                     broken: BaseException | None = None
                     for entry in entries:
                         if self._stop:
-                            break
+                            break  # coverage: race — close() set _stop while this pass awaited an earlier entry
                         if not entry.due(time.monotonic()):
                             continue
                         try:
@@ -948,7 +948,7 @@ class AsyncRedisStore(_Store):
             except _LINK_ERRORS as error:
                 self._subscribed = False
                 if self._stop:
-                    break
+                    break  # coverage: race — the subscription failed after close() set _stop (else it is cancelled)
                 self._note_error(f"event subscription: {type(error).__name__}: {error}")
                 failures += 1
                 delay = self._fleet.reconnect_delay(failures)
