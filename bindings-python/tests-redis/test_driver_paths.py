@@ -117,7 +117,8 @@ class _NotRedis:
     script call with `:7` (what a proxy or a look-alike might): no reply
     the scripts give."""
 
-    def __init__(self) -> None:
+    def __init__(self, hello: bytes = b"%1\r\n$5\r\nproto\r\n:3\r\n") -> None:
+        self.hello = hello
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -160,7 +161,7 @@ class _NotRedis:
                     sha = hashlib.sha1(args[2]).hexdigest()
                     reply = f"${len(sha)}\r\n{sha}\r\n".encode()
                 elif command == b"HELLO":  # redis-py speaks RESP3
-                    reply = b"%1\r\n$5\r\nproto\r\n:3\r\n"
+                    reply = self.hello
                 elif command in (b"EVALSHA", b"EVAL"):
                     self.script_calls += 1
                     reply = b":7\r\n"
@@ -184,6 +185,23 @@ def test_replies_that_are_not_the_scripts_fail_that_sync_and_keep_the_connection
         assert "script answered something other than a list" in metrics.last_error
         assert not s.fleet_status(breaker).live and not s.lease_status(limiter).live
         assert breaker.call(lambda: 1) == 1 and limiter.try_acquire()
+        s.close()
+    finally:
+        server.close()
+
+
+def test_a_server_redis_py_cannot_talk_to_is_a_failed_connect_retried_not_a_dead_thread(closing: list[Any]) -> None:
+    # HELLO answered with +OK: redis-py raises AttributeError while connecting.
+    server = _NotRedis(hello=b"+OK\r\n")
+    try:
+        s = RedisStore.from_url(server.url, prefix="nr", sync_interval=0.05, sync_timeout=1.0, subscribe=False)
+        closing.append(s)
+        breaker = SyncCircuitBreaker(**WINDOW, store=s, name="b")
+        wait_until(20, "a second connect after the first failed", lambda: server.connections >= 2)
+        metrics = s.metrics()
+        assert not metrics.connected and metrics.degraded and metrics.connects == 0, metrics
+        assert metrics.last_error is not None and metrics.last_error.startswith("AttributeError"), metrics
+        assert breaker.call(lambda: 1) == 1, "decisions stay local"
         s.close()
     finally:
         server.close()

@@ -459,8 +459,11 @@ def _text(sha: Any) -> str:
 
 
 # Errors after which the connection is dropped (a timeout leaves a reply
-# in flight); a ResponseError is Redis answering, and keeps it.
-_LINK_ERRORS = (RedisError, OSError)
+# in flight); a ResponseError is Redis answering, and keeps it. Any other
+# exception out of redis-py too — it raises AttributeError connecting to a
+# server that answers HELLO with +OK — so the sync thread or task never
+# dies: it reports the error and reconnects with backoff.
+_LINK_ERRORS = (Exception,)
 
 
 class RedisStore(_Store):
