@@ -1,7 +1,8 @@
 // The README's Redis examples (the ```mjs block after each `<!-- name -->`
-// marker) run against a real redis-server: in the two-process example the
-// second process opens within two sync intervals of the first's trip; two
-// limiters sharing one name admit the fleet's burst, not one each.
+// marker, and redis/README.md's ```js block) run against a real
+// redis-server: in the two-process example the second process opens within
+// two sync intervals of the first's trip; two limiters sharing one name
+// admit the fleet's burst, not one each.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,4 +43,19 @@ test('the shared-limiter example runs', async (t) => {
   const admitted = Number(out.match(/^the fleet admitted (\d+) of 40 calls \(two unshared limiters: 20\)\n$/)?.[1]);
   // The burst, leased 5 + 5; the loop takes far less than the 100 ms one more cell needs.
   assert.ok(admitted >= 10 && admitted <= 11, out);
+});
+
+test("redis/README.md's Node example runs", async (t) => {
+  const text = readFileSync(new URL('../../../redis/README.md', import.meta.url), 'utf8');
+  const found = text.match(/```js\n([\s\S]*?)```/);
+  assert.ok(found, 'redis/README.md shows the Node driver');
+  mkdirSync(DIR, { recursive: true });
+  const file = `${DIR}redis-readme.mjs`;
+  const redis = await RedisServer.start();
+  t.after(async () => {
+    rmSync(DIR, { recursive: true, force: true });
+    await redis.stop();
+  });
+  writeFileSync(file, found[1].replace('redis://127.0.0.1:6379/0', redis.url));
+  execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
 });
