@@ -71,6 +71,15 @@ fn main() {
     let cached = Arc::new(CachedClock::new(SystemClock::new()));
     let open_cached = open(cached as Arc<dyn resilience_core::Clock + Send + Sync>);
     let failsafe_closed = failsafe::Config::new().build();
+    // L2: a retry whose policy draws on a retry budget (a fake clock: its reading is one load).
+    let budgeted = RetryPolicy::builder()
+        .seed(1)
+        .budget(Arc::new(resilience_core::RetryBudget::new(
+            resilience_core::RetryBudgetConfig::default(),
+            resilience_core::ManualClock::new(),
+        )))
+        .build()
+        .expect("valid policy");
     // W1: the failure-rate windows (issue 9), as bench/rust/benches/breaker_windows.rs builds them.
     let window =
         |builder: resilience_core::BreakerConfigBuilder| builder.failure_rate(0.5, 100).build().expect("valid config");
@@ -165,6 +174,11 @@ fn main() {
                 .call()
         }),
         "bare" => repeat(n, || work(black_box(1))),
+        "retry-budget" => repeat(n, || {
+            Retry::new(&budgeted, |_| {})
+                .call(|_| work(black_box(1)))
+                .map_err(|e| e.error)
+        }),
         "retry" => repeat(n, || {
             Retry::new(&policy, |_| {})
                 .call(|_| work(black_box(1)))
@@ -193,7 +207,7 @@ fn main() {
                 "unknown variant {other}: bare, retry, backon, retry-clock, p-retry, breaker, failsafe, p-breaker, \
                  nested, nested-clock, pipeline, nested-async, pipeline-async, bare-2fail, retry-2fail, backon-2fail, \
                  bare-async, retry-async, backon-async, tokio-retry-async, open-system, open-cached, failsafe-open, \
-                 window-time, window-count, failsafe-window"
+                 window-time, window-count, failsafe-window, retry-budget"
             );
             std::process::exit(2);
         }
