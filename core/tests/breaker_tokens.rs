@@ -67,6 +67,11 @@ fn a_trial_is_refused_while_every_ledger_place_is_taken() {
     let tokens: Vec<_> = (0..CAPACITY).map(|_| breaker.acquire_token().unwrap()).collect();
     let full = breaker.acquire_token().unwrap_err();
     assert_eq!(full.reason, RejectReason::PermitsExhausted);
+    assert_eq!(
+        breaker.metrics().rejections,
+        1,
+        "a closed breaker's refusal is a rejection"
+    );
 
     // One failure opens the breaker and frees one place; the first trial takes it.
     assert!(breaker.record_failure(tokens[0]).unwrap().is_some());
@@ -79,6 +84,7 @@ fn a_trial_is_refused_while_every_ledger_place_is_taken() {
     assert_eq!(refused.reason, RejectReason::PermitsExhausted);
     assert_eq!(refused.retry_after, Duration::ZERO);
     assert_eq!(refused.to_string(), "circuit breaker has too many permits out");
+    assert_eq!(breaker.metrics().rejections, 2, "a trial's refusal too");
     assert_eq!(breaker.state(), CircuitState::HalfOpen);
     assert_eq!(breaker.tokens_outstanding(), CAPACITY);
 

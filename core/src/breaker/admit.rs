@@ -42,10 +42,11 @@ impl<C: Clock> CircuitBreaker<C> {
         match self.acquire_grant()? {
             Grant::Trial(token) => Ok(token),
             // The ledger makes a token stale at a reset; its own epoch is unused.
+            // Counted as a rejection, as the same refusal of a trial is.
             Grant::Normal(admitted) => self
                 .ledger
                 .issue(false, admitted.started_ns)
-                .ok_or(Rejected::new(RejectReason::PermitsExhausted, Duration::ZERO)),
+                .ok_or_else(|| self.count_rejection(Rejected::new(RejectReason::PermitsExhausted, Duration::ZERO))),
         }
     }
 
