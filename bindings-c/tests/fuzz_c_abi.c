@@ -46,6 +46,12 @@ typedef struct {
 } world;
 
 static int64_t world_now(void *u) { return ((world *)u)->now; }
+/* A reading `step` later, saturating: the harness itself must not overflow
+ * (signed overflow is undefined) where the library copes with any reading. */
+static int64_t forward(int64_t now, uint64_t step) {
+    return step > (uint64_t)(INT64_MAX - (now < 0 ? 0 : now)) ? INT64_MAX : now + (int64_t)step;
+}
+
 static void world_sleep(void *u, uint64_t ns) { ((world *)u)->now = (int64_t)((uint64_t)((world *)u)->now + ns); }
 
 static int scripted(void *u, uint32_t attempt) {
@@ -78,7 +84,7 @@ static void fuzz_clocked_steps(bytes *b, const resilience_retry_policy_t *p, con
         uint8_t c = (uint8_t)take(b, 1);
         uint64_t hint = take(b, 4), waited = 0, elapsed, reading;
         resilience_status_t st;
-        now = (c & 0x80) ? (int64_t)take(b, 8) : now + (int64_t)take(b, 3);
+        now = (c & 0x80) ? (int64_t)take(b, 8) : forward(now, take(b, 3));
         reading = now < 0 ? 0 : (uint64_t)now;
         REQUIRE(resilience_retry_state_total_delay(s, &waited) == RESILIENCE_OK);
         switch (c % 4) {
@@ -381,7 +387,7 @@ static void fuzz_breaker(bytes *b) {
                         (cfg.break_backoff != RESILIENCE_BACKOFF_NONE && wait <= (uint64_t)cfg.max_recovery_timeout_ns));
             if (st == RESILIENCE_ERR_CIRCUIT_OPEN && s_now == RESILIENCE_CIRCUIT_ISOLATED) REQUIRE(wait == UINT64_MAX);
             if (st == RESILIENCE_OK) {
-                if (op & 0x40) w.now += (int64_t)take(b, 2); /* the call takes time (slow calls) */
+                if (op & 0x40) w.now = forward(w.now, take(b, 2)); /* the call takes time (slow calls) */
                 if (n_held < 4) held[n_held++] = p;
             }
             break;
@@ -412,7 +418,7 @@ static void fuzz_breaker(bytes *b) {
                 has_spent = 1;
             }
             break;
-        case 5: w.now = (op & 0x10) ? (int64_t)take(b, 8) : w.now + (int64_t)take(b, 2); break;
+        case 5: w.now = (op & 0x10) ? (int64_t)take(b, 8) : forward(w.now, take(b, 2)); break;
         case 6:
             p.token = take(b, 8); /* a forged permit is refused, harmlessly */
             st = resilience_circuit_breaker_record_failure(br, p);
@@ -645,7 +651,7 @@ static void fuzz_load(bytes *b) {
     for (i = 0; i < 48 && b->n; i++) {
         uint8_t op = (uint8_t)take(b, 1);
         switch (op % 6) {
-        case 0: w.now += (int64_t)take(b, (op >> 3) % 5); break; /* forward only: the GCRA bound below needs it */
+        case 0: w.now = forward(w.now, take(b, (op >> 3) % 5)); break; /* forward only: the GCRA bound below needs it */
         case 1:
             if (budget) {
                 uint64_t before = 0, after = 0;
