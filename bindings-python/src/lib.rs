@@ -22,6 +22,7 @@ mod logs;
 mod pipeline;
 mod policy;
 mod retry_runner;
+mod retry_setup;
 mod retry_state;
 mod retry_sync;
 mod sleep;

@@ -23,6 +23,7 @@ use crate::events::{self, Listeners};
 use crate::filters::classify;
 use crate::logs::{self, ERROR, INFO, WARNING};
 use crate::policy::RetryPolicyCore;
+use crate::retry_setup::RetrySetup;
 use crate::retry_state::{judge_value, library_hint};
 use crate::sleep::sleep_released;
 use crate::timing::library_of;
@@ -340,20 +341,7 @@ pub(crate) fn bind_method<'py>(
 #[pyclass(dict, weakref, module = "resilience.decorators")]
 pub(crate) struct RetryingFunction {
     func: Option<Py<PyAny>>,
-    policy: Option<Py<RetryPolicyCore>>,
-    retryable: Option<Py<PyAny>>,
-    on_retry: Option<Py<PyAny>>,
-    sleep: Option<Py<PyAny>>,
-    on_event: Option<Py<PyAny>>,
-    clock: Option<PyClock>,
-    /// Whether a sequence starts before the first call (a budget, a
-    /// deadline, a result predicate); otherwise the success path is the
-    /// function's call alone.
-    eager: bool,
-}
-
-fn unbound_none(value: Option<&Bound<'_, PyAny>>) -> Option<Py<PyAny>> {
-    given(value).map(|v| v.clone().unbind())
+    setup: RetrySetup,
 }
 
 #[pymethods]
@@ -377,16 +365,7 @@ impl RetryingFunction {
         }
         Ok(Self {
             func: Some(func.clone().unbind()),
-            policy: Some(policy.clone().unbind()),
-            retryable: unbound_none(retryable),
-            on_retry: unbound_none(on_retry),
-            sleep: unbound_none(sleep),
-            on_event: unbound_none(on_event),
-            eager: {
-                let core = policy.get();
-                core.inner.max_elapsed().is_some() || core.budget_clock.is_some() || core.retry_on_result.is_some()
-            },
-            clock: deadline_clock(policy.get(), time_source),
+            setup: RetrySetup::new(policy, retryable, on_retry, sleep, on_event, time_source),
         })
     }
 
@@ -397,41 +376,11 @@ impl RetryingFunction {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (Some(func), Some(policy)) = (&self.func, &self.policy) else {
+        let Some(func) = &self.func else {
             return Err(PyReferenceError::new_err("the decorated function was cleared"));
         };
-        let func = func.bind(py);
-        let mut attempt = || func.call(args, kwargs);
-        // The success path of a policy that needs nothing before the first
-        // call: the call alone, nothing built.
-        let first = if self.eager {
-            None
-        } else {
-            match attempt() {
-                Ok(value) => return Ok(value),
-                Err(first) => Some(first),
-            }
-        };
-        let retryable = self.retryable.as_ref().map(|v| v.bind(py));
-        let on_retry = self.on_retry.as_ref().map(|v| v.bind(py));
-        let sleep = self.sleep.as_ref().map(|v| v.bind(py));
-        let on_event = self.on_event.as_ref().map(|v| v.bind(py));
-        let spec = Spec {
-            core: policy.get(),
-            retryable,
-            on_retry,
-            sleep,
-            listeners: Listeners {
-                own: on_event,
-                pipeline: None,
-            },
-            clock: self.clock.as_ref(),
-            library: false,
-        };
-        match first {
-            Some(first) => after_first_error(&spec, py, &mut attempt, first),
-            None => run_with(&spec, py, &mut attempt),
-        }
+        self.setup
+            .run(func.bind(py), args, kwargs, "the decorated function was cleared")
     }
 
     /// Binds like a plain function: `obj.method` is a bound method.
@@ -445,24 +394,11 @@ impl RetryingFunction {
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         visit.call(&self.func)?;
-        visit.call(&self.policy)?;
-        visit.call(&self.retryable)?;
-        visit.call(&self.on_retry)?;
-        visit.call(&self.sleep)?;
-        visit.call(&self.on_event)?;
-        if let Some(clock) = &self.clock {
-            visit.call(clock.user_source())?;
-        }
-        Ok(())
+        self.setup.traverse(&visit)
     }
 
     fn __clear__(&mut self) {
         self.func = None;
-        self.policy = None;
-        self.retryable = None;
-        self.on_retry = None;
-        self.sleep = None;
-        self.on_event = None;
-        self.clock = None;
+        self.setup.clear();
     }
 }
