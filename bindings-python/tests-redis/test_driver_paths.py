@@ -296,9 +296,15 @@ def test_asyncio_store_a_lease_through_a_paused_redis_fails_then_leases_again(re
             failed = s.metrics().failed_syncs
             redis_server.pause()
             try:
-                await until("the lease timed out", lambda: s.metrics().failed_syncs > failed, within=10)
-                assert not s.lease_status(limiter).live
-                assert "timeout" in (s.metrics().last_error or "").lower()
+                # The failed sync is counted, then reported, then the lease
+                # is lost: wait for all three, not the first.
+                await until(
+                    "the lease timed out",
+                    lambda: s.metrics().failed_syncs > failed
+                    and "timeout" in (s.metrics().last_error or "").lower()
+                    and not s.lease_status(limiter).live,
+                    within=10,
+                )
             finally:
                 redis_server.resume()
             await until("leased again", lambda: s.lease_status(limiter).live, within=20)
