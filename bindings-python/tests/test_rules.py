@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import VirtualClock
+from conftest import VirtualClock, reference
 from resilience import (
     AsyncCircuitBreaker,
     CircuitState,
@@ -213,10 +213,8 @@ def test_a_fallback_filter_that_raises_means_not_expected(monkeypatch: pytest.Mo
 
 
 def test_the_original_let_a_failing_filter_replace_the_users_error() -> None:
-    if sys.version_info < (3, 11):
-        pytest.skip("provide-foundation 0.4.10 (the reference) requires Python >= 3.11")
-    from provide.foundation.resilience import RetryExecutor as PfExecutor
-    from provide.foundation.resilience import RetryPolicy as PfPolicy
+    pf = reference("provide.foundation.resilience")  # below 3.11: skipped, the reference needs 3.11
+    PfExecutor, PfPolicy = pf.RetryExecutor, pf.RetryPolicy
 
     raised = Down("mine")
 
