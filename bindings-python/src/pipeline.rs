@@ -12,25 +12,14 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::breaker::SyncCircuitBreaker;
 use crate::checks::require_callable;
-use crate::clock::PyClock;
-use crate::events::Listeners;
 use crate::policy::RetryPolicyCore;
-use crate::retry_sync::{deadline_clock, given, run_with, Spec};
-
-/// The retry of a native pipeline: an executor's policy and callbacks.
-struct RetryLayer {
-    policy: Py<RetryPolicyCore>,
-    retryable: Option<Py<PyAny>>,
-    on_retry: Option<Py<PyAny>>,
-    sleep: Option<Py<PyAny>>,
-    on_event: Option<Py<PyAny>>,
-    clock: Option<PyClock>,
-}
+use crate::retry_setup::RetrySetup;
+use crate::retry_sync::{given, run_with};
 
 /// `retry ∘ breaker`, `retry` or `breaker`, blocking.
 #[pyclass(frozen, module = "resilience._core")]
 pub(crate) struct SyncPipelineCore {
-    retry: Option<RetryLayer>,
+    retry: Option<RetrySetup>,
     breaker: Option<Py<SyncCircuitBreaker>>,
     listener: Option<Py<PyAny>>,
 }
@@ -55,14 +44,7 @@ impl SyncPipelineCore {
         time_source: Option<&Bound<'_, PyAny>>,
     ) -> Self {
         Self {
-            retry: policy.map(|policy| RetryLayer {
-                clock: deadline_clock(policy.get(), time_source),
-                policy: policy.clone().unbind(),
-                retryable: owned(retryable),
-                on_retry: owned(on_retry),
-                sleep: owned(sleep),
-                on_event: owned(on_event),
-            }),
+            retry: policy.map(|policy| RetrySetup::new(policy, retryable, on_retry, sleep, on_event, time_source)),
             breaker: breaker.map(|b| b.clone().unbind()),
             listener: owned(listener),
         }
@@ -104,38 +86,17 @@ impl SyncPipelineCore {
         let Some(retry) = &self.retry else {
             return attempt();
         };
-        let bind = |v: &Option<Py<PyAny>>| v.as_ref().map(|v| v.bind(py).clone());
-        let (retryable, on_retry, sleep, on_event) = (
-            bind(&retry.retryable),
-            bind(&retry.on_retry),
-            bind(&retry.sleep),
-            bind(&retry.on_event),
-        );
-        let spec = Spec {
-            core: retry.policy.get(),
-            retryable: retryable.as_ref(),
-            on_retry: on_retry.as_ref(),
-            sleep: sleep.as_ref(),
-            listeners: Listeners {
-                own: on_event.as_ref(),
-                pipeline: listener,
-            },
-            clock: retry.clock.as_ref(),
-            library: true,
+        let Some(spec) = retry.spec(py, listener, true) else {
+            return Err(pyo3::exceptions::PyReferenceError::new_err(
+                "the pipeline's retry was cleared",
+            ));
         };
         run_with(&spec, py, &mut attempt)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(retry) = &self.retry {
-            visit.call(&retry.policy)?;
-            visit.call(&retry.retryable)?;
-            visit.call(&retry.on_retry)?;
-            visit.call(&retry.sleep)?;
-            visit.call(&retry.on_event)?;
-            if let Some(clock) = &retry.clock {
-                visit.call(clock.user_source())?;
-            }
+            retry.traverse(&visit)?;
         }
         visit.call(&self.breaker)?;
         visit.call(&self.listener)

@@ -1,8 +1,8 @@
 //! One retry configuration as the native synchronous loop holds it: the
 //! policy, the user's callbacks, the sleep and the deadline's clock, and
 //! the loop run over them. `@retry`'s decorated function
-//! (`RetryingFunction`) and an executor's `execute_sync` (`RetryRunner`)
-//! each keep one, so both take exactly the same path.
+//! (`RetryingFunction`), an executor's `execute_sync` (`RetryRunner`) and
+//! a native pipeline's retry each keep one, so all take the same path.
 
 use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
@@ -66,9 +66,9 @@ impl RetrySetup {
         cleared: &'static str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = func.py();
-        let Some(policy) = &self.policy else {
+        if self.policy.is_none() {
             return Err(pyo3::exceptions::PyReferenceError::new_err(cleared));
-        };
+        }
         let mut attempt = || func.call(args, kwargs);
         // The success path of a policy that needs nothing before the first
         // call: the call alone, nothing built.
@@ -80,22 +80,36 @@ impl RetrySetup {
                 Err(first) => Some(first),
             }
         };
-        let spec = Spec {
-            core: policy.get(),
-            retryable: self.retryable.as_ref().map(|v| v.bind(py)),
-            on_retry: self.on_retry.as_ref().map(|v| v.bind(py)),
-            sleep: self.sleep.as_ref().map(|v| v.bind(py)),
-            listeners: Listeners {
-                own: self.on_event.as_ref().map(|v| v.bind(py)),
-                pipeline: None,
-            },
-            clock: self.clock.as_ref(),
-            library: false,
+        let Some(spec) = self.spec(py, None, false) else {
+            return Err(pyo3::exceptions::PyReferenceError::new_err(cleared)); // checked above
         };
         match first {
             Some(first) => after_first_error(&spec, py, &mut attempt, first),
             None => run_with(&spec, py, &mut attempt),
         }
+    }
+
+    /// The loop's view of this setup; `pipeline` is a pipeline's listener
+    /// and `library` whether the library's own errors are judged by core's
+    /// rule (inside a pipeline). `None` once cleared.
+    pub(crate) fn spec<'a, 'py>(
+        &'a self,
+        py: Python<'py>,
+        pipeline: Option<&'a Bound<'py, PyAny>>,
+        library: bool,
+    ) -> Option<Spec<'a, 'py>> {
+        Some(Spec {
+            core: self.policy.as_ref()?.get(),
+            retryable: self.retryable.as_ref().map(|v| v.bind(py)),
+            on_retry: self.on_retry.as_ref().map(|v| v.bind(py)),
+            sleep: self.sleep.as_ref().map(|v| v.bind(py)),
+            listeners: Listeners {
+                own: self.on_event.as_ref().map(|v| v.bind(py)),
+                pipeline,
+            },
+            clock: self.clock.as_ref(),
+            library,
+        })
     }
 
     pub(crate) fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
