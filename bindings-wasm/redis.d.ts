@@ -88,6 +88,9 @@ export interface LeaseStatus {
  * one Redis: pass it as `new CircuitBreaker({ …, store, name })`,
  * `new RateLimiter({ …, store, name })` or `new RetryBudget({ …, store, name })`. Every call is still decided
  * locally; the store syncs in the background (timers and sockets unref()ed).
+ * It holds what it shares weakly: keep a reference to a breaker, limiter or
+ * budget for as long as it should share (one nobody can reach is collected
+ * and stops syncing).
  */
 export class RedisStore implements SharedStore {
   /** A store for `url` (`redis://[user:password@]host[:port][/db]`, `rediss://…`). Never connects on the caller's turn. @throws ConfigError for an option out of range. */

@@ -57,6 +57,6 @@ coverage-js: wasm-build redis-server
 	rm -rf $(COV_DIR)/js
 	cd $(ROOT) && bindings-wasm/node_modules/.bin/c8 --reporter=lcov --reports-dir=$(COV_DIR)/js \
 	  --temp-directory=$(COV_DIR)/js/tmp --all --src=bindings-wasm/js --include='bindings-wasm/js/*.js' \
-	  node --import ./bindings-wasm/tests/coverage/register.mjs --test bindings-wasm/tests/*.test.mjs bindings-wasm/tests/redis/*.test.mjs \
+	  node --expose-gc --import ./bindings-wasm/tests/coverage/register.mjs --test bindings-wasm/tests/*.test.mjs bindings-wasm/tests/redis/*.test.mjs \
 	  > $(COV_DIR)/js-tests.log || { tail -40 $(COV_DIR)/js-tests.log; exit 1; }
 	@grep -E '^# (pass|fail)' $(COV_DIR)/js-tests.log

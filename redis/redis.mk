@@ -10,7 +10,7 @@ test-redis: redis-server $(PY_INSTALLED) wasm-build
 	$(CARGO) test -p resilience-redis
 	# Python (redis-py is in the venv's tools) and Node (ioredis is a dev dependency).
 	cd $(ROOT) && $(PY) -m pytest -q -p no:cacheprovider bindings-python/tests-redis
-	cd $(ROOT)/bindings-wasm && node --test tests/redis/*.test.mjs
+	cd $(ROOT)/bindings-wasm && node --expose-gc --test tests/redis/*.test.mjs
 	# The cross-language test: a Rust, a Python and a Node process share one breaker.
 	$(CARGO) build -p resilience-redis --example fleet_peer
 	cd $(ROOT) && RESILIENCE_PYTHON=$(PY) $(PY) -m pytest -q -p no:cacheprovider redis/tests/cross

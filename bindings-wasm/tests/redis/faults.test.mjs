@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CircuitBreaker } from 'resilience-wasm';
 import { RedisStore } from 'resilience-wasm/redis';
 
-import { RedisServer, waitUntil } from './redis-server.mjs';
+import { held, hold, RedisServer, waitUntil } from './redis-server.mjs';
 
 const WINDOW = { failureRate: { ratio: 0.5, minimumThroughput: 100_000, samplingDurationMs: 60_000, buckets: 10 } };
 
@@ -32,6 +32,7 @@ function store(url) {
 }
 
 afterEach(async () => {
+  held.clear();
   await Promise.all(stores.map((s) => s.close()));
   stores = [];
   for (const s of servers) s.pid && s.resume();
@@ -45,7 +46,7 @@ const works = () => 1;
 test('Redis paused: calls flow on local decisions, then resync counting each call once', async () => {
   const redis = await server();
   const s = store(redis.url);
-  const breaker = new CircuitBreaker({ ...WINDOW, store: s, name: 'paused' });
+  const breaker = hold(new CircuitBreaker({ ...WINDOW, store: s, name: 'paused' }));
   await waitUntil(10_000, 'synced', () => s.fleetStatus('paused').live);
   const pauseMs = 1500;
   let calls = 0;
@@ -94,15 +95,15 @@ test('Redis paused: calls flow on local decisions, then resync counting each cal
 test('Redis restarted empty is re-seeded with each window and open break', async () => {
   const redis = await server();
   const [s1, s2] = [store(redis.url), store(redis.url)];
-  const counting = new CircuitBreaker({ ...WINDOW, store: s1, name: 'counts' });
-  const peer = new CircuitBreaker({ ...WINDOW, store: s2, name: 'counts' });
+  const counting = hold(new CircuitBreaker({ ...WINDOW, store: s1, name: 'counts' }));
+  const peer = hold(new CircuitBreaker({ ...WINDOW, store: s2, name: 'counts' }));
   for (let i = 0; i < 7; i += 1) {
     await counting.execute(i < 3 ? fails : works).catch(() => {});
     await peer.execute(works);
   }
   const both = (f) => f?.calls === 14 && f?.failures === 3;
   await waitUntil(10_000, 'the fleet holds both windows', () => both(s1.fleetStatus('counts')));
-  const opened = new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 60_000, store: s1, name: 'opened' });
+  const opened = hold(new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 60_000, store: s1, name: 'opened' }));
   await opened.execute(fails).catch(() => {});
   const pttl = async () => Number((await redis.command('PTTL', 'f:cb:{opened}:open')).slice(1));
   await waitUntil(10_000, 'the open key is set', async () => (await pttl()) > 0);
@@ -117,14 +118,14 @@ test('Redis restarted empty is re-seeded with each window and open break', async
   await waitUntil(10_000, 'the open break is re-seeded', async () => (await pttl()) > 50_000);
   // A process that joins after the restart opens from the re-seeded key.
   const s3 = store(redis.url);
-  const late = new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 60_000, store: s3, name: 'opened' });
+  const late = hold(new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 60_000, store: s3, name: 'opened' }));
   await waitUntil(10_000, 'a late joiner opens', () => late.state === 'open');
 });
 
 test('Redis killed for good: decisions stay local and close does not hang', async () => {
   const redis = await server();
   const s = store(redis.url);
-  const breaker = new CircuitBreaker({ failureThreshold: 2, recoveryTimeoutMs: 60_000, store: s, name: 'gone' });
+  const breaker = hold(new CircuitBreaker({ failureThreshold: 2, recoveryTimeoutMs: 60_000, store: s, name: 'gone' }));
   await waitUntil(10_000, 'synced', () => s.fleetStatus('gone').live);
   await redis.kill();
   await waitUntil(5000, 'degraded', () => s.metrics().degraded && !s.metrics().connected);
@@ -140,7 +141,7 @@ test('Redis killed for good: decisions stay local and close does not hang', asyn
 test('close does not wait for a stopped Redis', async () => {
   const redis = await server();
   const s = store(redis.url);
-  new CircuitBreaker({ ...WINDOW, store: s, name: 'stuck' });
+  hold(new CircuitBreaker({ ...WINDOW, store: s, name: 'stuck' }));
   await waitUntil(10_000, 'synced', () => s.fleetStatus('stuck').live);
   redis.pause();
   s.syncNow();
@@ -158,7 +159,7 @@ test('a flushed script cache costs one EVAL', async () => {
   // and loads the script afresh, which would hide the EVAL this test is about.
   const s = RedisStore.fromUrl(redis.url, { prefix: 'f', syncIntervalMs: 100, syncTimeoutMs: 2000 });
   stores.push(s);
-  new CircuitBreaker({ ...WINDOW, store: s, name: 'flushed' });
+  hold(new CircuitBreaker({ ...WINDOW, store: s, name: 'flushed' }));
   await waitUntil(10_000, 'synced', () => s.fleetStatus('flushed').live);
   assert.equal(await redis.command('SCRIPT', 'FLUSH'), '+OK\r\n');
   const syncs = s.metrics().syncs;

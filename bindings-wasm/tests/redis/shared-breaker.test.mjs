@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokenCircuitError, CircuitBreaker, circuitBreaker, ConfigError } from 'resilience-wasm';
 import { DEFAULT_PREFIX, RedisStore } from 'resilience-wasm/redis';
 
-import { RedisServer, waitUntil } from './redis-server.mjs';
+import { held, hold, RedisServer, waitUntil } from './redis-server.mjs';
 
 const INTERVAL = 200;
 const RATE = {
@@ -35,6 +35,7 @@ function store(url, options = {}) {
 }
 
 afterEach(async () => {
+  held.clear();
   await Promise.all(stores.map((s) => s.close()));
   stores = [];
   await Promise.all(servers.map((s) => s.stop()));
@@ -54,7 +55,7 @@ for (const subscribe of [true, false]) {
   test(`a trip opens every process within two sync intervals (${subscribe ? 'events' : 'polling'})`, async () => {
     const redis = await server();
     const ss = [0, 1, 2].map(() => store(redis.url, { subscribe }));
-    const breakers = ss.map((s) => new CircuitBreaker({ ...RATE, store: s, name: 'payments' }));
+    const breakers = ss.map((s) => hold(new CircuitBreaker({ ...RATE, store: s, name: 'payments' })));
     await waitUntil(10_000, 'every breaker synced', () => ss.every((s) => live(s, 'payments')));
     for (let i = 0; i < 10; i += 1) await breakers[0].execute(down).catch(() => {});
     assert.equal(breakers[0].state, 'open', 'tripped on its own window');
@@ -75,8 +76,8 @@ for (const subscribe of [true, false]) {
 test('the fleet trips on totals no process reaches alone', async () => {
   const redis = await server();
   const [sa, sb] = [store(redis.url), store(redis.url)];
-  const a = new CircuitBreaker({ ...RATE, store: sa, name: 'search' });
-  const b = new CircuitBreaker({ ...RATE, store: sb, name: 'search' });
+  const a = hold(new CircuitBreaker({ ...RATE, store: sa, name: 'search' }));
+  const b = hold(new CircuitBreaker({ ...RATE, store: sb, name: 'search' }));
   await waitUntil(10_000, 'both synced', () => live(sa, 'search') && live(sb, 'search'));
   for (let i = 0; i < 5; i += 1) {
     await a.execute(down).catch(() => {});
@@ -91,7 +92,7 @@ test('the fleet sends at most halfOpenMaxCalls trials at once', async () => {
   const ss = [0, 1, 2, 3].map(() => store(redis.url));
   // Real time: the fleet's break ends on Redis's clock, and the breakers must see it end too.
   const breakers = ss.map((s) =>
-    new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 400, halfOpenMaxCalls: 2, store: s, name: 'inventory' }),
+    hold(new CircuitBreaker({ failureThreshold: 1, recoveryTimeoutMs: 400, halfOpenMaxCalls: 2, store: s, name: 'inventory' })),
   );
   await waitUntil(10_000, 'every breaker synced', () => ss.every((s) => live(s, 'inventory')));
   await breakers[0].execute(down).catch(() => {});
@@ -131,7 +132,7 @@ test('the fleet sends at most halfOpenMaxCalls trials at once', async () => {
 test('breakers of one name with different windows stay local and say why', async () => {
   const redis = await server();
   const [sa, sb] = [store(redis.url), store(redis.url)];
-  new CircuitBreaker({ ...RATE, store: sa, name: 'mixed' });
+  hold(new CircuitBreaker({ ...RATE, store: sa, name: 'mixed' }));
   await waitUntil(10_000, 'a synced', () => live(sa, 'mixed'));
   const b = new CircuitBreaker({
     ...RATE,
@@ -147,7 +148,7 @@ test('breakers of one name with different windows stay local and say why', async
 test('Redis commands stay within one script call per breaker and interval', async () => {
   const redis = await server();
   const s = store(redis.url, { subscribe: false });
-  const breakers = [0, 1, 2].map((i) => circuitBreaker(() => 'ok', { ...RATE, store: s, name: `b${i}` }));
+  const breakers = [0, 1, 2].map((i) => hold(circuitBreaker(() => 'ok', { ...RATE, store: s, name: `b${i}` })));
   await waitUntil(10_000, 'synced', () => [0, 1, 2].every((i) => live(s, `b${i}`)));
   const before = await redis.commandCalls('evalsha');
   const started = performance.now();

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, RateLimiter, RetryBudget, RetryPolicy } from 'resilience-wasm';
 import { RedisStore } from 'resilience-wasm/redis';
 
-import { RedisServer, waitUntil } from './redis-server.mjs';
+import { held, hold, RedisServer, waitUntil } from './redis-server.mjs';
 
 let stores = [];
 let servers = [];
@@ -32,6 +32,7 @@ function store(url, options = {}) {
 }
 
 afterEach(async () => {
+  held.clear();
   await Promise.all(stores.map((s) => s.close()));
   stores = [];
   for (const s of servers) s.pid && s.resume();
@@ -44,7 +45,7 @@ const live = (s, name) => s.leaseStatus(name)?.live === true;
 test('stores share one limiter: the fleet stays within burst + rate × t + stores × leaseSize', async () => {
   const redis = await server();
   const ss = [0, 1, 2].map(() => store(redis.url, { syncTimeoutMs: 250 }));
-  const limiters = ss.map((s) => new RateLimiter({ rate: 100, burst: 10, store: s, name: 'search' }));
+  const limiters = ss.map((s) => hold(new RateLimiter({ rate: 100, burst: 10, store: s, name: 'search' })));
   await waitUntil(10_000, 'every limiter synced', () => ss.every((s) => live(s, 'search')));
   assert.equal(ss[0].leaseStatus('search').leaseSize, 3, 'a quarter of the burst, rounded up');
   let admitted = 0;
@@ -95,8 +96,8 @@ test('a shared budget grants only the retries the fleet earned', async () => {
   const redis = await server();
   const [a, b] = [store(redis.url), store(redis.url)];
   const options = { minRetriesPerSec: 0, retryRatio: 0.5, leaseSize: 2, name: 'payments' };
-  const inA = new RetryBudget({ ...options, store: a });
-  const inB = new RetryBudget({ ...options, store: b });
+  const inA = hold(new RetryBudget({ ...options, store: a }));
+  const inB = hold(new RetryBudget({ ...options, store: b }));
   await waitUntil(10_000, 'both synced', () => live(a, 'payments') && live(b, 'payments'));
   for (let i = 0; i < 10; i += 1) inA.deposit();
   const drain = async (budget) => {
@@ -120,8 +121,8 @@ test('a shared budget grants only the retries the fleet earned', async () => {
 test('Redis paused: limiter and budget calls keep flowing on local decisions, then lease again', async () => {
   const redis = await server();
   const s = store(redis.url);
-  const limiter = new RateLimiter({ rate: 2000, burst: 100, store: s, name: 'search' });
-  const budget = new RetryBudget({ store: s, name: 'payments' });
+  const limiter = hold(new RateLimiter({ rate: 2000, burst: 100, store: s, name: 'search' }));
+  const budget = hold(new RetryBudget({ store: s, name: 'payments' }));
   await waitUntil(10_000, 'synced', () => live(s, 'search') && live(s, 'payments'));
   redis.pause();
   const pausedAt = performance.now();
@@ -142,7 +143,13 @@ test('Redis paused: limiter and budget calls keep flowing on local decisions, th
   redis.resume();
   assert.ok(admitted > 100, `calls kept flowing (${admitted})`);
   assert.ok(slowest < 1500 / 4, `a call took ${slowest} ms`);
-  await waitUntil(20_000, 'leasing again after SIGCONT', () => {
+  const state = () =>
+    `leasing again after SIGCONT: ${JSON.stringify({
+      metrics: s.metrics(),
+      search: s.leaseStatus('search'),
+      payments: s.leaseStatus('payments'),
+    })}`;
+  await waitUntil(20_000, state, () => {
     const m = s.metrics();
     return m.connected && !m.degraded && live(s, 'search') && live(s, 'payments');
   });
@@ -151,8 +158,8 @@ test('Redis paused: limiter and budget calls keep flowing on local decisions, th
 test('Redis restarted empty: the keys come back; killed: close() does not hang', async () => {
   const redis = await server();
   const s = store(redis.url);
-  const limiter = new RateLimiter({ rate: 100, burst: 10, store: s, name: 'search' });
-  const budget = new RetryBudget({ store: s, name: 'payments' });
+  const limiter = hold(new RateLimiter({ rate: 100, burst: 10, store: s, name: 'search' }));
+  const budget = hold(new RetryBudget({ store: s, name: 'payments' }));
   await waitUntil(10_000, 'synced', () => live(s, 'search') && live(s, 'payments'));
   await redis.restartEmpty();
   await waitUntil(20_000, 'the keys recreated', async () =>
@@ -171,7 +178,7 @@ test('Redis restarted empty: the keys come back; killed: close() does not hang',
 test('one command per sync interval plus one per lease', async () => {
   const redis = await server();
   const s = store(redis.url, { syncTimeoutMs: 250, subscribe: false });
-  const limiter = new RateLimiter({ rate: 2000, burst: 100, store: s, name: 'busy' });
+  const limiter = hold(new RateLimiter({ rate: 2000, burst: 100, store: s, name: 'busy' }));
   await waitUntil(10_000, 'synced', () => live(s, 'busy'));
   const calls = async () =>
     (await redis.commandCalls('evalsha')) + (await redis.commandCalls('eval')) + (await redis.commandCalls('script|load'));
