@@ -252,7 +252,28 @@ impl<'p, S, P, N, R, C, L> Retry<'p, S, P, N, R, C, L> {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let mut state = self.start();
+        let started = self.now();
+        // Most calls succeed at once. Without a budget, an attempt timeout
+        // or a result predicate, the first attempt is a bare await and its
+        // success returns before any retry state exists; a failure joins
+        // the loop below with it (the same decisions, in the same order).
+        let first = if !R::CHECKS && self.policy.bare_first_attempt() {
+            match op(1).await {
+                Ok(value) => return Ok(value),
+                Err(error) => Some(error),
+            }
+        } else {
+            self.policy.deposit();
+            None
+        };
+        let mut state = match started {
+            Some(now) => RetryState::started_at(now),
+            None => RetryState::new(),
+        };
+        if let Some(error) = first {
+            let delay = self.judge_error::<T, E>(&mut state, error)?;
+            self.sleeper.sleep(delay).await;
+        }
         loop {
             let attempt = op(state.attempt());
             let outcome = match self.policy.attempt_timeout() {

@@ -62,6 +62,9 @@ pub struct RetryPolicy {
     budget: Option<Arc<RetryBudget>>,
     /// Without jitter, the first delays (they depend on the attempt alone).
     plain: PlainDelays,
+    /// No budget to deposit in and no attempt timeout: an async first
+    /// attempt is a bare await (one flag, computed once, for its hot path).
+    bare_first_attempt: bool,
 }
 
 /// How many un-jittered delays a policy computes when it is built.
@@ -123,6 +126,7 @@ impl Default for RetryPolicy {
                 0,
                 DEFAULT_MAX_ATTEMPTS,
             ),
+            bare_first_attempt: true,
         }
     }
 }
@@ -278,7 +282,15 @@ impl RetryPolicy {
         RetryState::started_at(now)
     }
 
-    fn deposit(&self) {
+    /// No budget to deposit in and no attempt timeout: the async
+    /// executor's first attempt is a bare await.
+    #[inline(always)]
+    pub(crate) fn bare_first_attempt(&self) -> bool {
+        self.bare_first_attempt
+    }
+
+    /// Counts a first attempt into the retry budget, if any.
+    pub(crate) fn deposit(&self) {
         if let Some(budget) = &self.budget {
             budget.deposit();
         }
@@ -465,6 +477,7 @@ impl RetryPolicyBuilder {
             retryable_status_codes,
             seed: self.seed,
             max_elapsed,
+            bare_first_attempt: self.budget.is_none() && attempt_timeout.is_none(),
             attempt_timeout,
             rng,
             budget: self.budget,

@@ -55,6 +55,33 @@ fn the_blocking_executor_never_sleeps_past_the_deadline() {
 }
 
 #[test]
+fn the_async_executor_counts_the_deadline_from_before_its_first_attempt() {
+    let clock = ManualClock::new();
+    let p = deadline_policy();
+    let slow_first = |first_ms: u64| {
+        let clock = clock.clone();
+        block_on(
+            Retry::new(&p, clock.clone())
+                .clock(clock.clone())
+                .call_async(|attempt| {
+                    clock.advance(ms(if attempt == 1 { first_ms } else { 100 }));
+                    async { Err::<(), _>(std::io::Error::other("down")) }
+                }),
+        )
+        .unwrap_err()
+    };
+    // As the blocking executor: attempts at 0, 1.1, 2.2 and 3.3 s.
+    let err = slow_first(100);
+    assert_eq!((err.attempts, err.reason), (4, GiveUpReason::Deadline));
+    // A first attempt of 3 s is inside the deadline: a 1 s wait after it
+    // would cross 3.5 s.
+    let before = clock.sleeps().len();
+    let err = slow_first(3000);
+    assert_eq!((err.attempts, err.reason), (1, GiveUpReason::Deadline));
+    assert_eq!(clock.sleeps().len(), before, "no wait");
+}
+
+#[test]
 fn without_a_clock_the_deadline_counts_the_waits() {
     let clock = ManualClock::new();
     let p = deadline_policy();
