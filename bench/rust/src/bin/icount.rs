@@ -115,6 +115,17 @@ fn main() {
                 .call(|_| flaky.call(black_box(1)))
                 .map_err(|e| e.error)
         }),
+        "retry-2fail-jitter" => repeat(n, || {
+            Retry::new(&policy, |_| {})
+                .call(|_| flaky.call(black_box(1)))
+                .map_err(|e| e.error)
+        }),
+        "backon-2fail-jitter" => repeat(n, || {
+            (|| flaky.call(black_box(1)))
+                .retry(ExponentialBuilder::default().with_jitter())
+                .sleep(|_| {})
+                .call()
+        }),
         "backon-2fail" => repeat(n, || {
             (|| flaky.call(black_box(1)))
                 .retry(ExponentialBuilder::default())
@@ -206,6 +217,7 @@ fn main() {
             eprintln!(
                 "unknown variant {other}: bare, retry, backon, retry-clock, p-retry, breaker, failsafe, p-breaker, \
                  nested, nested-clock, pipeline, nested-async, pipeline-async, bare-2fail, retry-2fail, backon-2fail, \
+                 retry-2fail-jitter, backon-2fail-jitter, \
                  bare-async, retry-async, backon-async, tokio-retry-async, open-system, open-cached, failsafe-open, \
                  window-time, window-count, failsafe-window, retry-budget"
             );
