@@ -117,7 +117,7 @@ impl Default for RetryPolicy {
             seed: None,
             max_elapsed: None,
             attempt_timeout: None,
-            rng: JitterSource::BuiltIn(JitterRng::from_entropy()),
+            rng: JitterSource::PerThread,
             budget: None,
             plain: PlainDelays::new(
                 Jitter::Proportional,
@@ -464,7 +464,7 @@ impl RetryPolicyBuilder {
         let rng = match (self.user_rng, self.seed) {
             (Some(user), _) => user,
             (None, Some(seed)) => JitterSource::BuiltIn(JitterRng::from_seed(seed)),
-            (None, None) => JitterSource::BuiltIn(JitterRng::from_entropy()),
+            (None, None) => JitterSource::PerThread,
         };
         Ok(RetryPolicy {
             max_attempts,

@@ -4,8 +4,12 @@
 //! SplitMix64 over an atomic counter: every draw is one `fetch_add` plus a
 //! few multiplications, so a shared policy can be used from many threads
 //! without a lock, and the same seed yields the same sequence on every
-//! platform and therefore in every binding.
+//! platform and therefore in every binding. An unseeded policy has no
+//! sequence to keep: it draws from its thread's own SplitMix64, seeded
+//! from the OS once per thread, and skips the `lock xadd` (and the cache
+//! line shared between threads) a seeded one pays.
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,15 +36,7 @@ impl JitterRng {
     /// falls back to a fixed seed mixed with the address of a local: jitter
     /// quality degrades, nothing panics.
     pub fn from_entropy() -> Self {
-        let mut bytes = [0u8; 8];
-        let seed = match getrandom::fill(&mut bytes) {
-            Ok(()) => u64::from_le_bytes(bytes),
-            Err(_) => {
-                let local = 0u8; // coverage: unreachable — getrandom fails only on a system without an entropy source
-                GOLDEN_GAMMA ^ (std::ptr::addr_of!(local) as usize as u64) // coverage: unreachable — as above
-            }
-        };
-        Self::from_seed(seed)
+        Self::from_seed(entropy_seed())
     }
 
     /// The next 64 random bits.
@@ -55,6 +51,39 @@ impl JitterRng {
     /// A uniform float in `[0, 1)` with 53 random bits.
     pub fn next_unit(&self) -> f64 {
         unit_from_bits(self.next_u64())
+    }
+}
+
+/// 64 bits from the OS (see [`JitterRng::from_entropy`]).
+fn entropy_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => {
+            let local = 0u8; // coverage: unreachable — getrandom fails only on a system without an entropy source
+            GOLDEN_GAMMA ^ (std::ptr::addr_of!(local) as usize as u64) // coverage: unreachable — as above
+        }
+    }
+}
+
+thread_local! {
+    /// The state of this thread's generator for unseeded policies.
+    static THREAD_STATE: Cell<u64> = Cell::new(entropy_seed());
+}
+
+/// The next 64 bits of this thread's generator (SplitMix64, as
+/// [`JitterRng`], without the atomic).
+fn thread_u64() -> u64 {
+    let drawn = THREAD_STATE.try_with(|state| {
+        let z = state.get().wrapping_add(GOLDEN_GAMMA);
+        state.set(z);
+        mix(z)
+    });
+    match drawn {
+        Ok(bits) => bits,
+        // A `Cell<u64>` has no destructor, so its slot is never torn down;
+        // were it ever, a fresh OS seed still jitters.
+        Err(_) => mix(entropy_seed()), // coverage: unreachable — a slot without a destructor is never torn down
     }
 }
 
@@ -95,7 +124,10 @@ type UserDraw = Box<dyn FnMut() -> u64 + Send>;
 /// generator the user brought.
 #[derive(Clone)]
 pub(crate) enum JitterSource {
+    /// A seeded policy's sequence, shared by every thread that uses it.
     BuiltIn(JitterRng),
+    /// An unseeded policy: the calling thread's generator.
+    PerThread,
     User(Arc<Mutex<UserDraw>>),
 }
 
@@ -110,6 +142,7 @@ impl JitterSource {
     pub(crate) fn next_unit(&self) -> f64 {
         match self {
             Self::BuiltIn(rng) => rng.next_unit(),
+            Self::PerThread => unit_from_bits(thread_u64()),
             Self::User(draw) => {
                 let mut draw = draw.lock().unwrap_or_else(PoisonError::into_inner);
                 unit_from_bits(draw())
@@ -122,6 +155,7 @@ impl fmt::Debug for JitterSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BuiltIn(rng) => rng.fmt(f),
+            Self::PerThread => f.write_str("JitterSource::PerThread"),
             Self::User(_) => f.write_str("JitterSource::User(..)"),
         }
     }

@@ -24,6 +24,29 @@ fn generators_seeded_from_the_os_differ() {
 }
 
 #[test]
+fn an_unseeded_policy_draws_from_its_threads_own_generator() {
+    let policy = RetryPolicy::default();
+    assert!(format!("{policy:?}").contains("rng: JitterSource::PerThread"));
+    // Proportional jitter on a 1 s delay: 750..1250 ms, and varying.
+    let draws = |p: &RetryPolicy| -> Vec<Duration> { (0..16).map(|_| p.calculate_delay(1)).collect() };
+    let here = draws(&policy);
+    assert!(here
+        .iter()
+        .all(|d| (Duration::from_millis(750)..Duration::from_millis(1250)).contains(d)));
+    assert!(here.windows(2).any(|w| w[0] != w[1]), "{here:?}");
+    // Another thread has its own OS-seeded generator: the same policy
+    // draws a different sequence there (equal would be a 2^-64 event per
+    // draw).
+    let there = std::thread::scope(|s| s.spawn(|| draws(&policy)).join().unwrap());
+    assert_ne!(here, there);
+    // A seeded policy keeps its one sequence across threads.
+    let seeded = RetryPolicy::builder().seed(11).build().unwrap();
+    let first = std::thread::scope(|s| s.spawn(|| draws(&seeded)).join().unwrap());
+    let again = RetryPolicy::builder().seed(11).build().unwrap();
+    assert_eq!(first, draws(&again));
+}
+
+#[test]
 fn with_a_zero_base_every_jitter_mode_waits_zero() {
     for jitter in Jitter::ALL {
         for backoff in BackoffStrategy::ALL {

@@ -56,6 +56,8 @@ fn main() {
         .seed(1)
         .build()
         .expect("valid policy");
+    // The default policy's jitter, unseeded (each thread draws from its own generator).
+    let unseeded = RetryPolicy::default();
     let mut flaky = TwoFailuresThenOk::default();
     let open = |clock| {
         let config = BreakerConfig::builder()
@@ -116,6 +118,11 @@ fn main() {
                 .map_err(|e| e.error)
         }),
         "retry-2fail-jitter" => repeat(n, || {
+            Retry::new(&unseeded, |_| {})
+                .call(|_| flaky.call(black_box(1)))
+                .map_err(|e| e.error)
+        }),
+        "retry-2fail-jitter-seeded" => repeat(n, || {
             Retry::new(&policy, |_| {})
                 .call(|_| flaky.call(black_box(1)))
                 .map_err(|e| e.error)
@@ -217,7 +224,7 @@ fn main() {
             eprintln!(
                 "unknown variant {other}: bare, retry, backon, retry-clock, p-retry, breaker, failsafe, p-breaker, \
                  nested, nested-clock, pipeline, nested-async, pipeline-async, bare-2fail, retry-2fail, backon-2fail, \
-                 retry-2fail-jitter, backon-2fail-jitter, \
+                 retry-2fail-jitter, retry-2fail-jitter-seeded, backon-2fail-jitter, \
                  bare-async, retry-async, backon-async, tokio-retry-async, open-system, open-cached, failsafe-open, \
                  window-time, window-count, failsafe-window, retry-budget"
             );
