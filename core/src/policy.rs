@@ -362,7 +362,10 @@ impl RetryPolicyBuilder {
         self.retryable_status_codes = Some(codes.into_iter().collect());
         self
     }
-    /// Seeds the jitter generator for reproducible delays.
+    /// Seeds the jitter generator for reproducible delays: the policy then
+    /// has one sequence, shared by every thread that uses it and the same
+    /// in every language. Unseeded, each thread draws from its own
+    /// generator, seeded from the OS (faster: no shared counter).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
