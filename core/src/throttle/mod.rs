@@ -22,7 +22,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::buckets::{Buckets, Epochs, Late};
-use crate::rng::JitterRng;
+use crate::rng::{JitterRng, JitterSource};
 use crate::time::Clock;
 
 /// Buckets in the window.
@@ -116,7 +116,7 @@ pub struct AdaptiveThrottle<C> {
     epochs: Epochs,
     requests: Buckets,
     accepts: Buckets,
-    rng: JitterRng,
+    rng: JitterSource,
 }
 
 impl<C: fmt::Debug> fmt::Debug for AdaptiveThrottle<C> {
@@ -132,9 +132,11 @@ impl<C: Clock> AdaptiveThrottle<C> {
     /// A throttle with no history (it admits everything until the backend
     /// starts rejecting).
     pub fn new(config: AdaptiveThrottleConfig, clock: C) -> Self {
+        // Seeded: one sequence, as a seeded retry policy; unseeded: each
+        // thread's own generator.
         let rng = match config.seed() {
-            Some(seed) => JitterRng::from_seed(seed),
-            None => JitterRng::from_entropy(),
+            Some(seed) => JitterSource::BuiltIn(JitterRng::from_seed(seed)),
+            None => JitterSource::PerThread,
         };
         Self {
             config,
