@@ -22,6 +22,7 @@ def require_reference() -> None:
     """Skips the calling test module below Python 3.11 (call it before
     importing the reference)."""
     if sys.version_info < REFERENCE_MIN_PYTHON:
+        # The reference library does not install below 3.11 (REFERENCE_SKIP).
         pytest.skip(REFERENCE_SKIP, allow_module_level=True)
 
 
@@ -29,6 +30,7 @@ def reference(module: str) -> ModuleType:
     """Imports a module of the reference library, or skips the calling test
     below Python 3.11."""
     if sys.version_info < REFERENCE_MIN_PYTHON:
+        # As above: no reference to compare with below 3.11.
         pytest.skip(REFERENCE_SKIP)
     return importlib.import_module(module)
 

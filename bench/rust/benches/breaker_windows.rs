@@ -8,24 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use resilience_bench::w1::{count_window, failsafe_window, time_window};
 use resilience_bench::work;
 use resilience_core::{BreakerConfig, CachedClock, CircuitBreaker, SystemClock};
-
-fn time_window() -> BreakerConfig {
-    BreakerConfig::builder()
-        .failure_rate(0.5, 100)
-        .time_window(Duration::from_secs(30), 10)
-        .build()
-        .expect("valid config")
-}
-
-fn count_window() -> BreakerConfig {
-    BreakerConfig::builder()
-        .failure_rate(0.5, 100)
-        .count_window(100)
-        .build()
-        .expect("valid config")
-}
 
 fn w1_closed_with_window(c: &mut Criterion) {
     let mut g = c.benchmark_group("W1 breaker closed, failure-rate window (success)");
@@ -35,15 +20,7 @@ fn w1_closed_with_window(c: &mut Criterion) {
     let cached = Arc::new(CachedClock::new(SystemClock::new()));
     let _ticker = CachedClock::start_ticking(&cached, Duration::from_millis(1));
     let timed_cached = CircuitBreaker::new(time_window(), Arc::clone(&cached));
-    // failsafe trips below a success rate: 0.5 is our failure ratio 0.5.
-    let theirs = failsafe::Config::new()
-        .failure_policy(failsafe::failure_policy::success_rate_over_time_window(
-            0.5,
-            100,
-            Duration::from_secs(30),
-            failsafe::backoff::constant(Duration::from_secs(30)),
-        ))
-        .build();
+    let theirs = failsafe_window();
     g.bench_function("bare call", |b| b.iter(|| work(black_box(1))));
     g.bench_function("resilience consecutive", |b| {
         b.iter(|| consecutive.call(|| work(black_box(1))))

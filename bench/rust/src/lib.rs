@@ -48,3 +48,43 @@ impl From<resilience_core::TimedOut> for WorkError {
         Self(u64::MAX)
     }
 }
+
+/// W1 (issue 9): the failure-rate windows measured in criterion
+/// (`benches/breaker_windows.rs`) and counted in `src/bin/icount.rs`, built
+/// in one place so both measure the same breakers.
+pub mod w1 {
+    use std::time::Duration;
+
+    use resilience_core::BreakerConfig;
+
+    /// Trips at a failure ratio of 0.5 over 100 calls in a 30 s window of 10 buckets.
+    pub fn time_window() -> BreakerConfig {
+        BreakerConfig::builder()
+            .failure_rate(0.5, 100)
+            .time_window(Duration::from_secs(30), 10)
+            .build()
+            .expect("valid config")
+    }
+
+    /// Trips at a failure ratio of 0.5 over the last 100 calls.
+    pub fn count_window() -> BreakerConfig {
+        BreakerConfig::builder()
+            .failure_rate(0.5, 100)
+            .count_window(100)
+            .build()
+            .expect("valid config")
+    }
+
+    /// failsafe's twin of [`time_window`]: it trips below a success rate,
+    /// so 0.5 is our failure ratio 0.5.
+    pub fn failsafe_window() -> impl failsafe::CircuitBreaker {
+        failsafe::Config::new()
+            .failure_policy(failsafe::failure_policy::success_rate_over_time_window(
+                0.5,
+                100,
+                Duration::from_secs(30),
+                failsafe::backoff::constant(Duration::from_secs(30)),
+            ))
+            .build()
+    }
+}

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The arguments after the program's own name.
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let [crate_dir, output] = args.as_slice() else {
         eprintln!("usage: resilience-c-header <bindings-c dir> <output header>");

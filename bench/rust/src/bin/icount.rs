@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
-use resilience_bench::{block_on, work, TwoFailuresThenOk, WorkError};
+use resilience_bench::{block_on, w1, work, TwoFailuresThenOk, WorkError};
 use resilience_core::{
     BreakerConfig, BreakerLayer, CachedClock, CircuitBreaker, Jitter, Pipeline, Retry, RetryLayer, RetryPolicy,
     SystemClock,
@@ -83,21 +83,9 @@ fn main() {
         .build()
         .expect("valid policy");
     // W1: the failure-rate windows (issue 9), as bench/rust/benches/breaker_windows.rs builds them.
-    let window =
-        |builder: resilience_core::BreakerConfigBuilder| builder.failure_rate(0.5, 100).build().expect("valid config");
-    let timed = CircuitBreaker::new(
-        window(BreakerConfig::builder().time_window(Duration::from_secs(30), 10)),
-        SystemClock::new(),
-    );
-    let counted = CircuitBreaker::new(window(BreakerConfig::builder().count_window(100)), SystemClock::new());
-    let failsafe_window = failsafe::Config::new()
-        .failure_policy(failsafe::failure_policy::success_rate_over_time_window(
-            0.5,
-            100,
-            Duration::from_secs(30),
-            failsafe::backoff::constant(Duration::from_secs(30)),
-        ))
-        .build();
+    let timed = CircuitBreaker::new(w1::time_window(), SystemClock::new());
+    let counted = CircuitBreaker::new(w1::count_window(), SystemClock::new());
+    let failsafe_window = w1::failsafe_window();
     let failsafe_open = {
         let backoff = failsafe::backoff::constant(Duration::from_secs(3600));
         let b = failsafe::Config::new()
